@@ -1,2 +1,33 @@
-// Placeholder: being replaced by the real handler.
-export const handler = async (): Promise<unknown> => ({ statusCode: 501, body: '{"error":{"code":"not_implemented","message":"query"}}' });
+import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
+import { documentClient, secretsClient } from '../adapters/clients';
+import { DynamoEventStore } from '../adapters/dynamo-store';
+import { secretKeyring } from '../adapters/secret-keyring';
+import type { Keyring } from '../core/keyring';
+import { getEvent, parseEventQuery, queryEvents, type QueryDeps } from '../core/query';
+import { readAuthConfig, requireInt, requireString } from '../shared/config';
+import { json, queryParams } from '../shared/http';
+import { httpHandler } from '../shared/http-handler';
+
+export interface QueryHandlerDeps extends Omit<QueryDeps, 'keyring'> {
+  readonly authenticate: Authenticate;
+  readonly keyring: () => Promise<Keyring>;
+}
+
+/** GET /v1/events and GET /v1/events/{id} */
+export const createQueryHandler = ({ authenticate, keyring, ...deps }: QueryHandlerDeps) =>
+  httpHandler(async (event) => {
+    const { tenant } = await authenticate(event.headers, 'events:read');
+    const queryDeps = { ...deps, keyring: await keyring() };
+    const id = event.pathParameters?.id;
+    if (id !== undefined) return json(200, await getEvent(tenant, id, queryDeps));
+    const page = await queryEvents(tenant, parseEventQuery(queryParams(event)), queryDeps);
+    return json(200, { events: page.events, nextCursor: page.nextCursor });
+  });
+
+const env = process.env;
+export const handler = createQueryHandler({
+  authenticate: createAuthenticator(readAuthConfig(env)),
+  store: new DynamoEventStore(documentClient(), requireString(env, 'TABLE_NAME')),
+  keyring: secretKeyring(secretsClient(), requireString(env, 'KEYS_SECRET_ARN')),
+  shardCount: requireInt(env, 'SHARD_COUNT', 1, 256),
+});

@@ -1,0 +1,108 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Internal event ids: 15 bytes = 6 bytes of occurredAt (ms since epoch, big-endian) followed by
+ * 9 bytes that are random, or derived from the idempotency key so a retry lands on the same item.
+ * Encoded as 24 characters of Crockford base32, whose alphabet is in ASCII order: the string
+ * order is the time order, so the id is the sort key of every timeline.
+ */
+export const INTERNAL_ID_BYTES = 15;
+export const INTERNAL_ID_LENGTH = 24;
+const TIME_BYTES = 6;
+const MAX_TIME_MS = 2 ** 48 - 1;
+
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const DECODE = new Map([...ALPHABET].map((c, i) => [c, i]));
+const INTERNAL_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{24}$/;
+
+export const encodeBase32 = (bytes: Uint8Array): string => {
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(buffer >>> bits) & 31];
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31];
+  return out;
+};
+
+export const decodeBase32 = (text: string): Buffer => {
+  const out: number[] = [];
+  let buffer = 0;
+  let bits = 0;
+  for (const char of text) {
+    const value = DECODE.get(char);
+    if (value === undefined) throw new Error('invalid base32');
+    buffer = (buffer << 5) | value;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((buffer >>> bits) & 255);
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return Buffer.from(out);
+};
+
+export const isInternalId = (text: string): boolean => INTERNAL_ID_PATTERN.test(text);
+
+const withTime = (timeMs: number, tail: Uint8Array): Buffer => {
+  if (!Number.isInteger(timeMs) || timeMs < 0 || timeMs > MAX_TIME_MS) {
+    throw new RangeError(`time out of range: ${timeMs}`);
+  }
+  const bytes = Buffer.alloc(INTERNAL_ID_BYTES);
+  bytes.writeUIntBE(timeMs, 0, TIME_BYTES);
+  bytes.set(tail.subarray(0, INTERNAL_ID_BYTES - TIME_BYTES), TIME_BYTES);
+  return bytes;
+};
+
+/** A fresh id for an event without an idempotency key. */
+export const randomInternalId = (timeMs: number, random: (n: number) => Uint8Array = randomBytes): string =>
+  encodeBase32(withTime(timeMs, random(INTERNAL_ID_BYTES - TIME_BYTES)));
+
+/**
+ * The id for an event with an idempotency key: a hash of tenant, key and occurredAt, so the same
+ * triple always maps to the same item. No secret is needed: the internal id never leaves the service.
+ */
+export const idempotentInternalId = (tenant: string, idempotencyKey: string, timeMs: number): string =>
+  encodeBase32(withTime(timeMs, idempotencyDigest(tenant, idempotencyKey, timeMs)));
+
+/** The digest behind an idempotent id; its last byte also picks the shard. */
+export const idempotencyDigest = (tenant: string, idempotencyKey: string, timeMs: number): Buffer =>
+  createHash('sha256').update(`${tenant}\u0000${idempotencyKey}\u0000${timeMs}`).digest();
+
+export const timeOfInternalId = (id: string): number => decodeBase32(id).readUIntBE(0, TIME_BYTES);
+
+/** The smallest id at a given millisecond: the inclusive lower bound of a time range. */
+export const lowestIdAt = (timeMs: number): string => encodeBase32(withTime(clampTime(timeMs), Buffer.alloc(9, 0)));
+
+/** The largest id at a given millisecond: the inclusive upper bound of a time range. */
+export const highestIdAt = (timeMs: number): string => encodeBase32(withTime(clampTime(timeMs), Buffer.alloc(9, 0xff)));
+
+const clampTime = (timeMs: number): number => Math.min(Math.max(Math.floor(timeMs), 0), MAX_TIME_MS);
+
+/**
+ * The id right after (+1) or right before (-1) another, for exclusive bounds in key conditions
+ * (DynamoDB's BETWEEN is inclusive). Undefined past either end of the id space.
+ */
+export const adjacentId = (id: string, delta: 1 | -1): string | undefined => {
+  const digits = [...id].map((char) => DECODE.get(char) ?? 0);
+  for (let i = digits.length - 1; i >= 0; i--) {
+    const value = (digits[i] as number) + delta;
+    if (value >= 0 && value < 32) {
+      digits[i] = value;
+      return digits.map((d) => ALPHABET[d]).join('');
+    }
+    digits[i] = delta === 1 ? 0 : 31;
+  }
+  return undefined;
+};
+
+export const MIN_ID = ALPHABET[0]!.repeat(INTERNAL_ID_LENGTH);
+export const MAX_ID = ALPHABET[31]!.repeat(INTERNAL_ID_LENGTH);

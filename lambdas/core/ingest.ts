@@ -1,0 +1,141 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { checkEvent, LIMITS, parseEventsBody, type EventError, type StoredEvent } from './envelope';
+import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from './errors';
+import { idempotencyDigest, idempotentInternalId, randomInternalId } from './ids';
+import type { Keyring } from './keyring';
+import { tenantPartition, typePartition, userPartition, type EventItem } from './keys';
+import { encodePublicId } from './public-id';
+import { encodeMessage, type QueueMessage } from './message';
+
+/** The port through which ingest enqueues: returns the ids of the messages it could NOT enqueue. */
+export interface EventQueue {
+  send(messages: readonly QueueMessage[]): Promise<ReadonlySet<string>>;
+}
+
+export interface IngestRequest {
+  readonly tenant: string;
+  readonly body: string | null | undefined;
+  readonly contentType: string | undefined;
+  readonly isBase64Encoded?: boolean;
+  readonly source: { readonly ip?: string; readonly userAgent?: string };
+}
+
+export interface IngestDeps {
+  readonly queue: EventQueue;
+  readonly keyring: Keyring;
+  readonly shardCount: number;
+  readonly retentionDays: number;
+  readonly now?: () => number;
+  readonly random?: (n: number) => Uint8Array;
+  readonly randomShard?: (shardCount: number) => number;
+}
+
+export type EventResult = { id: string } | { error: EventError };
+
+export interface IngestResult {
+  /** True when the body was a single event rather than {"events":[...]}. */
+  readonly single: boolean;
+  readonly results: EventResult[];
+  readonly accepted: number;
+  readonly rejected: number;
+}
+
+/**
+ * Validates every event, fixes its ids, enqueues the valid ones and answers per event, in request
+ * order. An event is reported with an id only once SQS has acknowledged it; if nothing could be
+ * enqueued the whole request fails with 503 so the client retries.
+ */
+export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<IngestResult> => {
+  const now = deps.now?.() ?? Date.now();
+  const { events, batch } = parseEventsBody(req.body, req.contentType, req.isBase64Encoded);
+  const receivedAt = new Date(now).toISOString();
+  const source = sourceOf(req.source);
+  const expiresAt = Math.floor(now / 1000) + deps.retentionDays * 86_400;
+
+  const results: EventResult[] = new Array(events.length);
+  const messages: QueueMessage[] = [];
+  /** Request positions per message: one message serves every copy of an idempotent event. */
+  const positions = new Map<string, number[]>();
+  const messageOfKey = new Map<string, string>();
+
+  events.forEach((raw, index) => {
+    const check = checkEvent(raw, now);
+    if (!check.ok) {
+      results[index] = { error: check.error };
+      return;
+    }
+    const { event, occurredAtMs } = check;
+    const timeMs = occurredAtMs ?? now;
+    let internalId: string;
+    let shard: number;
+    if (event.idempotencyKey !== undefined) {
+      internalId = idempotentInternalId(req.tenant, event.idempotencyKey, timeMs);
+      shard = idempotencyDigest(req.tenant, event.idempotencyKey, timeMs).readUInt32BE(28) % deps.shardCount;
+    } else {
+      internalId = randomInternalId(timeMs, deps.random ?? randomBytes);
+      shard = (deps.randomShard ?? randomInt)(deps.shardCount);
+    }
+    const stored: StoredEvent = {
+      type: event.type,
+      userId: event.userId,
+      occurredAt: event.occurredAt ?? receivedAt,
+      ...(event.target && { target: { type: event.target.type, id: event.target.id } }),
+      ...(event.details && { details: event.details }),
+      receivedAt,
+      source,
+    };
+    const e = JSON.stringify(stored);
+    if (Buffer.byteLength(e, 'utf8') > LIMITS.maxEventBytes) {
+      results[index] = { error: { code: 'event_too_large', message: `an event must serialize to at most ${LIMITS.maxEventBytes} bytes` } };
+      return;
+    }
+    const item: EventItem = {
+      pk: tenantPartition(req.tenant, shard),
+      sk: internalId,
+      u: userPartition(req.tenant, event.userId),
+      t: typePartition(req.tenant, shard, event.type),
+      e,
+      x: expiresAt,
+    };
+    const id = encodePublicId(deps.keyring, req.tenant, { shard, internalId });
+    results[index] = { id };
+    // The same idempotency key twice in one request is one event: enqueue it once.
+    const key = `${item.pk}/${item.sk}`;
+    const existing = messageOfKey.get(key);
+    if (existing !== undefined) {
+      positions.get(existing)?.push(index);
+      return;
+    }
+    const messageId = String(index);
+    messageOfKey.set(key, messageId);
+    positions.set(messageId, [index]);
+    messages.push({ id: messageId, body: encodeMessage(item, event.idempotencyKey !== undefined) });
+  });
+
+  if (messages.length > 0) {
+    const failed = await deps.queue.send(messages);
+    if (failed.size === messages.length) {
+      throw new ServiceUnavailableError('enqueue_failed', 'the events could not be queued; retry the request');
+    }
+    for (const messageId of failed) {
+      for (const index of positions.get(messageId) ?? []) {
+        results[index] = { error: { code: 'enqueue_failed', message: 'the event could not be queued; retry it' } };
+      }
+    }
+  }
+
+  const accepted = results.filter((result) => 'id' in result).length;
+  if (!batch) {
+    const only = results[0];
+    if (only && 'error' in only) {
+      if (only.error.code === 'event_too_large') throw new PayloadTooLargeError(only.error.code, only.error.message);
+      throw new BadRequestError(only.error.code, only.error.message);
+    }
+  }
+  return { single: !batch, results, accepted, rejected: results.length - accepted };
+};
+
+const sourceOf = (source: IngestRequest['source']): StoredEvent['source'] => ({
+  ...(source.ip && { ip: source.ip }),
+  ...(source.userAgent && { userAgent: source.userAgent.slice(0, LIMITS.maxUserAgentLength) }),
+});

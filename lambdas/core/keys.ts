@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The one place that knows how events are laid out in the table (see README "Data model").
+ *
+ *   pk = <tenant>#<shard>          tenant timeline (base table), spread over N shards
+ *   sk = <internal id>             time-sortable; the sort key of every timeline
+ *   u  = <tenant>#<hash(userId)>   user timeline (GSI byUser)
+ *   t  = <tenant>#<shard>#<type>   type timeline (GSI byType), sharded like the tenant timeline
+ *   e  = the event as JSON, x = expiry (epoch s, TTL), d = deletedAt (epoch ms),
+ *   p  = purge partition `<tenant-free>D#<shard>`, set only on soft-deleted items: the sparse GSI
+ *        byPurge (p, d) lists what the cleanup may purge, oldest deletion first, across tenants
+ *
+ * Attribute names are one letter because every byte of every item is paid for on each write.
+ */
+export const TENANT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const MAX_SHARDS = 256;
+
+export const GSI_BY_USER = 'byUser';
+export const GSI_BY_TYPE = 'byType';
+export const GSI_BY_PURGE = 'byPurge';
+
+/** A stored event, attribute by attribute. */
+export interface EventItem {
+  pk: string;
+  sk: string;
+  u: string;
+  t: string;
+  e: string;
+  x: number;
+  d?: number;
+  p?: string;
+}
+
+/** The primary key of an item. */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+export const tenantPartition = (tenant: string, shard: number): string => `${tenant}#${shard}`;
+
+export const userPartition = (tenant: string, userId: string): string =>
+  `${tenant}#${createHash('sha256').update(userId).digest('base64url').slice(0, 22)}`;
+
+export const typePartition = (tenant: string, shard: number, type: string): string => `${tenant}#${shard}#${type}`;
+
+/** Splits `<tenant>#<shard>` back into its parts (the tenant never contains '#'). */
+export const parseTenantPartition = (pk: string): { tenant: string; shard: number } | undefined => {
+  const match = /^([A-Za-z0-9_-]{1,64})#(\d{1,3})$/.exec(pk);
+  return match ? { tenant: match[1] as string, shard: Number(match[2]) } : undefined;
+};
+
+export const shardRange = (shardCount: number): number[] => Array.from({ length: shardCount }, (_, i) => i);
+
+/** The byPurge partition of a soft-deleted item: spread like the tenant timeline it came from. */
+export const purgePartition = (shard: number): string => `D#${shard}`;

@@ -1,0 +1,41 @@
+import type { EventItem } from './keys';
+
+/**
+ * The queue message between ingest and writer: the finished item, so the writer only stores it.
+ * `i` marks events with an idempotency key (a retry may already be stored: write conditionally).
+ */
+export interface QueueMessage {
+  readonly id: string;
+  readonly body: string;
+}
+
+export interface DecodedMessage {
+  readonly item: EventItem;
+  readonly idempotent: boolean;
+}
+
+const VERSION = 1;
+
+export const encodeMessage = (item: EventItem, idempotent: boolean): string =>
+  JSON.stringify({ v: VERSION, i: idempotent ? 1 : 0, pk: item.pk, sk: item.sk, u: item.u, t: item.t, x: item.x, e: item.e });
+
+/** Decodes and checks a message body; throws a descriptive Error for anything malformed. */
+export const decodeMessage = (body: string): DecodedMessage => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new Error('message body is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new Error('message body is not an object');
+  const m = parsed as Record<string, unknown>;
+  if (m.v !== VERSION) throw new Error(`unsupported message version ${String(m.v)}`);
+  for (const key of ['pk', 'sk', 'u', 't', 'e'] as const) {
+    if (typeof m[key] !== 'string' || (m[key] as string).length === 0) throw new Error(`message field '${key}' is missing`);
+  }
+  if (typeof m.x !== 'number' || !Number.isFinite(m.x)) throw new Error("message field 'x' is missing");
+  return {
+    item: { pk: m.pk as string, sk: m.sk as string, u: m.u as string, t: m.t as string, e: m.e as string, x: m.x },
+    idempotent: m.i === 1,
+  };
+};

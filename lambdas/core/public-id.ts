@@ -1,0 +1,49 @@
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { decodeBase32, encodeBase32, INTERNAL_ID_BYTES, isInternalId } from './ids';
+import type { Keyring } from './keyring';
+
+/**
+ * Public ids: opaque, random-looking, bound to the tenant, resolvable to the item key without any
+ * index. Layout (25 bytes, 34 characters of base64url):
+ *   version (1) | AES-256 of one block: shard (1) + internal id (15) | HMAC tag (8)
+ * One AES block is a pseudorandom permutation: the id reveals neither time nor count, and stays
+ * the same for the same event (idempotent retries get the same public id). The tag is an HMAC over
+ * version, tenant and ciphertext: another tenant's id, or an edited one, fails it and reads as 404.
+ */
+export interface ItemRef {
+  readonly shard: number;
+  readonly internalId: string;
+}
+
+const TAG_BYTES = 8;
+const PUBLIC_ID_BYTES = 1 + 16 + TAG_BYTES;
+const PUBLIC_ID_PATTERN = /^[A-Za-z0-9_-]{34}$/;
+
+const tag = (macKey: Buffer, version: number, tenant: string, block: Buffer): Buffer =>
+  createHmac('sha256', macKey).update(Buffer.from([version])).update(tenant).update('\u0000').update(block).digest().subarray(0, TAG_BYTES);
+
+export const encodePublicId = (keyring: Keyring, tenant: string, ref: ItemRef): string => {
+  const key = keyring.current;
+  const plain = Buffer.alloc(16);
+  plain[0] = ref.shard;
+  decodeBase32(ref.internalId).copy(plain, 1, 0, INTERNAL_ID_BYTES);
+  const cipher = createCipheriv('aes-256-ecb', key.idCipher, null).setAutoPadding(false);
+  const block = Buffer.concat([cipher.update(plain), cipher.final()]);
+  return Buffer.concat([Buffer.from([key.version]), block, tag(key.idMac, key.version, tenant, block)]).toString('base64url');
+};
+
+/** The item a public id points to, or undefined for anything that is not a valid id of this tenant. */
+export const decodePublicId = (keyring: Keyring, tenant: string, publicId: string): ItemRef | undefined => {
+  if (!PUBLIC_ID_PATTERN.test(publicId)) return undefined;
+  const bytes = Buffer.from(publicId, 'base64url');
+  if (bytes.length !== PUBLIC_ID_BYTES) return undefined;
+  const version = bytes[0] as number;
+  const key = keyring.get(version);
+  if (!key) return undefined;
+  const block = bytes.subarray(1, 17);
+  if (!timingSafeEqual(tag(key.idMac, version, tenant, block), bytes.subarray(17))) return undefined;
+  const decipher = createDecipheriv('aes-256-ecb', key.idCipher, null).setAutoPadding(false);
+  const plain = Buffer.concat([decipher.update(block), decipher.final()]);
+  const internalId = encodeBase32(plain.subarray(1));
+  return isInternalId(internalId) ? { shard: plain[0] as number, internalId } : undefined;
+};

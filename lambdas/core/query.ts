@@ -1,0 +1,253 @@
+import { decodeCursor, encodeCursor, filterDigest } from './cursor';
+import { parseRfc3339, TYPE_PATTERN, type StoredEvent } from './envelope';
+import { BadRequestError, NotFoundError } from './errors';
+import { adjacentId, highestIdAt, lowestIdAt, MAX_ID, MIN_ID } from './ids';
+import type { Keyring } from './keyring';
+import {
+  GSI_BY_TYPE,
+  GSI_BY_USER,
+  parseTenantPartition,
+  shardRange,
+  tenantPartition,
+  typePartition,
+  userPartition,
+  type EventItem,
+} from './keys';
+import { decodePublicId, encodePublicId } from './public-id';
+
+export const QUERY_LIMITS = { defaultLimit: 100, maxLimit: 1000, maxItemsExamined: 5000, maxDurationMs: 5000 } as const;
+
+/** The storage port of the query side. */
+export interface EventReadStore {
+  /**
+   * One key-condition Query: items whose sort key is within [lower, upper] (inclusive), in the
+   * given order, at most `limit` of them. `done` is true when the range holds no more items.
+   */
+  queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }>;
+  /** A strongly consistent GetItem. */
+  get(pk: string, sk: string): Promise<EventItem | undefined>;
+}
+
+export interface RangeRequest {
+  readonly index?: typeof GSI_BY_USER | typeof GSI_BY_TYPE;
+  readonly partition: string;
+  readonly lower: string;
+  readonly upper: string;
+  readonly order: 'asc' | 'desc';
+  readonly limit: number;
+}
+
+export interface EventQuery {
+  readonly userId?: string;
+  readonly type?: string;
+  readonly targetId?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly details: readonly (readonly [string, string])[];
+  readonly order: 'asc' | 'desc';
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+/** A returned event: the stored event and its public id (never the internal id or the tenant). */
+export type PublicEvent = { id: string } & StoredEvent;
+
+export interface QueryDeps {
+  readonly store: EventReadStore;
+  readonly keyring: Keyring;
+  readonly shardCount: number;
+  readonly now?: () => number;
+}
+
+export interface QueryPage {
+  readonly events: PublicEvent[];
+  readonly nextCursor: string | null;
+  /** Items read from the table to produce this page (for read-amplification figures). */
+  readonly itemsRead: number;
+}
+
+const SIMPLE_PARAMS = new Set(['userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor']);
+const DETAILS_PREFIX = 'details.';
+
+const badParam = (message: string): BadRequestError => new BadRequestError('invalid_parameter', message);
+
+/** Turns query-string parameters into a validated query; every problem is a 400 that names it. */
+export const parseEventQuery = (params: Readonly<Record<string, readonly string[] | undefined>>): EventQuery => {
+  const single: Record<string, string> = {};
+  const details: [string, string][] = [];
+  for (const [name, values] of Object.entries(params)) {
+    if (!values || values.length === 0) continue;
+    if (values.length > 1) throw badParam(`parameter '${clip(name)}' is given more than once`);
+    const value = values[0] as string;
+    if (name.startsWith(DETAILS_PREFIX)) {
+      const key = name.slice(DETAILS_PREFIX.length);
+      if (key.length === 0 || key.length > 128) throw badParam(`'${clip(name)}' needs a key of 1-128 characters after 'details.'`);
+      if (value.length > 1024) throw badParam(`'${clip(name)}' must be at most 1024 characters`);
+      details.push([key, value]);
+    } else if (SIMPLE_PARAMS.has(name)) {
+      single[name] = value;
+    } else {
+      throw new BadRequestError('unknown_parameter', `unknown parameter '${clip(name)}'`);
+    }
+  }
+  if (details.length > 10) throw badParam('at most 10 details.<key> filters');
+
+  const { userId, type, targetId, from, to, cursor } = single;
+  if (userId !== undefined && (userId.length < 1 || userId.length > 256)) throw badParam("'userId' must be 1-256 characters");
+  if (type !== undefined && !TYPE_PATTERN.test(type)) throw badParam("'type' is not a valid event type");
+  if (targetId !== undefined && (targetId.length < 1 || targetId.length > 256)) throw badParam("'targetId' must be 1-256 characters");
+  for (const [name, value] of [['from', from], ['to', to]] as const) {
+    if (value !== undefined && parseRfc3339(value) === undefined) throw badParam(`'${name}' must be an RFC 3339 timestamp`);
+  }
+  const order = single.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc') throw badParam("'order' must be 'asc' or 'desc'");
+  let limit: number = QUERY_LIMITS.defaultLimit;
+  if (single.limit !== undefined) {
+    if (!/^\d{1,4}$/.test(single.limit) || Number(single.limit) < 1 || Number(single.limit) > QUERY_LIMITS.maxLimit) {
+      throw badParam(`'limit' must be an integer from 1 to ${QUERY_LIMITS.maxLimit}`);
+    }
+    limit = Number(single.limit);
+  }
+  if (cursor !== undefined && cursor.length === 0) throw new BadRequestError('invalid_cursor', "'cursor' is empty");
+  details.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { userId, type, targetId, from, to, details, order, limit, cursor };
+};
+
+const clip = (text: string): string => (text.length > 64 ? `${text.slice(0, 64)}…` : text);
+
+/** Which key-condition path serves a query: the user, type or tenant timeline. */
+export const planAccessPath = (
+  tenant: string,
+  query: Pick<EventQuery, 'userId' | 'type'>,
+  shardCount: number,
+): { index?: typeof GSI_BY_USER | typeof GSI_BY_TYPE; partitions: string[] } => {
+  if (query.userId !== undefined) return { index: GSI_BY_USER, partitions: [userPartition(tenant, query.userId)] };
+  if (query.type !== undefined) {
+    const type = query.type;
+    return { index: GSI_BY_TYPE, partitions: shardRange(shardCount).map((shard) => typePartition(tenant, shard, type)) };
+  }
+  return { partitions: shardRange(shardCount).map((shard) => tenantPartition(tenant, shard)) };
+};
+
+export const isVisible = (item: EventItem, nowMs: number): boolean => item.d === undefined && item.x * 1000 > nowMs;
+
+/** Detail filters compare the query string with the JSON value's text: 1200 matches "1200". */
+const detailMatches = (value: unknown, expected: string): boolean =>
+  (typeof value === 'string' && value === expected) ||
+  ((typeof value === 'number' || typeof value === 'boolean') && String(value) === expected) ||
+  (value === null && expected === 'null');
+
+const matches = (event: StoredEvent, query: EventQuery): boolean =>
+  (query.type === undefined || event.type === query.type) &&
+  (query.userId === undefined || event.userId === query.userId) &&
+  (query.targetId === undefined || event.target?.id === query.targetId) &&
+  query.details.every(([key, expected]) => detailMatches(event.details?.[key], expected));
+
+export const toPublicEvent = (keyring: Keyring, tenant: string, item: EventItem): PublicEvent => {
+  const parts = parseTenantPartition(item.pk);
+  if (!parts || parts.tenant !== tenant) throw new Error('item outside the tenant');
+  return { id: encodePublicId(keyring, tenant, { shard: parts.shard, internalId: item.sk }), ...(JSON.parse(item.e) as StoredEvent) };
+};
+
+/**
+ * One page of a tenant's events. The access path is a key-condition Query on one timeline; the
+ * shards of a sharded timeline are merged in sort-key order, reading from each shard only about
+ * its share of the page. Other filters narrow that path; deleted and expired items are hidden
+ * whether or not the cleanup or TTL has run. The work per page is bounded: a page may come back
+ * short, with a cursor, when many items were read and few matched.
+ */
+export const queryEvents = async (tenant: string, query: EventQuery, deps: QueryDeps): Promise<QueryPage> => {
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const digest = filterDigest({ ...query, limit: undefined, cursor: undefined });
+  const position = query.cursor === undefined ? undefined : decodeCursor(deps.keyring, tenant, digest, query.cursor).position;
+
+  let lower = query.from === undefined ? MIN_ID : lowestIdAt(parseRfc3339(query.from) as number);
+  let upper = query.to === undefined ? MAX_ID : highestIdAt((parseRfc3339(query.to) as number) - 1);
+  if (position !== undefined) {
+    const next = adjacentId(position, query.order === 'desc' ? -1 : 1);
+    if (next === undefined) return { events: [], nextCursor: null, itemsRead: 0 };
+    if (query.order === 'desc') upper = next < upper ? next : upper;
+    else lower = next > lower ? next : lower;
+  }
+  if (lower > upper) return { events: [], nextCursor: null, itemsRead: 0 };
+
+  const path = planAccessPath(tenant, query, deps.shardCount);
+  const share = Math.ceil(query.limit / path.partitions.length) + 2;
+  const streams = path.partitions.map((partition) => ({ partition, buffer: [] as EventItem[], bound: undefined as string | undefined, done: false }));
+  const desc = query.order === 'desc';
+  let itemsRead = 0;
+
+  const refill = async (stream: (typeof streams)[number]): Promise<void> => {
+    let streamLower = lower;
+    let streamUpper = upper;
+    if (stream.bound !== undefined) {
+      const next = adjacentId(stream.bound, desc ? -1 : 1);
+      if (next === undefined) {
+        stream.done = true;
+        return;
+      }
+      if (desc) streamUpper = next;
+      else streamLower = next;
+    }
+    if (streamLower > streamUpper) {
+      stream.done = true;
+      return;
+    }
+    const page = await deps.store.queryRange({
+      index: path.index,
+      partition: stream.partition,
+      lower: streamLower,
+      upper: streamUpper,
+      order: query.order,
+      limit: share,
+    });
+    itemsRead += page.items.length;
+    stream.buffer.push(...page.items);
+    const last = page.items[page.items.length - 1];
+    if (last) stream.bound = last.sk;
+    stream.done = page.done || page.items.length === 0;
+  };
+
+  await Promise.all(streams.map(refill));
+  const events: PublicEvent[] = [];
+  let lastExamined: string | undefined;
+  let examined = 0;
+  const nowMs = now();
+
+  while (events.length < query.limit) {
+    if (examined >= QUERY_LIMITS.maxItemsExamined || now() - startedAt > QUERY_LIMITS.maxDurationMs) break;
+    // A stream that ran dry but is not done must refill before the next pick, to keep the order exact.
+    const dry = streams.filter((stream) => stream.buffer.length === 0 && !stream.done);
+    if (dry.length > 0) await Promise.all(dry.map(refill));
+    let best: (typeof streams)[number] | undefined;
+    for (const stream of streams) {
+      const head = stream.buffer[0];
+      if (!head) continue;
+      if (!best || (desc ? head.sk > (best.buffer[0] as EventItem).sk : head.sk < (best.buffer[0] as EventItem).sk)) best = stream;
+    }
+    if (!best) break;
+    const item = best.buffer.shift() as EventItem;
+    lastExamined = item.sk;
+    examined++;
+    if (!isVisible(item, nowMs)) continue;
+    const event = toPublicEvent(deps.keyring, tenant, item);
+    if (matches(event, query)) events.push(event);
+  }
+
+  const more = streams.some((stream) => stream.buffer.length > 0 || !stream.done);
+  return {
+    events,
+    nextCursor: more && lastExamined !== undefined ? encodeCursor(deps.keyring, tenant, digest, { position: lastExamined }) : null,
+    itemsRead,
+  };
+};
+
+/** One event by its public id; 404 for unknown ids, other tenants' ids, deleted and expired events. */
+export const getEvent = async (tenant: string, publicId: string, deps: QueryDeps): Promise<PublicEvent> => {
+  const ref = decodePublicId(deps.keyring, tenant, publicId);
+  if (!ref) throw new NotFoundError('event not found');
+  const item = await deps.store.get(tenantPartition(tenant, ref.shard), ref.internalId);
+  if (!item || !isVisible(item, (deps.now ?? Date.now)())) throw new NotFoundError('event not found');
+  return toPublicEvent(deps.keyring, tenant, item);
+};

@@ -1,0 +1,122 @@
+import { mapLimit } from './concurrency';
+import type { EventItem } from './keys';
+import { decodeMessage } from './message';
+
+/** One SQS record as the writer sees it. */
+export interface WriterRecord {
+  readonly messageId: string;
+  readonly body: string;
+  /** SQS ApproximateReceiveCount: above 1 the item may already be stored. */
+  readonly receiveCount: number;
+}
+
+/** The storage port of the writer. */
+export interface EventWriteStore {
+  /** Unconditional batch write (BatchWriteItem with retries); resolves with the items it could not write. */
+  putBatch(items: readonly EventItem[]): Promise<EventItem[]>;
+  /** Conditional put: writes unless an item with that key exists. Resolves false when one did. */
+  putIfAbsent(item: EventItem): Promise<boolean>;
+}
+
+export interface WriterDeps {
+  readonly store: EventWriteStore;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  /** Conditional puts in flight at once. */
+  readonly concurrency?: number;
+}
+
+export interface WriteOutcome {
+  readonly batchItemFailures: { itemIdentifier: string }[];
+  readonly written: number;
+  readonly alreadyStored: number;
+  readonly poison: number;
+}
+
+/** Thrown when no record of the batch could be written for reasons other than its own content. */
+export class BatchWriteError extends Error {
+  constructor(readonly failed: number) {
+    super(`no record of the batch could be written (${failed} failed)`);
+    this.name = 'BatchWriteError';
+  }
+}
+
+/**
+ * Stores a batch of queued events and reports exactly the records that were not stored.
+ *
+ * Idempotence: ids are fixed before enqueue, so a redelivered message targets the same item.
+ * A first delivery of an event without an idempotency key cannot exist yet and goes through the
+ * cheap BatchWriteItem; a redelivery or an idempotency-keyed event is written with a condition
+ * (attribute_not_exists), so it never overwrites what is stored — not even a soft delete made
+ * since — and never creates a second item.
+ */
+export const writeBatch = async (records: readonly WriterRecord[], deps: WriterDeps): Promise<WriteOutcome> => {
+  const failed = new Set<string>();
+  let poison = 0;
+  let infraFailures = 0;
+  /** Messages per item key: duplicates in one batch share one write. */
+  const byKey = new Map<string, { item: EventItem; conditional: boolean; messageIds: string[] }>();
+
+  for (const record of records) {
+    let decoded;
+    try {
+      decoded = decodeMessage(record.body);
+    } catch (error) {
+      poison++;
+      failed.add(record.messageId);
+      deps.log?.('poison message', { messageId: record.messageId, reason: (error as Error).message });
+      continue;
+    }
+    const key = `${decoded.item.pk}\u0000${decoded.item.sk}`;
+    const conditional = decoded.idempotent || record.receiveCount > 1;
+    const entry = byKey.get(key);
+    if (entry) {
+      entry.messageIds.push(record.messageId);
+      entry.conditional = true;
+    } else {
+      byKey.set(key, { item: decoded.item, conditional, messageIds: [record.messageId] });
+    }
+  }
+
+  const entries = [...byKey.values()];
+  const plain = entries.filter((entry) => !entry.conditional);
+  const conditional = entries.filter((entry) => entry.conditional);
+  let written = 0;
+  let alreadyStored = 0;
+
+  const markFailed = (entry: { messageIds: string[] }): void => {
+    infraFailures++;
+    for (const id of entry.messageIds) failed.add(id);
+  };
+
+  if (plain.length > 0) {
+    let unprocessed: Set<EventItem>;
+    try {
+      unprocessed = new Set(await deps.store.putBatch(plain.map((entry) => entry.item)));
+    } catch (error) {
+      deps.log?.('batch write failed', { items: plain.length, reason: (error as Error).name });
+      unprocessed = new Set(plain.map((entry) => entry.item));
+    }
+    for (const entry of plain) {
+      if (unprocessed.has(entry.item)) markFailed(entry);
+      else written++;
+    }
+  }
+
+  await mapLimit(conditional, deps.concurrency ?? 16, async (entry) => {
+    try {
+      if (await deps.store.putIfAbsent(entry.item)) written++;
+      else alreadyStored++;
+    } catch (error) {
+      deps.log?.('conditional write failed', { messageIds: entry.messageIds, reason: (error as Error).name });
+      markFailed(entry);
+    }
+  });
+
+  if (records.length > 0 && failed.size === records.length && infraFailures > 0) throw new BatchWriteError(failed.size);
+  return {
+    batchItemFailures: records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId })),
+    written,
+    alreadyStored,
+    poison,
+  };
+};
