@@ -36,7 +36,8 @@ export const encodePublicId = (keyring: Keyring, tenant: string, ref: ItemRef): 
 export const decodePublicId = (keyring: Keyring, tenant: string, publicId: string): ItemRef | undefined => {
   if (!PUBLIC_ID_PATTERN.test(publicId)) return undefined;
   const bytes = Buffer.from(publicId, 'base64url');
-  if (bytes.length !== PUBLIC_ID_BYTES) return undefined;
+  // Only the canonical spelling: base64 leaves 4 spare bits in the last character.
+  if (bytes.length !== PUBLIC_ID_BYTES || bytes.toString('base64url') !== publicId) return undefined;
   const version = bytes[0] as number;
   const key = keyring.get(version);
   if (!key) return undefined;

@@ -19,7 +19,7 @@ export const createCleanupHandler =
       logger.info('cleanup finished', { ...report });
       return report;
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 

@@ -34,7 +34,7 @@ export const createWriterHandler =
       });
       return { batchItemFailures: outcome.batchItemFailures };
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 

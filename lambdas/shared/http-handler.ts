@@ -16,7 +16,7 @@ export const httpHandler =
     } catch (error) {
       return errorResponse(error, (message, cause) => logger.error(message, cause as Error));
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       logger.resetKeys();
     }
   };

@@ -1,0 +1,74 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoEventStore } from '../../../lambdas/adapters/dynamo-store';
+import type { EventItem } from '../../../lambdas/core/keys';
+
+const item = (n: number): EventItem => ({ pk: 'acme#0', sk: `S${String(n).padStart(4, '0')}`, u: 'u', t: 't', e: '{}', x: 1 });
+
+const fakeDoc = (handler: (input: Record<string, any>, name: string) => unknown) => {
+  const calls: { name: string; input: Record<string, any> }[] = [];
+  const doc = {
+    send: async (command: { constructor: { name: string }; input: Record<string, any> }) => {
+      calls.push({ name: command.constructor.name, input: command.input });
+      return handler(command.input, command.constructor.name);
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { doc, calls };
+};
+
+describe('DynamoDB store adapter', () => {
+  it('writes in chunks of 25 and retries UnprocessedItems until none are left', async () => {
+    let first = true;
+    const { doc, calls } = fakeDoc((input) => {
+      const requests = input.RequestItems.T as { PutRequest: { Item: EventItem } }[];
+      if (first && requests.length === 25) {
+        first = false;
+        return { UnprocessedItems: { T: requests.slice(0, 3) } };
+      }
+      return { UnprocessedItems: {} };
+    });
+    const store = new DynamoEventStore(doc, 'T', { wait: async () => undefined });
+    const failed = await store.putBatch(Array.from({ length: 30 }, (_, i) => item(i)));
+    expect(failed).toEqual([]);
+    expect(calls.map((c) => c.input.RequestItems.T.length).sort((a: number, b: number) => a - b)).toEqual([3, 5, 25]);
+  });
+
+  it('returns what stays unprocessed after the last attempt, and a chunk whose request failed', async () => {
+    const { doc } = fakeDoc((input) => {
+      const requests = input.RequestItems.T as { PutRequest: { Item: EventItem } }[];
+      if (requests.some((r) => r.PutRequest.Item.sk === item(30).sk)) throw new Error('throttled');
+      return { UnprocessedItems: { T: requests.filter((r) => r.PutRequest.Item.sk === item(1).sk) } };
+    });
+    const store = new DynamoEventStore(doc, 'T', { wait: async () => undefined, maxBatchAttempts: 3 });
+    const failed = await store.putBatch(Array.from({ length: 31 }, (_, i) => item(i)));
+    expect(failed.map((i) => i.sk).sort()).toEqual([item(1).sk, ...Array.from({ length: 6 }, (_, i) => item(25 + i).sk)].sort());
+  });
+
+  it('treats a failed condition as already stored, and other errors as errors', async () => {
+    const conditional = Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException' });
+    const { doc, calls } = fakeDoc(() => {
+      throw conditional;
+    });
+    const store = new DynamoEventStore(doc, 'T');
+    await expect(store.putIfAbsent(item(1))).resolves.toBe(false);
+    expect(calls[0]?.input.ConditionExpression).toBe('attribute_not_exists(pk)');
+    const broken = new DynamoEventStore(fakeDoc(() => { throw new Error('boom'); }).doc, 'T');
+    await expect(broken.putIfAbsent(item(1))).rejects.toThrow('boom');
+  });
+
+  it('queries one partition with a key condition on the sort key range, never a scan', async () => {
+    const { doc, calls } = fakeDoc(() => ({ Items: [item(1)], LastEvaluatedKey: { pk: 'x' } }));
+    const store = new DynamoEventStore(doc, 'T');
+    const out = await store.queryRange({ index: 'byUser', partition: 'acme#h', lower: 'A', upper: 'Z', order: 'desc', limit: 10 });
+    expect(out).toEqual({ items: [item(1)], done: false });
+    expect(calls[0]).toMatchObject({
+      name: 'QueryCommand',
+      input: {
+        IndexName: 'byUser',
+        KeyConditionExpression: '#p = :p AND sk BETWEEN :lo AND :hi',
+        ExpressionAttributeNames: { '#p': 'u' },
+        ScanIndexForward: false,
+        Limit: 10,
+      },
+    });
+  });
+});

@@ -1,0 +1,114 @@
+import { createAuthenticator, type Authenticate } from '../../../lambdas/adapters/jwt-authenticator';
+import { FetchError } from 'aws-jwt-verify/error';
+import type { AuthConfig } from '../../../lambdas/shared/config';
+import { ecKeys, rsaKeys, signJwt } from '../../support/jwt';
+
+const ISSUER = 'https://issuer.test';
+const config: AuthConfig = {
+  issuer: ISSUER,
+  audience: ['activity-tracker'],
+  jwksUri: 'https://issuer.test/jwks.json',
+  tenantClaim: 'tenant_id',
+  scopePrefix: '',
+  maxTokenLifetimeSeconds: 86_400,
+  clockSkewSeconds: 30,
+};
+const rsa = rsaKeys();
+const ec = ecKeys();
+const jwks = { keys: [rsa.publicJwk, ec.publicJwk] };
+const now = () => Math.floor(Date.now() / 1000);
+const claims = (extra: Record<string, unknown> = {}) => ({
+  iss: ISSUER,
+  aud: 'activity-tracker',
+  sub: 'svc',
+  tenant_id: 'acme',
+  scope: 'events:read events:write',
+  iat: now(),
+  exp: now() + 600,
+  ...extra,
+});
+
+const fetcher = (body: unknown = jwks) => {
+  const calls: string[] = [];
+  return {
+    calls,
+    fetch: async (uri: string) => {
+      calls.push(uri);
+      if (body instanceof Error) throw body;
+      return new TextEncoder().encode(JSON.stringify(body)).buffer as ArrayBuffer;
+    },
+  };
+};
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+describe('JWT authentication', () => {
+  let authenticate: Authenticate;
+  beforeEach(() => {
+    authenticate = createAuthenticator(config, fetcher());
+  });
+
+  it('accepts an RS256 and an ES256 token and takes the tenant from the claim', async () => {
+    await expect(authenticate(bearer(signJwt(rsa, claims())), 'events:read')).resolves.toMatchObject({ tenant: 'acme', subject: 'svc' });
+    await expect(authenticate(bearer(signJwt(ec, claims({ tenant_id: 'globex' }))), 'events:write')).resolves.toMatchObject({ tenant: 'globex' });
+  });
+
+  it.each([
+    ['no header', {}],
+    ['a non-bearer scheme', { authorization: 'Basic abc' }],
+    ['garbage', bearer('garbage')],
+  ])('answers 401 with %s', async (_name, headers) => {
+    await expect(authenticate(headers, 'events:read')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it.each([
+    ['alg none', () => signJwt(rsa, claims(), { alg: 'none' })],
+    ['alg NoNe', () => signJwt(rsa, claims(), { alg: 'NoNe' })],
+    ['HS256 keyed with the RSA public key', () => signJwt(rsa, claims(), { alg: 'HS256' })],
+    ['an RS384 token', () => signJwt(rsa, claims(), { alg: 'RS384' })],
+    ['an expired token', () => signJwt(rsa, claims({ exp: now() - 120, iat: now() - 700 }))],
+    ['a token without exp', () => signJwt(rsa, claims({ exp: undefined }))],
+    ['a token living longer than 24 h', () => signJwt(rsa, claims({ exp: now() + 25 * 3600 }))],
+    ['nbf in the future', () => signJwt(rsa, claims({ nbf: now() + 600 }))],
+    ['a wrong issuer', () => signJwt(rsa, claims({ iss: 'https://evil.test' }))],
+    ['a wrong audience', () => signJwt(rsa, claims({ aud: 'other' }))],
+    ['no tenant claim', () => signJwt(rsa, claims({ tenant_id: undefined }))],
+    ['a malformed tenant claim', () => signJwt(rsa, claims({ tenant_id: 'acme#0' }))],
+    ['an unknown kid', () => signJwt(rsa, claims(), { kid: '../../etc/passwd' })],
+    [
+      'a payload edited after signing',
+      () => {
+        const [h, , s] = signJwt(rsa, claims()).split('.');
+        return `${h}.${Buffer.from(JSON.stringify(claims({ tenant_id: 'globex' }))).toString('base64url')}.${s}`;
+      },
+    ],
+  ])('rejects %s with 401', async (_name, token) => {
+    await expect(authenticate(bearer(token()), 'events:read')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('answers 403 for a valid token without the route scope', async () => {
+    await expect(authenticate(bearer(signJwt(rsa, claims({ scope: 'events:read' }))), 'events:write')).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining('events:write'),
+    });
+  });
+
+  it('strips a configured scope prefix (Cognito resource-server scopes)', async () => {
+    const cognito = createAuthenticator({ ...config, audience: [], scopePrefix: 'activity-tracker/' }, fetcher());
+    const token = signJwt(rsa, claims({ aud: undefined, scope: 'activity-tracker/events:read events:write' }));
+    await expect(cognito(bearer(token), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+    await expect(cognito(bearer(token), 'events:write')).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('answers 503, never acceptance, when the JWKS cannot be fetched at cold start', async () => {
+    const down = createAuthenticator(config, fetcher(new FetchError(config.jwksUri, 'connect ECONNREFUSED')));
+    await expect(down(bearer(signJwt(rsa, claims())), 'events:read')).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('caches the JWKS across calls', async () => {
+    const f = fetcher();
+    const auth = createAuthenticator(config, f);
+    await auth(bearer(signJwt(rsa, claims())), 'events:read');
+    await auth(bearer(signJwt(rsa, claims())), 'events:read');
+    expect(f.calls).toHaveLength(1);
+  });
+});
