@@ -190,5 +190,5 @@ export const parseEventsBody = (
 };
 
 const tooLarge = (): never => {
-  throw new PayloadTooLargeError('body_too_large', `the body must be at most ${LIMITS.maxBodyBytes} bytes`);
+  throw new PayloadTooLargeError('payload_too_large', `the body must be at most ${LIMITS.maxBodyBytes} bytes`);
 };

@@ -28,7 +28,7 @@ export const errorResponse = (error: unknown, log: (message: string, error: unkn
     return json(error.status, { error: { code: error.code, message: error.message } }, headers);
   }
   log('unexpected error', error);
-  return json(500, { error: { code: 'internal', message: 'internal error' } });
+  return json(500, { error: { code: 'internal_error', message: 'internal error' } });
 };
 
 export const header = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined => {

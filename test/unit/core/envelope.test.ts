@@ -90,7 +90,7 @@ describe('request body', () => {
     const many = JSON.stringify({ events: Array.from({ length: 501 }, () => good) });
     expect(() => parseEventsBody(many, json)).toThrow(expect.objectContaining({ status: 413, code: 'too_many_events' }));
     const huge = `{"events":[${'1,'.repeat(LIMITS.maxBodyBytes / 2)}1]}`;
-    expect(() => parseEventsBody(huge, json)).toThrow(expect.objectContaining({ status: 413, code: 'body_too_large' }));
+    expect(() => parseEventsBody(huge, json)).toThrow(expect.objectContaining({ status: 413, code: 'payload_too_large' }));
     // Multi-byte characters count in bytes, not characters.
     const wide = JSON.stringify({ ...good, details: { s: 'é'.repeat(LIMITS.maxBodyBytes / 2) } });
     expect(() => parseEventsBody(wide, json)).toThrow(expect.objectContaining({ status: 413 }));

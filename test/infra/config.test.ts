@@ -1,0 +1,169 @@
+import { ConfigError, loadConfig } from '../../lib/config';
+
+const load = (context: Record<string, unknown> = {}) => loadConfig((key) => context[key]);
+
+const OIDC = {
+  authMode: 'oidc',
+  issuer: 'https://idp.example.com/',
+  audience: 'activity-tracker',
+  jwksUri: 'https://idp.example.com/.well-known/jwks.json',
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when no context is set', () => {
+    expect(load()).toEqual({
+      stage: 'dev',
+      auth: { mode: 'cognito' },
+      tenantClaim: 'tenant_id',
+      retentionDays: 365,
+      deleteGraceDays: 30,
+      shardCount: 4,
+      writerBatchSize: 100,
+      writerBatchWindowSeconds: 1,
+      writerTimeoutSeconds: 30,
+      writerMaxConcurrency: 10,
+      cleanupSchedule: 'rate(1 day)',
+      logLevel: 'INFO',
+      logRetentionDays: 30,
+      apiThrottleRateLimit: 100,
+      apiThrottleBurstLimit: 200,
+      maxReceiveCount: 5,
+    });
+  });
+
+  it('treats an empty string or null like an unset key', () => {
+    expect(load({ shardCount: '', stage: null }).shardCount).toBe(4);
+    expect(load({ stage: null }).stage).toBe('dev');
+  });
+
+  it('parses numbers given as strings with -c key=value', () => {
+    const config = load({
+      retentionDays: '90',
+      deleteGraceDays: '7',
+      shardCount: '16',
+      writerBatchSize: '250',
+      writerBatchWindowSeconds: '5',
+      writerTimeoutSeconds: '60',
+      writerMaxConcurrency: '50',
+      logRetentionDays: '14',
+      apiThrottleRateLimit: '12.5',
+      apiThrottleBurstLimit: '25',
+      maxReceiveCount: '8',
+    });
+    expect(config).toMatchObject({
+      retentionDays: 90,
+      deleteGraceDays: 7,
+      shardCount: 16,
+      writerBatchSize: 250,
+      writerBatchWindowSeconds: 5,
+      writerTimeoutSeconds: 60,
+      writerMaxConcurrency: 50,
+      logRetentionDays: 14,
+      apiThrottleRateLimit: 12.5,
+      apiThrottleBurstLimit: 25,
+      maxReceiveCount: 8,
+    });
+  });
+
+  it('accepts numbers given as JSON numbers in cdk.json', () => {
+    expect(load({ shardCount: 8 }).shardCount).toBe(8);
+  });
+
+  it.each<[string, unknown]>([
+    ['stage', 'my stage'],
+    ['stage', 'x'.repeat(33)],
+    ['stage', 42],
+    ['authMode', 'saml'],
+    ['tenantClaim', 'tenant id'],
+    ['tenantClaim', 'a'.repeat(65)],
+    ['tenantClaim', 'custom/tenant'],
+    ['retentionDays', '0'],
+    ['retentionDays', '3651'],
+    ['retentionDays', '30days'],
+    ['retentionDays', '1e2'],
+    ['retentionDays', ' 30'],
+    ['retentionDays', '12.5'],
+    ['retentionDays', 12.5],
+    ['retentionDays', true],
+    ['deleteGraceDays', '0'],
+    ['deleteGraceDays', '366'],
+    ['shardCount', '0'],
+    ['shardCount', '257'],
+    ['shardCount', '0x10'],
+    ['shardCount', '-1'],
+    ['writerBatchSize', '0'],
+    ['writerBatchSize', '10001'],
+    ['writerBatchWindowSeconds', '-1'],
+    ['writerBatchWindowSeconds', '301'],
+    ['writerTimeoutSeconds', '0'],
+    ['writerTimeoutSeconds', '901'],
+    ['writerMaxConcurrency', '1'],
+    ['writerMaxConcurrency', '1001'],
+    ['cleanupSchedule', 'every day'],
+    ['cleanupSchedule', 'rate(1 days)'],
+    ['cleanupSchedule', 'rate(2 day)'],
+    ['cleanupSchedule', 'rate(0 minutes)'],
+    ['cleanupSchedule', 'rate(1 week)'],
+    ['cleanupSchedule', 'cron(0 3 * *)'],
+    ['logLevel', 'VERBOSE'],
+    ['logRetentionDays', '31'],
+    ['logRetentionDays', '0'],
+    ['apiThrottleRateLimit', '0'],
+    ['apiThrottleRateLimit', 'fast'],
+    ['apiThrottleBurstLimit', '0'],
+    ['apiThrottleBurstLimit', '2.5'],
+    ['maxReceiveCount', '4'],
+    ['maxReceiveCount', '1001'],
+  ])('rejects %s=%j with an error naming the key', (key, value) => {
+    expect(() => load({ [key]: value })).toThrow(ConfigError);
+    expect(() => load({ [key]: value })).toThrow(`"${key}"`);
+  });
+
+  it('accepts rate and cron schedules', () => {
+    for (const expression of ['rate(1 minute)', 'rate(5 minutes)', 'rate(12 hours)', 'rate(2 days)', 'cron(0 3 * * ? *)']) {
+      expect(load({ cleanupSchedule: expression }).cleanupSchedule).toBe(expression);
+    }
+  });
+
+  it('accepts a log level in any case and normalizes it', () => {
+    expect(load({ logLevel: 'debug' }).logLevel).toBe('DEBUG');
+  });
+
+  it('requires a batching window of at least one second for batches above 10', () => {
+    expect(() => load({ writerBatchSize: '11', writerBatchWindowSeconds: '0' })).toThrow('"writerBatchWindowSeconds"');
+    expect(load({ writerBatchSize: '10', writerBatchWindowSeconds: '0' }).writerBatchWindowSeconds).toBe(0);
+  });
+
+  describe('authMode=oidc', () => {
+    it('reads issuer, a comma-separated audience list and the JWKS URI', () => {
+      expect(load({ ...OIDC, audience: 'api-a, api-b' }).auth).toEqual({
+        mode: 'oidc',
+        issuer: 'https://idp.example.com/',
+        audience: ['api-a', 'api-b'],
+        jwksUri: 'https://idp.example.com/.well-known/jwks.json',
+      });
+    });
+
+    it.each(['issuer', 'audience', 'jwksUri'])('requires %s', (key) => {
+      const context: Record<string, unknown> = { ...OIDC };
+      delete context[key];
+      expect(() => load(context)).toThrow(`"${key}"`);
+      expect(() => load(context)).toThrow('required');
+    });
+
+    it.each(['issuer', 'jwksUri'])('requires %s to be an https URL', (key) => {
+      expect(() => load({ ...OIDC, [key]: 'http://idp.example.com/' })).toThrow(`"${key}"`);
+      expect(() => load({ ...OIDC, [key]: 'not a url' })).toThrow(`"${key}"`);
+    });
+
+    it('rejects an empty audience in the list', () => {
+      expect(() => load({ ...OIDC, audience: 'api-a,,api-b' })).toThrow('"audience"');
+    });
+  });
+
+  describe('authMode=cognito', () => {
+    it.each(['issuer', 'audience', 'jwksUri'])('rejects %s, which the user pool provides', (key) => {
+      expect(() => load({ [key]: OIDC[key as keyof typeof OIDC] })).toThrow(`"${key}"`);
+    });
+  });
+});
