@@ -6,7 +6,6 @@ module.exports = {
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node', isolatedModules: true } }],
   },
-  // ESM-only packages used by unit tests are transformed too.
-  transformIgnorePatterns: ['/node_modules/(?!(fauxqs)/)'],
+  setupFiles: ['<rootDir>/test/jest.setup.ts'],
   testTimeout: 30000,
 };

@@ -173,10 +173,21 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
   if (lower > upper) return { events: [], nextCursor: null, itemsRead: 0 };
 
   const path = planAccessPath(tenant, query, deps.shardCount);
-  const share = Math.ceil(query.limit / path.partitions.length) + 2;
   const streams = path.partitions.map((partition) => ({ partition, buffer: [] as EventItem[], bound: undefined as string | undefined, done: false }));
   const desc = query.order === 'desc';
   let itemsRead = 0;
+
+  const events: PublicEvent[] = [];
+  let examined = 0;
+  /**
+   * How many items to ask a shard for: its share of what the page still needs, scaled by how
+   * many items it took per match so far (filters that skip items need more reads), plus slack.
+   */
+  const refillSize = (): number => {
+    const need = Math.max(query.limit - events.length, 1);
+    const perMatch = examined === 0 ? 1 : examined / Math.max(events.length, 1);
+    return Math.min(Math.ceil((need / path.partitions.length) * perMatch) + 2, QUERY_LIMITS.maxLimit);
+  };
 
   const refill = async (stream: (typeof streams)[number]): Promise<void> => {
     let streamLower = lower;
@@ -200,7 +211,7 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
       lower: streamLower,
       upper: streamUpper,
       order: query.order,
-      limit: share,
+      limit: refillSize(),
     });
     itemsRead += page.items.length;
     stream.buffer.push(...page.items);
@@ -210,9 +221,7 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
   };
 
   await Promise.all(streams.map(refill));
-  const events: PublicEvent[] = [];
   let lastExamined: string | undefined;
-  let examined = 0;
   const nowMs = now();
 
   while (events.length < query.limit) {

@@ -120,12 +120,14 @@ describe('query', () => {
   });
 
   it('reads little more than it returns when merging shards', async () => {
-    const table = new MemoryTable();
-    await seed(table, Array.from({ length: 400 }, (_, i) => ({ type: 'a', userId: 'u', occurredAt: at(i) })));
-    table.reads = 0;
-    const page = await queryEvents('acme', q({ limit: '100' }), deps(table));
-    expect(page.events).toHaveLength(100);
-    expect(page.itemsRead / 100).toBeLessThanOrEqual(1.5);
+    // Shards get random shares of the newest 100; whatever the draw, reads stay near the page size.
+    for (let run = 0; run < 10; run++) {
+      const table = new MemoryTable();
+      await seed(table, Array.from({ length: 400 }, (_, i) => ({ type: 'a', userId: 'u', occurredAt: at(i) })));
+      const page = await queryEvents('acme', q({ limit: '100' }), deps(table));
+      expect(page.events).toHaveLength(100);
+      expect(page.itemsRead / 100).toBeLessThanOrEqual(1.25);
+    }
   });
 
   it('never returns the internal id or the tenant', async () => {

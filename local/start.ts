@@ -1,0 +1,91 @@
+/**
+ * `npm start`: synthesizes the stack (offline, esbuild bundling) and runs it on 127.0.0.1.
+ *
+ *   npm start [-- --persist] [-- --no-synth] [-- --out DIR] [-- --stack NAME] [-- -c key=value ...]
+ *   env: PORT (default 3000; 0 = any free port), LOCAL_PERSIST=1, LOCAL_STATE_DIR
+ *
+ * Prints `ready on http://127.0.0.1:PORT` once it serves.
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from './issuer';
+import { startLocal } from './runtime';
+import { synth } from './synth';
+
+const main = async () => {
+  const started = Date.now();
+  // Local mode runs on Node 20 (see DESIGN.md); the SDK's upgrade notice is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { values } = parseArgs({
+    options: {
+      'no-synth': { type: 'boolean' },
+      out: { type: 'string' },
+      persist: { type: 'boolean' },
+      stack: { type: 'string' },
+      context: { type: 'string', short: 'c', multiple: true },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const outDir = resolve(values.out ?? join(REPO_ROOT, 'cdk.out'));
+  const portText = process.env.PORT;
+  const port = portText === undefined || portText === '' ? 3000 : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port, got ${portText}`);
+  const persist = values.persist === true || ['1', 'true'].includes(process.env.LOCAL_PERSIST ?? '');
+
+  if (!values['no-synth']) {
+    const context: Record<string, string> = {};
+    for (const c of values.context ?? []) {
+      const eq = c.indexOf('=');
+      if (eq <= 0) throw new Error(`-c needs key=value, got ${c}`);
+      context[c.slice(0, eq)] = c.slice(eq + 1);
+    }
+    process.stdout.write(`[local] cdk synth → ${outDir}\n`);
+    // Bundling chatter is shown only when synth fails.
+    await synth(outDir, context, 'pipe');
+    process.stdout.write(`[local] synth done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+
+  const runtime = await startLocal({
+    outDir,
+    port,
+    persist,
+    ...(process.env.LOCAL_STATE_DIR ? { stateDir: process.env.LOCAL_STATE_DIR } : {}),
+    ...(values.stack ? { stackName: values.stack } : {}),
+  });
+  const m = runtime.model;
+  process.stdout.write(
+    `[local] ${runtime.stackName}: ${m.tables.length} table(s), ${m.queues.length} queue(s), ${m.functions.length} function(s), ` +
+      `${m.routes.length} route(s), ${m.eventSourceMappings.length} event source mapping(s), ${m.schedules.length} schedule(s); ` +
+      `data ${persist ? 'persisted under .local/data' : 'in memory'}; started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  process.stdout.write(`ready on ${runtime.baseUrl}\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      process.stdout.write('[local] forced exit\n');
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`[local] ${signal}: shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    runtime.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`[local] shutdown failed: ${String(e)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+};
+
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`[local] ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}

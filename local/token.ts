@@ -1,0 +1,70 @@
+/**
+ * `npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A]`
+ * prints only a token signed by the local issuer (iss uses PORT, default 3000).
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORT, loadOrCreateIssuerKeys, signToken } from './issuer';
+
+const USAGE = 'usage: npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A] [--claim k=v ...]';
+
+const fail = (message: string): never => {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+};
+
+const main = () => {
+  let values: { tenant?: string; scope?: string; sub?: string; ttl?: string; aud?: string; claim?: string[]; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        tenant: { type: 'string' },
+        scope: { type: 'string' },
+        sub: { type: 'string' },
+        ttl: { type: 'string' },
+        aud: { type: 'string' },
+        claim: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!values.tenant) return fail('--tenant is required');
+  if (values.scope === undefined) return fail('--scope is required (use "" for none)');
+  const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) return fail('--ttl must be a positive integer (seconds)');
+  const portText = process.env.PORT;
+  const port = portText === undefined || portText === '' ? DEFAULT_PORT : Number(portText);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return fail(`PORT must be a TCP port, got ${portText}`);
+  const claims: Record<string, unknown> = {};
+  for (const c of values.claim ?? []) {
+    const eq = c.indexOf('=');
+    if (eq <= 0) return fail(`--claim needs k=v, got ${c}`);
+    const raw = c.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    claims[c.slice(0, eq)] = value;
+  }
+  const token = signToken(loadOrCreateIssuerKeys(process.env.LOCAL_STATE_DIR || undefined), {
+    tenant: values.tenant,
+    scope: values.scope,
+    port,
+    ...(values.sub !== undefined ? { sub: values.sub } : {}),
+    ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+    ...(values.aud !== undefined ? { aud: values.aud } : {}),
+    claims,
+  });
+  process.stdout.write(`${token}\n`);
+};
+
+main();
