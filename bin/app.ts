@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { ActivityTrackerStack } from '../lib/activity-tracker-stack';
 import { ConfigError, loadConfig, type StackConfig } from '../lib/config';
+import { nagPacks } from '../lib/nag';
 
 const app = new App();
+// cdk-nag on every synth: a finding that is not acknowledged (lib/nag-suppressions.ts) fails it.
+Validations.of(app).addPlugins(...nagPacks());
 
 let config: StackConfig;
 try {

@@ -9,6 +9,7 @@ import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
 import { EventStorage } from './constructs/storage';
+import { acknowledgeNagFindings } from './nag-suppressions';
 
 export interface ActivityTrackerStackProps extends StackProps {
   /** Validated deploy-time settings (see lib/config.ts). */
@@ -39,19 +40,32 @@ export class ActivityTrackerStack extends Stack {
     });
     const keys = new KeysSecret(this, 'Keys');
 
-    let tokenSettings: TokenSettings;
+    let issuerSettings: TokenSettings;
     let cognito: CognitoAuth | undefined;
     if (config.auth.mode === 'cognito') {
-      cognito = new CognitoAuth(this, 'Auth');
-      tokenSettings = cognito.tokenSettings;
+      cognito = new CognitoAuth(this, 'Auth', {
+        tenantClaim: config.tenantClaim,
+        stage: config.stage,
+        ...(config.auth.domainPrefix !== undefined && { domainPrefix: config.auth.domainPrefix }),
+        logLevel: config.logLevel,
+        logRetention: config.logRetentionDays,
+      });
+      issuerSettings = cognito.tokenSettings;
     } else {
-      tokenSettings = {
+      issuerSettings = {
         issuer: config.auth.issuer,
         audience: config.auth.audience,
         jwksUri: config.auth.jwksUri,
         scopePrefix: '',
+        scopeClaim: config.auth.scopeClaim,
+        scopeFormat: config.auth.scopeFormat,
       };
     }
+    const tokenSettings: TokenSettings = {
+      ...issuerSettings,
+      maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
+      clockSkewSeconds: config.clockSkewSeconds,
+    };
 
     const functions = new ServiceFunctions(this, 'Functions', {
       table: storage.table,
@@ -59,9 +73,13 @@ export class ActivityTrackerStack extends Stack {
       keysSecret: keys.secret,
       tokenSettings,
       tenantClaim: config.tenantClaim,
+      maxEventsPerRequest: config.maxEventsPerRequest,
       shardCount: config.shardCount,
       retentionDays: config.retentionDays,
+      tenantRetentionDays: config.tenantRetentionDays,
       deleteGraceDays: config.deleteGraceDays,
+      maxOpenErasures: config.maxOpenErasures,
+      cleanupChunks: { chunkSize: config.cleanupChunkSize, ...(config.cleanupMaxChunks !== undefined && { maxChunks: config.cleanupMaxChunks }) },
       writer: {
         timeout: writerTimeout,
         batchSize: config.writerBatchSize,
@@ -75,6 +93,7 @@ export class ActivityTrackerStack extends Stack {
     const api = new EventsApi(this, 'Api', {
       ingest: functions.ingest,
       query: functions.query,
+      admin: functions.admin,
       throttleRateLimit: config.apiThrottleRateLimit,
       throttleBurstLimit: config.apiThrottleBurstLimit,
       logRetention: config.logRetentionDays,
@@ -88,6 +107,10 @@ export class ActivityTrackerStack extends Stack {
     new CfnOutput(this, 'DlqUrl', { description: 'Dead-letter queue of the events queue', value: queue.deadLetterQueue.queueUrl });
     if (cognito) {
       new CfnOutput(this, 'UserPoolId', { description: 'Cognito user pool issuing tokens', value: cognito.userPool.userPoolId });
+      new CfnOutput(this, 'TokenUrl', { description: 'OAuth 2.0 token endpoint (client-credentials grant)', value: cognito.tokenUrl });
     }
+
+    // Last, so it sees every resource and grant above.
+    acknowledgeNagFindings(this);
   }
 }

@@ -13,9 +13,19 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
  * | `issuer` | — | `oidc` only, required: expected `iss` (https URL) |
  * | `audience` | — | `oidc` only, required: expected `aud`, comma-separated list allowed |
  * | `jwksUri` | — | `oidc` only, required: JWKS URL (https) |
- * | `tenantClaim` | `tenant_id` | token claim holding the tenant id |
+ * | `tenantClaim` | `tenant_id` | token claim holding the tenant id (1..64 chars of `[A-Za-z0-9_:.-]`; with `cognito`, not a claim Cognito reserves) |
+ * | `scopeClaim` | `scope` | `oidc` only: claim holding the scopes (e.g. `scp`) |
+ * | `scopeFormat` | `space-separated` | `oidc` only: `space-separated` string or `array`; the `scope` claim itself must be a string |
+ * | `cognitoDomainPrefix` | `activity-tracker-<stage>-<account id>` | `cognito` only: prefix of the pool's domain, which serves `/oauth2/token` |
+ * | `maxTokenLifetimeSeconds` | `86400` | longest accepted token lifetime, `exp - iat` and `exp - now` (60..604800) |
+ * | `clockSkewSeconds` | `60` | tolerance on `exp` and `nbf` (0..300) |
+ * | `maxEventsPerRequest` | `500` | events one request of a tenant may carry (1..500; 500 is the API contract's maximum) |
  * | `retentionDays` | `365` | days an event is kept (1..3650) |
+ * | `tenantRetentionDays` | — | per-tenant retention overrides, `acme=90,globex=730` (days, 1..3650 each) |
  * | `deleteGraceDays` | `30` | days a soft-deleted event can be restored before purge (1..365) |
+ * | `maxOpenErasures` | `100` | erasure requests one tenant may have pending at once (1..100000) |
+ * | `cleanupChunkSize` | `100` | items the cleanup handles per chunk (1..1000) |
+ * | `cleanupMaxChunks` | — | chunks per cleanup run at most (default: as many as the 15-minute timeout allows) |
  * | `shardCount` | `4` | partition-key shards per tenant (1..256) |
  * | `writerBatchSize` | `100` | SQS messages per writer invocation (1..10000; > 10 needs a batching window ≥ 1 s) |
  * | `writerBatchWindowSeconds` | `1` | max seconds the writer's event source gathers a batch (0..300) |
@@ -35,8 +45,18 @@ export interface StackConfig {
   readonly auth: AuthConfig;
   /** Claim holding the tenant id, in both auth modes. */
   readonly tenantClaim: string;
+  /** Longest accepted token lifetime, in seconds. */
+  readonly maxTokenLifetimeSeconds: number;
+  /** Clock-skew tolerance on `exp` and `nbf`, in seconds. */
+  readonly clockSkewSeconds: number;
+  /** Events one request may carry (abuse limit; at most the contract's 500). */
+  readonly maxEventsPerRequest: number;
   readonly retentionDays: number;
+  readonly tenantRetentionDays: Readonly<Record<string, number>>;
   readonly deleteGraceDays: number;
+  readonly maxOpenErasures: number;
+  readonly cleanupChunkSize: number;
+  readonly cleanupMaxChunks?: number;
   readonly shardCount: number;
   readonly writerBatchSize: number;
   readonly writerBatchWindowSeconds: number;
@@ -52,14 +72,33 @@ export interface StackConfig {
 
 /** `cognito`: the stack owns a user pool; `oidc`: an external issuer. */
 export type AuthConfig =
-  | { readonly mode: 'cognito' }
+  | {
+      readonly mode: 'cognito';
+      /** Prefix of the pool's Cognito domain; unset: derived from the stage and the account. */
+      readonly domainPrefix?: string;
+    }
   | {
       readonly mode: 'oidc';
       readonly issuer: string;
       /** One or more accepted audiences. */
       readonly audience: readonly string[];
       readonly jwksUri: string;
+      /** Claim holding the scopes. */
+      readonly scopeClaim: string;
+      readonly scopeFormat: ScopeFormat;
     };
+
+export const SCOPE_FORMATS = ['space-separated', 'array'] as const;
+export type ScopeFormat = (typeof SCOPE_FORMATS)[number];
+
+/**
+ * Claims a Cognito pre-token-generation trigger cannot add or override (or that mean something
+ * else already): the tenant claim must not be one of them.
+ */
+const COGNITO_RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'acr', 'amr', 'at_hash', 'aud', 'auth_time', 'azp', 'client_id', 'event_id', 'exp', 'iat', 'identities',
+  'iss', 'jti', 'nbf', 'nonce', 'origin_jti', 'scope', 'sub', 'token_use', 'username', 'version',
+]);
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -109,6 +148,9 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
   if (!/^[A-Za-z0-9_:.-]{1,64}$/.test(tenantClaim)) {
     throw new ConfigError('tenantClaim', `expected 1..64 characters of [A-Za-z0-9_:.-], got ${show(tenantClaim)}`);
   }
+  if (auth.mode === 'cognito' && (COGNITO_RESERVED_CLAIMS.has(tenantClaim) || tenantClaim.startsWith('cognito:'))) {
+    throw new ConfigError('tenantClaim', `${show(tenantClaim)} is a claim Cognito sets itself; choose another name (e.g. tenant_id)`);
+  }
 
   const writerBatchSize = int(ctx, 'writerBatchSize', 100, 1, 10_000);
   const writerBatchWindowSeconds = int(ctx, 'writerBatchWindowSeconds', 1, 0, 300);
@@ -140,8 +182,15 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     stage,
     auth,
     tenantClaim,
+    maxTokenLifetimeSeconds: int(ctx, 'maxTokenLifetimeSeconds', 86_400, 60, 7 * 86_400),
+    clockSkewSeconds: int(ctx, 'clockSkewSeconds', 60, 0, 300),
+    maxEventsPerRequest: int(ctx, 'maxEventsPerRequest', 500, 1, 500),
     retentionDays: int(ctx, 'retentionDays', 365, 1, 3650),
+    tenantRetentionDays: tenantRetention(ctx),
     deleteGraceDays: int(ctx, 'deleteGraceDays', 30, 1, 365),
+    maxOpenErasures: int(ctx, 'maxOpenErasures', 100, 1, 100_000),
+    cleanupChunkSize: int(ctx, 'cleanupChunkSize', 100, 1, 1000),
+    ...(ctx('cleanupMaxChunks') !== undefined && ctx('cleanupMaxChunks') !== '' ? { cleanupMaxChunks: int(ctx, 'cleanupMaxChunks', 1, 1, 1_000_000) } : {}),
     shardCount: int(ctx, 'shardCount', 4, 1, 256),
     writerBatchSize,
     writerBatchWindowSeconds,
@@ -157,7 +206,23 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
   };
 };
 
-const OIDC_KEYS = ['issuer', 'audience', 'jwksUri'] as const;
+/** `tenantRetentionDays=acme=90,globex=730`: per-tenant retention overrides. */
+const tenantRetention = (ctx: ContextReader): Record<string, number> => {
+  const raw = ctx('tenantRetentionDays');
+  if (raw === undefined || raw === '') return {};
+  const out: Record<string, number> = {};
+  for (const entry of String(raw).split(',').map((e) => e.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z0-9_-]{1,64})=(\d{1,4})$/.exec(entry);
+    if (!match || Number(match[2]) < 1 || Number(match[2]) > 3650) {
+      throw new ConfigError('tenantRetentionDays', `expected tenant=days entries (days 1..3650) separated by commas, got ${show(entry)}`);
+    }
+    out[match[1] as string] = Number(match[2]);
+  }
+  return out;
+};
+
+const OIDC_KEYS = ['issuer', 'audience', 'jwksUri', 'scopeClaim', 'scopeFormat'] as const;
+const COGNITO_KEYS = ['cognitoDomainPrefix'] as const;
 
 const loadAuth = (ctx: ContextReader): AuthConfig => {
   const mode = str(ctx, 'authMode', 'cognito');
@@ -168,10 +233,20 @@ const loadAuth = (ctx: ContextReader): AuthConfig => {
         throw new ConfigError(key, 'is only used with authMode=oidc (the cognito mode derives it from the user pool)');
       }
     }
-    return { mode };
+    const domainPrefix = ctx('cognitoDomainPrefix') === undefined ? undefined : str(ctx, 'cognitoDomainPrefix', '');
+    if (domainPrefix !== undefined && (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domainPrefix) || /aws|amazon|cognito/.test(domainPrefix))) {
+      throw new ConfigError(
+        'cognitoDomainPrefix',
+        `expected 1..63 lower-case letters, digits or '-' (not starting or ending with '-', without "aws", "amazon" or "cognito"), got ${show(domainPrefix)}`,
+      );
+    }
+    return domainPrefix === undefined ? { mode } : { mode, domainPrefix };
   }
   if (mode !== 'oidc') {
     throw new ConfigError('authMode', `expected "cognito" or "oidc", got ${show(mode)}`);
+  }
+  for (const key of COGNITO_KEYS) {
+    if (ctx(key) !== undefined) throw new ConfigError(key, 'is only used with authMode=cognito');
   }
   const issuer = httpsUrl(ctx, 'issuer');
   const jwksUri = httpsUrl(ctx, 'jwksUri');
@@ -181,7 +256,19 @@ const loadAuth = (ctx: ContextReader): AuthConfig => {
   if (audience.some((a) => a === '')) {
     throw new ConfigError('audience', 'expected a comma-separated list of non-empty audiences');
   }
-  return { mode, issuer, audience, jwksUri };
+  const scopeClaim = str(ctx, 'scopeClaim', 'scope');
+  if (!/^[A-Za-z0-9_:.-]{1,64}$/.test(scopeClaim)) {
+    throw new ConfigError('scopeClaim', `expected 1..64 characters of [A-Za-z0-9_:.-], got ${show(scopeClaim)}`);
+  }
+  const scopeFormat = str(ctx, 'scopeFormat', 'space-separated');
+  if (!(SCOPE_FORMATS as readonly string[]).includes(scopeFormat)) {
+    throw new ConfigError('scopeFormat', `expected one of ${SCOPE_FORMATS.join(', ')}, got ${show(scopeFormat)}`);
+  }
+  // aws-jwt-verify rejects a `scope` claim that is not a string: arrays only come in other claims.
+  if (scopeClaim === 'scope' && scopeFormat !== 'space-separated') {
+    throw new ConfigError('scopeFormat', 'must be space-separated when scopeClaim is "scope" (set scopeClaim, e.g. "scp", for an array)');
+  }
+  return { mode, issuer, audience, jwksUri, scopeClaim, scopeFormat: scopeFormat as ScopeFormat };
 };
 
 const required = (ctx: ContextReader, key: string, when: string): string => {

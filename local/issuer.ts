@@ -107,6 +107,8 @@ export const signToken = (keys: IssuerKeys, opts: TokenOptions): string => {
     nbf: iat,
     exp: iat + ttl,
     jti: randomUUID(),
+    // As in a Cognito access token: the default (Cognito) template makes the functions require it.
+    token_use: 'access',
     [opts.tenantClaim ?? DEFAULT_TENANT_CLAIM]: opts.tenant,
     scope: opts.scope,
     ...opts.claims,

@@ -1,3 +1,4 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -32,4 +33,11 @@ export const secretsClient = (): SecretsManagerClient => {
   const endpoint = endpointFor(env, 'SECRETS_MANAGER');
   secrets ??= tracer.captureAWSv3Client(new SecretsManagerClient({ ...(endpoint && { endpoint }) }));
   return secrets;
+};
+
+let cognito: CognitoIdentityProviderClient | undefined;
+export const cognitoClient = (): CognitoIdentityProviderClient => {
+  const endpoint = endpointFor(env, 'COGNITO_IDENTITY_PROVIDER');
+  cognito ??= tracer.captureAWSv3Client(new CognitoIdentityProviderClient({ ...(endpoint && { endpoint }) }));
+  return cognito;
 };

@@ -1,14 +1,31 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
+  type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
+  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { backoffMs, sleep } from '../core/concurrency';
-import type { PurgeStore } from '../core/cleanup';
-import { GSI_BY_PURGE, type EventItem, type ItemKey } from '../core/keys';
+import type { CleanupStore } from '../core/cleanup';
+import type { ErasureStore } from '../core/erasure';
+import {
+  ERASURE_WORK_PARTITION,
+  GSI_BY_PURGE,
+  markerPartition,
+  receiptPartition,
+  TENANT_REGISTRY_PARTITION,
+  type ErasureMarkerItem,
+  type ErasureReceiptItem,
+  type ErasureWorkItem,
+  type EventItem,
+  type ItemKey,
+} from '../core/keys';
+import type { LifecycleStore } from '../core/lifecycle';
 import type { EventReadStore, RangeRequest } from '../core/query';
 import type { EventWriteStore } from '../core/writer';
 
@@ -23,7 +40,7 @@ export interface DynamoStoreOptions {
 const isConditionFailure = (error: unknown): boolean => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 /** The events table behind the core's storage ports. */
-export class DynamoEventStore implements EventWriteStore, EventReadStore, PurgeStore {
+export class DynamoEventStore implements EventWriteStore, EventReadStore, CleanupStore, LifecycleStore, ErasureStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -66,14 +83,8 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, PurgeS
     return pending;
   }
 
-  async putIfAbsent(item: EventItem): Promise<boolean> {
-    try {
-      await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  putIfAbsent(item: EventItem): Promise<boolean> {
+    return this.conditional(this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
   }
 
   async queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }> {
@@ -111,20 +122,206 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, PurgeS
     return (out.Items ?? []).map((item) => ({ pk: item.pk as string, sk: item.sk as string }));
   }
 
-  async deleteIfDeletedBefore(key: ItemKey, cutoffMs: number): Promise<boolean> {
-    try {
-      await this.doc.send(
+  deleteIfDeletedBefore(key: ItemKey, cutoffMs: number): Promise<boolean> {
+    return this.conditional(
+      this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: { pk: key.pk, sk: key.sk },
           ConditionExpression: 'd < :cutoff',
           ExpressionAttributeValues: { ':cutoff': cutoffMs },
         }),
-      );
+      ),
+    );
+  }
+
+  /** A conditional write that reports a failed condition as false instead of an error. */
+  private async conditional(write: Promise<unknown>): Promise<boolean> {
+    try {
+      await write;
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** Every item of one partition (small partitions only: markers, work list, tenants). */
+  private async queryAll<T>(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<T[]> {
+    const items: T[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...input, ...(start && { ExclusiveStartKey: start }) }));
+      items.push(...((out.Items ?? []) as T[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  deleteIfExists(key: ItemKey): Promise<boolean> {
+    return this.conditional(this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk }, ConditionExpression: 'attribute_exists(pk)' })));
+  }
+
+  deleteIfExpired(key: ItemKey, nowSeconds: number): Promise<boolean> {
+    return this.conditional(
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: key.pk, sk: key.sk },
+          ConditionExpression: 'x <= :now',
+          ExpressionAttributeValues: { ':now': nowSeconds },
+        }),
+      ),
+    );
+  }
+
+  markDeleted(key: ItemKey, deletedAtMs: number, purgePartition: string): Promise<boolean> {
+    return this.conditional(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: key.pk, sk: key.sk },
+          UpdateExpression: 'SET d = :d, p = :p',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(d)',
+          ExpressionAttributeValues: { ':d': deletedAtMs, ':p': purgePartition },
+        }),
+      ),
+    );
+  }
+
+  unmarkDeleted(key: ItemKey, cutoffMs: number): Promise<boolean> {
+    return this.conditional(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: key.pk, sk: key.sk },
+          UpdateExpression: 'REMOVE d, p',
+          ConditionExpression: 'd >= :cutoff',
+          ExpressionAttributeValues: { ':cutoff': cutoffMs },
+        }),
+      ),
+    );
+  }
+
+  listMarkers(tenant: string): Promise<ErasureMarkerItem[]> {
+    return this.queryAll<ErasureMarkerItem>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': markerPartition(tenant) }, ConsistentRead: true });
+  }
+
+  async getReceipt(tenant: string, receiptId: string): Promise<ErasureReceiptItem | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: receiptPartition(tenant), sk: receiptId }, ConsistentRead: true }));
+    return out.Item as ErasureReceiptItem | undefined;
+  }
+
+  async createErasure(receipt: ErasureReceiptItem, work: ErasureWorkItem, marker: ErasureMarkerItem): Promise<void> {
+    await Promise.all([receipt, work].map((Item) => this.doc.send(new PutCommand({ TableName: this.tableName, Item }))));
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: marker }));
+  }
+
+  listErasureWork(): Promise<ErasureWorkItem[]> {
+    return this.queryAll<ErasureWorkItem>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ERASURE_WORK_PARTITION }, ConsistentRead: true });
+  }
+
+  async existing(keys: readonly ItemKey[]): Promise<ItemKey[]> {
+    const found: ItemKey[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string }> | undefined = {
+        [this.tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })), ConsistentRead: true, ProjectionExpression: 'pk, sk' },
+      };
+      for (let attempt = 0; request && attempt < 8; attempt++) {
+        if (attempt > 0) await (this.options.wait ?? sleep)(backoffMs(attempt));
+        const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        found.push(...((out.Responses?.[this.tableName] ?? []) as ItemKey[]));
+        const left = out.UnprocessedKeys?.[this.tableName];
+        request = left?.Keys?.length ? ({ [this.tableName]: left } as typeof request) : undefined;
+      }
+      if (request) throw new Error('BatchGetItem left keys unprocessed after retries');
+    }
+    return found;
+  }
+
+  async beginChunk(work: ErasureWorkItem, keys: readonly ItemKey[]): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: work.pk, sk: work.sk },
+        UpdateExpression: 'SET ck = :ck',
+        ExpressionAttributeValues: { ':ck': keys.map((k) => ({ pk: k.pk, sk: k.sk })) },
+      }),
+    );
+  }
+
+  async endChunk(work: ErasureWorkItem, count: number): Promise<void> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: work.pk, sk: work.sk },
+        UpdateExpression: 'SET n = if_not_exists(n, :zero) + :c REMOVE ck',
+        ExpressionAttributeValues: { ':c': count, ':zero': 0 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    // The receipt shows progress; it takes the work item's count as is, so repeating this is harmless.
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: receiptPartition(work.tn), sk: work.rs },
+        UpdateExpression: 'SET n = :n',
+        ExpressionAttributeValues: { ':n': out.Attributes?.n as number },
+      }),
+    );
+  }
+
+  async completeErasure(work: ErasureWorkItem, completedAtMs: number, sweepUntilMs: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: receiptPartition(work.tn), sk: work.rs },
+        UpdateExpression: 'SET s = :s, ca = :ca',
+        ExpressionAttributeValues: { ':s': 'completed', ':ca': completedAtMs },
+      }),
+    );
+    // The marker may belong to a newer request for the same user by now: then it stays pending.
+    await this.conditional(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: markerPartition(work.tn), sk: work.uk },
+          UpdateExpression: 'SET c = :c, x = :x',
+          ConditionExpression: 'r = :r',
+          ExpressionAttributeValues: { ':c': completedAtMs, ':x': Math.ceil(sweepUntilMs / 1000), ':r': work.rs },
+        }),
+      ),
+    );
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: work.pk, sk: work.sk },
+        UpdateExpression: 'SET c = :c, su = :su',
+        ExpressionAttributeValues: { ':c': completedAtMs, ':su': sweepUntilMs },
+      }),
+    );
+  }
+
+  async finishErasure(work: ErasureWorkItem): Promise<void> {
+    await this.conditional(
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: markerPartition(work.tn), sk: work.uk },
+          ConditionExpression: 'r = :r',
+          ExpressionAttributeValues: { ':r': work.rs },
+        }),
+      ),
+    );
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: work.pk, sk: work.sk } }));
+  }
+
+  async listTenants(): Promise<string[]> {
+    const items = await this.queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': TENANT_REGISTRY_PARTITION } });
+    return items.map((item) => item.sk);
+  }
+
+  async registerTenant(tenant: string): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: TENANT_REGISTRY_PARTITION, sk: tenant } }));
   }
 }

@@ -1,5 +1,5 @@
 import { JwtVerifier } from 'aws-jwt-verify';
-import { FetchError, JwksNotAvailableInCacheError, NonRetryableFetchError } from 'aws-jwt-verify/error';
+import { FetchError, JwksNotAvailableInCacheError, JwksValidationError, NonRetryableFetchError } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import { bearerToken, checkVerifiedToken, principalFromClaims, requireScope, type AuthSettings, type Principal, type Scope } from '../core/auth';
@@ -37,7 +37,10 @@ export const createAuthenticator = (config: AuthConfig, fetcher: Fetcher = new J
   const settings: AuthSettings = {
     tenantClaim: config.tenantClaim,
     scopePrefix: config.scopePrefix,
+    scopeClaim: config.scopeClaim,
+    scopeFormat: config.scopeFormat,
     maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
+    ...(config.tokenUse !== undefined && { tokenUse: config.tokenUse }),
   };
   const verifier = JwtVerifier.create(
     {
@@ -56,7 +59,8 @@ export const createAuthenticator = (config: AuthConfig, fetcher: Fetcher = new J
     try {
       payload = (await verifier.verify(token)) as Record<string, unknown>;
     } catch (error) {
-      if (error instanceof FetchError || error instanceof JwksNotAvailableInCacheError) {
+      // The issuer's keys could not be had (down, or not a JWKS): nothing can be verified.
+      if (error instanceof FetchError || error instanceof JwksNotAvailableInCacheError || error instanceof JwksValidationError) {
         throw new ServiceUnavailableError('auth_unavailable', 'token keys are unavailable; retry shortly', { cause: error });
       }
       throw new UnauthorizedError();

@@ -14,11 +14,27 @@ export interface Principal {
   readonly scopes: ReadonlySet<string>;
 }
 
+/**
+ * How the issuer writes the scopes: `"a b"` (OAuth 2.0, Cognito) or `["a","b"]` (some OIDC
+ * providers, in a claim such as `scp`). aws-jwt-verify rejects a `scope` claim that is not a
+ * string, so an array only ever comes from another claim.
+ */
+export type ScopeFormat = 'space-separated' | 'array';
+
 export interface AuthSettings {
   readonly tenantClaim: string;
   /** Stripped from each scope (Cognito resource-server scopes look like `activity-tracker/events:read`). */
   readonly scopePrefix: string;
+  /** Claim holding the scopes: `scope` by default. */
+  readonly scopeClaim: string;
+  /** Scopes in the other format grant nothing (403), rather than being guessed at. */
+  readonly scopeFormat: ScopeFormat;
   readonly maxTokenLifetimeSeconds: number;
+  /**
+   * Required value of the `token_use` claim, when the issuer sets one: `access` for Cognito, so an
+   * ID token of the same pool is never taken for an access token.
+   */
+  readonly tokenUse?: string;
 }
 
 export const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'ES256']);
@@ -43,6 +59,7 @@ export const checkVerifiedToken = (
 ): void => {
   if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.has(header.alg)) throw new Error('token algorithm not allowed');
   if (typeof payload.exp !== 'number') throw new Error('token has no exp');
+  if (settings.tokenUse !== undefined && payload.token_use !== settings.tokenUse) throw new Error(`token_use must be ${settings.tokenUse}`);
   const issuedAt = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
   if (payload.exp - issuedAt > settings.maxTokenLifetimeSeconds || payload.exp - nowSeconds > settings.maxTokenLifetimeSeconds) {
     throw new Error('token lifetime above the allowed maximum');
@@ -64,7 +81,7 @@ export const principalFromClaims = (payload: Record<string, unknown>, settings: 
   } catch {
     throw new UnauthorizedError('the token carries no valid tenant claim');
   }
-  const raw = typeof payload.scope === 'string' ? payload.scope.split(' ') : Array.isArray(payload.scope) ? payload.scope : [];
+  const raw = scopesOf(payload[settings.scopeClaim], settings.scopeFormat);
   const scopes = new Set<string>();
   for (const scope of raw) {
     if (typeof scope !== 'string' || scope.length === 0) continue;
@@ -72,6 +89,11 @@ export const principalFromClaims = (payload: Record<string, unknown>, settings: 
     else if (scope.startsWith(settings.scopePrefix)) scopes.add(scope.slice(settings.scopePrefix.length));
   }
   return { tenant, scopes, ...(typeof payload.sub === 'string' && { subject: payload.sub }) };
+};
+
+const scopesOf = (claim: unknown, format: ScopeFormat): unknown[] => {
+  if (format === 'space-separated') return typeof claim === 'string' ? claim.split(' ') : [];
+  return Array.isArray(claim) ? claim : [];
 };
 
 export const requireScope = (principal: Principal, scope: Scope): void => {

@@ -158,6 +158,8 @@ export const parseEventsBody = (
   body: string | null | undefined,
   contentType: string | undefined,
   isBase64Encoded = false,
+  /** The deployment's cap on events per request (an abuse limit), at most the contract's 500. */
+  maxEvents: number = LIMITS.maxEventsPerRequest,
 ): { events: unknown[]; batch: boolean } => {
   if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();
   if (body === null || body === undefined || body.length === 0) throw new BadRequestError('invalid_body', 'the body is empty');
@@ -183,8 +185,9 @@ export const parseEventsBody = (
     throw new BadRequestError('invalid_body', 'a batch must be exactly {"events":[...]} with an array of events');
   }
   if (events.length === 0) throw new BadRequestError('invalid_body', "'events' must hold at least one event");
-  if (events.length > LIMITS.maxEventsPerRequest) {
-    throw new PayloadTooLargeError('too_many_events', `at most ${LIMITS.maxEventsPerRequest} events per request (got ${events.length})`);
+  const cap = Math.min(maxEvents, LIMITS.maxEventsPerRequest);
+  if (events.length > cap) {
+    throw new PayloadTooLargeError('too_many_events', `at most ${cap} events per request (got ${events.length})`);
   }
   return { events, batch: true };
 };

@@ -24,7 +24,10 @@ export interface IngestDeps {
   readonly queue: EventQueue;
   readonly keyring: Keyring;
   readonly shardCount: number;
-  readonly retentionDays: number;
+  /** Days an event of this tenant is kept after receipt. */
+  readonly retentionDays: (tenant: string) => number;
+  /** Events one request may carry (abuse limit); default and maximum: the contract's 500. */
+  readonly maxEventsPerRequest?: number;
   readonly now?: () => number;
   readonly random?: (n: number) => Uint8Array;
   readonly randomShard?: (shardCount: number) => number;
@@ -47,10 +50,10 @@ export interface IngestResult {
  */
 export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<IngestResult> => {
   const now = deps.now?.() ?? Date.now();
-  const { events, batch } = parseEventsBody(req.body, req.contentType, req.isBase64Encoded);
+  const { events, batch } = parseEventsBody(req.body, req.contentType, req.isBase64Encoded, deps.maxEventsPerRequest);
   const receivedAt = new Date(now).toISOString();
   const source = sourceOf(req.source);
-  const expiresAt = Math.floor(now / 1000) + deps.retentionDays * 86_400;
+  const expiresAt = Math.floor(now / 1000) + deps.retentionDays(req.tenant) * 86_400;
 
   const results: EventResult[] = new Array(events.length);
   const messages: QueueMessage[] = [];

@@ -55,3 +55,50 @@ export const shardRange = (shardCount: number): number[] => Array.from({ length:
 
 /** The byPurge partition of a soft-deleted item: spread like the tenant timeline it came from. */
 export const purgePartition = (shard: number): string => `D#${shard}`;
+
+/**
+ * Lifecycle items live beside the events, in partitions no event key can take (a shard is a
+ * number, these end in a letter), and with attribute names the indexes do not use — so they never
+ * show up in a timeline.
+ *
+ *   <tenant>#E / <receipt id>   erasure receipt: s status, n erased, ra requestedAt, ca completedAt
+ *   <tenant>#X / <user key u>   erasure marker: r receipt id, c cutoff (ms; absent while pending), x TTL
+ *   $erasures / <receipt id>#<tenant>   the cleanup's work list: tn tenant, rs receipt, uk user key,
+ *                               n erased so far, ck the chunk being deleted (write-ahead),
+ *                               c cutoff and su sweep-until (ms) once completed
+ *   $tenants / <tenant>         tenants that have stored events (for retention; written once per
+ *                               tenant per writer container)
+ */
+export const receiptPartition = (tenant: string): string => `${tenant}#E`;
+export const markerPartition = (tenant: string): string => `${tenant}#X`;
+export const ERASURE_WORK_PARTITION = '$erasures';
+export const TENANT_REGISTRY_PARTITION = '$tenants';
+
+export interface ErasureReceiptItem {
+  pk: string;
+  sk: string;
+  s: 'pending' | 'completed';
+  n: number;
+  ra: number;
+  ca?: number;
+}
+
+export interface ErasureMarkerItem {
+  pk: string;
+  sk: string;
+  r: string;
+  c?: number;
+  x?: number;
+}
+
+export interface ErasureWorkItem {
+  pk: string;
+  sk: string;
+  tn: string;
+  rs: string;
+  uk: string;
+  n?: number;
+  ck?: ItemKey[];
+  c?: number;
+  su?: number;
+}

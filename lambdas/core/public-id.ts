@@ -19,21 +19,31 @@ const TAG_BYTES = 8;
 const PUBLIC_ID_BYTES = 1 + 16 + TAG_BYTES;
 const PUBLIC_ID_PATTERN = /^[A-Za-z0-9_-]{34}$/;
 
-const tag = (macKey: Buffer, version: number, tenant: string, block: Buffer): Buffer =>
-  createHmac('sha256', macKey).update(Buffer.from([version])).update(tenant).update('\u0000').update(block).digest().subarray(0, TAG_BYTES);
+/** What an id names: an event, or an erasure receipt. One kind's id never resolves as another's. */
+export type IdKind = 'event' | 'erasure';
 
-export const encodePublicId = (keyring: Keyring, tenant: string, ref: ItemRef): string => {
+const tag = (macKey: Buffer, version: number, tenant: string, block: Buffer, kind: IdKind): Buffer =>
+  createHmac('sha256', macKey)
+    .update(Buffer.from([version]))
+    .update(kind === 'event' ? '' : `${kind}\u0001`)
+    .update(tenant)
+    .update('\u0000')
+    .update(block)
+    .digest()
+    .subarray(0, TAG_BYTES);
+
+export const encodePublicId = (keyring: Keyring, tenant: string, ref: ItemRef, kind: IdKind = 'event'): string => {
   const key = keyring.current;
   const plain = Buffer.alloc(16);
   plain[0] = ref.shard;
   decodeBase32(ref.internalId).copy(plain, 1, 0, INTERNAL_ID_BYTES);
   const cipher = createCipheriv('aes-256-ecb', key.idCipher, null).setAutoPadding(false);
   const block = Buffer.concat([cipher.update(plain), cipher.final()]);
-  return Buffer.concat([Buffer.from([key.version]), block, tag(key.idMac, key.version, tenant, block)]).toString('base64url');
+  return Buffer.concat([Buffer.from([key.version]), block, tag(key.idMac, key.version, tenant, block, kind)]).toString('base64url');
 };
 
 /** The item a public id points to, or undefined for anything that is not a valid id of this tenant. */
-export const decodePublicId = (keyring: Keyring, tenant: string, publicId: string): ItemRef | undefined => {
+export const decodePublicId = (keyring: Keyring, tenant: string, publicId: string, kind: IdKind = 'event'): ItemRef | undefined => {
   if (!PUBLIC_ID_PATTERN.test(publicId)) return undefined;
   const bytes = Buffer.from(publicId, 'base64url');
   // Only the canonical spelling: base64 leaves 4 spare bits in the last character.
@@ -42,7 +52,7 @@ export const decodePublicId = (keyring: Keyring, tenant: string, publicId: strin
   const key = keyring.get(version);
   if (!key) return undefined;
   const block = bytes.subarray(1, 17);
-  if (!timingSafeEqual(tag(key.idMac, version, tenant, block), bytes.subarray(17))) return undefined;
+  if (!timingSafeEqual(tag(key.idMac, version, tenant, block, kind), bytes.subarray(17))) return undefined;
   const decipher = createDecipheriv('aes-256-ecb', key.idCipher, null).setAutoPadding(false);
   const plain = Buffer.concat([decipher.update(block), decipher.final()]);
   const internalId = encodeBase32(plain.subarray(1));

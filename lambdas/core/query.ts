@@ -3,6 +3,7 @@ import { parseRfc3339, TYPE_PATTERN, type StoredEvent } from './envelope';
 import { BadRequestError, NotFoundError } from './errors';
 import { adjacentId, highestIdAt, lowestIdAt, MAX_ID, MIN_ID } from './ids';
 import type { Keyring } from './keyring';
+import { erasureFilter } from './erasure';
 import {
   GSI_BY_TYPE,
   GSI_BY_USER,
@@ -11,6 +12,7 @@ import {
   tenantPartition,
   typePartition,
   userPartition,
+  type ErasureMarkerItem,
   type EventItem,
 } from './keys';
 import { decodePublicId, encodePublicId } from './public-id';
@@ -26,6 +28,8 @@ export interface EventReadStore {
   queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }>;
   /** A strongly consistent GetItem. */
   get(pk: string, sk: string): Promise<EventItem | undefined>;
+  /** The tenant's erasure markers (few: pending requests and recent completions). */
+  listMarkers(tenant: string): Promise<ErasureMarkerItem[]>;
 }
 
 export interface RangeRequest {
@@ -220,9 +224,10 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
     stream.done = page.done || page.items.length === 0;
   };
 
-  await Promise.all(streams.map(refill));
-  let lastExamined: string | undefined;
   const nowMs = now();
+  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...streams.map(refill)]);
+  const erased = erasureFilter(markers, nowMs);
+  let lastExamined: string | undefined;
 
   while (events.length < query.limit) {
     if (examined >= QUERY_LIMITS.maxItemsExamined || now() - startedAt > QUERY_LIMITS.maxDurationMs) break;
@@ -241,7 +246,7 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
     examined++;
     if (!isVisible(item, nowMs)) continue;
     const event = toPublicEvent(deps.keyring, tenant, item);
-    if (matches(event, query)) events.push(event);
+    if (matches(event, query) && !erased(item, event)) events.push(event);
   }
 
   const more = streams.some((stream) => stream.buffer.length > 0 || !stream.done);
@@ -256,7 +261,8 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
 export const getEvent = async (tenant: string, publicId: string, deps: QueryDeps): Promise<PublicEvent> => {
   const ref = decodePublicId(deps.keyring, tenant, publicId);
   if (!ref) throw new NotFoundError('event not found');
-  const item = await deps.store.get(tenantPartition(tenant, ref.shard), ref.internalId);
-  if (!item || !isVisible(item, (deps.now ?? Date.now)())) throw new NotFoundError('event not found');
+  const [item, markers] = await Promise.all([deps.store.get(tenantPartition(tenant, ref.shard), ref.internalId), deps.store.listMarkers(tenant)]);
+  const nowMs = (deps.now ?? Date.now)();
+  if (!item || !isVisible(item, nowMs) || erasureFilter(markers, nowMs)(item)) throw new NotFoundError('event not found');
   return toPublicEvent(deps.keyring, tenant, item);
 };

@@ -1,5 +1,5 @@
 import { mapLimit } from './concurrency';
-import type { EventItem } from './keys';
+import { parseTenantPartition, type EventItem } from './keys';
 import { decodeMessage } from './message';
 
 /** One SQS record as the writer sees it. */
@@ -23,6 +23,8 @@ export interface WriterDeps {
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
   /** Conditional puts in flight at once. */
   readonly concurrency?: number;
+  /** Records the tenants that have stored events (retention finds them there); failures are logged, not fatal. */
+  readonly registerTenants?: (tenants: string[]) => Promise<void>;
 }
 
 export interface WriteOutcome {
@@ -113,6 +115,18 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
   });
 
   if (records.length > 0 && failed.size === records.length && infraFailures > 0) throw new BatchWriteError(failed.size);
+  if (deps.registerTenants) {
+    const tenants = new Set<string>();
+    for (const entry of entries) {
+      const parts = parseTenantPartition(entry.item.pk);
+      if (parts && !entry.messageIds.some((id) => failed.has(id))) tenants.add(parts.tenant);
+    }
+    try {
+      await deps.registerTenants([...tenants]);
+    } catch (error) {
+      deps.log?.('tenant registration failed', { reason: (error as Error).name });
+    }
+  }
   return {
     batchItemFailures: records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId })),
     written,

@@ -2,19 +2,22 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { documentClient } from '../adapters/clients';
 import { DynamoEventStore } from '../adapters/dynamo-store';
-import { purgeSoftDeleted, type CleanupDeps, type CleanupReport } from '../core/cleanup';
-import { requireInt, requireString } from '../shared/config';
+import { runCleanup, type CleanupDeps, type CleanupReport } from '../core/cleanup';
+import { readRetention, requireInt, requireString } from '../shared/config';
 import { logger, metrics } from '../shared/powertools';
 
-/** Scheduled cleanup (EventBridge): purges soft-deleted events past the grace period. */
+/** Scheduled cleanup (EventBridge): erasures, purge of soft-deleted events, retention. */
 export const createCleanupHandler =
   (deps: Omit<CleanupDeps, 'remainingMs'>) =>
   async (_event: ScheduledEvent, context: Context): Promise<CleanupReport> => {
     logger.addContext(context);
     const startedAt = Date.now();
     try {
-      const report = await purgeSoftDeleted({ ...deps, remainingMs: () => context.getRemainingTimeInMillis() });
+      const report = await runCleanup({ ...deps, remainingMs: () => context.getRemainingTimeInMillis() });
       metrics.addMetric('ItemsPurged', MetricUnit.Count, report.purged);
+      metrics.addMetric('ItemsExpired', MetricUnit.Count, report.expired);
+      metrics.addMetric('EventsErased', MetricUnit.Count, report.erased);
+      metrics.addMetric('ErasuresCompleted', MetricUnit.Count, report.erasuresCompleted);
       metrics.addMetric('CleanupDuration', MetricUnit.Milliseconds, Date.now() - startedAt);
       logger.info('cleanup finished', { ...report });
       return report;
@@ -28,4 +31,7 @@ export const handler = createCleanupHandler({
   store: new DynamoEventStore(documentClient(), requireString(env, 'TABLE_NAME')),
   shardCount: requireInt(env, 'SHARD_COUNT', 1, 256),
   deleteGraceDays: requireInt(env, 'DELETE_GRACE_DAYS', 0, 3650),
+  retentionDays: readRetention(env),
+  chunkSize: requireInt(env, 'CLEANUP_CHUNK_SIZE', 1, 1000, 100),
+  ...(env.CLEANUP_MAX_CHUNKS ? { maxChunks: requireInt(env, 'CLEANUP_MAX_CHUNKS', 1, 1_000_000) } : {}),
 });

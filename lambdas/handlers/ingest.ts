@@ -5,7 +5,7 @@ import { secretKeyring } from '../adapters/secret-keyring';
 import { SqsEventQueue } from '../adapters/sqs-queue';
 import { ingest, type IngestDeps } from '../core/ingest';
 import type { Keyring } from '../core/keyring';
-import { readAuthConfig, requireInt, requireString } from '../shared/config';
+import { readAuthConfig, readRetention, requireInt, requireString } from '../shared/config';
 import { header, json } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
@@ -41,5 +41,6 @@ export const handler = createIngestHandler({
   queue: new SqsEventQueue(sqsClient(), requireString(env, 'QUEUE_URL')),
   keyring: secretKeyring(secretsClient(), requireString(env, 'KEYS_SECRET_ARN')),
   shardCount: requireInt(env, 'SHARD_COUNT', 1, 256),
-  retentionDays: requireInt(env, 'RETENTION_DAYS', 1, 3650),
+  retentionDays: readRetention(env),
+  maxEventsPerRequest: requireInt(env, 'MAX_EVENTS_PER_REQUEST', 1, 500, 500),
 });

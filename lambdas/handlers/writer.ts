@@ -12,7 +12,7 @@ import { logger, metrics } from '../shared/powertools';
  * message ids itself — and throws when nothing could be written, so the batch is retried whole.
  */
 export const createWriterHandler =
-  (store: EventWriteStore) =>
+  (store: EventWriteStore, registerTenants?: (tenants: string[]) => Promise<void>) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
     try {
@@ -22,7 +22,7 @@ export const createWriterHandler =
           body: record.body,
           receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1'),
         })),
-        { store, log: (message, fields) => logger.warn(message, fields) },
+        { store, registerTenants, log: (message, fields) => logger.warn(message, fields) },
       );
       metrics.addMetric('EventsWritten', MetricUnit.Count, outcome.written);
       metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
@@ -38,4 +38,12 @@ export const createWriterHandler =
     }
   };
 
-export const handler = createWriterHandler(new DynamoEventStore(documentClient(), requireString(process.env, 'TABLE_NAME')));
+const table = new DynamoEventStore(documentClient(), requireString(process.env, 'TABLE_NAME'));
+/** Tenants this execution environment has registered: one write per tenant per cold start. */
+const registered = new Set<string>();
+export const handler = createWriterHandler(table, async (tenants) => {
+  for (const tenant of tenants.filter((t) => !registered.has(t))) {
+    await table.registerTenant(tenant);
+    registered.add(tenant);
+  }
+});

@@ -18,6 +18,8 @@ export interface EventsApiProps {
   readonly ingest: IFunction;
   /** Handles GET /v1/events and GET /v1/events/{id}. */
   readonly query: IFunction;
+  /** Serves delete, restore and erasures. */
+  readonly admin: IFunction;
   /** Stage-wide steady-state limit, requests per second. */
   readonly throttleRateLimit: number;
   /** Stage-wide burst limit, requests. */
@@ -75,7 +77,14 @@ export class EventsApi extends Construct {
     const events = api.root.addResource('v1').addResource('events');
     events.addMethod('POST', ingest);
     events.addMethod('GET', query);
-    events.addResource('{id}').addMethod('GET', query);
+    const admin = new LambdaIntegration(props.admin, { allowTestInvoke: false });
+    const event = events.addResource('{id}');
+    event.addMethod('GET', query);
+    event.addMethod('DELETE', admin);
+    event.addResource('restore').addMethod('POST', admin);
+    const erasures = api.root.getResource('v1')!.addResource('erasures');
+    erasures.addMethod('POST', admin);
+    erasures.addResource('{id}').addMethod('GET', admin);
 
     // Without a gateway authorizer, "missing authentication token" only means "no such route".
     api.addGatewayResponse('NotFound', {

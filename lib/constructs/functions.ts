@@ -6,7 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { TokenSettings } from './cognito-auth';
+import { authEnvironment, type TokenSettings } from './cognito-auth';
 import { createServiceFunction } from './lambda-function';
 
 /** How the writer consumes the events queue. */
@@ -30,9 +30,29 @@ export interface ServiceFunctionsProps {
   readonly tokenSettings: TokenSettings;
   /** Claim holding the tenant id. */
   readonly tenantClaim: string;
+  /**
+   * Events one ingest request may carry (1..500).
+   * @default 500
+   */
+  readonly maxEventsPerRequest?: number;
   readonly shardCount: number;
   readonly retentionDays: number;
+  /**
+   * Per-tenant retention overrides, in days.
+   * @default none
+   */
+  readonly tenantRetentionDays?: Readonly<Record<string, number>>;
   readonly deleteGraceDays: number;
+  /**
+   * Erasure requests one tenant may have pending at once.
+   * @default 100
+   */
+  readonly maxOpenErasures?: number;
+  /**
+   * Items the cleanup handles per chunk, and chunks per run (bounded work per invocation).
+   * @default { chunkSize: 100, maxChunks: unlimited (the timeout bounds a run) }
+   */
+  readonly cleanupChunks?: { readonly chunkSize?: number; readonly maxChunks?: number };
   readonly writer: WriterSettings;
   /** Powertools log level of every function. */
   readonly logLevel: string;
@@ -43,24 +63,26 @@ export interface ServiceFunctionsProps {
    */
   readonly apiTimeout?: Duration;
   /**
-   * Timeout of one cleanup run; the cleanup is resumable, so a run cut short loses nothing.
-   * @default Duration.minutes(5)
+   * Timeout of one cleanup run; the cleanup stops between chunks before it and is resumable.
+   * @default Duration.minutes(15)
    */
   readonly cleanupTimeout?: Duration;
 }
 
 /**
- * The four functions, the environment each one needs (and nothing more), their least-privilege
+ * The five functions, the environment each one needs (and nothing more), their least-privilege
  * grants, and the writer's queue subscription:
  *
  * - ingest: validates and enqueues; sends to the queue, reads the keys; never touches the table.
  * - query: reads the table and the keys.
+ * - admin: soft delete, restore and erasure requests; reads and updates the table, reads the keys.
  * - writer: writes the table; reads nothing (conditional puts only).
  * - cleanup: reads and deletes table items (retention, purge, erasure).
  */
 export class ServiceFunctions extends Construct {
   readonly ingest: IFunction;
   readonly query: IFunction;
+  readonly admin: IFunction;
   readonly writer: IFunction;
   readonly cleanup: IFunction;
 
@@ -69,16 +91,14 @@ export class ServiceFunctions extends Construct {
 
     const common = { logLevel: props.logLevel, logRetention: props.logRetention };
     const apiTimeout = props.apiTimeout ?? Duration.seconds(10);
-    const auth = {
-      AUTH_ISSUER: props.tokenSettings.issuer,
-      AUTH_AUDIENCE: props.tokenSettings.audience.join(','),
-      AUTH_JWKS_URI: props.tokenSettings.jwksUri,
-      AUTH_TENANT_CLAIM: props.tenantClaim,
-      AUTH_SCOPE_PREFIX: props.tokenSettings.scopePrefix,
-    };
+    const auth = authEnvironment(props.tokenSettings, props.tenantClaim);
     const shards = { SHARD_COUNT: String(props.shardCount) };
+    const tenantRetention = Object.entries(props.tenantRetentionDays ?? {})
+      .map(([tenant, days]) => `${tenant}=${days}`)
+      .join(',');
     const retention = {
       RETENTION_DAYS: String(props.retentionDays),
+      ...(tenantRetention && { TENANT_RETENTION_DAYS: tenantRetention }),
       DELETE_GRACE_DAYS: String(props.deleteGraceDays),
     };
 
@@ -93,6 +113,8 @@ export class ServiceFunctions extends Construct {
         ...auth,
         ...shards,
         RETENTION_DAYS: retention.RETENTION_DAYS,
+        ...(tenantRetention && { TENANT_RETENTION_DAYS: tenantRetention }),
+        MAX_EVENTS_PER_REQUEST: String(props.maxEventsPerRequest ?? 500),
       },
     });
     props.queue.grantSendMessages(ingest);
@@ -113,6 +135,22 @@ export class ServiceFunctions extends Construct {
     });
     props.table.grantReadData(query);
     props.keysSecret.grantRead(query);
+
+    const admin = createServiceFunction(this, 'Admin', {
+      ...common,
+      handler: 'admin',
+      description: 'Soft delete, restore and erasure requests (DELETE /v1/events/{id}, POST .../restore, /v1/erasures)',
+      timeout: apiTimeout,
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        KEYS_SECRET_ARN: props.keysSecret.secretArn,
+        ...auth,
+        DELETE_GRACE_DAYS: String(props.deleteGraceDays),
+        MAX_OPEN_ERASURES: String(props.maxOpenErasures ?? 100),
+      },
+    });
+    props.table.grantReadWriteData(admin);
+    props.keysSecret.grantRead(admin);
 
     const writer = createServiceFunction(this, 'Writer', {
       ...common,
@@ -135,17 +173,20 @@ export class ServiceFunctions extends Construct {
       ...common,
       handler: 'cleanup',
       description: 'Scheduled retention, soft-delete purge and erasure',
-      timeout: props.cleanupTimeout ?? Duration.minutes(5),
+      timeout: props.cleanupTimeout ?? Duration.minutes(15),
       environment: {
         TABLE_NAME: props.table.tableName,
         ...shards,
         ...retention,
+        ...(props.cleanupChunks?.chunkSize !== undefined && { CLEANUP_CHUNK_SIZE: String(props.cleanupChunks.chunkSize) }),
+        ...(props.cleanupChunks?.maxChunks !== undefined && { CLEANUP_MAX_CHUNKS: String(props.cleanupChunks.maxChunks) }),
       },
     });
     props.table.grantReadWriteData(cleanup);
 
     this.ingest = ingest;
     this.query = query;
+    this.admin = admin;
     this.writer = writer;
     this.cleanup = cleanup;
   }

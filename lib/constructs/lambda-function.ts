@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -40,7 +41,7 @@ export interface ServiceFunctionProps {
 }
 
 /**
- * The one place that holds the Lambda defaults of this service: Node.js 22 on arm64, X-Ray active
+ * The one place that holds the Lambda defaults of this service: Node.js 24 on arm64, X-Ray active
  * tracing, a log group with retention that is removed with the stack, and an esbuild bundle
  * (ESM, minified, source maps) of `lambdas/handlers/<handler>.ts` with the runtime's AWS SDK
  * left out.
@@ -53,6 +54,10 @@ export const createServiceFunction = (scope: Construct, id: string, props: Servi
     retention: props.logRetention,
     removalPolicy: RemovalPolicy.DESTROY,
   });
+  // A role that may write to this log group only, rather than AWSLambdaBasicExecutionRole's
+  // "any log group in the account".
+  const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
 
   return new NodejsFunction(scope, id, {
     description: props.description,
@@ -60,7 +65,9 @@ export const createServiceFunction = (scope: Construct, id: string, props: Servi
     handler: 'handler',
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-    runtime: Runtime.NODEJS_22_X,
+    // The latest Node.js runtime; the bundle targets node22 so local mode still runs it on Node 20+.
+    runtime: Runtime.NODEJS_24_X,
+    role,
     architecture: Architecture.ARM_64,
     tracing: Tracing.ACTIVE,
     memorySize: props.memorySize ?? 512,
@@ -81,7 +88,7 @@ export const createServiceFunction = (scope: Construct, id: string, props: Servi
       minify: true,
       sourceMap: true,
       sourcesContent: false,
-      // Provided by the nodejs22.x runtime.
+      // Provided by the Lambda Node.js runtime.
       externalModules: ['@aws-sdk/*'],
     },
   });

@@ -15,8 +15,14 @@ describe('loadConfig', () => {
       stage: 'dev',
       auth: { mode: 'cognito' },
       tenantClaim: 'tenant_id',
+      maxTokenLifetimeSeconds: 86_400,
+      clockSkewSeconds: 60,
+      maxEventsPerRequest: 500,
       retentionDays: 365,
+      tenantRetentionDays: {},
       deleteGraceDays: 30,
+      maxOpenErasures: 100,
+      cleanupChunkSize: 100,
       shardCount: 4,
       writerBatchSize: 100,
       writerBatchWindowSeconds: 1,
@@ -49,8 +55,14 @@ describe('loadConfig', () => {
       apiThrottleRateLimit: '12.5',
       apiThrottleBurstLimit: '25',
       maxReceiveCount: '8',
+      maxTokenLifetimeSeconds: '3600',
+      clockSkewSeconds: '0',
+      maxEventsPerRequest: '100',
     });
     expect(config).toMatchObject({
+      maxTokenLifetimeSeconds: 3600,
+      clockSkewSeconds: 0,
+      maxEventsPerRequest: 100,
       retentionDays: 90,
       deleteGraceDays: 7,
       shardCount: 16,
@@ -114,6 +126,19 @@ describe('loadConfig', () => {
     ['apiThrottleBurstLimit', '2.5'],
     ['maxReceiveCount', '4'],
     ['maxReceiveCount', '1001'],
+    ['maxTokenLifetimeSeconds', '59'],
+    ['maxTokenLifetimeSeconds', '604801'],
+    ['clockSkewSeconds', '-1'],
+    ['clockSkewSeconds', '301'],
+    ['maxEventsPerRequest', '0'],
+    ['maxEventsPerRequest', '501'],
+    ['tenantClaim', 'sub'],
+    ['tenantClaim', 'client_id'],
+    ['tenantClaim', 'cognito:groups'],
+    ['cognitoDomainPrefix', 'Upper'],
+    ['cognitoDomainPrefix', 'my-aws-tracker'],
+    ['cognitoDomainPrefix', '-lead'],
+    ['cognitoDomainPrefix', 'x'.repeat(64)],
   ])('rejects %s=%j with an error naming the key', (key, value) => {
     expect(() => load({ [key]: value })).toThrow(ConfigError);
     expect(() => load({ [key]: value })).toThrow(`"${key}"`);
@@ -141,7 +166,24 @@ describe('loadConfig', () => {
         issuer: 'https://idp.example.com/',
         audience: ['api-a', 'api-b'],
         jwksUri: 'https://idp.example.com/.well-known/jwks.json',
+        scopeClaim: 'scope',
+        scopeFormat: 'space-separated',
       });
+    });
+
+    it('reads the scope claim and its format', () => {
+      expect(load({ ...OIDC, scopeClaim: 'scp', scopeFormat: 'array' }).auth).toMatchObject({ scopeClaim: 'scp', scopeFormat: 'array' });
+      expect(() => load({ ...OIDC, scopeFormat: 'array' })).toThrow('"scopeFormat"');
+      expect(() => load({ ...OIDC, scopeClaim: 'scp', scopeFormat: 'csv' })).toThrow('"scopeFormat"');
+      expect(() => load({ ...OIDC, scopeClaim: 'my scopes' })).toThrow('"scopeClaim"');
+    });
+
+    it('lets the tenant claim be any well-formed claim, sub included', () => {
+      expect(load({ ...OIDC, tenantClaim: 'sub' }).tenantClaim).toBe('sub');
+    });
+
+    it('rejects cognitoDomainPrefix, which only the cognito mode uses', () => {
+      expect(() => load({ ...OIDC, cognitoDomainPrefix: 'acme-events' })).toThrow('"cognitoDomainPrefix"');
     });
 
     it.each(['issuer', 'audience', 'jwksUri'])('requires %s', (key) => {
@@ -165,5 +207,19 @@ describe('loadConfig', () => {
     it.each(['issuer', 'audience', 'jwksUri'])('rejects %s, which the user pool provides', (key) => {
       expect(() => load({ [key]: OIDC[key as keyof typeof OIDC] })).toThrow(`"${key}"`);
     });
+
+    it.each([['scopeClaim', 'scp'], ['scopeFormat', 'array']])('rejects %s, fixed by Cognito', (key, value) => {
+      expect(() => load({ [key]: value })).toThrow(`"${key}"`);
+    });
+
+    it('reads a domain prefix', () => {
+      expect(load({ cognitoDomainPrefix: 'acme-events-prod' }).auth).toEqual({ mode: 'cognito', domainPrefix: 'acme-events-prod' });
+    });
+  });
+
+  it('reads per-tenant retention overrides and rejects malformed ones', () => {
+    expect(load({ tenantRetentionDays: 'acme=90, globex=730' }).tenantRetentionDays).toEqual({ acme: 90, globex: 730 });
+    expect(() => load({ tenantRetentionDays: 'acme=0' })).toThrow(/tenantRetentionDays/);
+    expect(() => load({ tenantRetentionDays: 'acme:90' })).toThrow(/tenantRetentionDays/);
   });
 });

@@ -38,8 +38,8 @@ let defaultTemplate: Template | undefined;
 const defaults = (): Template => (defaultTemplate ??= synth().template);
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-type FunctionName = 'Ingest' | 'Query' | 'Writer' | 'Cleanup';
-const FUNCTION_NAMES: FunctionName[] = ['Ingest', 'Query', 'Writer', 'Cleanup'];
+type FunctionName = 'Ingest' | 'Query' | 'Admin' | 'Writer' | 'Cleanup';
+const FUNCTION_NAMES: FunctionName[] = ['Ingest', 'Query', 'Admin', 'Writer', 'Cleanup'];
 
 const resourceAt = (template: Template, type: string, path: string): { id: string; resource: Json } => {
   const found = Object.entries(template.findResources(type)).filter(
@@ -89,11 +89,15 @@ const routesOf = (template: Template): string[] => {
 
 describe('ActivityTracker stack', () => {
   describe('REST API', () => {
-    it('routes POST /v1/events to ingest and the GET routes to query, as Lambda proxy integrations', () => {
+    it('routes ingest, query and the lifecycle routes to their functions, as Lambda proxy integrations', () => {
       expect(routesOf(defaults()).sort()).toEqual([
+        'DELETE /v1/events/{id} -> Admin',
+        'GET /v1/erasures/{id} -> Admin',
         'GET /v1/events -> Query',
         'GET /v1/events/{id} -> Query',
+        'POST /v1/erasures -> Admin',
         'POST /v1/events -> Ingest',
+        'POST /v1/events/{id}/restore -> Admin',
       ]);
     });
 
@@ -155,13 +159,16 @@ describe('ActivityTracker stack', () => {
   });
 
   describe('functions', () => {
-    it('runs every function on nodejs22.x, arm64, with active tracing and its own log group with retention', () => {
+    it('runs every function on nodejs24.x, arm64, with active tracing and its own log group with retention', () => {
       const template = defaults();
-      template.resourceCountIs('AWS::Lambda::Function', 4);
+      const serviceFunctions = Object.values(template.findResources('AWS::Lambda::Function')).filter((r) =>
+        (r.Metadata?.['aws:cdk:path'] as string).startsWith('ActivityTracker/Functions/'),
+      );
+      expect(serviceFunctions).toHaveLength(FUNCTION_NAMES.length);
       for (const name of FUNCTION_NAMES) {
         const { resource } = fn(template, name);
         expect(resource.Properties).toMatchObject({
-          Runtime: 'nodejs22.x',
+          Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
           TracingConfig: { Mode: 'Active' },
           Handler: 'index.handler',
@@ -177,27 +184,39 @@ describe('ActivityTracker stack', () => {
     it('applies logRetentionDays from context to every log group', () => {
       const template = synth({ logRetentionDays: '7' }).template;
       const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-      expect(logGroups).toHaveLength(5);
+      // One per function (the Cognito trigger included) and the API access log.
+      expect(logGroups).toHaveLength(Object.keys(template.findResources('AWS::Lambda::Function')).length + 1);
       for (const logGroup of logGroups) expect(logGroup.Properties.RetentionInDays).toBe(7);
     });
 
-    it('times out the API functions at 10 s, the writer at writerTimeoutSeconds and the cleanup at 5 min', () => {
+    it('times out the API functions at 10 s, the writer at writerTimeoutSeconds and the cleanup at 15 min', () => {
       const template = synth({ writerTimeoutSeconds: '45' }).template;
       expect(fn(template, 'Ingest').resource.Properties.Timeout).toBe(10);
       expect(fn(template, 'Query').resource.Properties.Timeout).toBe(10);
       expect(fn(template, 'Writer').resource.Properties.Timeout).toBe(45);
-      expect(fn(template, 'Cleanup').resource.Properties.Timeout).toBe(300);
+      expect(fn(template, 'Admin').resource.Properties.Timeout).toBe(10);
+      expect(fn(template, 'Cleanup').resource.Properties.Timeout).toBe(900);
     });
 
     it('gives each function exactly the environment of the contract', () => {
       const template = defaults();
       const shared = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
-      const auth = ['AUTH_AUDIENCE', 'AUTH_ISSUER', 'AUTH_JWKS_URI', 'AUTH_SCOPE_PREFIX', 'AUTH_TENANT_CLAIM'];
+      const auth = [
+        'AUTH_AUDIENCE',
+        'AUTH_ISSUER',
+        'AUTH_JWKS_URI',
+        'AUTH_SCOPE_PREFIX',
+        'AUTH_TENANT_CLAIM',
+        'AUTH_TOKEN_USE',
+        'AUTH_MAX_TOKEN_LIFETIME_SECONDS',
+        'AUTH_CLOCK_SKEW_SECONDS',
+      ];
       const expected: Record<FunctionName, string[]> = {
-        Ingest: [...shared, ...auth, 'QUEUE_URL', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS'],
+        Ingest: [...shared, ...auth, 'QUEUE_URL', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'MAX_EVENTS_PER_REQUEST'],
         Query: [...shared, ...auth, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS'],
+        Admin: [...shared, ...auth, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'DELETE_GRACE_DAYS', 'MAX_OPEN_ERASURES'],
         Writer: [...shared, 'TABLE_NAME'],
-        Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS'],
+        Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE'],
       };
       for (const name of FUNCTION_NAMES) {
         const variables = fn(template, name).resource.Properties.Environment.Variables as Json;
@@ -439,7 +458,7 @@ describe('ActivityTracker stack', () => {
     it('lets the cleanup read and delete table items, and nothing else', () => {
       const actions = actionsOf(defaults(), 'Cleanup');
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']));
-      expect(actions.filter((action) => !action.startsWith('dynamodb:') && !action.startsWith('xray:'))).toEqual([]);
+      expect(actions.filter((action) => !/^(dynamodb|xray):/.test(action) && !['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action))).toEqual([]);
     });
 
     it('grants no wildcard actions, and resource "*" only for X-Ray', () => {

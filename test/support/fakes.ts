@@ -1,8 +1,20 @@
 import { parseKeyring, type Keyring } from '../../lambdas/core/keyring';
-import type { EventItem, ItemKey } from '../../lambdas/core/keys';
+import {
+  ERASURE_WORK_PARTITION,
+  markerPartition,
+  receiptPartition,
+  TENANT_REGISTRY_PARTITION,
+  type ErasureMarkerItem,
+  type ErasureReceiptItem,
+  type ErasureWorkItem,
+  type EventItem,
+  type ItemKey,
+} from '../../lambdas/core/keys';
 import type { EventReadStore, RangeRequest } from '../../lambdas/core/query';
 import type { EventWriteStore } from '../../lambdas/core/writer';
-import type { PurgeStore } from '../../lambdas/core/cleanup';
+import type { CleanupStore } from '../../lambdas/core/cleanup';
+import type { ErasureStore } from '../../lambdas/core/erasure';
+import type { LifecycleStore } from '../../lambdas/core/lifecycle';
 
 export const SECRET_V1 = JSON.stringify({ current: '1', k1: 'a'.repeat(40) + 'secret-one-for-tests' });
 export const SECRET_V2 = JSON.stringify({ current: '2', k1: 'a'.repeat(40) + 'secret-one-for-tests', k2: 'b'.repeat(40) + 'secret-two' });
@@ -12,7 +24,7 @@ export const testKeyring = (secret = SECRET_V1): Keyring => parseKeyring(secret)
  * An in-memory table with the same key layout and index semantics the core relies on: Query by
  * partition and inclusive sort-key range, in order, with a Limit; strongly consistent Get.
  */
-export class MemoryTable implements EventReadStore, EventWriteStore, PurgeStore {
+export class MemoryTable implements EventReadStore, EventWriteStore, CleanupStore, LifecycleStore, ErasureStore {
   readonly items = new Map<string, EventItem>();
   reads = 0;
   queries: RangeRequest[] = [];
@@ -21,8 +33,19 @@ export class MemoryTable implements EventReadStore, EventWriteStore, PurgeStore 
     return `${item.pk}\u0000${item.sk}`;
   }
 
+  /** Event items only (lifecycle items live in other partitions and have no `e`). */
   all(): EventItem[] {
-    return [...this.items.values()];
+    return [...this.items.values()].filter((item) => typeof item.e === 'string');
+  }
+
+  /** Any item, by partition. */
+  partition<T>(pk: string): T[] {
+    return [...this.items.values()].filter((item) => item.pk === pk).sort((a, b) => (a.sk < b.sk ? -1 : 1)) as unknown as T[];
+  }
+
+  private put(item: object): void {
+    const typed = item as ItemKey;
+    this.items.set(this.key(typed), { ...(item as EventItem) });
   }
 
   async queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }> {
@@ -66,5 +89,96 @@ export class MemoryTable implements EventReadStore, EventWriteStore, PurgeStore 
     if (!item || item.d === undefined || item.d >= cutoffMs) return false;
     this.items.delete(this.key(key));
     return true;
+  }
+
+  async deleteIfExists(key: ItemKey): Promise<boolean> {
+    return this.items.delete(this.key(key));
+  }
+
+  async deleteIfExpired(key: ItemKey, nowSeconds: number): Promise<boolean> {
+    const item = this.items.get(this.key(key));
+    if (!item || item.x > nowSeconds) return false;
+    return this.items.delete(this.key(key));
+  }
+
+  async markDeleted(key: ItemKey, deletedAtMs: number, purgePartition: string): Promise<boolean> {
+    const item = this.items.get(this.key(key));
+    if (!item || item.d !== undefined) return false;
+    item.d = deletedAtMs;
+    item.p = purgePartition;
+    return true;
+  }
+
+  async unmarkDeleted(key: ItemKey, cutoffMs: number): Promise<boolean> {
+    const item = this.items.get(this.key(key));
+    if (!item || item.d === undefined || item.d < cutoffMs) return false;
+    delete item.d;
+    delete item.p;
+    return true;
+  }
+
+  async listMarkers(tenant: string): Promise<ErasureMarkerItem[]> {
+    return this.partition<ErasureMarkerItem>(markerPartition(tenant)).map((m) => ({ ...m }));
+  }
+
+  async getReceipt(tenant: string, receiptId: string): Promise<ErasureReceiptItem | undefined> {
+    const item = this.items.get(this.key({ pk: receiptPartition(tenant), sk: receiptId }));
+    return item && ({ ...item } as unknown as ErasureReceiptItem);
+  }
+
+  async createErasure(receipt: ErasureReceiptItem, work: ErasureWorkItem, marker: ErasureMarkerItem): Promise<void> {
+    this.put(receipt);
+    this.put(work);
+    this.put(marker);
+  }
+
+  async listErasureWork(): Promise<ErasureWorkItem[]> {
+    return this.partition<ErasureWorkItem>(ERASURE_WORK_PARTITION).map((w) => ({ ...w }));
+  }
+
+  async existing(keys: readonly ItemKey[]): Promise<ItemKey[]> {
+    return keys.filter((key) => this.items.has(this.key(key)));
+  }
+
+  async beginChunk(work: ErasureWorkItem, keys: readonly ItemKey[]): Promise<void> {
+    const stored = this.items.get(this.key(work)) as unknown as ErasureWorkItem;
+    stored.ck = keys.map((k) => ({ ...k }));
+  }
+
+  async endChunk(work: ErasureWorkItem, count: number): Promise<void> {
+    const stored = this.items.get(this.key(work)) as unknown as ErasureWorkItem;
+    stored.n = (stored.n ?? 0) + count;
+    delete stored.ck;
+    const receipt = this.items.get(this.key({ pk: receiptPartition(work.tn), sk: work.rs })) as unknown as ErasureReceiptItem;
+    receipt.n = stored.n;
+  }
+
+  async completeErasure(work: ErasureWorkItem, completedAtMs: number, sweepUntilMs: number): Promise<void> {
+    const receipt = this.items.get(this.key({ pk: receiptPartition(work.tn), sk: work.rs })) as unknown as ErasureReceiptItem;
+    receipt.s = 'completed';
+    receipt.ca = completedAtMs;
+    const marker = this.items.get(this.key({ pk: markerPartition(work.tn), sk: work.uk })) as unknown as ErasureMarkerItem | undefined;
+    if (marker && marker.r === work.rs) {
+      marker.c = completedAtMs;
+      marker.x = Math.ceil(sweepUntilMs / 1000);
+    }
+    const stored = this.items.get(this.key(work)) as unknown as ErasureWorkItem;
+    stored.c = completedAtMs;
+    stored.su = sweepUntilMs;
+  }
+
+  async finishErasure(work: ErasureWorkItem): Promise<void> {
+    const markerKey = this.key({ pk: markerPartition(work.tn), sk: work.uk });
+    const marker = this.items.get(markerKey) as unknown as ErasureMarkerItem | undefined;
+    if (marker && marker.r === work.rs) this.items.delete(markerKey);
+    this.items.delete(this.key(work));
+  }
+
+  async listTenants(): Promise<string[]> {
+    return this.partition<ItemKey>(TENANT_REGISTRY_PARTITION).map((item) => item.sk);
+  }
+
+  async registerTenant(tenant: string): Promise<void> {
+    this.put({ pk: TENANT_REGISTRY_PARTITION, sk: tenant });
   }
 }

@@ -10,6 +10,8 @@ const config: AuthConfig = {
   jwksUri: 'https://issuer.test/jwks.json',
   tenantClaim: 'tenant_id',
   scopePrefix: '',
+  scopeClaim: 'scope',
+  scopeFormat: 'space-separated',
   maxTokenLifetimeSeconds: 86_400,
   clockSkewSeconds: 30,
 };
@@ -97,6 +99,52 @@ describe('JWT authentication', () => {
     const token = signJwt(rsa, claims({ aud: undefined, scope: 'activity-tracker/events:read events:write' }));
     await expect(cognito(bearer(token), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
     await expect(cognito(bearer(token), 'events:write')).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('rejects a scope claim that is not a string (aws-jwt-verify) with 401', async () => {
+    await expect(authenticate(bearer(signJwt(rsa, claims({ scope: ['events:read'] }))), 'events:read')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('reads scopes from another claim, as an array, when configured for it', async () => {
+    const scp = createAuthenticator({ ...config, scopeClaim: 'scp', scopeFormat: 'array' }, fetcher());
+    const token = signJwt(rsa, claims({ scope: undefined, scp: ['events:read'] }));
+    await expect(scp(bearer(token), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+    await expect(scp(bearer(token), 'events:write')).rejects.toMatchObject({ status: 403 });
+    // A space-separated string where an array is expected grants nothing.
+    await expect(scp(bearer(signJwt(rsa, claims({ scope: undefined, scp: 'events:read' }))), 'events:read')).rejects.toMatchObject({ status: 403 });
+    // The `scope` claim is not read when another claim is configured.
+    await expect(scp(bearer(signJwt(rsa, claims({ scope: 'events:read' }))), 'events:read')).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('rejects a token whose token_use is not the required one (a Cognito ID token)', async () => {
+    const cognito = createAuthenticator({ ...config, tokenUse: 'access' }, fetcher());
+    await expect(cognito(bearer(signJwt(rsa, claims({ token_use: 'id' }))), 'events:read')).rejects.toMatchObject({ status: 401 });
+    await expect(cognito(bearer(signJwt(rsa, claims())), 'events:read')).rejects.toMatchObject({ status: 401 });
+    await expect(cognito(bearer(signJwt(rsa, claims({ token_use: 'access' }))), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+  });
+
+  it.each([
+    ['65 characters', 'a'.repeat(65)],
+    ['an empty string', ''],
+    ['a dot', 'acme.corp'],
+    ['a space', 'acme corp'],
+    ['a number', 42],
+    ['an array', ['acme']],
+  ])('rejects a tenant claim with %s', async (_name, tenant) => {
+    await expect(authenticate(bearer(signJwt(rsa, claims({ tenant_id: tenant }))), 'events:read')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('accepts a tenant claim of 64 characters of [A-Za-z0-9_-]', async () => {
+    const tenant = `Ab0_-${'x'.repeat(59)}`;
+    await expect(authenticate(bearer(signJwt(rsa, claims({ tenant_id: tenant }))), 'events:read')).resolves.toMatchObject({ tenant });
+  });
+
+  it('honours a configured lifetime cap and clock skew', async () => {
+    const strict = createAuthenticator({ ...config, maxTokenLifetimeSeconds: 600, clockSkewSeconds: 0 }, fetcher());
+    await expect(strict(bearer(signJwt(rsa, claims({ exp: now() + 601 }))), 'events:read')).rejects.toMatchObject({ status: 401 });
+    await expect(strict(bearer(signJwt(rsa, claims({ exp: now() - 1 }))), 'events:read')).rejects.toMatchObject({ status: 401 });
+    // Within the default skew (30 s here), a token that just expired still passes.
+    await expect(authenticate(bearer(signJwt(rsa, claims({ exp: now() - 10 }))), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
   });
 
   it('answers 503, never acceptance, when the JWKS cannot be fetched at cold start', async () => {

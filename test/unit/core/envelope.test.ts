@@ -96,6 +96,13 @@ describe('request body', () => {
     expect(() => parseEventsBody(wide, json)).toThrow(expect.objectContaining({ status: 413 }));
   });
 
+  it('applies a lower per-deployment cap on events per request, never a higher one', () => {
+    const body = (n: number) => JSON.stringify({ events: Array.from({ length: n }, () => good) });
+    expect(parseEventsBody(body(10), json, false, 10).events).toHaveLength(10);
+    expect(() => parseEventsBody(body(11), json, false, 10)).toThrow(expect.objectContaining({ status: 413, code: 'too_many_events', message: expect.stringContaining('at most 10') }));
+    expect(() => parseEventsBody(body(501), json, false, 1000)).toThrow(expect.objectContaining({ status: 413, code: 'too_many_events' }));
+  });
+
   it('decodes a base64 body', () => {
     const body = Buffer.from(JSON.stringify(good)).toString('base64');
     expect(parseEventsBody(body, json, true).events).toEqual([good]);

@@ -18,7 +18,7 @@ class FakeQueue implements EventQueue {
 }
 
 const keyring = testKeyring();
-const deps = (queue: FakeQueue) => ({ queue, keyring, shardCount: 4, retentionDays: 30, now: () => NOW });
+const deps = (queue: FakeQueue) => ({ queue, keyring, shardCount: 4, retentionDays: () => 30, now: () => NOW });
 const request = (body: unknown, tenant = 'acme') => ({
   tenant,
   body: JSON.stringify(body),

@@ -18,7 +18,7 @@ const seed = async (table: MemoryTable, events: object[], tenant = 'acme'): Prom
   };
   const out = await ingest(
     { tenant, body: JSON.stringify({ events }), contentType: 'application/json', source: {} },
-    { queue, keyring, shardCount: SHARDS, retentionDays: 30, now: () => NOW },
+    { queue, keyring, shardCount: SHARDS, retentionDays: () => 30, now: () => NOW },
   );
   await table.putBatch(sent.map((m) => decodeMessage(m.body).item));
   return out.results.map((r) => (r as { id: string }).id);

@@ -65,7 +65,7 @@ describe('API handlers with fakes', () => {
     },
   };
   const table = new MemoryTable();
-  const ingestHandler = createIngestHandler({ authenticate, queue, keyring: async () => keyring, shardCount: 2, retentionDays: 30 });
+  const ingestHandler = createIngestHandler({ authenticate, queue, keyring: async () => keyring, shardCount: 2, retentionDays: () => 30 });
   const queryHandler = createQueryHandler({ authenticate, store: table, keyring: async () => keyring, shardCount: 2 });
   const writerHandler = createWriterHandler(table);
 
@@ -121,7 +121,7 @@ describe('API handlers with fakes', () => {
       queue: { send: async () => { throw new Error('secret internal detail at 10.0.0.1'); } },
       keyring: async () => keyring,
       shardCount: 2,
-      retentionDays: 30,
+      retentionDays: () => 30,
     });
     const res = await broken(
       apiEvent({ httpMethod: 'POST', headers: { authorization: 'Bearer acme events:write', 'content-type': 'application/json' }, body: '{"type":"a","userId":"u"}' }),

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import type { StoredEvent } from './envelope';
+import { BadRequestError, NotFoundError, TooManyRequestsError, UnsupportedMediaTypeError } from './errors';
+import { randomInternalId } from './ids';
+import type { Keyring } from './keyring';
+import {
+  ERASURE_WORK_PARTITION,
+  markerPartition,
+  receiptPartition,
+  userPartition,
+  type ErasureMarkerItem,
+  type ErasureReceiptItem,
+  type ErasureWorkItem,
+  type EventItem,
+} from './keys';
+import { decodePublicId, encodePublicId } from './public-id';
+
+/**
+ * GDPR erasure. A request stores a receipt, a marker and a work item. The marker hides every event
+ * of that user in the tenant at once — also events still in the queue, and events received while
+ * the request is pending: a pending erasure erases everything received until it completes. The
+ * scheduled cleanup deletes them all and completes the receipt; the marker then stays for the
+ * sweep period with the completion time as cutoff, so an event that was still in flight (queue,
+ * DLQ redrive) is hidden and swept too. Events received after completion are kept: the erasure
+ * covers what was held when it was done.
+ *
+ * The receipt holds no personal data: not even the userId (the marker and work item keep only a
+ * hash of it, and go away after the sweep period).
+ */
+export interface ErasureStore {
+  listMarkers(tenant: string): Promise<ErasureMarkerItem[]>;
+  getReceipt(tenant: string, receiptId: string): Promise<ErasureReceiptItem | undefined>;
+  /** Stores receipt and work item, then the marker. */
+  createErasure(receipt: ErasureReceiptItem, work: ErasureWorkItem, marker: ErasureMarkerItem): Promise<void>;
+}
+
+export interface ErasureDeps {
+  readonly store: ErasureStore;
+  readonly keyring: Keyring;
+  /** Most pending erasure requests one tenant may have open. */
+  readonly maxOpenErasures: number;
+  readonly now?: () => number;
+}
+
+export interface ErasureReceipt {
+  id: string;
+  status: 'pending' | 'completed';
+  erased: number;
+  requestedAt: string;
+  completedAt: string | null;
+}
+
+/** Days a completed erasure keeps hiding and sweeping late arrivals: longer than any message can live in the queues. */
+export const ERASURE_SWEEP_DAYS = 15;
+
+export const isPendingMarker = (marker: ErasureMarkerItem): boolean => marker.c === undefined;
+
+const isLiveMarker = (marker: ErasureMarkerItem, nowMs: number): boolean => marker.x === undefined || marker.x * 1000 > nowMs;
+
+/** Which events the tenant's erasure markers hide: by user key, all while pending, then up to the cutoff. */
+export const erasureFilter = (markers: readonly ErasureMarkerItem[], nowMs: number): ((item: EventItem, event?: StoredEvent) => boolean) => {
+  const byUser = new Map(markers.filter((m) => isLiveMarker(m, nowMs)).map((m) => [m.sk, m]));
+  if (byUser.size === 0) return () => false;
+  return (item, event) => {
+    const marker = byUser.get(item.u);
+    if (!marker) return false;
+    if (marker.c === undefined) return true;
+    const receivedAt = Date.parse((event ?? (JSON.parse(item.e) as StoredEvent)).receivedAt);
+    return !(receivedAt > marker.c);
+  };
+};
+
+const parseErasureBody = (body: string | null | undefined, contentType: string | undefined): string => {
+  if (!contentType || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+    throw new UnsupportedMediaTypeError();
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body ?? '');
+  } catch {
+    throw new BadRequestError('invalid_json', 'the body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRequestError('invalid_body', 'the body must be {"userId":"..."}');
+  const keys = Object.keys(parsed);
+  const unknown = keys.find((key) => key !== 'userId');
+  if (unknown !== undefined) throw new BadRequestError('unknown_field', `unknown field '${unknown.slice(0, 64)}'; the body is {"userId":"..."}`);
+  const { userId } = parsed as { userId?: unknown };
+  if (userId === undefined) throw new BadRequestError('userId_required', "'userId' is required");
+  if (typeof userId !== 'string' || userId.length < 1 || userId.length > 256) {
+    throw new BadRequestError('userId_invalid', "'userId' must be a string of 1-256 characters");
+  }
+  return userId;
+};
+
+const toReceipt = (keyring: Keyring, tenant: string, item: ErasureReceiptItem): ErasureReceipt => ({
+  id: encodePublicId(keyring, tenant, { shard: 0, internalId: item.sk }, 'erasure'),
+  status: item.s,
+  erased: item.n,
+  requestedAt: new Date(item.ra).toISOString(),
+  completedAt: item.ca === undefined ? null : new Date(item.ca).toISOString(),
+});
+
+/**
+ * POST /v1/erasures. A second request for a user whose erasure is still pending returns the
+ * pending receipt rather than opening another one.
+ */
+export const requestErasure = async (
+  tenant: string,
+  request: { body: string | null | undefined; contentType: string | undefined },
+  deps: ErasureDeps,
+): Promise<ErasureReceipt> => {
+  const userId = parseErasureBody(request.body, request.contentType);
+  const now = deps.now?.() ?? Date.now();
+  const userKey = userPartition(tenant, userId);
+  const pending = (await deps.store.listMarkers(tenant)).filter((m) => isPendingMarker(m) && isLiveMarker(m, now));
+  const existing = pending.find((m) => m.sk === userKey);
+  if (existing) {
+    const receipt = await deps.store.getReceipt(tenant, existing.r);
+    if (receipt) return toReceipt(deps.keyring, tenant, receipt);
+  }
+  if (pending.length >= deps.maxOpenErasures) {
+    throw new TooManyRequestsError('too_many_erasures', `at most ${deps.maxOpenErasures} erasure requests may be pending at once; retry after the next cleanup`);
+  }
+  const receiptId = randomInternalId(now, randomBytes);
+  const receipt: ErasureReceiptItem = { pk: receiptPartition(tenant), sk: receiptId, s: 'pending', n: 0, ra: now };
+  await deps.store.createErasure(
+    receipt,
+    { pk: ERASURE_WORK_PARTITION, sk: `${receiptId}#${tenant}`, tn: tenant, rs: receiptId, uk: userKey },
+    { pk: markerPartition(tenant), sk: userKey, r: receiptId },
+  );
+  return toReceipt(deps.keyring, tenant, receipt);
+};
+
+/** GET /v1/erasures/{id}: the receipt, visible only to its tenant. */
+export const getErasure = async (tenant: string, publicId: string, deps: Pick<ErasureDeps, 'store' | 'keyring'>): Promise<ErasureReceipt> => {
+  const ref = decodePublicId(deps.keyring, tenant, publicId, 'erasure');
+  const receipt = ref && (await deps.store.getReceipt(tenant, ref.internalId));
+  if (!receipt) throw new NotFoundError('erasure request not found');
+  return toReceipt(deps.keyring, tenant, receipt);
+};

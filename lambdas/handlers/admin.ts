@@ -1,0 +1,61 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
+import { documentClient, secretsClient } from '../adapters/clients';
+import { DynamoEventStore } from '../adapters/dynamo-store';
+import { secretKeyring } from '../adapters/secret-keyring';
+import { NotFoundError } from '../core/errors';
+import { getErasure, requestErasure, type ErasureStore } from '../core/erasure';
+import type { Keyring } from '../core/keyring';
+import { restore, softDelete, type LifecycleStore } from '../core/lifecycle';
+import { readAuthConfig, requireInt, requireString } from '../shared/config';
+import { header, json, noContent } from '../shared/http';
+import { httpHandler } from '../shared/http-handler';
+import { metrics } from '../shared/powertools';
+
+export interface AdminHandlerDeps {
+  readonly authenticate: Authenticate;
+  readonly store: LifecycleStore & ErasureStore;
+  readonly keyring: () => Promise<Keyring>;
+  readonly deleteGraceDays: number;
+  readonly maxOpenErasures: number;
+}
+
+/** DELETE /v1/events/{id}, POST /v1/events/{id}/restore, POST /v1/erasures, GET /v1/erasures/{id} */
+export const createAdminHandler = ({ authenticate, keyring, ...deps }: AdminHandlerDeps) =>
+  httpHandler(async (event) => {
+    const id = event.pathParameters?.id ?? '';
+    const route = `${event.httpMethod} ${event.resource}`;
+    switch (route) {
+      case 'DELETE /v1/events/{id}': {
+        const { tenant } = await authenticate(event.headers, 'events:delete');
+        await softDelete(tenant, id, { ...deps, keyring: await keyring() });
+        metrics.addMetric('EventsDeleted', MetricUnit.Count, 1);
+        return noContent();
+      }
+      case 'POST /v1/events/{id}/restore': {
+        const { tenant } = await authenticate(event.headers, 'events:delete');
+        return json(200, await restore(tenant, id, { ...deps, keyring: await keyring() }));
+      }
+      case 'POST /v1/erasures': {
+        const { tenant } = await authenticate(event.headers, 'events:erase');
+        const receipt = await requestErasure(tenant, { body: event.body, contentType: header(event, 'content-type') }, { ...deps, keyring: await keyring() });
+        metrics.addMetric('ErasuresRequested', MetricUnit.Count, 1);
+        return json(202, receipt);
+      }
+      case 'GET /v1/erasures/{id}': {
+        const { tenant } = await authenticate(event.headers, 'events:erase');
+        return json(200, await getErasure(tenant, id, { store: deps.store, keyring: await keyring() }));
+      }
+      default:
+        throw new NotFoundError('route not found');
+    }
+  });
+
+const env = process.env;
+export const handler = createAdminHandler({
+  authenticate: createAuthenticator(readAuthConfig(env)),
+  store: new DynamoEventStore(documentClient(), requireString(env, 'TABLE_NAME')),
+  keyring: secretKeyring(secretsClient(), requireString(env, 'KEYS_SECRET_ARN')),
+  deleteGraceDays: requireInt(env, 'DELETE_GRACE_DAYS', 0, 3650),
+  maxOpenErasures: requireInt(env, 'MAX_OPEN_ERASURES', 1, 100_000, 100),
+});

@@ -1,0 +1,108 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { OIDC_CONTEXT, synthStack } from '../support/stack';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const byPath = (resources: Record<string, Json>, path: string): [string, Json] => {
+  const found = Object.entries(resources).filter(([, r]) => r.Metadata?.['aws:cdk:path'] === path);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+
+describe('auth wiring', () => {
+  describe('cognito mode (default)', () => {
+    const { template } = synthStack({ tenantClaim: 'org_id', maxTokenLifetimeSeconds: '3600', clockSkewSeconds: '30', maxEventsPerRequest: '100' });
+    const [poolId] = byPath(template.findResources('AWS::Cognito::UserPool'), 'ActivityTracker/Auth/UserPool/Resource');
+    const [triggerId, trigger] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Auth/PreTokenGeneration/Resource');
+
+    it('runs the pre-token-generation trigger with event V3_0 (client-credentials tokens) on an Essentials pool', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPool', {
+        UserPoolTier: 'ESSENTIALS',
+        LambdaConfig: { PreTokenGenerationConfig: { LambdaArn: { 'Fn::GetAtt': [triggerId, 'Arn'] }, LambdaVersion: 'V3_0' } },
+        AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+        MfaConfiguration: 'ON',
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [triggerId, 'Arn'] },
+        Principal: 'cognito-idp.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [poolId, 'Arn'] },
+      });
+    });
+
+    it('tells the trigger the tenant claim, and lets it read client names of this pool only', () => {
+      expect(trigger.Properties.Environment.Variables.TENANT_CLAIM).toBe('org_id');
+      expect(trigger.Properties.Timeout).toBeLessThanOrEqual(5);
+      const roleId = trigger.Properties.Role['Fn::GetAtt'][0] as string;
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
+      const cognito = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('cognito-idp:')));
+      expect(cognito).toEqual([expect.objectContaining({ Action: 'cognito-idp:DescribeUserPoolClient', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } })]);
+    });
+
+    it('defines the four API scopes on the activity-tracker resource server', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+        Identifier: 'activity-tracker',
+        Scopes: ['events:write', 'events:read', 'events:delete', 'events:erase'].map((ScopeName) => Match.objectLike({ ScopeName })),
+      });
+    });
+
+    it('serves /oauth2/token on a Cognito domain and outputs its URL', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+        UserPoolId: { Ref: poolId },
+        Domain: { 'Fn::Join': ['-', ['activity-tracker-dev', { Ref: 'AWS::AccountId' }]] },
+      });
+      expect(JSON.stringify(template.toJSON().Outputs.TokenUrl.Value)).toContain('/oauth2/token');
+      template.hasOutput('UserPoolId', { Value: { Ref: poolId } });
+    });
+
+    it('takes the domain prefix from context', () => {
+      synthStack({ cognitoDomainPrefix: 'acme-events' }).template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-events' });
+    });
+
+    it('makes the API functions require Cognito access tokens with the configured limits', () => {
+      for (const name of ['Ingest', 'Query']) {
+        const [, fn] = byPath(template.findResources('AWS::Lambda::Function'), `ActivityTracker/Functions/${name}/Resource`);
+        expect(fn.Properties.Environment.Variables).toMatchObject({
+          AUTH_TOKEN_USE: 'access',
+          AUTH_AUDIENCE: '',
+          AUTH_SCOPE_PREFIX: 'activity-tracker/',
+          AUTH_TENANT_CLAIM: 'org_id',
+          AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600',
+          AUTH_CLOCK_SKEW_SECONDS: '30',
+        });
+      }
+    });
+
+    it('caps the events per ingest request from context', () => {
+      const [, ingest] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Ingest/Resource');
+      expect(ingest.Properties.Environment.Variables.MAX_EVENTS_PER_REQUEST).toBe('100');
+    });
+  });
+
+  describe('oidc mode', () => {
+    const { template } = synthStack({ ...OIDC_CONTEXT, scopeClaim: 'scp', scopeFormat: 'array' });
+
+    it('creates no user pool, trigger or domain', () => {
+      template.resourceCountIs('AWS::Cognito::UserPool', 0);
+      template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
+      expect(template.toJSON().Outputs.TokenUrl).toBeUndefined();
+    });
+
+    it('verifies the external issuer with its scope claim format and the default limits, without token_use', () => {
+      const [, query] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Query/Resource');
+      const env = query.Properties.Environment.Variables as Json;
+      expect(env).toMatchObject({
+        AUTH_ISSUER: OIDC_CONTEXT.issuer,
+        AUTH_AUDIENCE: OIDC_CONTEXT.audience,
+        AUTH_JWKS_URI: OIDC_CONTEXT.jwksUri,
+        AUTH_SCOPE_CLAIM: 'scp',
+        AUTH_SCOPE_FORMAT: 'array',
+        AUTH_MAX_TOKEN_LIFETIME_SECONDS: '86400',
+        AUTH_CLOCK_SKEW_SECONDS: '60',
+      });
+      expect(env.AUTH_TOKEN_USE).toBeUndefined();
+    });
+  });
+});
