@@ -39,6 +39,8 @@ export interface FunctionPoolOptions {
   readonly log?: (line: string) => void;
   /** Apply MemorySize as the worker's heap limit. @default true */
   readonly enforceMemory?: boolean;
+  /** Shared clock offset (local/clock.ts); the worker's Date follows it. @default real time */
+  readonly clock?: SharedArrayBuffer;
 }
 
 /** Lambda's payload limit for a synchronous response. */
@@ -180,6 +182,7 @@ export class FunctionPool {
         logGroupName: `/aws/lambda/${opts.functionName}`,
         logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
         fallbackPackageJson: insideRepo ? undefined : join(opts.repoRoot, 'package.json'),
+        clock: opts.clock,
       },
       stdout: true,
       stderr: true,

@@ -9,8 +9,27 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 
-const { assetDir, handler, functionName, functionVersion, memoryMb, invokedFunctionArn, logGroupName, logStreamName, fallbackPackageJson } =
+const { assetDir, handler, functionName, functionVersion, memoryMb, invokedFunctionArn, logGroupName, logStreamName, fallbackPackageJson, clock } =
   workerData;
+
+// The local clock (local/clock.ts): real time plus a shared offset, so tests can move time
+// forward (retention, grace periods) without sleeping and without touching handler code.
+// The invocation deadline stays on real time (it is set by the parent in real time).
+const realNow = Date.now;
+if (clock) {
+  const offset = new Float64Array(clock);
+  const RealDate = Date;
+  class LocalDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(RealDate.now() + offset[0]);
+      else super(...args);
+    }
+    static now() {
+      return RealDate.now() + offset[0];
+    }
+  }
+  globalThis.Date = LocalDate;
+}
 
 if ((process.env.NODE_OPTIONS ?? '').includes('--enable-source-maps')) process.setSourceMapsEnabled(true);
 
@@ -104,7 +123,7 @@ parentPort.on('message', async (msg) => {
       awsRequestId: requestId,
       logGroupName,
       logStreamName,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - realNow()),
       done: (err, res) => reply(!err, err ?? res),
       fail: (err) => reply(false, err),
       succeed: (res) => reply(true, res),

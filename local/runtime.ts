@@ -4,6 +4,7 @@
  * workers, the REST API, the event source pollers, the schedules and a local JWT issuer.
  * Importable in-process (`startLocal`) or run by `local/start.ts`.
  */
+import { LocalClock } from './clock';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -342,6 +343,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const keys = loadOrCreateIssuerKeys(stateDir);
     const router = new Router(model.routes);
     const pools = new Map<string, FunctionPool>();
+    const clock = new LocalClock();
     const server = createServer();
     const port = await listen(server, options.port ?? DEFAULT_PORT);
     let serverClosed = false;
@@ -391,6 +393,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         memoryMb: fn.memoryMb,
         env: baseEnv(fn),
         repoRoot: REPO_ROOT,
+        clock: clock.buffer,
         ...(options.maxWorkersPerFunction ? { maxWorkers: options.maxWorkersPerFunction } : {}),
         ...(options.functionLog ? { log: (line: string) => options.functionLog!(fn.logicalId, line) } : {}),
       });
@@ -544,7 +547,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const api = model.apis[0];
     // One REST API per template is the expected shape; its gateway responses apply to every route.
     const gatewayResponses = model.gatewayResponses.filter((r) => !api || r.apiLogicalId === api.logicalId);
-    const handleLocal = async (req: IncomingMessage, path: string): Promise<HttpAnswer> => {
+    const handleLocal = async (req: IncomingMessage, path: string, requestBody: Buffer): Promise<HttpAnswer> => {
       const method = req.method ?? 'GET';
       if (method === 'GET' && path === '/_local/jwks.json') return json(200, jwksDocument(keys));
       if (method === 'GET' && path === '/_local/issuer/.well-known/openid-configuration') {
@@ -552,6 +555,20 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       }
       if (method === 'GET' && path === '/_local/health') return json(200, health());
       if (method === 'GET' && path === '/_local/stats') return json(200, stats());
+      if (path === '/_local/clock' && (method === 'GET' || method === 'POST')) {
+        if (method === 'POST') {
+          let body: { offsetMs?: unknown; advanceMs?: unknown } = {};
+          try {
+            body = JSON.parse(requestBody.toString('utf8') || '{}') as typeof body;
+          } catch {
+            // answered below
+          }
+          if (typeof body.offsetMs === 'number') clock.offsetMs = body.offsetMs;
+          else if (typeof body.advanceMs === 'number') clock.offsetMs += body.advanceMs;
+          else return json(400, { error: { code: 'invalid_body', message: 'send {"offsetMs": N} or {"advanceMs": N}' } });
+        }
+        return json(200, { offsetMs: clock.offsetMs, now: new Date(clock.now()).toISOString() });
+      }
       if (method === 'POST' && path === '/_local/schedules/run') return json(200, { results: await runSchedules() });
       return errorAnswer(404, 'not_found', `No local route ${method} ${path}`);
     };
@@ -567,7 +584,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       try {
         const { body, tooLarge } = await readBody(req, MAX_REQUEST_BYTES);
         if (path.startsWith('/_local/')) {
-          answer = await handleLocal(req, path);
+          answer = await handleLocal(req, path, body);
         } else if (tooLarge) {
           answer = gatewayErrorAnswer(gatewayResponses, {
             responseType: 'REQUEST_TOO_LARGE',

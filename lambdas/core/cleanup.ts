@@ -73,6 +73,11 @@ export const SAFETY_MARGIN_MS = 10_000;
 
 class OutOfBudget extends Error {}
 
+interface Budget {
+  check(): void;
+  spend(): void;
+}
+
 /**
  * The daily cleanup: completes erasure requests, purges soft-deleted events past the grace
  * period, deletes events past retention. Every phase is resumable and idempotent: progress lives
@@ -87,10 +92,17 @@ export const runCleanup = async (deps: CleanupDeps): Promise<CleanupReport> => {
   let chunks = 0;
   const counts = { erasuresCompleted: 0, erased: 0, purged: 0, expired: 0, skipped: 0 };
 
-  /** Called before each chunk: throws when this run must stop. */
-  const budget = (): void => {
-    if (remaining() < SAFETY_MARGIN_MS || (deps.maxChunks !== undefined && chunks >= deps.maxChunks)) throw new OutOfBudget();
-    chunks++;
+  /**
+   * Called before each chunk: throws when this run must stop. Only chunks that found work count
+   * against maxChunks (spend), so a run always gets through an idle pass over every partition.
+   */
+  const budget: Budget = {
+    check: () => {
+      if (remaining() < SAFETY_MARGIN_MS || (deps.maxChunks !== undefined && chunks >= deps.maxChunks)) throw new OutOfBudget();
+    },
+    spend: () => {
+      chunks++;
+    },
   };
 
   try {
@@ -114,14 +126,17 @@ const forEachChunk = async (
   store: CleanupStore,
   request: Omit<RangeRequest, 'lower' | 'order' | 'limit'> & { lower?: string },
   chunk: number,
-  budget: () => void,
+  budget: Budget,
   handle: (items: EventItem[]) => Promise<void>,
 ): Promise<void> => {
   let lower: string | undefined = request.lower ?? MIN_ID;
   while (lower !== undefined && lower <= request.upper) {
-    budget();
+    budget.check();
     const page = await store.queryRange({ ...request, lower, order: 'asc', limit: chunk });
-    if (page.items.length > 0) await handle(page.items);
+    if (page.items.length > 0) {
+      budget.spend();
+      await handle(page.items);
+    }
     const last = page.items[page.items.length - 1];
     if (page.done || !last) return;
     lower = adjacentId(last.sk, 1);
@@ -134,7 +149,7 @@ const eraseUsers = async (
   deps: CleanupDeps,
   list: readonly ErasureWorkItem[],
   chunk: number,
-  budget: () => void,
+  budget: Budget,
   now: () => number,
   counts: Counts,
 ): Promise<void> => {
@@ -152,7 +167,8 @@ const eraseUsers = async (
       counts.erased += keys.length;
     };
     if (work.ck && work.ck.length > 0) {
-      budget();
+      budget.check();
+      budget.spend();
       await eraseChunk(work.ck);
     }
     // Passes over the user's timeline until one finds nothing left to delete.
@@ -178,13 +194,14 @@ const eraseUsers = async (
   }
 };
 
-const purgeSoftDeleted = async (deps: CleanupDeps, chunk: number, budget: () => void, now: () => number, counts: Counts): Promise<void> => {
+const purgeSoftDeleted = async (deps: CleanupDeps, chunk: number, budget: Budget, now: () => number, counts: Counts): Promise<void> => {
   const cutoffMs = now() - deps.deleteGraceDays * DAY_MS;
   for (const shard of shardRange(deps.shardCount)) {
     for (;;) {
-      budget();
+      budget.check();
       const keys = await deps.store.findPurgeable(purgePartition(shard), cutoffMs, chunk);
       if (keys.length === 0) break;
+      budget.spend();
       const deleted = (await mapLimit(keys, 16, (key) => deps.store.deleteIfDeletedBefore(key, cutoffMs))).filter(Boolean).length;
       counts.purged += deleted;
       counts.skipped += keys.length - deleted;
@@ -199,7 +216,7 @@ const purgeSoftDeleted = async (deps: CleanupDeps, chunk: number, budget: () => 
  * found by key range — events that occurred before the cutoff — and each is deleted only if its
  * own expiry has passed (a backfilled event with an old occurredAt may still be young).
  */
-const expireEvents = async (deps: CleanupDeps, chunk: number, budget: () => void, now: () => number, counts: Counts): Promise<void> => {
+const expireEvents = async (deps: CleanupDeps, chunk: number, budget: Budget, now: () => number, counts: Counts): Promise<void> => {
   const nowMs = now();
   const nowSeconds = Math.floor(nowMs / 1000);
   for (const tenant of await deps.store.listTenants()) {

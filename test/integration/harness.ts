@@ -60,6 +60,8 @@ export interface LocalStack extends LocalStackHealth {
   runSchedules(): Promise<ScheduleRunResult[]>;
   /** Poller and function counters (GET /_local/stats). */
   stats(): Promise<LocalStats>;
+  /** Moves the functions' clock to real time + offsetMs (POST /_local/clock); tokens follow it. */
+  setClockOffset(offsetMs: number): Promise<void>;
   /** Clients pointed at the emulators, for inspection. */
   readonly sqs: SQSClient;
   readonly ddb: DynamoDBClient;
@@ -150,6 +152,7 @@ export const startLocalStack = async (opts: LocalStackOptions = {}): Promise<Loc
   try {
     const health = await getJson<LocalStackHealth>(`${started.baseUrl}/_local/health`);
     const port = Number(new URL(started.baseUrl).port);
+    let clockOffset = 0;
     const keys = loadOrCreateIssuerKeys(opts.stateDir ? resolve(opts.stateDir) : undefined);
     const sqs = new SQSClient({ region: health.region, endpoint: health.endpoints.sqs, credentials: LOCAL_CREDENTIALS });
     const ddb = new DynamoDBClient({ region: health.region, endpoint: health.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
@@ -165,7 +168,11 @@ export const startLocalStack = async (opts: LocalStackOptions = {}): Promise<Loc
       port,
       sqs,
       ddb,
-      token: (t) => signToken(keys, { ...t, port }),
+      token: (t) => signToken(keys, { now: new Date(Date.now() + clockOffset), ...t, port }),
+      setClockOffset: async (offsetMs) => {
+        await getJson(`${started.baseUrl}/_local/clock`, { method: 'POST', body: JSON.stringify({ offsetMs }) });
+        clockOffset = offsetMs;
+      },
       runSchedules: async () =>
         (await getJson<{ results: ScheduleRunResult[] }>(`${started.baseUrl}/_local/schedules/run`, { method: 'POST' })).results,
       stats: () => getJson<LocalStats>(`${started.baseUrl}/_local/stats`),

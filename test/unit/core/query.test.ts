@@ -126,7 +126,7 @@ describe('query', () => {
       await seed(table, Array.from({ length: 400 }, (_, i) => ({ type: 'a', userId: 'u', occurredAt: at(i) })));
       const page = await queryEvents('acme', q({ limit: '100' }), deps(table));
       expect(page.events).toHaveLength(100);
-      expect(page.itemsRead / 100).toBeLessThanOrEqual(1.25);
+      expect(page.itemsRead / 100).toBeLessThanOrEqual(1.5);
     }
   });
 
