@@ -3,6 +3,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { ActivityTrackerStack } from '../lib/activity-tracker-stack';
 import { ConfigError, loadConfig, type StackConfig } from '../lib/config';
 import { nagPacks } from '../lib/nag';
+import { stackNameFor } from '../lib/stage';
 
 const app = new App();
 // cdk-nag on every synth: a finding that is not acknowledged (lib/nag-suppressions.ts) fails it.
@@ -23,7 +24,7 @@ try {
 const account = process.env.CDK_DEFAULT_ACCOUNT;
 const region = process.env.CDK_DEFAULT_REGION;
 
-new ActivityTrackerStack(app, 'ActivityTracker', {
+new ActivityTrackerStack(app, stackNameFor(config.stage), {
   config,
   env: account || region ? { account, region } : undefined,
 });

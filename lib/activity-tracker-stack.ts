@@ -2,13 +2,16 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { StackConfig } from './config';
 import { EventsApi } from './constructs/api';
-import { CognitoAuth, type TokenSettings } from './constructs/cognito-auth';
+import { API_SCOPES, CognitoAuth, type TokenSettings } from './constructs/cognito-auth';
+import { ServiceAlarms } from './constructs/alarms';
+import { ServiceDashboard } from './constructs/dashboard';
+import { DeadLetterAlarm } from './constructs/dlq-alarm';
 import { ServiceFunctions } from './constructs/functions';
 import { KeysSecret } from './constructs/keys-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
-import { EventStorage } from './constructs/storage';
+import { EventStorage, TABLE_SCHEMA } from './constructs/storage';
 import { acknowledgeNagFindings } from './nag-suppressions';
 
 export interface ActivityTrackerStackProps extends StackProps {
@@ -39,6 +42,7 @@ export class ActivityTrackerStack extends Stack {
       maxReceiveCount: config.maxReceiveCount,
     });
     const keys = new KeysSecret(this, 'Keys');
+    const deadLetterAlarm = new DeadLetterAlarm(this, 'DeadLetterAlarm', { deadLetterQueue: queue.deadLetterQueue });
 
     let issuerSettings: TokenSettings;
     let cognito: CognitoAuth | undefined;
@@ -87,6 +91,7 @@ export class ActivityTrackerStack extends Stack {
         maxConcurrency: config.writerMaxConcurrency,
       },
       logLevel: config.logLevel,
+      logSampleRate: config.logSampleRate,
       logRetention: config.logRetentionDays,
     });
 
@@ -101,10 +106,39 @@ export class ActivityTrackerStack extends Stack {
 
     new CleanupSchedule(this, 'Cleanup', { cleanup: functions.cleanup, expression: config.cleanupSchedule });
 
+    const watched = {
+      api: api.api,
+      queue: queue.queue,
+      deadLetterQueue: queue.deadLetterQueue,
+      table: storage.table,
+      tableIndexes: [TABLE_SCHEMA.byUserIndex, TABLE_SCHEMA.byTypeIndex, TABLE_SCHEMA.byPurgeIndex],
+      functions: { ingest: functions.ingest, query: functions.query, admin: functions.admin, writer: functions.writer, cleanup: functions.cleanup },
+    };
+    const dashboard = new ServiceDashboard(this, 'Dashboard', watched);
+    const alarms = new ServiceAlarms(this, 'Alarms', {
+      ...watched,
+      deadLetterAlarm: deadLetterAlarm.alarm,
+      ...(config.alarms.email !== undefined && { email: config.alarms.email }),
+      queueAgeThreshold: Duration.seconds(config.alarms.queueAgeSeconds),
+      api5xxPercent: config.alarms.api5xxPercent,
+      writerErrors: config.alarms.writerErrors,
+      cleanupMissedDays: config.alarms.cleanupMissedDays,
+    });
+
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: api.url });
     new CfnOutput(this, 'TableName', { description: 'Events table', value: storage.table.tableName });
     new CfnOutput(this, 'QueueUrl', { description: 'Events queue', value: queue.queue.queueUrl });
+    new CfnOutput(this, 'DashboardUrl', { description: 'CloudWatch dashboard of the service', value: dashboard.url });
+    new CfnOutput(this, 'AlarmTopicArn', { description: 'SNS topic every alarm notifies (subscribe on-call here)', value: alarms.topic.topicArn });
     new CfnOutput(this, 'DlqUrl', { description: 'Dead-letter queue of the events queue', value: queue.deadLetterQueue.queueUrl });
+    // What a client needs to get a token: the issuer, the claim that names the tenant, and the scopes as the issuer spells them.
+    new CfnOutput(this, 'Stage', { description: 'Deployment stage (-c stage=...)', value: config.stage });
+    new CfnOutput(this, 'TokenIssuer', { description: 'Expected iss of access tokens', value: issuerSettings.issuer });
+    new CfnOutput(this, 'TenantClaim', { description: 'Token claim holding the tenant id', value: config.tenantClaim });
+    new CfnOutput(this, 'Scopes', {
+      description: 'Scopes to request, space-separated: write, read, delete (and restore), erase',
+      value: API_SCOPES.map((scope) => `${issuerSettings.scopePrefix}${scope}`).join(' '),
+    });
     if (cognito) {
       new CfnOutput(this, 'UserPoolId', { description: 'Cognito user pool issuing tokens', value: cognito.userPool.userPoolId });
       new CfnOutput(this, 'TokenUrl', { description: 'OAuth 2.0 token endpoint (client-credentials grant)', value: cognito.tokenUrl });

@@ -37,6 +37,12 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
  * | `apiThrottleRateLimit` | `100` | API stage steady-state limit, requests per second |
  * | `apiThrottleBurstLimit` | `200` | API stage burst limit, requests |
  * | `maxReceiveCount` | `5` | deliveries of a message before SQS moves it to the DLQ (5..1000) |
+ * | `logSampleRate` | `0` | share of invocations that log at DEBUG whatever `logLevel` says (0..1, `POWERTOOLS_LOGGER_SAMPLE_RATE`) |
+ * | `alarmEmail` | — | e-mail address subscribed to the alarm topic (optional; subscribe anything else to the topic yourself) |
+ * | `alarmQueueAgeSeconds` | `300` | alarm when the oldest queued event is older than this (60..1209600) |
+ * | `alarmApi5xxPercent` | `1` | alarm when 5xx answers exceed this share of API requests over 5 minutes (0..100) |
+ * | `alarmWriterErrors` | `1` | alarm when the writer fails this many invocations in 5 minutes (1..100000) |
+ * | `alarmCleanupMissedDays` | `2` | alarm when the cleanup has not run successfully for this many days (1..90; give it more than the schedule's period) |
  */
 export interface StackConfig {
   /** Deployment name (tags only for now). */
@@ -68,6 +74,20 @@ export interface StackConfig {
   readonly apiThrottleRateLimit: number;
   readonly apiThrottleBurstLimit: number;
   readonly maxReceiveCount: number;
+  /** Share of invocations that log at DEBUG (0..1). */
+  readonly logSampleRate: number;
+  /** Alarm thresholds and where alarms go. */
+  readonly alarms: AlarmConfig;
+}
+
+/** Where alarms go and when they fire (see lib/constructs/alarms.ts). */
+export interface AlarmConfig {
+  /** Subscribed to the alarm topic by e-mail when set. */
+  readonly email?: string;
+  readonly queueAgeSeconds: number;
+  readonly api5xxPercent: number;
+  readonly writerErrors: number;
+  readonly cleanupMissedDays: number;
 }
 
 /** `cognito`: the stack owns a user pool; `oidc`: an external issuer. */
@@ -203,6 +223,22 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     apiThrottleBurstLimit: int(ctx, 'apiThrottleBurstLimit', 200, 1, 1_000_000),
     // SQS allows 1..1000; below 5, throttled (never processed) messages may reach the DLQ.
     maxReceiveCount: int(ctx, 'maxReceiveCount', 5, 5, 1000),
+    logSampleRate: num(ctx, 'logSampleRate', 0, 0, 1),
+    alarms: loadAlarms(ctx),
+  };
+};
+
+const loadAlarms = (ctx: ContextReader): AlarmConfig => {
+  const email = ctx('alarmEmail') === undefined ? undefined : str(ctx, 'alarmEmail', '');
+  if (email !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+    throw new ConfigError('alarmEmail', `expected an e-mail address, got ${show(email)}`);
+  }
+  return {
+    ...(email !== undefined && { email }),
+    queueAgeSeconds: int(ctx, 'alarmQueueAgeSeconds', 300, 60, 1_209_600),
+    api5xxPercent: num(ctx, 'alarmApi5xxPercent', 1, 0, 100),
+    writerErrors: int(ctx, 'alarmWriterErrors', 1, 1, 100_000),
+    cleanupMissedDays: int(ctx, 'alarmCleanupMissedDays', 2, 1, 90),
   };
 };
 

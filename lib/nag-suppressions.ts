@@ -87,7 +87,7 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
         ack(
           fn.role!,
           `AwsSolutions-IAM5[${wildcard}]`,
-          "CDK's table grants add `<table>/index/*`: it covers the events table's own indexes (byUser, byType, byPurge) and no other table; the actions stay those of the grant (read-only for the query function, write-only for the writer).",
+          "CDK's table grants add `<table>/index/*`: it covers this table's own secondary indexes and no other table, and the actions stay those of the grant (read-only for the query function, write-only for the writer).",
         );
       }
     }
@@ -101,7 +101,7 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     ack(
       mapping,
       'Serverless-LambdaEventSourceMappingDestination',
-      "An SQS event source takes no on-failure destination; a message that keeps failing moves to the queue's dead-letter queue by its redrive policy (maxReceiveCount), which is alarmed.",
+      "An SQS event source takes no on-failure destination; a message that keeps failing moves to the queue's dead-letter queue by its redrive policy (maxReceiveCount), where operators inspect and redrive it.",
     );
   }
 

@@ -41,8 +41,12 @@ export interface FunctionPoolOptions {
   readonly enforceMemory?: boolean;
   /** Shared clock offset (local/clock.ts); the worker's Date follows it. @default real time */
   readonly clock?: SharedArrayBuffer;
+  /** Extra environment per execution environment (e.g. fault-proxy endpoints naming the worker). */
+  readonly workerEnv?: (workerId: string) => Record<string, string>;
 }
 
+/** Lambda's limit on the init phase, which does not count against the function's timeout. */
+const INIT_TIMEOUT_MS = 10_000;
 /** Lambda's payload limit for a synchronous response. */
 const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 const WORKER_FILE = join(__dirname, 'lambda-worker.mjs');
@@ -56,7 +60,10 @@ interface Pending {
 }
 
 interface Slot {
+  readonly id: string;
   readonly worker: Worker;
+  /** Settles when the handler module has loaded (or failed to), or the worker is gone. */
+  readonly initialized: Promise<void>;
   busy: boolean;
   dead: boolean;
   pending?: Pending;
@@ -64,6 +71,7 @@ interface Slot {
 }
 
 let nextId = 1;
+let nextWorkerId = 1;
 
 export class FunctionPool {
   private readonly slots: Slot[] = [];
@@ -87,6 +95,10 @@ export class FunctionPool {
       return { ok: false, error: { errorType: 'Runtime.Shutdown', errorMessage: 'The local runtime is shutting down' }, requestId, durationMs: 0 };
     }
     this.stats.invocations++;
+    // A cold environment first loads its code; the timeout covers the invocation only.
+    let initTimer: NodeJS.Timeout | undefined;
+    await Promise.race([slot.initialized, new Promise<void>((r) => (initTimer = setTimeout(r, INIT_TIMEOUT_MS)))]);
+    clearTimeout(initTimer);
     const timeoutMs = this.opts.timeoutSeconds * 1000;
     return new Promise<InvocationResult>((resolve) => {
       const id = nextId++;
@@ -110,7 +122,7 @@ export class FunctionPool {
       }, timeoutMs);
       const pending: Pending = { id, requestId, started, timer, resolve: finish };
       slot.pending = pending;
-      slot.worker.postMessage({ type: 'invoke', id, eventJson: JSON.stringify(event ?? null), requestId, deadline: started + timeoutMs });
+      slot.worker.postMessage({ type: 'invoke', id, eventJson: JSON.stringify(event ?? null), requestId, deadline: Date.now() + timeoutMs });
     });
   }
 
@@ -129,6 +141,20 @@ export class FunctionPool {
       await slot.worker.terminate();
     }
     waiters.forEach((w) => w(undefined));
+  }
+
+  /**
+   * Terminates one execution environment, as a crash would: its invocation in flight fails with
+   * Runtime.ExitError and the next one starts cold. False if there is no such environment.
+   */
+  terminateWorker(workerId: string): boolean {
+    const slot = this.slots.find((s) => s.id === workerId && !s.dead);
+    if (!slot) return false;
+    slot.dead = true;
+    // An idle environment has no invocation whose end would remove it.
+    if (!slot.busy) this.remove(slot);
+    void slot.worker.terminate();
+    return true;
   }
 
   private acquire(): Promise<Slot | undefined> {
@@ -170,8 +196,9 @@ export class FunctionPool {
     this.stats.coldStarts++;
     const rel = relative(opts.repoRoot, opts.assetDir);
     const insideRepo = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    const id = String(nextWorkerId++);
     const worker = new Worker(WORKER_FILE, {
-      env: { ...opts.env },
+      env: { ...opts.env, ...opts.workerEnv?.(id) },
       workerData: {
         assetDir: opts.assetDir,
         handler: opts.handler,
@@ -188,12 +215,15 @@ export class FunctionPool {
       stderr: true,
       ...(opts.enforceMemory === false ? {} : { resourceLimits: { maxOldGenerationSizeMb: Math.max(opts.memoryMb, 64) } }),
     });
-    const slot: Slot = { worker, busy: false, dead: false };
+    let initDone: () => void = () => {};
+    const initialized = new Promise<void>((r) => (initDone = r));
+    const slot: Slot = { id, worker, initialized, busy: false, dead: false };
     const log = opts.log ?? ((line: string) => process.stdout.write(`[${opts.logicalId}] ${line}\n`));
     const pipe = (stream: Readable) => createInterface({ input: stream, crlfDelay: Infinity }).on('line', log);
     pipe(worker.stdout);
     pipe(worker.stderr);
     worker.on('message', (msg: { type: string; id?: number; ok?: boolean; payload?: string; error?: LambdaError }) => {
+      if (msg.type === 'ready') initDone();
       if (msg.type !== 'result' || !slot.pending || slot.pending.id !== msg.id) return;
       const { requestId, started } = slot.pending;
       const durationMs = Date.now() - started;
@@ -216,6 +246,7 @@ export class FunctionPool {
       slot.lastError = err;
     });
     worker.on('exit', (code) => {
+      initDone();
       const wasDead = slot.dead;
       slot.dead = true;
       if (slot.pending) {

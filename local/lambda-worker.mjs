@@ -87,6 +87,9 @@ const loadHandler = async () => {
 const handlerPromise = loadHandler();
 // An init error surfaces on the first invocation, as Lambda reports it.
 handlerPromise.catch(() => {});
+// Init ends here: Lambda does not count the init phase against the function's timeout.
+const initDone = () => parentPort.postMessage({ type: 'ready' });
+handlerPromise.then(initDone, initDone);
 
 const traceId = () =>
   `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;

@@ -27,7 +27,10 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { FaultProxy, parseFaultRules, type FaultRule } from './faults';
 import { FunctionPool, type InvocationResult } from './function-runner';
+import { formatFunctionLine, LocalMetrics } from './observe';
+import { STATUS_PAGE_HTML } from './status-page';
 import {
   DEFAULT_PORT,
   DEFAULT_STATE_DIR,
@@ -83,14 +86,25 @@ export interface StartLocalOptions {
   readonly region?: string;
   /** Runtime log lines (not function logs). @default stdout */
   readonly log?: (line: string) => void;
-  /** Function log lines. @default stdout, prefixed with the function's logical id */
+  /** Function log lines. @default stdout, formatted as `logFormat` says */
   readonly functionLog?: (logicalId: string, line: string) => void;
+  /**
+   * How function log lines are printed: `pretty` (`time LEVEL [fn] message key=value`, colour on a
+   * TTY) or `json` (the raw lines, prefixed `[fn]`).
+   * @default env LOCAL_LOG_FORMAT, else pretty
+   */
+  readonly logFormat?: 'pretty' | 'json';
   /** Start a timer per schedule rule. @default true */
   readonly schedules?: boolean;
   /** Start the event source pollers. @default true */
   readonly pollers?: boolean;
   /** Execution environments per function. @default 4 */
   readonly maxWorkersPerFunction?: number;
+  /**
+   * Put a fault-injecting proxy (local/faults.ts) between the functions and the emulators, driven by
+   * `POST /_local/faults`; a list sets its first rules. Tests only. @default false
+   */
+  readonly faults?: boolean | readonly FaultRule[];
 }
 
 export interface ScheduleRunResult {
@@ -122,6 +136,8 @@ export interface LocalRuntime {
   invoke(functionLogicalId: string, event: unknown): Promise<InvocationResult>;
   /** A token from the local issuer for this runtime's port. */
   token(opts: Omit<TokenOptions, 'port'>): string;
+  /** The fault proxy, when started with `faults`. */
+  readonly faults?: FaultProxy;
   stop(): Promise<void>;
 }
 
@@ -343,6 +359,20 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const keys = loadOrCreateIssuerKeys(stateDir);
     const router = new Router(model.routes);
     const pools = new Map<string, FunctionPool>();
+
+    // Fault injection (tests): the functions reach the emulators through the proxy.
+    let faults: FaultProxy | undefined;
+    if (options.faults) {
+      const proxy = new FaultProxy({
+        targets: { dynamodb: dynamodbEndpoint, sqs: sqsEndpoint },
+        kill: (logicalId, workerId) => void pools.get(logicalId)?.terminateWorker(workerId),
+      });
+      await proxy.start();
+      stops.push(() => proxy.stop());
+      if (Array.isArray(options.faults)) proxy.setRules(options.faults);
+      faults = proxy;
+      log('fault injection on: functions reach DynamoDB and SQS through the fault proxy (POST /_local/faults)');
+    }
     const clock = new LocalClock();
     const server = createServer();
     const port = await listen(server, options.port ?? DEFAULT_PORT);
@@ -375,6 +405,9 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       AUTH_AUDIENCE: LOCAL_AUDIENCE,
       AUTH_JWKS_URI: localJwksUrl(port),
       AUTH_SCOPE_PREFIX: '',
+      // The local issuer writes scopes as OAuth 2.0 does, whatever format the real issuer uses.
+      AUTH_SCOPE_CLAIM: 'scope',
+      AUTH_SCOPE_FORMAT: 'space-separated',
       // Node 20 runs local mode; the SDK's "use Node 22" notice would repeat on every cold start.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
@@ -382,9 +415,38 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       const overrides = localOverrides(fn);
       return { ...resolveFunctionEnvironment(model, fn, ctx, new Set(Object.keys(overrides))), ...overrides };
     };
+    // Telemetry: the functions' EMF lines become the status page's figures (GET /_local/).
+    const localMetrics = new LocalMetrics();
+    const logFormat = options.logFormat ?? (process.env.LOCAL_LOG_FORMAT === 'json' ? 'json' : 'pretty');
+    const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
+    const functionLog =
+      options.functionLog ??
+      ((logicalId: string, line: string) =>
+        process.stdout.write(`${logFormat === 'json' ? `[${logicalId}] ${line}` : formatFunctionLine(logicalId, line, { colour })}\n`));
+    const queueDepths = async () => {
+      const deadLetterQueues = new Set(model.queues.flatMap((q) => (q.redrive ? [q.redrive.deadLetterQueueLogicalId] : [])));
+      return Promise.all(
+        Object.entries(queues).map(async ([logicalId, q]) => {
+          const { Attributes: a } = await sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+          );
+          return {
+            name: logicalId,
+            role: deadLetterQueues.has(logicalId) ? 'dlq' : 'queue',
+            visible: Number(a?.ApproximateNumberOfMessages ?? 0),
+            inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0),
+          };
+        }),
+      );
+    };
     for (const fn of functions) {
       const pool = new FunctionPool({
         logicalId: fn.logicalId,
+        // Every line feeds the status page's figures, then goes to the terminal.
+        log: (line: string) => {
+          localMetrics.line(fn.logicalId, line);
+          functionLog(fn.logicalId, line);
+        },
         functionName: fn.functionName,
         functionArn: functionArn(fn, ctx),
         handler: fn.handler,
@@ -394,8 +456,13 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         env: baseEnv(fn),
         repoRoot: REPO_ROOT,
         clock: clock.buffer,
+        ...(faults && {
+          workerEnv: (workerId: string) => ({
+            AWS_ENDPOINT_URL_DYNAMODB: faults!.endpoint('dynamodb', fn.logicalId, workerId),
+            AWS_ENDPOINT_URL_SQS: faults!.endpoint('sqs', fn.logicalId, workerId),
+          }),
+        }),
         ...(options.maxWorkersPerFunction ? { maxWorkers: options.maxWorkersPerFunction } : {}),
-        ...(options.functionLog ? { log: (line: string) => options.functionLog!(fn.logicalId, line) } : {}),
       });
       pools.set(fn.logicalId, pool);
     }
@@ -503,7 +570,13 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
           queueArn: templateQueueArn(queueModel, ctx),
           region,
           sqs: sqsPort,
-          invoke: (event: SQSEvent) => pool.invoke(event),
+          invoke: async (event: SQSEvent) => {
+            const r = await pool.invoke(event);
+            if (!r.ok) {
+              localMetrics.error({ time: new Date().toISOString(), fn: mapping.functionLogicalId, level: 'FAILED', message: `${r.error.errorType}: ${r.error.errorMessage}` });
+            }
+            return r;
+          },
           defaultConcurrency: 2,
           concurrencyLimit: pool.maxWorkers,
         }),
@@ -555,6 +628,10 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       }
       if (method === 'GET' && path === '/_local/health') return json(200, health());
       if (method === 'GET' && path === '/_local/stats') return json(200, stats());
+      if (method === 'GET' && path === '/_local/') {
+        return { statusCode: 200, headers: [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', 'no-store']], body: Buffer.from(STATUS_PAGE_HTML) };
+      }
+      if (method === 'GET' && path === '/_local/metrics') return json(200, { ...localMetrics.snapshot(), queues: await queueDepths() });
       if (path === '/_local/clock' && (method === 'GET' || method === 'POST')) {
         if (method === 'POST') {
           let body: { offsetMs?: unknown; advanceMs?: unknown } = {};
@@ -570,6 +647,16 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         return json(200, { offsetMs: clock.offsetMs, now: new Date(clock.now()).toISOString() });
       }
       if (method === 'POST' && path === '/_local/schedules/run') return json(200, { results: await runSchedules() });
+      if (path === '/_local/faults' && faults && (method === 'GET' || method === 'POST')) {
+        if (method === 'POST') {
+          try {
+            faults.setRules(parseFaultRules(JSON.parse(requestBody.toString('utf8') || '{}')));
+          } catch (e) {
+            return json(400, { error: { code: 'invalid_body', message: (e as Error).message } });
+          }
+        }
+        return json(200, faults.stats());
+      }
       return errorAnswer(404, 'not_found', `No local route ${method} ${path}`);
     };
 
@@ -656,6 +743,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
               });
             } else if (!result.ok) {
               log(`${route.functionLogicalId} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+              localMetrics.error({ time: new Date().toISOString(), fn: route.functionLogicalId, level: 'FAILED', message: `${result.error.errorType}: ${result.error.errorMessage}` });
               answer = internalError();
             } else {
               try {
@@ -690,6 +778,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       runSchedules,
       invoke: (logicalId, event) => poolOf(logicalId).invoke(event),
       token: (opts) => signToken(keys, { ...opts, port }),
+      ...(faults && { faults }),
       stop: stopAll,
     };
   } catch (e) {

@@ -2,13 +2,15 @@
  * `npm start`: synthesizes the stack (offline, esbuild bundling) and runs it on 127.0.0.1.
  *
  *   npm start [-- --persist] [-- --no-synth] [-- --out DIR] [-- --stack NAME] [-- -c key=value ...]
- *   env: PORT (default 3000; 0 = any free port), LOCAL_PERSIST=1, LOCAL_STATE_DIR
+ *   env: PORT (default 3000; 0 = any free port), LOCAL_PERSIST=1, LOCAL_STATE_DIR,
+ *        LOCAL_FAULTS=1 (fault-injection proxy, driven by POST /_local/faults; or a JSON list of rules)
  *
  * Prints `ready on http://127.0.0.1:PORT` once it serves.
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './issuer';
+import { parseFaultRules } from './faults';
 import { startLocal } from './runtime';
 import { synth } from './synth';
 
@@ -52,6 +54,7 @@ const main = async () => {
     persist,
     ...(process.env.LOCAL_STATE_DIR ? { stateDir: process.env.LOCAL_STATE_DIR } : {}),
     ...(values.stack ? { stackName: values.stack } : {}),
+    ...faultsOption(process.env.LOCAL_FAULTS),
   });
   const m = runtime.model;
   process.stdout.write(
@@ -60,6 +63,7 @@ const main = async () => {
       `data ${persist ? 'persisted under .local/data' : 'in memory'}; started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   process.stdout.write(`ready on ${runtime.baseUrl}\n`);
+  process.stdout.write(`[local] status page: ${runtime.baseUrl}/_local/\n`);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -81,6 +85,13 @@ const main = async () => {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+};
+
+/** LOCAL_FAULTS: unset/0 = off, 1/true = on without rules, a JSON list = on with these rules. */
+const faultsOption = (value: string | undefined) => {
+  if (!value || value === '0' || value === 'false') return {};
+  if (value === '1' || value === 'true') return { faults: true };
+  return { faults: parseFaultRules(JSON.parse(value) as unknown) };
 };
 
 if (require.main === module) {

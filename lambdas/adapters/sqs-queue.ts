@@ -7,13 +7,29 @@ import type { QueueMessage } from '../core/message';
 export const SQS_BATCH_ENTRIES = 10;
 export const SQS_BATCH_BYTES = 256 * 1024;
 
+/** SQS message attribute carrying the correlation id (lambdas/shared/telemetry.ts reads it back). */
+export const CORRELATION_ATTRIBUTE = 'correlationId';
+
+const messageAttributes = (message: QueueMessage) =>
+  message.correlationId === undefined ? undefined : { [CORRELATION_ATTRIBUTE]: { DataType: 'String', StringValue: message.correlationId } };
+
+/**
+ * Bytes a message counts toward the 256 KiB batch limit: SQS counts the body and, for each
+ * message attribute, its name, data type and value.
+ */
+export const sqsMessageBytes = (message: QueueMessage): number =>
+  Buffer.byteLength(message.body, 'utf8') +
+  (message.correlationId === undefined
+    ? 0
+    : Buffer.byteLength(CORRELATION_ATTRIBUTE, 'utf8') + Buffer.byteLength('String', 'utf8') + Buffer.byteLength(message.correlationId, 'utf8'));
+
 /** Splits messages into SendMessageBatch requests that respect the entry and size limits. */
 export const chunkForSqs = (messages: readonly QueueMessage[]): QueueMessage[][] => {
   const chunks: QueueMessage[][] = [];
   let current: QueueMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
-    const size = Buffer.byteLength(message.body, 'utf8');
+    const size = sqsMessageBytes(message);
     if (current.length === SQS_BATCH_ENTRIES || (current.length > 0 && bytes + size > SQS_BATCH_BYTES)) {
       chunks.push(current);
       current = [];
@@ -68,7 +84,10 @@ export class SqsEventQueue implements EventQueue {
         const out = await this.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: this.queueUrl,
-            Entries: pending.map((message) => ({ Id: message.id, MessageBody: message.body })),
+            Entries: pending.map((message) => {
+              const attributes = messageAttributes(message);
+              return { Id: message.id, MessageBody: message.body, ...(attributes && { MessageAttributes: attributes }) };
+            }),
           }),
         );
         const failedIds = new Set((out.Failed ?? []).map((entry) => entry.Id));

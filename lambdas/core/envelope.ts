@@ -16,11 +16,13 @@ export const LIMITS = {
 } as const;
 
 export const TYPE_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,99}$/;
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
+/** RFC 3339 date-time, as the validators parse it (the fields are checked for calendar validity too). */
+export const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
-const CLIENT_FIELDS = new Set(['type', 'userId', 'occurredAt', 'target', 'idempotencyKey', 'details']);
+/** The fields a client may send, in the order they are documented. */
+export const CLIENT_FIELDS: ReadonlySet<string> = new Set(['type', 'userId', 'occurredAt', 'target', 'idempotencyKey', 'details']);
 /** Fields only the server sets; a client sending one is told so (mass assignment). */
-const SERVER_FIELDS = new Set(['id', 'tenantId', 'tenant', 'receivedAt', 'deletedAt', 'source']);
+export const SERVER_FIELDS: ReadonlySet<string> = new Set(['id', 'tenantId', 'tenant', 'receivedAt', 'deletedAt', 'source']);
 
 export interface EventTarget {
   type: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { StoredEvent } from './envelope';
+import { LIMITS, type StoredEvent } from './envelope';
 import { BadRequestError, NotFoundError, TooManyRequestsError, UnsupportedMediaTypeError } from './errors';
 import { randomInternalId } from './ids';
 import type { Keyring } from './keyring';
@@ -86,8 +86,8 @@ const parseErasureBody = (body: string | null | undefined, contentType: string |
   if (unknown !== undefined) throw new BadRequestError('unknown_field', `unknown field '${unknown.slice(0, 64)}'; the body is {"userId":"..."}`);
   const { userId } = parsed as { userId?: unknown };
   if (userId === undefined) throw new BadRequestError('userId_required', "'userId' is required");
-  if (typeof userId !== 'string' || userId.length < 1 || userId.length > 256) {
-    throw new BadRequestError('userId_invalid', "'userId' must be a string of 1-256 characters");
+  if (typeof userId !== 'string' || userId.length < 1 || userId.length > LIMITS.maxUserIdLength) {
+    throw new BadRequestError('userId_invalid', `'userId' must be a string of 1-${LIMITS.maxUserIdLength} characters`);
   }
   return userId;
 };

@@ -18,6 +18,8 @@ export interface IngestRequest {
   readonly contentType: string | undefined;
   readonly isBase64Encoded?: boolean;
   readonly source: { readonly ip?: string; readonly userAgent?: string };
+  /** Correlation id of the API request, carried with every message to the writer's logs. */
+  readonly correlationId?: string;
 }
 
 export interface IngestDeps {
@@ -112,7 +114,11 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
     const messageId = String(index);
     messageOfKey.set(key, messageId);
     positions.set(messageId, [index]);
-    messages.push({ id: messageId, body: encodeMessage(item, event.idempotencyKey !== undefined) });
+    messages.push({
+      id: messageId,
+      body: encodeMessage(item, event.idempotencyKey !== undefined),
+      ...(req.correlationId !== undefined && { correlationId: req.correlationId }),
+    });
   });
 
   if (messages.length > 0) {

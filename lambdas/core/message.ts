@@ -7,6 +7,8 @@ import type { EventItem } from './keys';
 export interface QueueMessage {
   readonly id: string;
   readonly body: string;
+  /** The API request's correlation id, sent as a message attribute (not part of the body). */
+  readonly correlationId?: string;
 }
 
 export interface DecodedMessage {
@@ -16,8 +18,16 @@ export interface DecodedMessage {
 
 const VERSION = 1;
 
+/**
+ * SQS accepts only some characters in a body (not U+FFFE, U+FFFF, most controls; emulators also
+ * refuse characters outside the BMP), while an event may hold any JSON string. Escaping everything
+ * outside printable ASCII as JSON \uXXXX keeps every valid event sendable; JSON.parse restores it.
+ */
+const NON_ASCII = /[^\x20-\x7e]/g;
+const escapeNonAscii = (json: string): string => json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export const encodeMessage = (item: EventItem, idempotent: boolean): string =>
-  JSON.stringify({ v: VERSION, i: idempotent ? 1 : 0, pk: item.pk, sk: item.sk, u: item.u, t: item.t, x: item.x, e: item.e });
+  escapeNonAscii(JSON.stringify({ v: VERSION, i: idempotent ? 1 : 0, pk: item.pk, sk: item.sk, u: item.u, t: item.t, x: item.x, e: item.e }));
 
 /** Decodes and checks a message body; throws a descriptive Error for anything malformed. */
 export const decodeMessage = (body: string): DecodedMessage => {

@@ -17,7 +17,20 @@ import {
 } from './keys';
 import { decodePublicId, encodePublicId } from './public-id';
 
-export const QUERY_LIMITS = { defaultLimit: 100, maxLimit: 1000, maxItemsExamined: 5000, maxDurationMs: 5000 } as const;
+export const QUERY_LIMITS = {
+  defaultLimit: 100,
+  maxLimit: 1000,
+  maxItemsExamined: 5000,
+  maxDurationMs: 5000,
+  /** Longest `userId` / `targetId` filter (as long as the envelope allows them). */
+  maxFilterLength: 256,
+  maxDetailKeyLength: 128,
+  maxDetailValueLength: 1024,
+  maxDetailFilters: 10,
+} as const;
+
+/** The query-string parameters GET /v1/events takes besides `details.<key>`. */
+export const QUERY_PARAMETERS = ['userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor'] as const;
 
 /** The storage port of the query side. */
 export interface EventReadStore {
@@ -70,7 +83,7 @@ export interface QueryPage {
   readonly itemsRead: number;
 }
 
-const SIMPLE_PARAMS = new Set(['userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor']);
+const SIMPLE_PARAMS: ReadonlySet<string> = new Set(QUERY_PARAMETERS);
 const DETAILS_PREFIX = 'details.';
 
 const badParam = (message: string): BadRequestError => new BadRequestError('invalid_parameter', message);
@@ -85,8 +98,10 @@ export const parseEventQuery = (params: Readonly<Record<string, readonly string[
     const value = values[0] as string;
     if (name.startsWith(DETAILS_PREFIX)) {
       const key = name.slice(DETAILS_PREFIX.length);
-      if (key.length === 0 || key.length > 128) throw badParam(`'${clip(name)}' needs a key of 1-128 characters after 'details.'`);
-      if (value.length > 1024) throw badParam(`'${clip(name)}' must be at most 1024 characters`);
+      if (key.length === 0 || key.length > QUERY_LIMITS.maxDetailKeyLength) {
+        throw badParam(`'${clip(name)}' needs a key of 1-${QUERY_LIMITS.maxDetailKeyLength} characters after 'details.'`);
+      }
+      if (value.length > QUERY_LIMITS.maxDetailValueLength) throw badParam(`'${clip(name)}' must be at most ${QUERY_LIMITS.maxDetailValueLength} characters`);
       details.push([key, value]);
     } else if (SIMPLE_PARAMS.has(name)) {
       single[name] = value;
@@ -94,12 +109,13 @@ export const parseEventQuery = (params: Readonly<Record<string, readonly string[
       throw new BadRequestError('unknown_parameter', `unknown parameter '${clip(name)}'`);
     }
   }
-  if (details.length > 10) throw badParam('at most 10 details.<key> filters');
+  if (details.length > QUERY_LIMITS.maxDetailFilters) throw badParam(`at most ${QUERY_LIMITS.maxDetailFilters} details.<key> filters`);
 
   const { userId, type, targetId, from, to, cursor } = single;
-  if (userId !== undefined && (userId.length < 1 || userId.length > 256)) throw badParam("'userId' must be 1-256 characters");
+  const maxFilter = QUERY_LIMITS.maxFilterLength;
+  if (userId !== undefined && (userId.length < 1 || userId.length > maxFilter)) throw badParam(`'userId' must be 1-${maxFilter} characters`);
   if (type !== undefined && !TYPE_PATTERN.test(type)) throw badParam("'type' is not a valid event type");
-  if (targetId !== undefined && (targetId.length < 1 || targetId.length > 256)) throw badParam("'targetId' must be 1-256 characters");
+  if (targetId !== undefined && (targetId.length < 1 || targetId.length > maxFilter)) throw badParam(`'targetId' must be 1-${maxFilter} characters`);
   for (const [name, value] of [['from', from], ['to', to]] as const) {
     if (value !== undefined && parseRfc3339(value) === undefined) throw badParam(`'${name}' must be an RFC 3339 timestamp`);
   }

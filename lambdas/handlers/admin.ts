@@ -11,6 +11,7 @@ import { readAuthConfig, requireInt, requireString } from '../shared/config';
 import { header, json, noContent } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
+import { annotate } from '../shared/telemetry';
 
 export interface AdminHandlerDeps {
   readonly authenticate: Authenticate;
@@ -25,25 +26,30 @@ export const createAdminHandler = ({ authenticate, keyring, ...deps }: AdminHand
   httpHandler(async (event) => {
     const id = event.pathParameters?.id ?? '';
     const route = `${event.httpMethod} ${event.resource}`;
+    const authorize = async (scope: Parameters<Authenticate>[1]) => {
+      const auth = await authenticate(event.headers, scope);
+      annotate({ tenant: auth.tenant });
+      return auth;
+    };
     switch (route) {
       case 'DELETE /v1/events/{id}': {
-        const { tenant } = await authenticate(event.headers, 'events:delete');
+        const { tenant } = await authorize('events:delete');
         await softDelete(tenant, id, { ...deps, keyring: await keyring() });
         metrics.addMetric('EventsDeleted', MetricUnit.Count, 1);
         return noContent();
       }
       case 'POST /v1/events/{id}/restore': {
-        const { tenant } = await authenticate(event.headers, 'events:delete');
+        const { tenant } = await authorize('events:delete');
         return json(200, await restore(tenant, id, { ...deps, keyring: await keyring() }));
       }
       case 'POST /v1/erasures': {
-        const { tenant } = await authenticate(event.headers, 'events:erase');
+        const { tenant } = await authorize('events:erase');
         const receipt = await requestErasure(tenant, { body: event.body, contentType: header(event, 'content-type') }, { ...deps, keyring: await keyring() });
         metrics.addMetric('ErasuresRequested', MetricUnit.Count, 1);
         return json(202, receipt);
       }
       case 'GET /v1/erasures/{id}': {
-        const { tenant } = await authenticate(event.headers, 'events:erase');
+        const { tenant } = await authorize('events:erase');
         return json(200, await getErasure(tenant, id, { store: deps.store, keyring: await keyring() }));
       }
       default:

@@ -3,37 +3,70 @@ import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenti
 import { secretsClient, sqsClient } from '../adapters/clients';
 import { secretKeyring } from '../adapters/secret-keyring';
 import { SqsEventQueue } from '../adapters/sqs-queue';
-import { ingest, type IngestDeps } from '../core/ingest';
+import { AppError } from '../core/errors';
+import { ingest, type EventQueue, type IngestDeps } from '../core/ingest';
 import type { Keyring } from '../core/keyring';
 import { readAuthConfig, readRetention, requireInt, requireString } from '../shared/config';
 import { header, json } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
-import { metrics } from '../shared/powertools';
+import { logger, metrics } from '../shared/powertools';
+import { annotate, publishRejections, REJECTION_REASONS } from '../shared/telemetry';
 
 export interface IngestHandlerDeps extends Omit<IngestDeps, 'keyring'> {
   readonly authenticate: Authenticate;
   readonly keyring: () => Promise<Keyring>;
 }
 
+/** Counts what the queue could not take (EnqueueFailures), whether it reports it or throws. */
+const countingQueue = (queue: EventQueue): EventQueue => ({
+  send: async (messages) => {
+    try {
+      const failed = await queue.send(messages);
+      if (failed.size > 0) metrics.addMetric('EnqueueFailures', MetricUnit.Count, failed.size);
+      return failed;
+    } catch (error) {
+      metrics.addMetric('EnqueueFailures', MetricUnit.Count, messages.length);
+      throw error;
+    }
+  },
+});
+
 /** POST /v1/events */
-export const createIngestHandler = ({ authenticate, keyring, ...deps }: IngestHandlerDeps) =>
-  httpHandler(async (event) => {
+export const createIngestHandler = ({ authenticate, keyring, ...deps }: IngestHandlerDeps) => {
+  const queue = countingQueue(deps.queue);
+  return httpHandler(async (event, { correlationId }) => {
     const { tenant } = await authenticate(event.headers, 'events:write');
+    annotate({ tenant });
     const identity = event.requestContext?.identity;
-    const result = await ingest(
-      {
-        tenant,
-        body: event.body,
-        contentType: header(event, 'content-type'),
-        isBase64Encoded: event.isBase64Encoded,
-        source: { ip: identity?.sourceIp, userAgent: identity?.userAgent ?? header(event, 'user-agent') },
-      },
-      { ...deps, keyring: await keyring() },
-    );
+    let result;
+    try {
+      result = await ingest(
+        {
+          tenant,
+          body: event.body,
+          contentType: header(event, 'content-type'),
+          isBase64Encoded: event.isBase64Encoded,
+          source: { ip: identity?.sourceIp, userAgent: identity?.userAgent ?? header(event, 'user-agent') },
+          correlationId,
+        },
+        { ...deps, queue, keyring: await keyring() },
+      );
+    } catch (error) {
+      // A single-event body answers its event's error as the request's status: still a rejected event.
+      if (error instanceof AppError && REJECTION_REASONS.has(error.code)) {
+        metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+        publishRejections([error.code]);
+      }
+      throw error;
+    }
     metrics.addMetric('EventsAccepted', MetricUnit.Count, result.accepted);
     metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejected);
+    publishRejections(result.results.flatMap((r) => ('error' in r ? [r.error.code] : [])));
+    annotate({ eventCount: result.results.length, accepted: result.accepted, rejected: result.rejected });
+    logger.info('events received', { events: result.results.length, accepted: result.accepted, rejected: result.rejected });
     return json(202, { results: result.results, accepted: result.accepted, rejected: result.rejected });
   });
+};
 
 const env = process.env;
 export const handler = createIngestHandler({

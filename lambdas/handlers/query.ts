@@ -1,3 +1,4 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
 import { documentClient, secretsClient } from '../adapters/clients';
 import { DynamoEventStore } from '../adapters/dynamo-store';
@@ -7,6 +8,8 @@ import { getEvent, parseEventQuery, queryEvents, type QueryDeps } from '../core/
 import { readAuthConfig, requireInt, requireString } from '../shared/config';
 import { json, queryParams } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
+import { metrics } from '../shared/powertools';
+import { annotate } from '../shared/telemetry';
 
 export interface QueryHandlerDeps extends Omit<QueryDeps, 'keyring'> {
   readonly authenticate: Authenticate;
@@ -17,11 +20,18 @@ export interface QueryHandlerDeps extends Omit<QueryDeps, 'keyring'> {
 export const createQueryHandler = ({ authenticate, keyring, ...deps }: QueryHandlerDeps) =>
   httpHandler(async (event) => {
     const { tenant } = await authenticate(event.headers, 'events:read');
+    annotate({ tenant });
     const queryDeps = { ...deps, keyring: await keyring() };
     const id = event.pathParameters?.id;
-    if (id !== undefined) return json(200, await getEvent(tenant, id, queryDeps));
-    const page = await queryEvents(tenant, parseEventQuery(queryParams(event)), queryDeps);
-    return json(200, { events: page.events, nextCursor: page.nextCursor });
+    const started = Date.now();
+    try {
+      if (id !== undefined) return json(200, await getEvent(tenant, id, queryDeps));
+      const page = await queryEvents(tenant, parseEventQuery(queryParams(event)), queryDeps);
+      annotate({ eventCount: page.events.length });
+      return json(200, { events: page.events, nextCursor: page.nextCursor });
+    } finally {
+      metrics.addMetric('QueryLatency', MetricUnit.Milliseconds, Date.now() - started);
+    }
   });
 
 const env = process.env;

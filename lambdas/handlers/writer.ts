@@ -2,9 +2,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { documentClient } from '../adapters/clients';
 import { DynamoEventStore } from '../adapters/dynamo-store';
+import { CORRELATION_ATTRIBUTE } from '../adapters/sqs-queue';
+import { receivedAtOf } from '../core/lag';
 import { writeBatch, type EventWriteStore } from '../core/writer';
 import { requireString } from '../shared/config';
 import { logger, metrics } from '../shared/powertools';
+import { annotate, traceRootOf, traced } from '../shared/telemetry';
 
 /**
  * SQS consumer with ReportBatchItemFailures. The whole batch is written together (BatchWriteItem
@@ -12,27 +15,63 @@ import { logger, metrics } from '../shared/powertools';
  * message ids itself — and throws when nothing could be written, so the batch is retried whole.
  */
 export const createWriterHandler =
-  (store: EventWriteStore, registerTenants?: (tenants: string[]) => Promise<void>) =>
+  (store: EventWriteStore, registerTenants?: (tenants: string[]) => Promise<void>, now: () => number = Date.now) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
+    logger.refreshSampleRateCalculation();
+    const records = event.Records.map((record) => ({
+      messageId: record.messageId,
+      body: record.body,
+      receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1'),
+      correlationId: record.messageAttributes?.[CORRELATION_ATTRIBUTE]?.stringValue,
+      // The producer's trace (the ingest request), which X-Ray links to this invocation.
+      producerTraceId: traceRootOf(record.attributes?.AWSTraceHeader),
+    }));
+    /** One line per record, so a request's correlation id finds every event it sent. */
+    const logRecords = (outcome: (messageId: string) => string) => {
+      for (const r of records) {
+        logger.info('record handled', {
+          correlation_id: r.correlationId ?? null,
+          messageId: r.messageId,
+          receiveCount: r.receiveCount,
+          outcome: outcome(r.messageId),
+          ...(r.producerTraceId && { producerTraceId: r.producerTraceId }),
+        });
+      }
+    };
     try {
-      const outcome = await writeBatch(
-        event.Records.map((record) => ({
-          messageId: record.messageId,
-          body: record.body,
-          receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1'),
-        })),
-        { store, registerTenants, log: (message, fields) => logger.warn(message, fields) },
-      );
-      metrics.addMetric('EventsWritten', MetricUnit.Count, outcome.written);
-      metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
-      logger.info('batch written', {
-        records: event.Records.length,
-        written: outcome.written,
-        alreadyStored: outcome.alreadyStored,
-        failed: outcome.batchItemFailures.length,
+      return await traced('handler', async () => {
+        annotate({ eventCount: records.length });
+        const retries = records.filter((r) => r.receiveCount > 1).length;
+        if (retries > 0) metrics.addMetric('WriteRetries', MetricUnit.Count, retries);
+        let outcome;
+        try {
+          outcome = await writeBatch(records, { store, registerTenants, log: (message, fields) => logger.warn(message, fields) });
+        } catch (error) {
+          metrics.addMetric('BatchItemFailures', MetricUnit.Count, records.length);
+          logRecords(() => 'batch_failed');
+          throw error;
+        }
+        const failed = new Set(outcome.batchItemFailures.map((f) => f.itemIdentifier));
+        const writtenAt = now();
+        for (const r of records) {
+          if (failed.has(r.messageId)) continue;
+          const receivedAt = receivedAtOf(r.body);
+          // One value per record: CloudWatch computes p50/p99 of the end-to-end lag from them.
+          if (receivedAt !== undefined) metrics.addMetric('EndToEndLag', MetricUnit.Milliseconds, Math.max(0, writtenAt - receivedAt));
+        }
+        metrics.addMetric('EventsWritten', MetricUnit.Count, outcome.written);
+        metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
+        if (outcome.poison > 0) metrics.addMetric('PoisonMessages', MetricUnit.Count, outcome.poison);
+        logRecords((id) => (failed.has(id) ? 'failed' : 'stored'));
+        logger.info('batch written', {
+          records: records.length,
+          written: outcome.written,
+          alreadyStored: outcome.alreadyStored,
+          failed: outcome.batchItemFailures.length,
+        });
+        return { batchItemFailures: outcome.batchItemFailures };
       });
-      return { batchItemFailures: outcome.batchItemFailures };
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }

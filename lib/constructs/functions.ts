@@ -56,6 +56,11 @@ export interface ServiceFunctionsProps {
   readonly writer: WriterSettings;
   /** Powertools log level of every function. */
   readonly logLevel: string;
+  /**
+   * Share of invocations that log at DEBUG (`POWERTOOLS_LOGGER_SAMPLE_RATE`).
+   * @default 0
+   */
+  readonly logSampleRate?: number;
   readonly logRetention: RetentionDays;
   /**
    * Timeout of the API functions (ingest, query); API Gateway gives up after 29 s anyway.
@@ -89,7 +94,7 @@ export class ServiceFunctions extends Construct {
   constructor(scope: Construct, id: string, props: ServiceFunctionsProps) {
     super(scope, id);
 
-    const common = { logLevel: props.logLevel, logRetention: props.logRetention };
+    const common = { logLevel: props.logLevel, logRetention: props.logRetention, logSampleRate: props.logSampleRate ?? 0 };
     const apiTimeout = props.apiTimeout ?? Duration.seconds(10);
     const auth = authEnvironment(props.tokenSettings, props.tenantClaim);
     const shards = { SHARD_COUNT: String(props.shardCount) };

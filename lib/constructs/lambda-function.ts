@@ -26,6 +26,11 @@ export interface ServiceFunctionProps {
   /** Powertools log level (`POWERTOOLS_LOG_LEVEL`). */
   readonly logLevel: string;
   /**
+   * Share of invocations that log at DEBUG whatever the level (`POWERTOOLS_LOGGER_SAMPLE_RATE`).
+   * @default 0
+   */
+  readonly logSampleRate?: number;
+  /**
    * Function-specific environment, merged over the shared Powertools and Node variables.
    * @default - only the shared variables
    */
@@ -77,6 +82,7 @@ export const createServiceFunction = (scope: Construct, id: string, props: Servi
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
+      POWERTOOLS_LOGGER_SAMPLE_RATE: String(props.logSampleRate ?? 0),
       NODE_OPTIONS: '--enable-source-maps',
       ...props.environment,
     },

@@ -34,7 +34,19 @@ describe('loadConfig', () => {
       apiThrottleRateLimit: 100,
       apiThrottleBurstLimit: 200,
       maxReceiveCount: 5,
+      logSampleRate: 0,
+      alarms: { queueAgeSeconds: 300, api5xxPercent: 1, writerErrors: 1, cleanupMissedDays: 2 },
     });
+  });
+
+  it('reads the log sample rate and the alarm settings, and rejects bad ones', () => {
+    const config = load({ logSampleRate: '0.1', alarmEmail: 'oncall@example.com', alarmQueueAgeSeconds: '900', alarmApi5xxPercent: '2.5', alarmWriterErrors: '3', alarmCleanupMissedDays: '3' });
+    expect(config.logSampleRate).toBe(0.1);
+    expect(config.alarms).toEqual({ email: 'oncall@example.com', queueAgeSeconds: 900, api5xxPercent: 2.5, writerErrors: 3, cleanupMissedDays: 3 });
+    expect(() => load({ logSampleRate: '2' })).toThrow(/logSampleRate/);
+    expect(() => load({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail/);
+    expect(() => load({ alarmQueueAgeSeconds: '10' })).toThrow(/alarmQueueAgeSeconds/);
+    expect(() => load({ alarmCleanupMissedDays: '0' })).toThrow(/alarmCleanupMissedDays/);
   });
 
   it('treats an empty string or null like an unset key', () => {

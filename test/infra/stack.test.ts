@@ -200,7 +200,7 @@ describe('ActivityTracker stack', () => {
 
     it('gives each function exactly the environment of the contract', () => {
       const template = defaults();
-      const shared = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+      const shared = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_LOGGER_SAMPLE_RATE', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
       const auth = [
         'AUTH_AUDIENCE',
         'AUTH_ISSUER',

@@ -1,4 +1,6 @@
 /** Small helpers for integration tests over real HTTP. */
+import { responseChecker } from '../support/openapi';
+
 export interface HttpResult {
   readonly status: number;
   readonly headers: Headers;
@@ -20,6 +22,9 @@ export const request = async (
   if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined && { body }) });
   const text = await res.text();
+  // Every response of a documented route must match openapi.yaml (status, headers, body schema).
+  const problems = responseChecker().check(method, path, res.status, res.headers, text);
+  if (problems.length > 0) throw new Error(`response does not match openapi.yaml:\n${problems.join('\n')}`);
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;

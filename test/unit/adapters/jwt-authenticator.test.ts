@@ -152,6 +152,23 @@ describe('JWT authentication', () => {
     await expect(down(bearer(signJwt(rsa, claims())), 'events:read')).rejects.toMatchObject({ status: 503 });
   });
 
+  it('refetches the JWKS once for an unknown kid (key rotation) and then accepts the new key', async () => {
+    const rotated = rsaKeys('rotated');
+    const calls: string[] = [];
+    let served = { keys: [rsa.publicJwk] };
+    const auth = createAuthenticator(config, {
+      fetch: async (uri: string) => {
+        calls.push(uri);
+        return new TextEncoder().encode(JSON.stringify(served)).buffer as ArrayBuffer;
+      },
+    });
+    await auth(bearer(signJwt(rsa, claims())), 'events:read');
+    served = { keys: [rsa.publicJwk, rotated.publicJwk] };
+    await expect(auth(bearer(signJwt(rotated, claims())), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+    await auth(bearer(signJwt(rotated, claims())), 'events:read');
+    expect(calls).toHaveLength(2);
+  });
+
   it('caches the JWKS across calls', async () => {
     const f = fetcher();
     const auth = createAuthenticator(config, f);

@@ -1,0 +1,73 @@
+/** Types of the Activity Tracker API v1 (openapi.yaml is the reference). */
+
+export interface EventTarget {
+  type: string;
+  id: string;
+}
+
+/** An event as a client sends it. */
+export interface TrackEvent {
+  /** Lower-case, `^[a-z0-9][a-z0-9_.:-]{0,99}$`. */
+  type: string;
+  /** 1..256 characters. */
+  userId: string;
+  /** RFC 3339. The client fills in the current time when it is missing. */
+  occurredAt?: string;
+  target?: EventTarget;
+  /** 1..128 characters. The client generates one when it is missing, so retries never duplicate. */
+  idempotencyKey?: string;
+  details?: Record<string, unknown>;
+}
+
+/** A stored event as the API returns it. */
+export interface Event {
+  id: string;
+  type: string;
+  userId: string;
+  occurredAt: string;
+  target?: EventTarget;
+  details?: Record<string, unknown>;
+  receivedAt: string;
+  source: { ip?: string; userAgent?: string };
+}
+
+export interface ErrorDetail {
+  code: string;
+  message: string;
+}
+
+export type EventResult = { id: string } | { error: ErrorDetail };
+
+export interface IngestResponse {
+  results: EventResult[];
+  accepted: number;
+  rejected: number;
+}
+
+export interface EventFilters {
+  userId?: string;
+  type?: string;
+  targetId?: string;
+  /** RFC 3339 (inclusive), or a Date. */
+  from?: string | Date;
+  /** RFC 3339 (exclusive), or a Date. */
+  to?: string | Date;
+  /** Equality filters on details: `{ currency: 'EUR' }` → `details.currency=EUR`. */
+  details?: Record<string, string | number | boolean | null>;
+  order?: 'asc' | 'desc';
+  /** Events per page, 1..1000 (default 100). */
+  limit?: number;
+}
+
+export interface EventPage {
+  events: Event[];
+  nextCursor: string | null;
+}
+
+export interface ErasureReceipt {
+  id: string;
+  status: 'pending' | 'completed';
+  erased: number;
+  requestedAt: string;
+  completedAt: string | null;
+}

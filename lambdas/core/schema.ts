@@ -1,0 +1,417 @@
+import { CLIENT_FIELDS, LIMITS, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
+import type { Scope } from './auth';
+import { QUERY_LIMITS, QUERY_PARAMETERS } from './query';
+
+/**
+ * The API contract as JSON Schema (draft 2020-12) and OpenAPI 3.1, built from the same constants
+ * the validators use (LIMITS, TYPE_PATTERN, RFC3339, QUERY_LIMITS, the field lists), so the
+ * document cannot drift from the code: `npm run openapi` writes openapi.yaml from here, and a test
+ * fails when the committed file differs. Rules JSON Schema cannot say (occurredAt at most 5 minutes
+ * ahead, 32 KiB per serialized event, 1 MiB per body) are stated in descriptions and as
+ * `x-` extensions.
+ */
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
+
+const dateTime = (description: string): JsonObject => ({
+  type: 'string',
+  format: 'date-time',
+  pattern: RFC3339.source,
+  description,
+  examples: ['2026-11-21T10:00:00Z'],
+});
+
+const eventType = (description: string): JsonObject => ({
+  type: 'string',
+  pattern: TYPE_PATTERN.source,
+  minLength: 1,
+  maxLength: 100,
+  description,
+  examples: ['customer.billed'],
+});
+
+const boundedString = (max: number, description: string, min = 1): JsonObject => ({ type: 'string', minLength: min, maxLength: max, description });
+
+/** Per-field schemas of the client event; the keys must be exactly CLIENT_FIELDS (checked below). */
+const clientFieldSchemas: Record<string, JsonObject> = {
+  type: eventType('What happened: lower-case, 1-100 characters of a-z, 0-9, `_`, `.`, `:`, `-`, starting with a letter or digit. The list of types is open.'),
+  userId: boundedString(LIMITS.maxUserIdLength, 'Who did it.'),
+  occurredAt: dateTime(
+    `When it happened (RFC 3339). Default: the time the API received it. At most ${LIMITS.maxFutureSkewMs / 60_000} minutes in the future (\`occurredAt_in_future\`). Required with \`idempotencyKey\`.`,
+  ),
+  target: ref('EventTarget'),
+  idempotencyKey: boundedString(
+    LIMITS.maxIdempotencyKeyLength,
+    'The same key with the same `occurredAt` from the same tenant always yields the same event id and one stored event.',
+  ),
+  details: { type: 'object', description: 'Any JSON object.', additionalProperties: true },
+};
+
+for (const field of CLIENT_FIELDS) {
+  if (!clientFieldSchemas[field]) throw new Error(`schema: no schema for client field '${field}'`);
+}
+for (const field of Object.keys(clientFieldSchemas)) {
+  if (!CLIENT_FIELDS.has(field)) throw new Error(`schema: '${field}' is not a client field`);
+}
+
+/** Reusable JSON Schemas of the API's bodies (OpenAPI `components.schemas`). */
+export const SCHEMAS: Record<string, JsonObject> = {
+  EventTarget: {
+    type: 'object',
+    description: 'What the event was about.',
+    required: ['type', 'id'],
+    additionalProperties: false,
+    properties: {
+      type: eventType('Kind of the target, like an event type.'),
+      id: boundedString(LIMITS.maxTargetIdLength, 'Id of the target.'),
+    },
+  },
+  EventInput: {
+    type: 'object',
+    description:
+      `An event as a client sends it. Unknown fields are rejected (\`unknown_field\`), and so are fields the server sets (${[...SERVER_FIELDS]
+        .map((f) => `\`${f}\``)
+        .join(', ')}: \`forbidden_field\`). At most ${LIMITS.maxEventBytes} bytes serialized (\`event_too_large\`).`,
+    required: ['type', 'userId'],
+    additionalProperties: false,
+    properties: clientFieldSchemas,
+    dependentRequired: { idempotencyKey: ['occurredAt'] },
+    'x-max-serialized-bytes': LIMITS.maxEventBytes,
+  },
+  EventBatch: {
+    type: 'object',
+    description: `Up to ${LIMITS.maxEventsPerRequest} events in one request (a deployment may set a lower cap).`,
+    required: ['events'],
+    additionalProperties: false,
+    properties: {
+      // Items are not constrained here: an invalid event gets an error in its slot, not a 400.
+      events: { type: 'array', minItems: 1, maxItems: LIMITS.maxEventsPerRequest, items: ref('EventInput') },
+    },
+  },
+  EventSource: {
+    type: 'object',
+    description: 'Where the request came from, as the API saw it.',
+    additionalProperties: false,
+    properties: {
+      ip: { type: 'string' },
+      userAgent: { type: 'string', maxLength: LIMITS.maxUserAgentLength },
+    },
+  },
+  Event: {
+    type: 'object',
+    description: 'A stored event. The internal id and the tenant are never returned.',
+    required: ['id', 'type', 'userId', 'occurredAt', 'receivedAt', 'source'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', minLength: 1, description: 'Opaque public id.' },
+      type: clientFieldSchemas.type as JsonObject,
+      userId: clientFieldSchemas.userId as JsonObject,
+      occurredAt: dateTime('When it happened (the receipt time when the client sent none).'),
+      target: ref('EventTarget'),
+      details: clientFieldSchemas.details as JsonObject,
+      receivedAt: dateTime('When the API received it.'),
+      source: ref('EventSource'),
+    },
+  },
+  EventResult: {
+    description: 'The outcome of one event of a POST, in request order: its id, or why it was rejected.',
+    oneOf: [
+      { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1 } } },
+      { type: 'object', required: ['error'], additionalProperties: false, properties: { error: ref('ErrorDetail') } },
+    ],
+  },
+  IngestResponse: {
+    type: 'object',
+    required: ['results', 'accepted', 'rejected'],
+    additionalProperties: false,
+    properties: {
+      results: { type: 'array', maxItems: LIMITS.maxEventsPerRequest, items: ref('EventResult') },
+      accepted: { type: 'integer', minimum: 0, maximum: LIMITS.maxEventsPerRequest },
+      rejected: { type: 'integer', minimum: 0, maximum: LIMITS.maxEventsPerRequest },
+    },
+  },
+  EventPage: {
+    type: 'object',
+    required: ['events', 'nextCursor'],
+    additionalProperties: false,
+    properties: {
+      events: { type: 'array', maxItems: QUERY_LIMITS.maxLimit, items: ref('Event') },
+      nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page. A page may be short and still have a cursor.' },
+    },
+  },
+  ErasureRequest: {
+    type: 'object',
+    required: ['userId'],
+    additionalProperties: false,
+    properties: { userId: clientFieldSchemas.userId as JsonObject },
+  },
+  ErasureReceipt: {
+    type: 'object',
+    description: 'An erasure receipt: it holds no personal data (not even the userId).',
+    required: ['id', 'status', 'erased', 'requestedAt', 'completedAt'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', minLength: 1 },
+      status: { type: 'string', enum: ['pending', 'completed'] },
+      erased: { type: 'integer', minimum: 0, description: 'Events deleted so far.' },
+      requestedAt: { type: 'string', format: 'date-time' },
+      completedAt: { type: ['string', 'null'], format: 'date-time' },
+    },
+  },
+  ErrorDetail: {
+    type: 'object',
+    required: ['code', 'message'],
+    additionalProperties: false,
+    properties: {
+      code: { type: 'string', pattern: '^[A-Za-z0-9_]+$', description: 'Stable, machine-readable.', examples: ['type_invalid'] },
+      message: { type: 'string', description: 'For humans; may change.' },
+    },
+  },
+  Error: {
+    type: 'object',
+    required: ['error'],
+    additionalProperties: false,
+    properties: { error: ref('ErrorDetail') },
+  },
+};
+
+/** Route → the scope it needs (the handlers check the same ones; the integration test proves it). */
+export const ROUTE_SCOPES: Record<string, Scope> = {
+  'POST /v1/events': 'events:write',
+  'GET /v1/events': 'events:read',
+  'GET /v1/events/{id}': 'events:read',
+  'DELETE /v1/events/{id}': 'events:delete',
+  'POST /v1/events/{id}/restore': 'events:delete',
+  'POST /v1/erasures': 'events:erase',
+  'GET /v1/erasures/{id}': 'events:erase',
+};
+
+const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObject }> = {
+  '400': {
+    description:
+      'Malformed request: `invalid_json`, `invalid_body`, `invalid_parameter`, `unknown_parameter`, `invalid_cursor`, or (single event) the code of the rule it broke.',
+  },
+  '401': {
+    description: 'Missing, invalid or expired bearer token (`unauthorized`).',
+    headers: { 'WWW-Authenticate': { description: '`Bearer error="invalid_token"`', schema: { type: 'string' } } },
+  },
+  '403': { description: 'The token lacks the scope this route needs (`forbidden`).' },
+  '404': { description: 'Not found (`not_found`): unknown ids, ids of another tenant, deleted, expired or erased events.' },
+  '413': { description: `Too large (\`payload_too_large\`: more than ${LIMITS.maxBodyBytes} bytes; \`too_many_events\`: more than ${LIMITS.maxEventsPerRequest} events; \`event_too_large\`).` },
+  '415': { description: 'The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json`.' },
+  '429': {
+    description: 'Throttled (`throttled`), or too many pending erasures (`too_many_erasures`). Retry later.',
+    headers: { 'Retry-After': { description: 'Seconds to wait, when known.', schema: { type: 'string' } } },
+  },
+  '500': { description: 'Internal error (`internal_error`); never carries internals.' },
+  '503': {
+    description: 'A dependency is unavailable (`enqueue_failed`, `auth_unavailable`, `keys_unavailable`); safe to retry.',
+    headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'string' } } },
+  },
+};
+
+const jsonContent = (schema: JsonObject, example?: Json): JsonObject => ({
+  'application/json': { schema, ...(example !== undefined && { example }) },
+});
+
+const errorResponses = (statuses: readonly string[]): JsonObject =>
+  Object.fromEntries(
+    statuses.map((status) => {
+      const r = ERROR_RESPONSES[status] as { description: string; headers?: JsonObject };
+      return [status, { description: r.description, ...(r.headers && { headers: r.headers }), content: jsonContent(ref('Error')) }];
+    }),
+  );
+
+const COMMON_ERRORS = ['401', '403', '429', '500', '503'] as const;
+const idParameter = (what: string): JsonObject => ({ name: 'id', in: 'path', required: true, description: `Public id of the ${what}.`, schema: { type: 'string', minLength: 1 } });
+
+const operation = (route: string, spec: JsonObject & { responses: JsonObject }, errors: readonly string[]): JsonObject => ({
+  ...spec,
+  security: [{ bearerAuth: [ROUTE_SCOPES[route] as string] }],
+  'x-scope': ROUTE_SCOPES[route] as string,
+  responses: { ...spec.responses, ...errorResponses([...errors, ...COMMON_ERRORS].sort()) },
+});
+
+const queryParameters = (): JsonObject[] => {
+  const schemas: Record<(typeof QUERY_PARAMETERS)[number], JsonObject> = {
+    userId: { description: "One user's history.", schema: boundedString(QUERY_LIMITS.maxFilterLength, 'userId') },
+    type: { description: 'Only events of this type.', schema: { type: 'string', pattern: TYPE_PATTERN.source } },
+    targetId: { description: 'Only events whose target has this id.', schema: boundedString(QUERY_LIMITS.maxFilterLength, 'targetId') },
+    from: { description: 'occurredAt at or after (inclusive).', schema: { type: 'string', format: 'date-time', pattern: RFC3339.source } },
+    to: { description: 'occurredAt before (exclusive).', schema: { type: 'string', format: 'date-time', pattern: RFC3339.source } },
+    order: { description: 'Newest first (default) or oldest first.', schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
+    limit: {
+      description: 'Most events per page.',
+      schema: { type: 'integer', minimum: 1, maximum: QUERY_LIMITS.maxLimit, default: QUERY_LIMITS.defaultLimit },
+    },
+    cursor: { description: 'The `nextCursor` of the previous page, with the same filters (400 `invalid_cursor` otherwise).', schema: { type: 'string', minLength: 1 } },
+  };
+  const params: JsonObject[] = QUERY_PARAMETERS.map((name) => ({ name, in: 'query', required: false, ...schemas[name] }));
+  params.push({
+    name: 'details',
+    in: 'query',
+    required: false,
+    description:
+      `Equality filters on details: \`details.<key>=<value>\` (key 1-${QUERY_LIMITS.maxDetailKeyLength} characters, value at most ${QUERY_LIMITS.maxDetailValueLength}, at most ${QUERY_LIMITS.maxDetailFilters} filters). ` +
+      'The value is compared with the JSON value as text: `details.amount=1200` matches 1200.',
+    style: 'form',
+    explode: true,
+    schema: {
+      type: 'object',
+      maxProperties: QUERY_LIMITS.maxDetailFilters,
+      propertyNames: { pattern: `^details\\..{1,${QUERY_LIMITS.maxDetailKeyLength}}$` },
+      additionalProperties: { type: 'string', maxLength: QUERY_LIMITS.maxDetailValueLength },
+    },
+  });
+  return params;
+};
+
+/** The OpenAPI 3.1 document of the API (what `npm run openapi` writes to openapi.yaml). */
+export const openApiDocument = (version = '1.0.0'): JsonObject => ({
+  openapi: '3.1.0',
+  info: {
+    title: 'Activity Tracker API',
+    version,
+    summary: 'Multi-tenant activity and audit trail: record, query, delete and erase what users do.',
+    description:
+      'Every route needs `Authorization: Bearer <JWT>`. The tenant comes from a token claim (`tenant_id` by default), never from the request. ' +
+      'Errors are `{"error":{"code","message"}}`. Generated from lambdas/core/schema.ts by `npm run openapi`; do not edit by hand.',
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+  },
+  jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+  servers: [
+    {
+      url: 'https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}',
+      description: 'A deployed stack (the `ApiUrl` stack output).',
+      variables: { restApiId: { default: 'abc123' }, region: { default: 'eu-west-1' }, stage: { default: 'prod' } },
+    },
+    { url: 'http://127.0.0.1:3000', description: 'Local mode (`npm start`).' },
+  ],
+  security: [{ bearerAuth: [] }],
+  tags: [
+    { name: 'events', description: 'Record and read events.' },
+    { name: 'lifecycle', description: 'Delete, restore, erase.' },
+  ],
+  paths: {
+    '/v1/events': {
+      post: operation(
+        'POST /v1/events',
+        {
+          operationId: 'trackEvents',
+          tags: ['events'],
+          summary: 'Record one event or a batch',
+          description:
+            `One event object, or \`{"events":[...]}\` with 1-${LIMITS.maxEventsPerRequest} events; the body at most ${LIMITS.maxBodyBytes} bytes (1 MiB). ` +
+            'Answered 202 once the events are durably queued; each event gets its id or its error, in request order. ' +
+            'A single event that breaks a rule is answered 400 (413 if too large) with that rule\'s code.',
+          'x-max-body-bytes': LIMITS.maxBodyBytes,
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { oneOf: [ref('EventInput'), ref('EventBatch')] } } },
+          },
+          responses: {
+            '202': {
+              description: 'Queued: per-event results in request order.',
+              content: jsonContent(ref('IngestResponse'), { results: [{ id: 'AbC…' }, { error: { code: 'type_invalid', message: '…' } }], accepted: 1, rejected: 1 }),
+            },
+          },
+        },
+        ['400', '413', '415'],
+      ),
+      get: operation(
+        'GET /v1/events',
+        {
+          operationId: 'listEvents',
+          tags: ['events'],
+          summary: "Query a tenant's events",
+          description: 'One page of events, newest first by default. Deleted, expired and erased events are never returned.',
+          parameters: queryParameters(),
+          responses: { '200': { description: 'A page of events.', content: jsonContent(ref('EventPage')) } },
+        },
+        ['400'],
+      ),
+    },
+    '/v1/events/{id}': {
+      parameters: [idParameter('event')],
+      get: operation(
+        'GET /v1/events/{id}',
+        {
+          operationId: 'getEvent',
+          tags: ['events'],
+          summary: 'One event',
+          responses: { '200': { description: 'The event.', content: jsonContent(ref('Event')) } },
+        },
+        ['404'],
+      ),
+      delete: operation(
+        'DELETE /v1/events/{id}',
+        {
+          operationId: 'deleteEvent',
+          tags: ['lifecycle'],
+          summary: 'Soft-delete an event',
+          description: 'Hidden from every read at once; restorable within the grace period; purged after it. Deleting again is harmless.',
+          responses: { '204': { description: 'Deleted.' } },
+        },
+        ['404'],
+      ),
+    },
+    '/v1/events/{id}/restore': {
+      parameters: [idParameter('event')],
+      post: operation(
+        'POST /v1/events/{id}/restore',
+        {
+          operationId: 'restoreEvent',
+          tags: ['lifecycle'],
+          summary: 'Restore a soft-deleted event',
+          responses: { '200': { description: 'Restored (or was not deleted).', content: jsonContent(ref('Event')) } },
+        },
+        ['404'],
+      ),
+    },
+    '/v1/erasures': {
+      post: operation(
+        'POST /v1/erasures',
+        {
+          operationId: 'createErasure',
+          tags: ['lifecycle'],
+          summary: "Erase every event of a user (GDPR)",
+          description:
+            "Every event of that user in the tenant is hidden at once and deleted by the next cleanup. A second request while one is pending returns the pending receipt.",
+          requestBody: { required: true, content: jsonContent(ref('ErasureRequest')) },
+          responses: { '202': { description: 'Accepted: the receipt.', content: jsonContent(ref('ErasureReceipt')) } },
+        },
+        ['400', '415'],
+      ),
+    },
+    '/v1/erasures/{id}': {
+      parameters: [idParameter('erasure request')],
+      get: operation(
+        'GET /v1/erasures/{id}',
+        {
+          operationId: 'getErasure',
+          tags: ['lifecycle'],
+          summary: 'An erasure receipt',
+          responses: { '200': { description: 'The receipt.', content: jsonContent(ref('ErasureReceipt')) } },
+        },
+        ['404'],
+      ),
+    },
+  },
+  components: {
+    schemas: SCHEMAS,
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'An access token (RS256 or ES256) from the configured issuer: Cognito client-credentials (`TokenUrl` stack output; scopes are prefixed `activity-tracker/`) or your OIDC provider. ' +
+          'It carries the tenant claim and, in `scope`, the scopes a route needs: `events:write`, `events:read`, `events:delete`, `events:erase`. ' +
+          'The scope each operation needs is listed in its security requirement and in `x-scope`.',
+      },
+    },
+  },
+});

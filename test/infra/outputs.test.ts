@@ -1,0 +1,32 @@
+import { API_SCOPES } from '../../lib/constructs/cognito-auth';
+import { stackNameFor } from '../../lib/stage';
+import { ROUTE_SCOPES } from '../../lambdas/core/schema';
+import { OIDC_CONTEXT, synthStack } from '../support/stack';
+
+describe('stack outputs a client and an operator need', () => {
+  it('gives the API and dashboard URLs, the stage, and the auth details in Cognito mode', () => {
+    const { template } = synthStack({ stage: 'staging' });
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const name of ['ApiUrl', 'DashboardUrl', 'Stage', 'TokenIssuer', 'TenantClaim', 'Scopes', 'TokenUrl', 'UserPoolId']) expect(outputs[name]).toBeDefined();
+    expect(outputs.Stage!.Value).toBe('staging');
+    expect(outputs.TenantClaim!.Value).toBe('tenant_id');
+    expect(outputs.Scopes!.Value).toBe('activity-tracker/events:write activity-tracker/events:read activity-tracker/events:delete activity-tracker/events:erase');
+  });
+
+  it('gives the external issuer and plain scopes in OIDC mode', () => {
+    const { template } = synthStack({ ...OIDC_CONTEXT });
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.TokenIssuer!.Value).toBe(OIDC_CONTEXT.issuer);
+    expect(outputs.Scopes!.Value).toBe('events:write events:read events:delete events:erase');
+    expect(outputs.TokenUrl).toBeUndefined();
+  });
+
+  it('documents in openapi.yaml exactly the scopes the issuer grants', () => {
+    expect(new Set(Object.values(ROUTE_SCOPES))).toEqual(new Set(API_SCOPES));
+  });
+
+  it('names stacks per stage, keeping the plain name for dev', () => {
+    expect(stackNameFor('dev')).toBe('ActivityTracker');
+    expect(stackNameFor('staging')).toBe('ActivityTracker-staging');
+  });
+});

@@ -1,0 +1,157 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { eventually, request, uniqueTenant } from './http';
+
+/**
+ * Telemetry end to end on the local stack: the EMF metric lines the functions print carry the
+ * right values, a request's correlation id reaches the writer's log lines, and the local status
+ * page (`/_local/`) shows the figures in a real headless Chromium.
+ */
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'default'));
+  // Raw JSON lines (`[LogicalId] {...}`), so the test reads exactly what the functions printed.
+  stack = await startLocalStack({ outDir, env: { LOCAL_LOG_FORMAT: 'json' } });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** The JSON lines a function printed so far (its logical id starts with `prefix`). */
+const linesOf = (prefix: string): Json[] =>
+  stack
+    .output()
+    .split('\n')
+    .flatMap((line) => {
+      const m = /^\[([A-Za-z0-9]+)\] (\{.*\})\s*$/.exec(line);
+      if (!m || !m[1]!.startsWith(prefix)) return [];
+      try {
+        return [JSON.parse(m[2]!) as Json];
+      } catch {
+        return [];
+      }
+    });
+const emfOf = (prefix: string) => linesOf(prefix).filter((l) => l._aws?.CloudWatchMetrics);
+const sum = (docs: Json[], name: string) => docs.reduce((a, d) => a + ([d[name] ?? []].flat() as number[]).reduce((x, y) => x + y, 0), 0);
+
+describe('observability on the local stack', () => {
+  const requestId = `it-${Math.random().toString(36).slice(2, 12)}`;
+  const tenant = uniqueTenant('obs');
+
+  it('prints EMF lines with accepted, rejected by reason, written and one lag value per stored event', async () => {
+    const ingestBefore = emfOf('FunctionsIngest').length;
+    const res = await request(stack.baseUrl, 'POST', '/v1/events', {
+      token: stack.token({ tenant, scope: 'events:write events:read' }),
+      headers: { 'x-request-id': requestId },
+      body: { events: [{ type: 'login', userId: 'u1' }, { type: 'login', userId: 'u2' }, { type: 'login', userId: 'u3' }, { type: 'Bad Type', userId: 'u4' }] },
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('x-request-id')).toBe(requestId);
+
+    const ingest = await eventually(async () => {
+      const docs = emfOf('FunctionsIngest').slice(ingestBefore);
+      return docs.some((d) => d.EventsAccepted !== undefined) ? docs : undefined;
+    }, 10_000, 'the ingest EMF line');
+    const main = ingest.find((d) => d.EventsAccepted !== undefined)!;
+    expect(main).toMatchObject({ EventsAccepted: 3, EventsRejected: 1, service: 'activity-tracker' });
+    expect(main._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'ActivityTracker', Dimensions: [['service']] });
+    expect(ingest.find((d) => d.reason !== undefined)).toMatchObject({ reason: 'type_invalid', EventsRejectedByReason: 1 });
+
+    // The writer's lines for this request's records carry its correlation id.
+    const handled = await eventually(async () => {
+      const lines = linesOf('FunctionsWriter').filter((l) => l.message === 'record handled' && l.correlation_id === requestId);
+      return lines.length === 3 ? lines : undefined;
+    }, 20_000, "the writer's record lines");
+    expect(handled.map((l) => l.outcome)).toEqual(['stored', 'stored', 'stored']);
+
+    const writer = emfOf('FunctionsWriter');
+    expect(sum(writer, 'EventsWritten')).toBeGreaterThanOrEqual(3);
+    const lags = writer.flatMap((d) => [d.EndToEndLag ?? []].flat() as number[]);
+    expect(lags.length).toBeGreaterThanOrEqual(3);
+    for (const lag of lags) expect(lag).toBeGreaterThanOrEqual(0);
+    const lagDirective = writer.find((d) => d.EndToEndLag !== undefined)!._aws.CloudWatchMetrics[0].Metrics as Json[];
+    expect(lagDirective.find((m) => m.Name === 'EndToEndLag')).toMatchObject({ Unit: 'Milliseconds' });
+  });
+
+  it('serves the same figures as JSON at /_local/metrics, with queue and DLQ depth', async () => {
+    const m = await eventually(async () => {
+      const res = await fetch(`${stack.baseUrl}/_local/metrics`);
+      const body = (await res.json()) as Json;
+      return body.totals.EventsWritten >= 3 ? body : undefined;
+    }, 10_000, 'metrics');
+    expect(m.totals).toMatchObject({ EventsAccepted: 3, EventsRejected: 1 });
+    expect(m.rejectedByReason).toEqual({ type_invalid: 1 });
+    expect(m.lag.samples).toBeGreaterThanOrEqual(3);
+    expect(m.lag.p50).toEqual(expect.any(Number));
+    expect(m.queues.map((q: Json) => q.role).sort()).toEqual(['dlq', 'queue']);
+    expect(m.series.buckets.reduce((a: number, b: Json) => a + b.accepted, 0)).toBe(3);
+  });
+
+  describe('status page in headless Chromium', () => {
+    let chromium: string | undefined;
+    let profile: string;
+
+    beforeAll(() => {
+      const ensure = spawnSync('bash', [join(REPO_ROOT, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 600_000 });
+      if (ensure.status === 0 && existsSync('/usr/bin/chromium')) chromium = '/usr/bin/chromium';
+      else process.stdout.write(`SKIPPED status page browser test: Chromium unavailable (${(ensure.stderr || ensure.stdout).trim()})\n`);
+      profile = mkdtempSync(join(tmpdir(), 'status-page-chromium-'));
+    }, 660_000);
+
+    afterAll(() => rmSync(profile, { recursive: true, force: true }));
+
+    const run = (args: string[]) =>
+      execFileSync(
+        chromium!,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          `--user-data-dir=${profile}`,
+          // Lets the page's fetch and timers run before the DOM is read or the picture taken.
+          '--virtual-time-budget=4000',
+          '--window-size=1280,1100',
+          ...args,
+          `${stack.baseUrl}/_local/`,
+        ],
+        { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 * 1024 * 1024 },
+      );
+
+    it('shows events in and out, queue and DLQ depth, lag and the rejection reasons', () => {
+      if (!chromium) return;
+      const dom = run(['--dump-dom']);
+      expect(dom).toContain('data-loaded="true"');
+      const tile = (k: string) => new RegExp(`data-k="${k}">([^<]*)<`).exec(dom)?.[1];
+      expect(tile('in')).toBe('3');
+      expect(Number(tile('out'))).toBeGreaterThanOrEqual(3);
+      expect(tile('rejected')).toBe('1');
+      expect(tile('dlq')).toBe('0');
+      expect(tile('queue')).toMatch(/^\d+$/);
+      expect(tile('p50')).toMatch(/^[\d,]+$/);
+      expect(dom).toContain('type_invalid');
+      expect(dom).toMatch(/<rect [^>]*fill="var\(--in\)"/);
+    });
+
+    it('renders a screenshot', () => {
+      if (!chromium) return;
+      const dir = join(REPO_ROOT, 'cdk.out.test', 'screenshots');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'status-page.png');
+      rmSync(file, { force: true });
+      run([`--screenshot=${file}`]);
+      expect(statSync(file).size).toBeGreaterThan(10_000);
+    });
+  });
+});

@@ -1,0 +1,249 @@
+import type { APIGatewayProxyEvent, Context, SQSEvent } from 'aws-lambda';
+import fc from 'fast-check';
+import { ForbiddenError, UnauthorizedError } from '../../../lambdas/core/errors';
+import type { EventQueue } from '../../../lambdas/core/ingest';
+import type { QueueMessage } from '../../../lambdas/core/message';
+import { MemoryTable, testKeyring } from '../../support/fakes';
+
+/**
+ * Property-based tests of the API handlers with fakes: no input of any shape is a 5xx, a rejected
+ * event is never queued, an event the queue did not take never gets an id, and every accepted
+ * event reads back unchanged after the writer stored it.
+ */
+Object.assign(process.env, {
+  AWS_REGION: 'us-east-1',
+  QUEUE_URL: 'http://127.0.0.1:1/queue',
+  TABLE_NAME: 'events',
+  KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keys',
+  AUTH_ISSUER: 'https://issuer.test',
+  AUTH_AUDIENCE: 'aud',
+  AUTH_JWKS_URI: 'https://issuer.test/jwks.json',
+  SHARD_COUNT: '2',
+  RETENTION_DAYS: '30',
+  DELETE_GRACE_DAYS: '30',
+  POWERTOOLS_METRICS_NAMESPACE: 'Test',
+  POWERTOOLS_DEV: 'true',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+});
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createIngestHandler } = require('../../../lambdas/handlers/ingest') as typeof import('../../../lambdas/handlers/ingest');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createQueryHandler } = require('../../../lambdas/handlers/query') as typeof import('../../../lambdas/handlers/query');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createWriterHandler } = require('../../../lambdas/handlers/writer') as typeof import('../../../lambdas/handlers/writer');
+
+const RUNS = Number(process.env.FUZZ_UNIT_RUNS ?? 1000);
+const keyring = testKeyring();
+const context = { awsRequestId: 'req-1', functionName: 'fn', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+const authenticate = async (headers: Record<string, string | undefined> | null, scope: string) => {
+  const token = headers?.authorization?.replace('Bearer ', '');
+  if (!token) throw new UnauthorizedError();
+  const [tenant, ...scopes] = token.split(' ');
+  if (!scopes.includes(scope)) throw new ForbiddenError(`needs ${scope}`);
+  return { tenant: tenant as string, scopes: new Set(scopes) };
+};
+
+const apiEvent = (over: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent =>
+  ({
+    httpMethod: 'GET',
+    resource: '/v1/events',
+    path: '/v1/events',
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'r1', identity: { sourceIp: '198.51.100.1', userAgent: 'jest' } },
+    ...over,
+  }) as APIGatewayProxyEvent;
+
+const recentIso = fc.integer({ min: 0, max: 86_400_000 }).map((ago) => new Date(Date.now() - ago).toISOString());
+const typeArb = fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9_.:-]{0,30}$/), fc.string(), fc.jsonValue());
+const wildEventArb = fc.record(
+  {
+    type: typeArb,
+    userId: fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ maxLength: 300 }), fc.jsonValue()),
+    occurredAt: fc.oneof(recentIso, fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+    target: fc.oneof(fc.record({ type: typeArb, id: fc.string({ maxLength: 300 }) }), fc.jsonValue()),
+    idempotencyKey: fc.oneof(fc.string({ minLength: 1, maxLength: 140 }), fc.jsonValue()),
+    details: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.jsonValue()),
+    extra: fc.jsonValue(),
+    receivedAt: fc.string(),
+  },
+  { requiredKeys: [] },
+);
+/** Events that follow the contract (details: any JSON object), so that plenty are accepted and read back. */
+const validEventArb = fc
+  .record(
+    {
+      type: fc.stringMatching(/^[a-z0-9][a-z0-9_.:-]{0,30}$/),
+      userId: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }).filter((u) => u.length <= 256),
+      occurredAt: fc.integer({ min: 0, max: 86_400_000 }).map((ago) => new Date(Date.now() - 120_000 - ago).toISOString()),
+      target: fc.record({ type: fc.stringMatching(/^[a-z0-9][a-z0-9_.:-]{0,20}$/), id: fc.string({ minLength: 1, maxLength: 60 }) }),
+      idempotencyKey: fc.string({ minLength: 1, maxLength: 128 }),
+      details: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 }),
+    },
+    { requiredKeys: ['type', 'userId'] },
+  )
+  .map((e) => (e.idempotencyKey !== undefined && e.occurredAt === undefined ? { ...e, occurredAt: new Date(Date.now() - 60_000).toISOString() } : e));
+const eventArb = fc.oneof({ weight: 3, arbitrary: validEventArb }, { weight: 2, arbitrary: wildEventArb });
+/** Bodies of every shape: single events, batches, any JSON, any bytes, with or without a JSON media type. */
+const requestArb = fc.oneof(
+  { weight: 4, arbitrary: eventArb.map((e) => ({ body: JSON.stringify(e) as string | null, contentType: 'application/json', base64: false })) },
+  { weight: 3, arbitrary: fc.array(eventArb, { minLength: 0, maxLength: 8 }).map((events) => ({ body: JSON.stringify({ events }) as string | null, contentType: 'application/json', base64: false })) },
+  { weight: 2, arbitrary: fc.jsonValue().map((v) => ({ body: (JSON.stringify(v) ?? null) as string | null, contentType: 'application/json', base64: false })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      body: fc.option(fc.string({ unit: 'binary' }), { nil: null }),
+      contentType: fc.constantFrom('application/json', 'application/problem+json', 'text/plain', '', 'application/json; charset=latin1'),
+      base64: fc.boolean(),
+    }),
+  },
+);
+
+describe('ingest and query handlers, property-based', () => {
+  it(`answer ${RUNS} generated bodies with 202/400/413/415 JSON; queue only accepted events, which read back unchanged`, async () => {
+    let sent: QueueMessage[] = [];
+    const queue: EventQueue = {
+      send: async (messages) => {
+        sent.push(...messages);
+        return new Set();
+      },
+    };
+    const ingest = createIngestHandler({ authenticate, queue, keyring: async () => keyring, shardCount: 2, retentionDays: () => 30 });
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(requestArb, async ({ body, contentType, base64 }) => {
+        sent = [];
+        const table = new MemoryTable();
+        const res = await ingest(
+          apiEvent({
+            httpMethod: 'POST',
+            headers: { authorization: 'Bearer acme events:write', ...(contentType && { 'Content-Type': contentType }) },
+            body,
+            isBase64Encoded: base64,
+          }),
+          context,
+        );
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        expect([202, 400, 413, 415]).toContain(res.statusCode);
+        const answer = JSON.parse(res.body);
+        if (res.statusCode !== 202) {
+          expect(typeof answer.error.code).toBe('string');
+          expect(typeof answer.error.message).toBe('string');
+          expect(sent).toHaveLength(0);
+          return;
+        }
+        const results = answer.results as ({ id: string } | { error: { code: string; message: string } })[];
+        const ids = results.filter((r): r is { id: string } => 'id' in r).map((r) => r.id);
+        expect(answer.accepted).toBe(ids.length);
+        expect(answer.rejected).toBe(results.length - ids.length);
+        // One message per distinct accepted event (copies of an idempotent event share one).
+        expect(sent).toHaveLength(new Set(ids).size);
+
+        // The writer stores what was queued; the query returns each accepted event as sent.
+        const writer = createWriterHandler(table);
+        const sqsEvent = {
+          Records: sent.map((m, i) => ({ messageId: `m${i}`, body: m.body, attributes: { ApproximateReceiveCount: '1' } })),
+        } as unknown as SQSEvent;
+        expect((await writer(sqsEvent, context)).batchItemFailures).toEqual([]);
+        expect(table.all()).toHaveLength(new Set(ids).size);
+        const query = createQueryHandler({ authenticate, store: table, keyring: async () => keyring, shardCount: 2 });
+        const raw = JSON.parse(base64 ? Buffer.from(body ?? '', 'base64').toString('utf8') : (body ?? ''));
+        const events = (Array.isArray(raw.events) ? raw.events : [raw]) as Record<string, unknown>[];
+        for (const [i, result] of results.entries()) {
+          if (!('id' in result)) continue;
+          const got = await query(
+            apiEvent({ headers: { authorization: 'Bearer acme events:read' }, path: `/v1/events/${result.id}`, pathParameters: { id: result.id } }),
+            context,
+          );
+          expect(got.statusCode).toBe(200);
+          const stored = JSON.parse(got.body);
+          const event = events[i]!;
+          // Copies of one idempotent event: the first one in the request is the one stored.
+          const first = events.find((e) => e.idempotencyKey !== undefined && e.idempotencyKey === event.idempotencyKey && e.occurredAt === event.occurredAt) ?? event;
+          for (const key of ['type', 'userId', 'occurredAt', 'target', 'details'] as const) {
+            if (first[key] !== undefined) expect(JSON.stringify(stored[key])).toBe(JSON.stringify(first[key]));
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    console.log(`ingest handler fuzz: ${RUNS} bodies, statuses ${JSON.stringify(Object.fromEntries(statuses))}, 5xx 0`);
+  }, 120_000);
+
+  it('never acknowledges an event the queue did not take', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), async (n, fails) => {
+        const queued: string[] = [];
+        const queue: EventQueue = {
+          send: async (messages) => {
+            const failed = new Set(messages.filter((_, i) => fails[i]).map((m) => m.id));
+            queued.push(...messages.filter((m) => !failed.has(m.id)).map((m) => m.id));
+            return failed;
+          },
+        };
+        const ingest = createIngestHandler({ authenticate, queue, keyring: async () => keyring, shardCount: 2, retentionDays: () => 30 });
+        const res = await ingest(
+          apiEvent({
+            httpMethod: 'POST',
+            headers: { authorization: 'Bearer acme events:write', 'content-type': 'application/json' },
+            body: JSON.stringify({ events: Array.from({ length: n }, (_, i) => ({ type: 'a', userId: `u${i}` })) }),
+          }),
+          context,
+        );
+        const allFailed = fails.slice(0, n).every(Boolean);
+        if (allFailed) {
+          expect(res.statusCode).toBe(503);
+          return;
+        }
+        expect(res.statusCode).toBe(202);
+        const results = JSON.parse(res.body).results as ({ id: string } | { error: { code: string } })[];
+        results.forEach((r, i) => {
+          if (fails[i]) expect(r).toEqual({ error: expect.objectContaining({ code: 'enqueue_failed' }) });
+          else expect(r).toHaveProperty('id');
+        });
+        expect(queued).toHaveLength(results.filter((r) => 'id' in r).length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it(`answers ${RUNS} generated query strings with 200 or 400, never a 5xx`, async () => {
+    const table = new MemoryTable();
+    const query = createQueryHandler({ authenticate, store: table, keyring: async () => keyring, shardCount: 2 });
+    const names = fc.oneof(
+      fc.constantFrom('userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor', 'details.amount', 'details.', 'details', 'x'),
+      fc.string({ maxLength: 12 }),
+    );
+    const values = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.integer().map(String),
+      fc.constantFrom('asc', 'desc', '0', '1', '1000', '1001', '-1', '1e3', '2026-11-21T10:00:00Z', '2026-02-30T00:00:00Z', ''),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    );
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(names, fc.array(values, { minLength: 1, maxLength: 3 }), { maxKeys: 6 }), async (params) => {
+        const single = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v[v.length - 1]!]));
+        const res = await query(
+          apiEvent({ headers: { authorization: 'Bearer acme events:read' }, queryStringParameters: single, multiValueQueryStringParameters: params }),
+          context,
+        );
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        expect([200, 400]).toContain(res.statusCode);
+        const body = JSON.parse(res.body);
+        if (res.statusCode === 400) expect(typeof body.error.code).toBe('string');
+        else expect(Array.isArray(body.events)).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+    console.log(`query handler fuzz: ${RUNS} query strings, statuses ${JSON.stringify(Object.fromEntries(statuses))}, 5xx 0`);
+  });
+});
