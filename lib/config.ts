@@ -8,7 +8,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
  *
  * | key | default | meaning |
  * | --- | --- | --- |
- * | `stage` | `dev` | deployment name; only used for tags for now |
+ * | `stage` | `dev` | deployment name: the stack is `ActivityTracker-<stage>` (plain `ActivityTracker` for `dev`, see lib/stage.ts), and tags |
  * | `authMode` | `cognito` | `cognito`: the stack creates a user pool; `oidc`: bring your own issuer |
  * | `issuer` | — | `oidc` only, required: expected `iss` (https URL) |
  * | `audience` | — | `oidc` only, required: expected `aud`, comma-separated list allowed |
@@ -45,7 +45,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
  * | `alarmCleanupMissedDays` | `2` | alarm when the cleanup has not run successfully for this many days (1..90; give it more than the schedule's period) |
  */
 export interface StackConfig {
-  /** Deployment name (tags only for now). */
+  /** Deployment name: stack name (lib/stage.ts) and tags. */
   readonly stage: string;
   /** How tokens are issued and verified. */
   readonly auth: AuthConfig;

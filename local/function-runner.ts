@@ -78,7 +78,8 @@ export class FunctionPool {
   private readonly waiters: ((slot: Slot | undefined) => void)[] = [];
   private stopped = false;
   /** Invocations started, cold starts, and errors (including timeouts), for inspection. */
-  readonly stats = { invocations: 0, coldStarts: 0, errors: 0, timeouts: 0 };
+  /** durationMs: handler time summed over invocations (what Lambda bills; bench/ uses it). */
+  readonly stats = { invocations: 0, coldStarts: 0, errors: 0, timeouts: 0, durationMs: 0 };
 
   constructor(private readonly opts: FunctionPoolOptions) {}
 
@@ -106,6 +107,7 @@ export class FunctionPool {
         clearTimeout(pending.timer);
         slot.pending = undefined;
         if (!r.ok) this.stats.errors++;
+        this.stats.durationMs += r.durationMs;
         this.release(slot);
         resolve(r);
       };

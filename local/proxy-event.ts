@@ -155,8 +155,9 @@ export const buildProxyEvent = (req: ProxyRequest, opts: ProxyEventOptions): API
   const path = q >= 0 ? req.url.slice(0, q) : req.url;
   const query = q >= 0 ? req.url.slice(q + 1) : '';
 
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Prototype-free maps: a header or parameter may be called `constructor`, `toString` or `__proto__`.
+  const headers: Record<string, string> = Object.create(null);
+  const multiValueHeaders: Record<string, string[]> = Object.create(null);
   const canonical = new Map<string, string>();
   const addHeader = (name: string, value: string) => {
     const key = canonical.get(name.toLowerCase()) ?? name;
@@ -173,8 +174,8 @@ export const buildProxyEvent = (req: ProxyRequest, opts: ProxyEventOptions): API
     return key === undefined ? undefined : headers[key];
   };
 
-  const qs: Record<string, string> = {};
-  const mqs: Record<string, string[]> = {};
+  const qs: Record<string, string> = Object.create(null);
+  const mqs: Record<string, string[]> = Object.create(null);
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');

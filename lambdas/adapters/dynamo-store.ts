@@ -26,6 +26,7 @@ import {
   type ItemKey,
 } from '../core/keys';
 import type { LifecycleStore } from '../core/lifecycle';
+import { packItem, unpackItem } from '../core/payload';
 import type { EventReadStore, RangeRequest } from '../core/query';
 import type { EventWriteStore } from '../core/writer';
 
@@ -72,7 +73,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     for (let attempt = 0; attempt < maxAttempts && pending.length > 0; attempt++) {
       if (attempt > 0) await wait(backoffMs(attempt));
       const out = await this.doc.send(
-        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending.map((item) => ({ PutRequest: { Item: item } })) } }),
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: pending.map((item) => ({ PutRequest: { Item: packItem(item) } })) } }),
       );
       const unprocessed = out.UnprocessedItems?.[this.tableName] ?? [];
       pending = unprocessed
@@ -84,7 +85,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   putIfAbsent(item: EventItem): Promise<boolean> {
-    return this.conditional(this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
+    return this.conditional(this.doc.send(new PutCommand({ TableName: this.tableName, Item: packItem(item), ConditionExpression: 'attribute_not_exists(pk)' })));
   }
 
   async queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }> {
@@ -100,12 +101,12 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
         Limit: request.limit,
       }),
     );
-    return { items: (out.Items ?? []) as EventItem[], done: out.LastEvaluatedKey === undefined };
+    return { items: (out.Items ?? []).map((item) => unpackItem(item as EventItem)), done: out.LastEvaluatedKey === undefined };
   }
 
   async get(pk: string, sk: string): Promise<EventItem | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
-    return out.Item as EventItem | undefined;
+    return out.Item ? unpackItem(out.Item as EventItem) : undefined;
   }
 
   async findPurgeable(partition: string, cutoffMs: number, limit: number): Promise<ItemKey[]> {

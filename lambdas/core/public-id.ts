@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, timingSafeEqual, type Cipher, type Hash } from 'node:crypto';
 import { decodeBase32, encodeBase32, INTERNAL_ID_BYTES, isInternalId } from './ids';
 import type { Keyring } from './keyring';
 
@@ -22,23 +22,55 @@ const PUBLIC_ID_PATTERN = /^[A-Za-z0-9_-]{34}$/;
 /** What an id names: an event, or an erasure receipt. One kind's id never resolves as another's. */
 export type IdKind = 'event' | 'erasure';
 
-const tag = (macKey: Buffer, version: number, tenant: string, block: Buffer, kind: IdKind): Buffer =>
-  createHmac('sha256', macKey)
+/**
+ * HMAC-SHA256 with the key's inner and outer pads absorbed once per key: each id then costs two
+ * hash copies instead of a fresh HMAC key setup (the output is the standard HMAC, RFC 2104).
+ */
+const macStates = new WeakMap<Buffer, { inner: Hash; outer: Hash }>();
+const hmacStates = (macKey: Buffer) => {
+  let states = macStates.get(macKey);
+  if (!states) {
+    const block = Buffer.alloc(64);
+    (macKey.length > 64 ? createHash('sha256').update(macKey).digest() : macKey).copy(block);
+    states = {
+      inner: createHash('sha256').update(block.map((b) => b ^ 0x36)),
+      outer: createHash('sha256').update(block.map((b) => b ^ 0x5c)),
+    };
+    macStates.set(macKey, states);
+  }
+  return states;
+};
+
+const tag = (macKey: Buffer, version: number, tenant: string, block: Buffer, kind: IdKind): Buffer => {
+  const states = hmacStates(macKey);
+  const inner = states.inner
+    .copy()
     .update(Buffer.from([version]))
     .update(kind === 'event' ? '' : `${kind}\u0001`)
     .update(tenant)
     .update('\u0000')
     .update(block)
-    .digest()
-    .subarray(0, TAG_BYTES);
+    .digest();
+  return states.outer.copy().update(inner).digest().subarray(0, TAG_BYTES);
+};
+
+/** One AES-ECB cipher per key, reused: ECB without padding encrypts each 16-byte block on its own. */
+const ciphers = new WeakMap<Buffer, Cipher>();
+const encryptBlock = (key: Buffer, plain: Buffer): Buffer => {
+  let cipher = ciphers.get(key);
+  if (!cipher) {
+    cipher = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+    ciphers.set(key, cipher);
+  }
+  return cipher.update(plain);
+};
 
 export const encodePublicId = (keyring: Keyring, tenant: string, ref: ItemRef, kind: IdKind = 'event'): string => {
   const key = keyring.current;
   const plain = Buffer.alloc(16);
   plain[0] = ref.shard;
   decodeBase32(ref.internalId).copy(plain, 1, 0, INTERNAL_ID_BYTES);
-  const cipher = createCipheriv('aes-256-ecb', key.idCipher, null).setAutoPadding(false);
-  const block = Buffer.concat([cipher.update(plain), cipher.final()]);
+  const block = encryptBlock(key.idCipher, plain);
   return Buffer.concat([Buffer.from([key.version]), block, tag(key.idMac, key.version, tenant, block, kind)]).toString('base64url');
 };
 

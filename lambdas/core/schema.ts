@@ -206,7 +206,9 @@ const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObjec
     description: 'Throttled (`throttled`), or too many pending erasures (`too_many_erasures`). Retry later.',
     headers: { 'Retry-After': { description: 'Seconds to wait, when known.', schema: { type: 'string' } } },
   },
-  '500': { description: 'Internal error (`internal_error`); never carries internals.' },
+  '500': { description: 'Internal error (`internal_error`); never carries internals. Safe to retry with the same body.' },
+  '502': { description: 'The function behind the route failed (`internal_error`, from the gateway). Safe to retry with the same body.' },
+  '504': { description: 'The function behind the route timed out (`internal_error`, from the gateway). Safe to retry with the same body.' },
   '503': {
     description: 'A dependency is unavailable (`enqueue_failed`, `auth_unavailable`, `keys_unavailable`); safe to retry.',
     headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'string' } } },
@@ -225,7 +227,7 @@ const errorResponses = (statuses: readonly string[]): JsonObject =>
     }),
   );
 
-const COMMON_ERRORS = ['401', '403', '429', '500', '503'] as const;
+const COMMON_ERRORS = ['401', '403', '429', '500', '502', '503', '504'] as const;
 const idParameter = (what: string): JsonObject => ({ name: 'id', in: 'path', required: true, description: `Public id of the ${what}.`, schema: { type: 'string', minLength: 1 } });
 
 const operation = (route: string, spec: JsonObject & { responses: JsonObject }, errors: readonly string[]): JsonObject => ({

@@ -218,7 +218,7 @@ describe('ingest and query handlers, property-based', () => {
     const table = new MemoryTable();
     const query = createQueryHandler({ authenticate, store: table, keyring: async () => keyring, shardCount: 2 });
     const names = fc.oneof(
-      fc.constantFrom('userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor', 'details.amount', 'details.', 'details', 'x'),
+      fc.constantFrom('userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor', 'details.amount', 'details.', 'details', 'x', '__proto__', 'constructor', 'toString', 'details.__proto__'),
       fc.string({ maxLength: 12 }),
     );
     const values = fc.oneof(

@@ -82,6 +82,25 @@ describe('buildProxyEvent', () => {
     now,
   };
 
+  it('takes headers and parameters named like Object.prototype members as plain names', () => {
+    const event = buildProxyEvent(
+      {
+        method: 'GET',
+        url: '/v1/events/e1?toString=1&__proto__=2&constructor=3&constructor=4',
+        rawHeaders: ['Host', '127.0.0.1:3000', 'constructor', 'x', '__proto__', 'y'],
+        body: Buffer.alloc(0),
+        sourceIp: '127.0.0.1',
+        localPort: 3000,
+      },
+      base,
+    );
+    const roundTrip = JSON.parse(JSON.stringify(event));
+    expect(roundTrip.queryStringParameters).toEqual({ toString: '1', ['__proto__']: '2', constructor: '4' });
+    expect(Object.keys(roundTrip.multiValueQueryStringParameters).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(roundTrip.multiValueQueryStringParameters.constructor).toEqual(['3', '4']);
+    expect(Object.keys(roundTrip.headers)).toEqual(expect.arrayContaining(['constructor', '__proto__']));
+  });
+
   it('builds the REST (v1) proxy event', () => {
     const event = buildProxyEvent(
       {

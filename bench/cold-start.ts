@@ -1,0 +1,106 @@
+/**
+ * Cold start: bundle size per function and the time a fresh Node process takes to import the
+ * bundle, relative to a bare Node start measured in the same run (medians of several runs).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { median } from './workload';
+
+export interface ColdStartRow {
+  readonly function: string;
+  readonly bundleKb: number;
+  readonly importMs: number;
+  readonly importVsNodeBaseline: number;
+}
+
+export interface ColdStartResult {
+  readonly nodeBaselineMs: number;
+  readonly rows: ColdStartRow[];
+}
+
+/** Dummy values for the configuration a handler validates at import. */
+const DUMMY_ENV: Record<string, string> = {
+  TABLE_NAME: 'bench-table',
+  QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-queue',
+  KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-AbCdEf',
+  AUTH_ISSUER: 'https://issuer.example.com',
+  AUTH_AUDIENCE: 'bench',
+  AUTH_JWKS_URI: 'https://issuer.example.com/.well-known/jwks.json',
+  AUTH_TENANT_CLAIM: 'tenant_id',
+  AUTH_SCOPE_PREFIX: '',
+  SHARD_COUNT: '4',
+  RETENTION_DAYS: '90',
+  DELETE_GRACE_DAYS: '30',
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'bench',
+  AWS_SECRET_ACCESS_KEY: 'bench',
+  AWS_LAMBDA_FUNCTION_NAME: 'bench',
+  POWERTOOLS_LOG_LEVEL: 'ERROR',
+};
+
+interface FunctionAsset {
+  readonly name: string;
+  readonly file: string;
+  readonly env: Record<string, string>;
+}
+
+/** The functions of a synthesized stack with their bundle files and environments. */
+export const functionAssets = (outDir: string, template: { Resources: Record<string, { Type: string; Properties?: any }> }): FunctionAsset[] =>
+  Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .flatMap(([id, r]) => {
+      const key = String(r.Properties?.Code?.S3Key ?? '').replace(/\.zip$/, '');
+      const file = join(outDir, `asset.${key}`, 'index.mjs');
+      if (!key || !existsSync(file)) return [];
+      const vars = (r.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
+      const env = Object.fromEntries(
+        Object.entries(vars).map(([k, v]) => [k, typeof v === 'string' && k !== 'NODE_OPTIONS' ? v : (DUMMY_ENV[k] ?? 'bench')]),
+      );
+      // Keep NODE_OPTIONS as deployed when it is a literal (source maps cost at import too).
+      if (typeof vars.NODE_OPTIONS === 'string') env.NODE_OPTIONS = vars.NODE_OPTIONS;
+      return [{ name: id.replace(/^Functions/, '').replace(/[0-9A-F]{8}$/, ''), file, env: { ...DUMMY_ENV, ...env } }];
+    });
+
+const timeNode = (args: string[], env: Record<string, string>): number => {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+};
+
+export const benchColdStart = (outDir: string, opts: { runs?: number } = {}): ColdStartResult => {
+  const runs = opts.runs ?? 7;
+  const template = JSON.parse(
+    readFileSync(join(outDir, readdirTemplate(outDir)), 'utf8'),
+  ) as { Resources: Record<string, { Type: string; Properties?: any }> };
+  const assets = functionAssets(outDir, template);
+  const baseline: number[] = [];
+  const imports = new Map<string, number[]>(assets.map((a) => [a.name, []]));
+  // Interleave baseline and imports so load on the machine hits them alike.
+  for (let i = 0; i < runs; i++) {
+    baseline.push(timeNode(['--input-type=module', '-e', ''], {}));
+    for (const a of assets) {
+      imports.get(a.name)!.push(timeNode(['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(a.file).href)})`], a.env));
+    }
+  }
+  const nodeBaselineMs = median(baseline);
+  return {
+    nodeBaselineMs,
+    rows: assets.map((a) => {
+      const importMs = median(imports.get(a.name)!);
+      return { function: a.name, bundleKb: statSync(a.file).size / 1024, importMs, importVsNodeBaseline: importMs / nodeBaselineMs };
+    }),
+  };
+};
+
+const readdirTemplate = (outDir: string): string => {
+  const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
+  const stack = Object.values(manifest.artifacts).find((a) => a.type === 'aws:cloudformation:stack');
+  if (!stack?.properties?.templateFile) throw new Error(`no stack in ${outDir}`);
+  return stack.properties.templateFile;
+};
+
+export const templateOf = (outDir: string) => JSON.parse(readFileSync(join(outDir, readdirTemplate(outDir)), 'utf8')) as { Resources: Record<string, { Type: string; Properties?: any }> };

@@ -1,0 +1,162 @@
+/**
+ * `npm run bench`: every benchmark, human-readable tables, then ONE JSON line with the figures.
+ *
+ *   npm run bench                      full run (~5 min on 2 quiet cores)
+ *   BENCH_SIZE=tiny npm run bench      seconds: keeps the code working (test/integration/bench.test.ts)
+ *   BENCH_OUT=cdk.out npm run bench    reuse an existing cloud assembly instead of synthesizing
+ *
+ * Figures, not pass/fail: the goals are printed beside them.
+ */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { REPO_ROOT } from '../local/issuer';
+import { synth } from '../local/synth';
+import { benchColdStart, templateOf } from './cold-start';
+import { loadPricing, type CostReport } from './cost-model';
+import { benchIngestCpu } from './ingest-cpu';
+import { networkRetries, runCostWorkload, runLag, runNaiveWorkload, runQueries, runThroughput, startStack } from './stack-bench';
+
+const SIZES = {
+  full: { costEvents: 10_000, naiveEvents: 2_000, e2eEvents: 30_000, lagSeconds: 20, queryEvents: 100_000, queryPages: 40, ingestRequests: 200, coldRuns: 7 },
+  tiny: { costEvents: 200, naiveEvents: 40, e2eEvents: 500, lagSeconds: 2, queryEvents: 2_000, queryPages: 3, ingestRequests: 10, coldRuns: 1 },
+} as const;
+
+const log = (line = '') => process.stdout.write(`${line}\n`);
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
+
+const table = (headers: string[], rows: (string | number)[][]) => {
+  const cells = rows.map((r) => r.map((c) => String(c)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  log(line(headers));
+  log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  cells.forEach((r) => log(line(r)));
+  log();
+};
+
+const costTable = (title: string, report: CostReport) => {
+  log(`### ${title}: $${fmt(report.usdPerMillion, 3)} per million events`);
+  table(
+    ['service', 'item', 'per million events', 'unit', 'USD', 'share'],
+    report.lines.map((l) => [l.service, l.item, fmt(l.perMillion, l.unit === 'GB' || l.unit === 'GB-s' ? 3 : 0), l.unit, fmt(l.usdPerMillion, 4), `${fmt((100 * l.usdPerMillion) / report.usdPerMillion, 1)}%`]),
+  );
+};
+
+const main = async () => {
+  const sizeName = (process.env.BENCH_SIZE ?? 'full') as keyof typeof SIZES;
+  const size = SIZES[sizeName];
+  if (!size) throw new Error(`BENCH_SIZE must be one of ${Object.keys(SIZES).join(', ')}`);
+  const started = performance.now();
+  const pricing = loadPricing();
+  log(`# Activity Tracker benchmarks (${sizeName})`);
+  log(`machine: ${cpus().length} cpus, ${cpus()[0]?.model ?? 'unknown cpu'}, Node ${process.version}; prices: us-east-1 arm64, checked ${pricing.checked} (bench/pricing.json)`);
+  log();
+
+  const outDir = resolve(process.env.BENCH_OUT ?? join(REPO_ROOT, 'cdk.out.bench'));
+  if (!process.env.BENCH_OUT || !existsSync(join(outDir, 'manifest.json'))) {
+    log(`synthesizing into ${outDir} ...`);
+    await synth(outDir, {}, 'pipe');
+  }
+  const template = templateOf(outDir);
+
+  log('## Ingest CPU (core vs JSON floor, 50 events/request, process CPU time, best of 5)');
+  const cpu = await benchIngestCpu({ requests: size.ingestRequests });
+  table(['ingest µs/event', 'floor µs/event', 'ingestVsJsonFloor', 'goal'], [[fmt(cpu.ingestUsPerEvent), fmt(cpu.floorUsPerEvent), fmt(cpu.ingestVsJsonFloor), '≥ 0.25']]);
+
+  log(`## Cold start (bundle size; import in a fresh node vs bare node, median of ${size.coldRuns})`);
+  const cold = benchColdStart(outDir, { runs: size.coldRuns });
+  table(
+    ['function', 'bundle KB', 'import ms', 'vs bare node', 'goal'],
+    cold.rows.map((r) => [r.function, fmt(r.bundleKb, 1), fmt(r.importMs, 0), `${fmt(r.importVsNodeBaseline)}×`, '≤ 300 KB, ≤ 2.0×']),
+  );
+  log(`bare node start: ${fmt(cold.nodeBaselineMs, 0)} ms`);
+  log();
+
+  const stack = await startStack(outDir, template);
+  try {
+    // Warm every function once so the measured workloads see warm containers, as steady traffic does.
+    await runCostWorkload(stack, pricing, 100, 50, 'warmup').catch((e) => {
+      throw new Error(`warm-up failed: ${(e as Error).message}`);
+    });
+
+    log(`## Cost per million 1 KB events (measured: ${size.costEvents} events at 50/request; naive: ${size.naiveEvents} events at 1/request)`);
+    const ours = await runCostWorkload(stack, pricing, size.costEvents, 50);
+    const naive = await runNaiveWorkload(stack, pricing, size.naiveEvents);
+    costTable(ours.label, ours.report);
+    costTable(naive.label, naive.report);
+    table(
+      ['configuration', 'USD / M events', 'write units / event', 'item bytes (mean)', 'API requests / M', 'goal'],
+      [
+        [ours.label, fmt(ours.report.usdPerMillion, 3), fmt(ours.writeUnitsPerEvent), fmt(ours.itemBytesMean, 0), fmt(ours.counts.apiRequests * (1e6 / ours.counts.events), 0), '≤ $2.00, ≤ 3.0 WRU'],
+        [naive.label, fmt(naive.report.usdPerMillion, 3), fmt(naive.writeUnitsPerEvent), fmt(naive.itemBytesMean, 0), fmt(naive.counts.apiRequests * (1e6 / naive.counts.events), 0), ''],
+      ],
+    );
+    log('write units per stored event, by target (ours): ' + Object.entries(ours.writeUnitsByTarget).map(([k, v]) => `${k} ${fmt(v)}`).join(', '));
+    log('Lambda durations are measured locally (worker threads on this machine, not Graviton): treat them as an upper bound.');
+    log(`X-Ray: ${pricing.xraySampling.fixedRate * 100}% of API requests traced; the 1 req/s reservoir is a fixed ~$13/month, not per event.`);
+    log();
+
+    log(`## End to end (local mode: ${size.e2eEvents} events at 50/request, 8 clients)`);
+    const e2e = await runThroughput(stack, size.e2eEvents);
+    table(
+      ['accepted events/s', 'e2eEventsPerSec (HTTP → stored)', 'writer invocations', 'mean writer batch', 'writer ms/event', 'ingest ms/request', 'goal'],
+      [[fmt(e2e.acceptedPerSec, 0), fmt(e2e.e2eEventsPerSec, 0), e2e.writerInvocations, fmt(e2e.meanWriterBatch, 1), fmt(e2e.writerMsPerEvent, 3), fmt(e2e.ingestMsPerRequest, 1), '≥ 2,000/s']],
+    );
+    log(`## Lag from 202 to queryable at 1,000 events/s for ${size.lagSeconds} s`);
+    const lag = await runLag(stack, 1000, size.lagSeconds);
+    table(
+      ['achieved events/s', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'goal'],
+      [[fmt(lag.achievedEventsPerSec, 0), lag.samples, fmt(lag.lagP50Ms, 0), fmt(lag.lagP99Ms, 0), fmt(lag.lagMaxMs, 0), 'p99 ≤ 2,000 ms']],
+    );
+
+    log(`## Queries on a tenant holding ${size.queryEvents} events (100-event pages)`);
+    const q = await runQueries(stack, size.queryEvents, size.queryPages);
+    log(`loaded ${size.queryEvents} items (real ingest core → BatchWriteItem) in ${fmt(q.loadSeconds, 1)} s`);
+    table(
+      ['filter', 'pages', 'returned', 'items read', 'read / returned', 'p50 ms', 'p99 ms'],
+      q.rows.map((r) => [r.filter, r.pages, r.returned, r.itemsRead, fmt(r.readAmplification), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1)]),
+    );
+    const stats = stack.runtime.stats();
+
+    const figures = {
+      size: sizeName,
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      pricingChecked: pricing.checked,
+      costPerMillionUsd: round(ours.report.usdPerMillion, 4),
+      baselineCostPerMillionUsd: round(naive.report.usdPerMillion, 4),
+      writeUnitsPerEvent: round(ours.writeUnitsPerEvent, 3),
+      baselineWriteUnitsPerEvent: round(naive.writeUnitsPerEvent, 3),
+      itemBytesMean: Math.round(ours.itemBytesMean),
+      ingestVsJsonFloor: round(cpu.ingestVsJsonFloor, 3),
+      e2eEventsPerSec: Math.round(e2e.e2eEventsPerSec),
+      lagP99Ms: Math.round(lag.lagP99Ms),
+      lagP50Ms: Math.round(lag.lagP50Ms),
+      queryReadAmplification: round(q.queryReadAmplification, 3),
+      queryReadAmplificationByFilter: Object.fromEntries(q.rows.map((r) => [r.filter, round(r.readAmplification, 3)])),
+      queryPageP50Ms: Object.fromEntries(q.rows.map((r) => [r.filter, round(r.p50Ms, 1)])),
+      queryPageP99Ms: Object.fromEntries(q.rows.map((r) => [r.filter, round(r.p99Ms, 1)])),
+      bundleKb: Object.fromEntries(cold.rows.map((r) => [r.function, round(r.bundleKb, 1)])),
+      importVsNodeBaseline: Object.fromEntries(cold.rows.map((r) => [r.function, round(r.importVsNodeBaseline, 2)])),
+      costBreakdownUsd: Object.fromEntries(ours.report.lines.map((l) => [`${l.service}: ${l.item}`, round(l.usdPerMillion, 4)])),
+      networkRetries,
+      pollerErrors: Object.values(stats.pollers).reduce((s, p) => s + p.functionErrors + p.receiveErrors, 0),
+      seconds: Math.round((performance.now() - started) / 1000),
+    };
+    log(`total ${figures.seconds} s`);
+    log(JSON.stringify(figures));
+  } finally {
+    await stack.stop();
+  }
+};
+
+const round = (n: number, digits: number) => Number(n.toFixed(digits));
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,44 @@
+/**
+ * Keeps `npm run bench` working: the whole suite on a tiny workload against the local stack, ending
+ * with the JSON line of figures. Figures are not asserted (they depend on the machine), only there.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT, synthOnce } from './harness';
+
+let outDir: string;
+
+beforeAll(async () => {
+  outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'default'));
+}, 180_000);
+
+const runBench = (env: Record<string, string>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'bench', 'run.ts')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+
+it('runs every benchmark on a tiny workload and ends with one JSON line of figures', async () => {
+  const { code, stdout, stderr } = await runBench({ BENCH_SIZE: 'tiny', BENCH_OUT: outDir });
+  expect({ code, stderr: code === 0 ? '' : stderr.slice(-2000) }).toEqual({ code: 0, stderr: '' });
+  const lines = stdout.trim().split('\n');
+  const figures = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+  for (const key of ['costPerMillionUsd', 'baselineCostPerMillionUsd', 'writeUnitsPerEvent', 'ingestVsJsonFloor', 'e2eEventsPerSec', 'lagP99Ms', 'queryReadAmplification']) {
+    expect(typeof figures[key]).toBe('number');
+    expect(Number.isFinite(figures[key])).toBe(true);
+  }
+  for (const key of ['bundleKb', 'importVsNodeBaseline']) {
+    expect(Object.keys(figures[key] as object)).toEqual(expect.arrayContaining(['Ingest', 'Writer', 'Query']));
+  }
+  // With compressed payloads, a 1 KB event is one write unit in the table and in each of two indexes.
+  expect(figures.writeUnitsPerEvent).toBeLessThanOrEqual(3);
+  expect(stdout).toContain('| service');
+}, 170_000);
