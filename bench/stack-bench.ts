@@ -479,9 +479,9 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
   const startMs = Date.now() - 3 * 86_400_000;
   const stepMs = Math.floor((2 * 86_400_000) / events);
   const doc = DynamoDBDocumentClient.from(stack.ddb);
-  const store = new DynamoEventStore(doc, stack.tableName);
+  const store = new DynamoEventStore(doc, stack.tableName, { maxBatchAttempts: 10 });
   const t0 = performance.now();
-  const loadChunk = 2500;
+  const loadChunk = 500;
   const writes: Promise<void>[] = [];
   for (let offset = 0; offset < events; offset += loadChunk) {
     const list = makeEvents(Math.min(loadChunk, events - offset), { seed: 1000 + offset, users, startMs: startMs + offset * stepMs, stepMs });
@@ -498,9 +498,14 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
       );
     }
     writes.push(
-      store.putBatch(items).then((failed) => {
-        if (failed.length > 0) throw new Error(`${failed.length} items not loaded`);
-      }),
+      (async () => {
+        let left = items;
+        for (let attempt = 0; left.length > 0; attempt++) {
+          if (attempt === 5) throw new Error(`${left.length} items not loaded`);
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 500 * attempt));
+          left = await store.putBatch(left);
+        }
+      })(),
     );
     if (writes.length >= 4) await writes.shift();
   }

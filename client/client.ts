@@ -141,7 +141,7 @@ export class ActivityTrackerClient {
     this.sleep = options.sleep ?? ((ms) => new Promise((done) => setTimeout(done, ms)));
     this.random = options.random ?? Math.random;
     this.now = options.now ?? (() => new Date());
-    this.newKey = options.newIdempotencyKey ?? (() => globalThis.crypto.randomUUID());
+    this.newKey = options.newIdempotencyKey ?? randomKey;
 
     this.events = {
       list: (filters = {}) => new EventList(this, filters),
@@ -353,6 +353,16 @@ export class EventList implements AsyncIterable<Event> {
     return out;
   }
 }
+
+/**
+ * A random idempotency key: crypto.randomUUID where it exists (Node, browsers in secure contexts),
+ * else 128 random bits from getRandomValues (browsers on plain http).
+ */
+const randomKey = (): string => {
+  const c = globalThis.crypto;
+  if (typeof c.randomUUID === 'function') return c.randomUUID();
+  return Array.from(c.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+};
 
 const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.floor(value)));
 

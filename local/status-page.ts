@@ -20,7 +20,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   .tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 12px; }
   .tile { background: var(--panel); border-radius: 8px; padding: 12px 14px; }
   .tile .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-  .tile .value { font-size: 28px; font-weight: 600; margin-top: 4px; font-variant-numeric: tabular-nums; }
+  .tile .value { font-size: 26px; font-weight: 600; margin-top: 4px; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  .tile .label { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   .tile.alert .value { color: var(--bad); }
   .tile .unit { font-size: 13px; color: var(--muted); font-weight: 400; }
   .panel { background: var(--panel); border-radius: 8px; padding: 12px 14px; }
@@ -50,7 +51,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <div class="tile" id="t-dlq"><div class="label">DLQ depth</div><div class="value" data-k="dlq">–</div></div>
     <div class="tile" id="t-lag50"><div class="label">Lag p50</div><div class="value"><span data-k="p50">–</span> <span class="unit">ms</span></div></div>
     <div class="tile" id="t-lag99"><div class="label">Lag p99</div><div class="value"><span data-k="p99">–</span> <span class="unit">ms</span></div></div>
-    <div class="tile" id="t-fail"><div class="label">Batch item failures</div><div class="value" data-k="failures">–</div></div>
+    <div class="tile" id="t-fail"><div class="label" title="writer batch item failures">Item failures</div><div class="value" data-k="failures">–</div></div>
   </section>
   <section class="panel">
     <h2>Events per <span id="bucket">5</span> s — last <span id="window">5</span> min</h2>

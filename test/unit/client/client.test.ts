@@ -207,6 +207,17 @@ describe('client: track', () => {
     expect(process.listeners('beforeExit')).toHaveLength(0);
   });
 
+  it('generates a distinct random key per event by default, the same one on every retry', async () => {
+    const { client, calls } = setup([unavailable, accept], { newIdempotencyKey: undefined });
+    const ids = [client.track(ev(1)), client.track(ev(2))];
+    await client.flush();
+    await Promise.all(ids);
+    const [first, second] = calls[0]!.body.events.map((e: TrackEvent) => e.idempotencyKey);
+    expect(first).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(first).not.toBe(second);
+    expect(calls[1]!.body).toEqual(calls[0]!.body);
+  });
+
   it('asks the token provider for every request', async () => {
     let n = 0;
     const { client, calls } = setup([unavailable, accept], { token: () => `t${++n}` });
