@@ -16,7 +16,7 @@ import { synth } from '../local/synth';
 import { benchColdStart, templateOf } from './cold-start';
 import { loadPricing, type CostReport } from './cost-model';
 import { benchIngestCpu } from './ingest-cpu';
-import { networkRetries, runCostWorkload, runLag, runNaiveWorkload, runQueries, runThroughput, startStack } from './stack-bench';
+import { networkRetries, runCostWorkload, runLag, runNaiveWorkload, runQueries, runThroughput, startChildStack, startStack, type Stack } from './stack-bench';
 
 const SIZES = {
   full: { costEvents: 10_000, naiveEvents: 2_000, e2eEvents: 30_000, lagSeconds: 20, queryEvents: 100_000, queryPages: 40, ingestRequests: 200, coldRuns: 7 },
@@ -98,14 +98,20 @@ const main = async () => {
     log(`X-Ray: ${pricing.xraySampling.fixedRate * 100}% of API requests traced; the 1 req/s reservoir is a fixed ~$13/month, not per event.`);
     log();
 
-    log(`## End to end (local mode: ${size.e2eEvents} events at 50/request, 8 clients)`);
-    const e2e = await runThroughput(stack, size.e2eEvents);
+    // End to end against the stack as `npm start` runs it (a child process), so the load generator
+    // does not compete with the runtime's main thread. BENCH_E2E=in-process to compare.
+    const inProcess = process.env.BENCH_E2E === 'in-process';
+    const e2eStack: Stack = inProcess ? stack : await startChildStack(outDir, template);
+    await runThroughput(e2eStack, 500);
+    log(`## End to end (local mode, ${inProcess ? 'in-process' : 'child process'}: ${size.e2eEvents} events at 50/request, 8 clients)`);
+    const e2e = await runThroughput(e2eStack, size.e2eEvents);
     table(
       ['accepted events/s', 'e2eEventsPerSec (HTTP → stored)', 'writer invocations', 'mean writer batch', 'writer ms/event', 'ingest ms/request', 'goal'],
       [[fmt(e2e.acceptedPerSec, 0), fmt(e2e.e2eEventsPerSec, 0), e2e.writerInvocations, fmt(e2e.meanWriterBatch, 1), fmt(e2e.writerMsPerEvent, 3), fmt(e2e.ingestMsPerRequest, 1), '≥ 2,000/s']],
     );
     log(`## Lag from 202 to queryable at 1,000 events/s for ${size.lagSeconds} s`);
-    const lag = await runLag(stack, 1000, size.lagSeconds);
+    const lag = await runLag(e2eStack, 1000, size.lagSeconds);
+    if (e2eStack !== stack) await e2eStack.stop();
     table(
       ['achieved events/s', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'goal'],
       [[fmt(lag.achievedEventsPerSec, 0), lag.samples, fmt(lag.lagP50Ms, 0), fmt(lag.lagP99Ms, 0), fmt(lag.lagMaxMs, 0), 'p99 ≤ 2,000 ms']],
@@ -118,7 +124,7 @@ const main = async () => {
       ['filter', 'pages', 'returned', 'items read', 'read / returned', 'p50 ms', 'p99 ms'],
       q.rows.map((r) => [r.filter, r.pages, r.returned, r.itemsRead, fmt(r.readAmplification), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1)]),
     );
-    const stats = stack.runtime.stats();
+    const stats = await stack.stats();
 
     const figures = {
       size: sizeName,

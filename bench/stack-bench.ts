@@ -15,7 +15,8 @@ import { GSI_BY_USER, userPartition, type EventItem } from '../lambdas/core/keys
 import { decodeMessage, encodeMessage, type QueueMessage } from '../lambdas/core/message';
 import { unpackItem } from '../lambdas/core/payload';
 import { parseEventQuery, queryEvents } from '../lambdas/core/query';
-import { startLocal, type LocalRuntime, type LocalStats } from '../local/runtime';
+import { startLocal, type LocalStats } from '../local/runtime';
+import { startLocalStack } from '../test/integration/harness';
 import { capacityModelFromTemplate, writeUnits, type TableCapacityModel } from './capacity';
 import { costPerMillion, sqsBilled, tracedRequests, type CostReport, type Pricing, type WorkloadCounts } from './cost-model';
 import { chunks, makeEvents, percentile } from './workload';
@@ -37,7 +38,9 @@ export interface StackBenchOptions {
 }
 
 export interface Stack {
-  readonly runtime: LocalRuntime;
+  readonly baseUrl: string;
+  token(opts: { tenant: string; scope: string }): string;
+  stats(): Promise<LocalStats>;
   readonly ddb: DynamoDBClient;
   readonly tableName: string;
   readonly model: TableCapacityModel;
@@ -46,6 +49,40 @@ export interface Stack {
   readonly shardCount: number;
   stop(): Promise<void>;
 }
+
+const functionsOf = (template: { Resources: Record<string, { Type: string; Properties?: any }> }) => {
+  const memoryMb: Record<string, number> = {};
+  let shardCount = 4;
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    memoryMb[id] = Number(r.Properties?.MemorySize ?? 128);
+    const sc = r.Properties?.Environment?.Variables?.SHARD_COUNT;
+    if (typeof sc === 'string') shardCount = Number(sc);
+  }
+  return { memoryMb, shardCount };
+};
+
+/**
+ * The same stack in a child process (what `npm start` runs): the load generator then does not
+ * share the runtime's main thread, so end-to-end figures measure the stack, not the client.
+ * Counters come from GET /_local/stats; function log bytes are not collected in this mode.
+ */
+export const startChildStack = async (outDir: string, template: { Resources: Record<string, { Type: string; Properties?: any }> }): Promise<Stack> => {
+  const local = await startLocalStack({ outDir, mode: 'child', env: { LOCAL_LOG_FORMAT: 'json' } });
+  const { memoryMb, shardCount } = functionsOf(template);
+  return {
+    baseUrl: local.baseUrl,
+    token: (opts) => local.token(opts),
+    stats: () => local.stats(),
+    ddb: local.ddb,
+    tableName: Object.values(local.tables)[0]!,
+    model: capacityModelFromTemplate(template),
+    memoryMb,
+    logBytes: new Map(),
+    shardCount,
+    stop: () => local.stop(),
+  };
+};
 
 export const startStack = async (outDir: string, template: { Resources: Record<string, { Type: string; Properties?: any }> }): Promise<Stack> => {
   const logBytes = new Map<string, number>();
@@ -58,16 +95,11 @@ export const startStack = async (outDir: string, template: { Resources: Record<s
   });
   const tableName = Object.values(runtime.tables)[0]!;
   const ddb = new DynamoDBClient({ region: runtime.region, endpoint: runtime.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
-  const memoryMb: Record<string, number> = {};
-  let shardCount = 4;
-  for (const [id, r] of Object.entries(template.Resources)) {
-    if (r.Type !== 'AWS::Lambda::Function') continue;
-    memoryMb[id] = Number(r.Properties?.MemorySize ?? 128);
-    const sc = r.Properties?.Environment?.Variables?.SHARD_COUNT;
-    if (typeof sc === 'string') shardCount = Number(sc);
-  }
+  const { memoryMb, shardCount } = functionsOf(template);
   return {
-    runtime,
+    baseUrl: runtime.baseUrl,
+    token: (opts) => runtime.token(opts),
+    stats: async () => runtime.stats(),
     ddb,
     tableName,
     model: capacityModelFromTemplate(template),
@@ -88,7 +120,7 @@ export let networkRetries = 0;
 
 /** POST batches with limited concurrency; returns the 202 timestamps per request. */
 const postAll = async (stack: Stack, tenant: string, bodies: string[], concurrency: number): Promise<number[]> => {
-  const token = stack.runtime.token({ tenant, scope: 'events:write events:read' });
+  const token = stack.token({ tenant, scope: 'events:write events:read' });
   const done: number[] = new Array(bodies.length);
   let next = 0;
   const worker = async () => {
@@ -97,7 +129,7 @@ const postAll = async (stack: Stack, tenant: string, bodies: string[], concurren
       for (let attempt = 0; ; attempt++) {
         let res: Response;
         try {
-          res = await fetch(`${stack.runtime.baseUrl}/v1/events`, {
+          res = await fetch(`${stack.baseUrl}/v1/events`, {
             method: 'POST',
             headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'user-agent': 'bench/1.0 (node)' },
             body: bodies[i],
@@ -128,8 +160,10 @@ const succeeded = (stats: LocalStats) => Object.values(stats.pollers).reduce((su
 
 const waitForWritten = async (stack: Stack, target: number, timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs;
-  while (succeeded(stack.runtime.stats()) < target) {
-    if (Date.now() > deadline) throw new Error(`only ${succeeded(stack.runtime.stats())} of ${target} records written after ${timeoutMs} ms`);
+  for (;;) {
+    const written = succeeded(await stack.stats());
+    if (written >= target) return;
+    if (Date.now() > deadline) throw new Error(`only ${written} of ${target} records written after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 };
@@ -157,7 +191,7 @@ interface Snapshot {
   readonly stats: LocalStats;
   readonly logs: Map<string, number>;
 }
-const snapshot = (stack: Stack): Snapshot => ({ stats: stack.runtime.stats(), logs: new Map(stack.logBytes) });
+const snapshot = async (stack: Stack): Promise<Snapshot> => ({ stats: await stack.stats(), logs: new Map(stack.logBytes) });
 
 const functionDeltas = (stack: Stack, before: Snapshot, after: Snapshot) => {
   const out: Record<string, { invocations: number; durationMs: number; memoryMb: number; logBytes: number }> = {};
@@ -201,12 +235,12 @@ export interface CostRun {
  */
 export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: number, perRequest = 50, tenant = `cost${perRequest}`): Promise<CostRun> => {
   const bodies = chunks(makeEvents(events, { seed: 7 }), perRequest).map((list) => JSON.stringify({ events: list }));
-  const before = snapshot(stack);
+  const before = await snapshot(stack);
   const startWritten = succeeded(before.stats);
   await postAll(stack, tenant, bodies, 4);
   await waitForWritten(stack, startWritten + events, 300_000);
   await new Promise((r) => setTimeout(r, 200));
-  const after = snapshot(stack);
+  const after = await snapshot(stack);
   const fns = functionDeltas(stack, before, after);
   const poll = pollerDelta(before, after);
   const items = await scanTenant(stack, tenant);
@@ -288,12 +322,12 @@ const NAIVE_MODEL: TableCapacityModel = {
 export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: number): Promise<CostRun> => {
   const tenant = 'naive';
   const bodies = makeEvents(events, { seed: 7 }).map((e) => JSON.stringify(e));
-  const before = snapshot(stack);
+  const before = await snapshot(stack);
   const startWritten = succeeded(before.stats);
   await postAll(stack, tenant, bodies, 8);
   await waitForWritten(stack, startWritten + events, 300_000);
   await new Promise((r) => setTimeout(r, 200));
-  const after = snapshot(stack);
+  const after = await snapshot(stack);
   const fns = functionDeltas(stack, before, after);
   const items = await scanTenant(stack, tenant);
   const units: Record<string, number> = { table: 0 };
@@ -355,14 +389,14 @@ export interface E2eResult {
 /** Sustained events/s from the first POST to the last event stored (queryable). */
 export const runThroughput = async (stack: Stack, events: number): Promise<E2eResult> => {
   const bodies = chunks(makeEvents(events, { seed: 11 }), 50).map((list) => JSON.stringify({ events: list }));
-  const before = snapshot(stack);
+  const before = await snapshot(stack);
   const startWritten = succeeded(before.stats);
   const t0 = performance.now();
   await postAll(stack, 'e2e', bodies, 8);
   const accepted = performance.now();
   await waitForWritten(stack, startWritten + events, 600_000);
   const t1 = performance.now();
-  const after = snapshot(stack);
+  const after = await snapshot(stack);
   const fns = functionDeltas(stack, before, after);
   const writer = Object.entries(fns).find(([k]) => /writer/i.test(k))?.[1];
   const ing = Object.entries(fns).find(([k]) => /ingest/i.test(k))?.[1];
@@ -395,7 +429,7 @@ export const runLag = async (stack: Stack, rate: number, seconds: number): Promi
   const perRequest = 50;
   const requests = Math.max(2, Math.round((rate * seconds) / perRequest));
   const intervalMs = (perRequest / rate) * 1000;
-  const token = stack.runtime.token({ tenant: 'lag', scope: 'events:write' });
+  const token = stack.token({ tenant: 'lag', scope: 'events:write' });
   const lags: number[] = [];
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
@@ -408,7 +442,7 @@ export const runLag = async (stack: Stack, rate: number, seconds: number): Promi
     const body = JSON.stringify({ events: makeEvents(perRequest, { seed: 100 + i, ...(userId && { userId }) }) });
     pending.push(
       (async () => {
-        const res = await fetch(`${stack.runtime.baseUrl}/v1/events`, {
+        const res = await fetch(`${stack.baseUrl}/v1/events`, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
           body,
@@ -526,7 +560,7 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
     // Two filters: one access path (the user's) narrowed by the other; reported apart from the headline.
     { name: 'userId + type', params: (i) => ({ userId: `user-${(i * 13) % users}@example.com`, type: 'page.viewed' }) },
   ];
-  const token = stack.runtime.token({ tenant, scope: 'events:read' });
+  const token = stack.token({ tenant, scope: 'events:read' });
   const rows: QueryRow[] = [];
   let allRead = 0;
   let allReturned = 0;
@@ -541,7 +575,7 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
       returned += page.events.length;
       itemsRead += page.itemsRead;
       const started = performance.now();
-      const res = await fetch(`${stack.runtime.baseUrl}/v1/events?${new URLSearchParams(params).toString()}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${stack.baseUrl}/v1/events?${new URLSearchParams(params).toString()}`, { headers: { authorization: `Bearer ${token}` } });
       const body = (await res.json()) as { events?: unknown[] };
       latencies.push(performance.now() - started);
       if (res.status !== 200 || (body.events?.length ?? 0) !== page.events.length) throw new Error(`GET ${f.name}: ${res.status}, ${body.events?.length} events vs ${page.events.length}`);

@@ -1,14 +1,14 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { backoffMs, sleep } from '../core/concurrency';
 import type { EventQueue } from '../core/ingest';
-import type { QueueMessage } from '../core/message';
+import { CORRELATION_ATTRIBUTE, type QueueMessage } from '../core/message';
 
 /** SQS limits for one SendMessageBatch: 10 entries and 256 KiB of payload in all. */
 export const SQS_BATCH_ENTRIES = 10;
 export const SQS_BATCH_BYTES = 256 * 1024;
 
-/** SQS message attribute carrying the correlation id (lambdas/shared/telemetry.ts reads it back). */
-export const CORRELATION_ATTRIBUTE = 'correlationId';
+/** SQS message attribute carrying the correlation id (defined beside the message format). */
+export { CORRELATION_ATTRIBUTE };
 
 const messageAttributes = (message: QueueMessage) =>
   message.correlationId === undefined ? undefined : { [CORRELATION_ATTRIBUTE]: { DataType: 'String', StringValue: message.correlationId } };

@@ -16,6 +16,9 @@ export interface DecodedMessage {
   readonly idempotent: boolean;
 }
 
+/** SQS message attribute carrying the correlation id (lambdas/shared/telemetry.ts reads it back). */
+export const CORRELATION_ATTRIBUTE = 'correlationId';
+
 const VERSION = 1;
 
 /**

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
-import { documentClient, secretsClient } from '../adapters/clients';
+import { documentClient } from '../adapters/dynamo-client';
+import { secretsClient } from '../adapters/secrets-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { secretKeyring } from '../adapters/secret-keyring';
 import { NotFoundError } from '../core/errors';

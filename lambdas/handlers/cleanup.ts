@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { documentClient } from '../adapters/clients';
+import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { runCleanup, type CleanupDeps, type CleanupReport } from '../core/cleanup';
 import { readRetention, requireInt, requireString } from '../shared/config';

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
-import { secretsClient, sqsClient } from '../adapters/clients';
+import { secretsClient } from '../adapters/secrets-client';
+import { sqsClient } from '../adapters/sqs-client';
 import { secretKeyring } from '../adapters/secret-keyring';
 import { SqsEventQueue } from '../adapters/sqs-queue';
 import { AppError } from '../core/errors';

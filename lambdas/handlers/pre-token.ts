@@ -1,5 +1,5 @@
 import type { BasePreTokenGenerationV3TriggerEvent, Context } from 'aws-lambda';
-import { cognitoClient } from '../adapters/clients';
+import { cognitoClient } from '../adapters/cognito-client';
 import { CognitoClientDirectory } from '../adapters/cognito-client-directory';
 import { tenantForToken, type ClientDirectory } from '../core/tenant-client';
 import { requireString } from '../shared/config';

@@ -1,8 +1,8 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { documentClient } from '../adapters/clients';
+import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
-import { CORRELATION_ATTRIBUTE } from '../adapters/sqs-queue';
+import { CORRELATION_ATTRIBUTE } from '../core/message';
 import { receivedAtOf } from '../core/lag';
 import { writeBatch, type EventWriteStore } from '../core/writer';
 import { requireString } from '../shared/config';
