@@ -74,7 +74,18 @@ const READY = /^ready on (http:\/\/127\.0\.0\.1:(\d+))\s*$/m;
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 const getJson = async <T>(url: string, init?: RequestInit): Promise<T> => {
-  const res = await fetch(url, init);
+  let res: Response;
+  try {
+    res = await fetch(url, init).catch(async (error: unknown) => {
+      // A keep-alive socket the server closed just as it was reused: one retry for reads.
+      if ((init?.method ?? 'GET') !== 'GET') throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return fetch(url, init);
+    });
+  } catch (error) {
+    // Name the cause (undici says only "fetch failed"), e.g. a reset keep-alive socket.
+    throw new Error(`${init?.method ?? 'GET'} ${url}: ${String((error as { cause?: unknown }).cause ?? error)}`, { cause: error });
+  }
   if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 };
