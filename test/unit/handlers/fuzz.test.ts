@@ -4,23 +4,14 @@ import { ForbiddenError, UnauthorizedError } from '../../../lambdas/core/errors'
 import type { EventQueue } from '../../../lambdas/core/ingest';
 import type { QueueMessage } from '../../../lambdas/core/message';
 import { MemoryTable, testKeyring } from '../../support/fakes';
+import { configureHandlerEnv } from '../../support/handler-env';
 
 /**
  * Property-based tests of the API handlers with fakes: no input of any shape is a 5xx, a rejected
  * event is never queued, an event the queue did not take never gets an id, and every accepted
  * event reads back unchanged after the writer stored it.
  */
-Object.assign(process.env, {
-  AWS_REGION: 'us-east-1',
-  QUEUE_URL: 'http://127.0.0.1:1/queue',
-  TABLE_NAME: 'events',
-  KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keys',
-  AUTH_ISSUER: 'https://issuer.test',
-  AUTH_AUDIENCE: 'aud',
-  AUTH_JWKS_URI: 'https://issuer.test/jwks.json',
-  SHARD_COUNT: '2',
-  RETENTION_DAYS: '30',
-  DELETE_GRACE_DAYS: '30',
+configureHandlerEnv({
   POWERTOOLS_METRICS_NAMESPACE: 'Test',
   POWERTOOLS_DEV: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
