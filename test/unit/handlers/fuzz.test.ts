@@ -1,10 +1,9 @@
-import type { APIGatewayProxyEvent, Context, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
-import { ForbiddenError, UnauthorizedError } from '../../../lambdas/core/errors';
 import type { EventQueue } from '../../../lambdas/core/ingest';
 import type { QueueMessage } from '../../../lambdas/core/message';
 import { MemoryTable, testKeyring } from '../../support/fakes';
-import { configureHandlerEnv } from '../../support/handler-env';
+import { configureHandlerEnv, fakeAuthenticate, lambdaContext, proxyEvent } from '../../support/handler-env';
 
 /**
  * Property-based tests of the API handlers with fakes: no input of any shape is a 5xx, a rejected
@@ -26,31 +25,11 @@ const { createWriterHandler } = require('../../../lambdas/handlers/writer') as t
 
 const RUNS = Number(process.env.FUZZ_UNIT_RUNS ?? 1000);
 const keyring = testKeyring();
-const context = { awsRequestId: 'req-1', functionName: 'fn', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = lambdaContext();
 
-const authenticate = async (headers: Record<string, string | undefined> | null, scope: string) => {
-  const token = headers?.authorization?.replace('Bearer ', '');
-  if (!token) throw new UnauthorizedError();
-  const [tenant, ...scopes] = token.split(' ');
-  if (!scopes.includes(scope)) throw new ForbiddenError(`needs ${scope}`);
-  return { tenant: tenant as string, scopes: new Set(scopes) };
-};
+const authenticate = fakeAuthenticate;
 
-const apiEvent = (over: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent =>
-  ({
-    httpMethod: 'GET',
-    resource: '/v1/events',
-    path: '/v1/events',
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: { requestId: 'r1', identity: { sourceIp: '198.51.100.1', userAgent: 'jest' } },
-    ...over,
-  }) as APIGatewayProxyEvent;
+const apiEvent = proxyEvent;
 
 const recentIso = fc.integer({ min: 0, max: 86_400_000 }).map((ago) => new Date(Date.now() - ago).toISOString());
 const typeArb = fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9_.:-]{0,30}$/), fc.string(), fc.jsonValue());

@@ -1,9 +1,8 @@
-import type { APIGatewayProxyEvent, Context, SQSEvent } from 'aws-lambda';
-import { ForbiddenError, UnauthorizedError } from '../../../lambdas/core/errors';
+import type { SQSEvent } from 'aws-lambda';
 import type { EventQueue } from '../../../lambdas/core/ingest';
 import { decodeMessage, encodeMessage, type QueueMessage } from '../../../lambdas/core/message';
 import { MemoryTable, testKeyring } from '../../support/fakes';
-import { configureHandlerEnv } from '../../support/handler-env';
+import { configureHandlerEnv, fakeAuthenticate, lambdaContext, proxyEvent } from '../../support/handler-env';
 
 // The handler modules wire their real adapters at import; give them a configuration.
 configureHandlerEnv({
@@ -20,32 +19,11 @@ const { createQueryHandler } = require('../../../lambdas/handlers/query') as typ
 const { createWriterHandler } = require('../../../lambdas/handlers/writer') as typeof import('../../../lambdas/handlers/writer');
 
 const keyring = testKeyring();
-const context = { awsRequestId: 'req-1', functionName: 'fn', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = lambdaContext();
 
-/** A fake authenticator: the token text names tenant and scopes, e.g. "acme:events:read". */
-const authenticate = async (headers: Record<string, string | undefined> | null, scope: string) => {
-  const token = headers?.authorization?.replace('Bearer ', '');
-  if (!token) throw new UnauthorizedError();
-  const [tenant, ...scopes] = token.split(' ');
-  if (!scopes.includes(scope)) throw new ForbiddenError(`needs ${scope}`);
-  return { tenant: tenant as string, scopes: new Set(scopes) };
-};
+const authenticate = fakeAuthenticate;
 
-const apiEvent = (over: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent =>
-  ({
-    httpMethod: 'GET',
-    resource: '/v1/events',
-    path: '/v1/events',
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: { requestId: 'r1', identity: { sourceIp: '198.51.100.1', userAgent: 'jest' } },
-    ...over,
-  }) as APIGatewayProxyEvent;
+const apiEvent = proxyEvent;
 
 describe('API handlers with fakes', () => {
   const sent: QueueMessage[] = [];

@@ -1,10 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent, Context, SQSEvent } from 'aws-lambda';
-import { ForbiddenError, UnauthorizedError } from '../../../lambdas/core/errors';
+import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import type { EventQueue } from '../../../lambdas/core/ingest';
 import type { QueueMessage } from '../../../lambdas/core/message';
 import { MemoryTable, testKeyring } from '../../support/fakes';
-import { configureHandlerEnv } from '../../support/handler-env';
+import { configureHandlerEnv, fakeAuthenticate, lambdaContext } from '../../support/handler-env';
 
 // The handler modules wire their real adapters at import; the logger writes JSON at INFO to stdout.
 configureHandlerEnv({
@@ -23,15 +22,9 @@ const { correlationIdOf, rejectionReason } = require('../../../lambdas/shared/te
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const context = { awsRequestId: 'lambda-req-1', functionName: 'fn', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = lambdaContext('lambda-req-1');
 
-const authenticate = async (headers: Record<string, string | undefined> | null, scope: string) => {
-  const token = headers?.authorization?.replace('Bearer ', '');
-  if (!token) throw new UnauthorizedError();
-  const [tenant, ...scopes] = token.split(' ');
-  if (!scopes.includes(scope)) throw new ForbiddenError(`needs ${scope}`);
-  return { tenant: tenant as string, scopes: new Set(scopes) };
-};
+const authenticate = fakeAuthenticate;
 
 const apiEvent = (headers: Record<string, string>, body: unknown, requestId = 'apigw-req-1'): APIGatewayProxyEvent =>
   ({
