@@ -228,6 +228,16 @@ export interface CostRun {
   readonly writeUnitsByTarget: Record<string, number>;
 }
 
+/** Posts the bodies, waits until the writer has stored `events` more records, and returns the counters around it. */
+const measureWorkload = async (stack: Stack, tenant: string, bodies: string[], concurrency: number, events: number) => {
+  const before = await snapshot(stack);
+  await postAll(stack, tenant, bodies, concurrency);
+  await waitForWritten(stack, succeeded(before.stats) + events, 300_000);
+  await new Promise((r) => setTimeout(r, 200));
+  const after = await snapshot(stack);
+  return { before, after, fns: functionDeltas(stack, before, after) };
+};
+
 /**
  * Our configuration: `events` 1 KB events, 50 per request, through the real API, ingest, SQS,
  * poller and writer. Counts come from the runtime (requests, invocations, durations, log bytes),
@@ -235,13 +245,7 @@ export interface CostRun {
  */
 export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: number, perRequest = 50, tenant = `cost${perRequest}`): Promise<CostRun> => {
   const bodies = chunks(makeEvents(events, { seed: 7 }), perRequest).map((list) => JSON.stringify({ events: list }));
-  const before = await snapshot(stack);
-  const startWritten = succeeded(before.stats);
-  await postAll(stack, tenant, bodies, 4);
-  await waitForWritten(stack, startWritten + events, 300_000);
-  await new Promise((r) => setTimeout(r, 200));
-  const after = await snapshot(stack);
-  const fns = functionDeltas(stack, before, after);
+  const { before, after, fns } = await measureWorkload(stack, tenant, bodies, 4, events);
   const poll = pollerDelta(before, after);
   const items = await scanTenant(stack, tenant);
   if (items.length !== events) throw new Error(`${tenant}: ${items.length} items stored, expected ${events}`);
@@ -322,13 +326,7 @@ const NAIVE_MODEL: TableCapacityModel = {
 export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: number): Promise<CostRun> => {
   const tenant = 'naive';
   const bodies = makeEvents(events, { seed: 7 }).map((e) => JSON.stringify(e));
-  const before = await snapshot(stack);
-  const startWritten = succeeded(before.stats);
-  await postAll(stack, tenant, bodies, 8);
-  await waitForWritten(stack, startWritten + events, 300_000);
-  await new Promise((r) => setTimeout(r, 200));
-  const after = await snapshot(stack);
-  const fns = functionDeltas(stack, before, after);
+  const { before, after, fns } = await measureWorkload(stack, tenant, bodies, 8, events);
   const items = await scanTenant(stack, tenant);
   const units: Record<string, number> = { table: 0 };
   let bytes = 0;

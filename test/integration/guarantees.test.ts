@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import { redrive, redrivePairs } from '../../local/redrive';
 import { faultStats, setFaults, type FaultRule } from '../support/faults';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { validEventArb } from '../support/arbitraries';
 import { eventually, request, uniqueTenant } from './http';
 
 /** Fast redelivery: visibility timeout = 6 × 2 s; one receive per batch of 10. */
@@ -406,20 +407,6 @@ describe('fuzzing over HTTP', () => {
     },
     { requiredKeys: [] },
   );
-  /** Events that follow the contract (details: any JSON object), so that plenty are accepted and read back. */
-  const validEventArb = fc
-    .record(
-      {
-        type: fc.stringMatching(/^[a-z0-9][a-z0-9_.:-]{0,30}$/),
-        userId: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 60 }).filter((u) => u.length <= 256),
-        occurredAt: fc.integer({ min: 0, max: 86_400_000 }).map((ago) => new Date(Date.now() - 120_000 - ago).toISOString()),
-        target: fc.record({ type: fc.stringMatching(/^[a-z0-9][a-z0-9_.:-]{0,20}$/), id: fc.string({ minLength: 1, maxLength: 60 }) }),
-        idempotencyKey: fc.string({ minLength: 1, maxLength: 128 }),
-        details: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 }),
-      },
-      { requiredKeys: ['type', 'userId'] },
-    )
-    .map((e) => (e.idempotencyKey !== undefined && e.occurredAt === undefined ? { ...e, occurredAt: new Date(Date.now() - 60_000).toISOString() } : e));
   const eventArb = fc.oneof({ weight: 3, arbitrary: validEventArb }, { weight: 2, arbitrary: wildEventArb });
   const bodyArb = fc.oneof(
     { weight: 4, arbitrary: eventArb.map((e) => ({ body: JSON.stringify(e), contentType: 'application/json' })) },
