@@ -258,7 +258,7 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
     units.table! += w.table;
     for (const [name, u] of Object.entries(w.indexes)) if (u > 0) units[`index ${name}`] = (units[`index ${name}`] ?? 0) + u;
     bytes += w.itemBytes;
-    messages.push({ id: String(messages.length), body: encodeMessage(unpackItem(item) as unknown as EventItem, false), correlationId: randomUUID() });
+    messages.push({ id: String(messages.length), body: encodeMessage([{ item: unpackItem(item) as unknown as EventItem, idempotent: false }]), correlationId: randomUUID() });
   }
   // SendMessageBatch: the ingest splits each request's messages with chunkForSqs; each call is billed per 64 KB.
   let send = 0;
@@ -522,7 +522,7 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
       await ingest(
         { tenant, body: JSON.stringify({ events: batch }), contentType: 'application/json', source: { ip: '203.0.113.7', userAgent: 'bench/1.0' } },
         {
-          queue: { send: async (messages) => (messages.forEach((m) => items.push(decodeMessage(m.body).item)), new Set()) },
+          queue: { send: async (messages) => (messages.forEach((m) => items.push(...decodeMessage(m.body).map((d) => d.item))), new Set()) },
           keyring,
           shardCount: stack.shardCount,
           retentionDays: () => 90,

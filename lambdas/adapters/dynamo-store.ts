@@ -10,7 +10,7 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { backoffMs, sleep } from '../core/concurrency';
+import { backoffMs, mapLimit, sleep } from '../core/concurrency';
 import type { CleanupStore } from '../core/cleanup';
 import type { ErasureStore } from '../core/erasure';
 import {
@@ -35,6 +35,8 @@ export const BATCH_WRITE_MAX = 25;
 export interface DynamoStoreOptions {
   /** Attempts for UnprocessedItems of one BatchWriteItem chunk. */
   readonly maxBatchAttempts?: number;
+  /** BatchWriteItem requests in flight at once for one putBatch. @default 8 */
+  readonly batchConcurrency?: number;
   readonly wait?: (ms: number) => Promise<void>;
 }
 
@@ -52,16 +54,14 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     const failed: EventItem[] = [];
     const chunks: EventItem[][] = [];
     for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) chunks.push(items.slice(i, i + BATCH_WRITE_MAX));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        try {
-          failed.push(...(await this.writeChunk(chunk)));
-        } catch {
-          // The request itself failed after the SDK's retries: the whole chunk is unwritten.
-          failed.push(...chunk);
-        }
-      }),
-    );
+    await mapLimit(chunks, this.options.batchConcurrency ?? 8, async (chunk) => {
+      try {
+        failed.push(...(await this.writeChunk(chunk)));
+      } catch {
+        // The request itself failed after the SDK's retries: the whole chunk is unwritten.
+        failed.push(...chunk);
+      }
+    });
     return failed;
   }
 

@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { backoffMs, sleep } from '../core/concurrency';
 import type { EventQueue } from '../core/ingest';
-import { CORRELATION_ATTRIBUTE, type QueueMessage } from '../core/message';
+import { attributeBytes, CORRELATION_ATTRIBUTE, type QueueMessage } from '../core/message';
 
 /** SQS limits for one SendMessageBatch: 10 entries and 256 KiB of payload in all. */
 export const SQS_BATCH_ENTRIES = 10;
@@ -17,11 +17,7 @@ const messageAttributes = (message: QueueMessage) =>
  * Bytes a message counts toward the 256 KiB batch limit: SQS counts the body and, for each
  * message attribute, its name, data type and value.
  */
-export const sqsMessageBytes = (message: QueueMessage): number =>
-  Buffer.byteLength(message.body, 'utf8') +
-  (message.correlationId === undefined
-    ? 0
-    : Buffer.byteLength(CORRELATION_ATTRIBUTE, 'utf8') + Buffer.byteLength('String', 'utf8') + Buffer.byteLength(message.correlationId, 'utf8'));
+export const sqsMessageBytes = (message: QueueMessage): number => Buffer.byteLength(message.body, 'utf8') + attributeBytes(message.correlationId);
 
 /** Splits messages into SendMessageBatch requests that respect the entry and size limits. */
 export const chunkForSqs = (messages: readonly QueueMessage[]): QueueMessage[][] => {

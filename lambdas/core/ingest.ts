@@ -5,7 +5,7 @@ import { idempotencyDigest, idempotentInternalId, randomInternalId } from './ids
 import type { Keyring } from './keyring';
 import { tenantPartition, typePartition, userPartition, type EventItem } from './keys';
 import { encodePublicId } from './public-id';
-import { encodeMessage, type QueueMessage } from './message';
+import { attributeBytes, encodeEntry, MESSAGE_BUDGET_BYTES, messageBody, packEntries, type MessageEntry, type QueueMessage } from './message';
 
 /** The port through which ingest enqueues: returns the ids of the messages it could NOT enqueue. */
 export interface EventQueue {
@@ -58,10 +58,10 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
   const expiresAt = Math.floor(now / 1000) + deps.retentionDays(req.tenant) * 86_400;
 
   const results: EventResult[] = new Array(events.length);
-  const messages: QueueMessage[] = [];
-  /** Request positions per message: one message serves every copy of an idempotent event. */
-  const positions = new Map<string, number[]>();
-  const messageOfKey = new Map<string, string>();
+  /** The events to enqueue, in request order, with the request positions each one answers. */
+  const entries: { entry: MessageEntry; positions: number[] }[] = [];
+  /** One entry serves every copy of an idempotent event in the request. */
+  const entryOfKey = new Map<string, { positions: number[] }>();
 
   events.forEach((raw, index) => {
     const check = checkEvent(raw, now);
@@ -106,20 +106,31 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
     results[index] = { id };
     // The same idempotency key twice in one request is one event: enqueue it once.
     const key = `${item.pk}/${item.sk}`;
-    const existing = messageOfKey.get(key);
+    const existing = entryOfKey.get(key);
     if (existing !== undefined) {
-      positions.get(existing)?.push(index);
+      existing.positions.push(index);
       return;
     }
-    const messageId = String(index);
-    messageOfKey.set(key, messageId);
-    positions.set(messageId, [index]);
+    const pending = { entry: { item, idempotent: event.idempotencyKey !== undefined }, positions: [index] };
+    entryOfKey.set(key, pending);
+    entries.push(pending);
+  });
+
+  // Pack the request's events into as few messages as fit one SQS billing chunk each.
+  const encoded = entries.map((pending) => encodeEntry(pending.entry));
+  const budget = MESSAGE_BUDGET_BYTES - attributeBytes(req.correlationId);
+  const messages: QueueMessage[] = [];
+  /** Request positions per message id. */
+  const positions = new Map<string, number[]>();
+  for (const group of packEntries(encoded, budget)) {
+    const id = String(messages.length);
+    positions.set(id, group.flatMap((i) => (entries[i] as { positions: number[] }).positions));
     messages.push({
-      id: messageId,
-      body: encodeMessage(item, event.idempotencyKey !== undefined),
+      id,
+      body: messageBody(group.map((i) => encoded[i] as string)),
       ...(req.correlationId !== undefined && { correlationId: req.correlationId }),
     });
-  });
+  }
 
   if (messages.length > 0) {
     const failed = await deps.queue.send(messages);

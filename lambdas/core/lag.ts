@@ -1,13 +1,13 @@
-import { decodeMessage } from './message';
+import type { EventItem } from './keys';
 
 /**
- * When the API received the event a queue message carries (epoch ms), read from the stored
- * event's `receivedAt`; undefined for a message that does not decode. The writer measures its
- * end-to-end lag (received → written) from it.
+ * When the API received a queued event (epoch ms), read from the stored event's `receivedAt`;
+ * undefined when the item holds none. The writer measures its end-to-end lag (received → written)
+ * from it.
  */
-export const receivedAtOf = (body: string): number | undefined => {
+export const receivedAtOfItem = (item: EventItem): number | undefined => {
   try {
-    const stored = JSON.parse(decodeMessage(body).item.e) as { receivedAt?: unknown };
+    const stored = JSON.parse(item.e) as { receivedAt?: unknown };
     const ms = typeof stored.receivedAt === 'string' ? Date.parse(stored.receivedAt) : NaN;
     return Number.isFinite(ms) ? ms : undefined;
   } catch {

@@ -1,5 +1,6 @@
 import { mapLimit } from './concurrency';
 import { parseTenantPartition, type EventItem } from './keys';
+import { receivedAtOfItem } from './lag';
 import { decodeMessage } from './message';
 
 /** One SQS record as the writer sees it. */
@@ -27,8 +28,20 @@ export interface WriterDeps {
   readonly registerTenants?: (tenants: string[]) => Promise<void>;
 }
 
+/** What happened to one record (one message, holding one or more events). */
+export interface RecordOutcome {
+  readonly messageId: string;
+  readonly outcome: 'stored' | 'failed' | 'poison';
+  /** Events the message carries (0 for a poison message). */
+  readonly events: number;
+  /** When the API received the message's events (epoch ms), for the end-to-end lag. */
+  readonly receivedAt?: number;
+}
+
 export interface WriteOutcome {
   readonly batchItemFailures: { itemIdentifier: string }[];
+  readonly records: RecordOutcome[];
+  /** Events newly stored. */
   readonly written: number;
   readonly alreadyStored: number;
   readonly poison: number;
@@ -43,7 +56,8 @@ export class BatchWriteError extends Error {
 }
 
 /**
- * Stores a batch of queued events and reports exactly the records that were not stored.
+ * Stores a batch of queued events and reports exactly the records that were not stored. A record
+ * carries one or more events; it counts as stored only when every one of its events is.
  *
  * Idempotence: ids are fixed before enqueue, so a redelivered message targets the same item.
  * A first delivery of an event without an idempotency key cannot exist yet and goes through the
@@ -58,6 +72,8 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
   /** Messages per item key: duplicates in one batch share one write. */
   const byKey = new Map<string, { item: EventItem; conditional: boolean; messageIds: string[] }>();
 
+  const decodedRecords = new Map<string, { events: number; receivedAt?: number }>();
+
   for (const record of records) {
     let decoded;
     try {
@@ -68,14 +84,18 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
       deps.log?.('poison message', { messageId: record.messageId, reason: (error as Error).message });
       continue;
     }
-    const key = `${decoded.item.pk}\u0000${decoded.item.sk}`;
-    const conditional = decoded.idempotent || record.receiveCount > 1;
-    const entry = byKey.get(key);
-    if (entry) {
-      entry.messageIds.push(record.messageId);
-      entry.conditional = true;
-    } else {
-      byKey.set(key, { item: decoded.item, conditional, messageIds: [record.messageId] });
+    const receivedAt = receivedAtOfItem((decoded[0] as (typeof decoded)[number]).item);
+    decodedRecords.set(record.messageId, { events: decoded.length, ...(receivedAt !== undefined && { receivedAt }) });
+    for (const { item, idempotent } of decoded) {
+      const key = `${item.pk}\u0000${item.sk}`;
+      const conditional = idempotent || record.receiveCount > 1;
+      const entry = byKey.get(key);
+      if (entry) {
+        if (!entry.messageIds.includes(record.messageId)) entry.messageIds.push(record.messageId);
+        entry.conditional = true;
+      } else {
+        byKey.set(key, { item, conditional, messageIds: [record.messageId] });
+      }
     }
   }
 
@@ -129,6 +149,11 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
   }
   return {
     batchItemFailures: records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId })),
+    records: records.map((record) => {
+      const decoded = decodedRecords.get(record.messageId);
+      const outcome = decoded === undefined ? 'poison' : failed.has(record.messageId) ? 'failed' : 'stored';
+      return { messageId: record.messageId, outcome, events: decoded?.events ?? 0, ...(decoded?.receivedAt !== undefined && { receivedAt: decoded.receivedAt }) };
+    }),
     written,
     alreadyStored,
     poison,

@@ -3,8 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { CORRELATION_ATTRIBUTE } from '../core/message';
-import { receivedAtOf } from '../core/lag';
-import { writeBatch, type EventWriteStore } from '../core/writer';
+import { writeBatch, type EventWriteStore, type RecordOutcome } from '../core/writer';
 import { requireString } from '../shared/config';
 import { logger, metrics } from '../shared/powertools';
 import { annotate, traceRootOf, traced } from '../shared/telemetry';
@@ -27,21 +26,21 @@ export const createWriterHandler =
       // The producer's trace (the ingest request), which X-Ray links to this invocation.
       producerTraceId: traceRootOf(record.attributes?.AWSTraceHeader),
     }));
-    /** One line per record, so a request's correlation id finds every event it sent. */
-    const logRecords = (outcome: (messageId: string) => string) => {
+    /** One line per record (one API request's events), so a request's correlation id finds them. */
+    const logRecords = (outcomes: (r: (typeof records)[number]) => { outcome: RecordOutcome['outcome'] | 'batch_failed'; events?: number }) => {
       for (const r of records) {
         logger.info('record handled', {
           correlation_id: r.correlationId ?? null,
           messageId: r.messageId,
           receiveCount: r.receiveCount,
-          outcome: outcome(r.messageId),
+          ...outcomes(r),
           ...(r.producerTraceId && { producerTraceId: r.producerTraceId }),
         });
       }
     };
     try {
       return await traced('handler', async () => {
-        annotate({ eventCount: records.length });
+        annotate({ recordCount: records.length });
         const retries = records.filter((r) => r.receiveCount > 1).length;
         if (retries > 0) metrics.addMetric('WriteRetries', MetricUnit.Count, retries);
         let outcome;
@@ -49,21 +48,25 @@ export const createWriterHandler =
           outcome = await writeBatch(records, { store, registerTenants, log: (message, fields) => logger.warn(message, fields) });
         } catch (error) {
           metrics.addMetric('BatchItemFailures', MetricUnit.Count, records.length);
-          logRecords(() => 'batch_failed');
+          logRecords(() => ({ outcome: 'batch_failed' }));
           throw error;
         }
-        const failed = new Set(outcome.batchItemFailures.map((f) => f.itemIdentifier));
+        annotate({ eventCount: outcome.records.reduce((sum, r) => sum + r.events, 0) });
         const writtenAt = now();
-        for (const r of records) {
-          if (failed.has(r.messageId)) continue;
-          const receivedAt = receivedAtOf(r.body);
-          // One value per record: CloudWatch computes p50/p99 of the end-to-end lag from them.
-          if (receivedAt !== undefined) metrics.addMetric('EndToEndLag', MetricUnit.Milliseconds, Math.max(0, writtenAt - receivedAt));
+        const byId = new Map(outcome.records.map((r) => [r.messageId, r]));
+        for (const r of outcome.records) {
+          // One value per stored record: CloudWatch computes p50/p99 of the end-to-end lag from them.
+          if (r.outcome === 'stored' && r.receivedAt !== undefined) {
+            metrics.addMetric('EndToEndLag', MetricUnit.Milliseconds, Math.max(0, writtenAt - r.receivedAt));
+          }
         }
         metrics.addMetric('EventsWritten', MetricUnit.Count, outcome.written);
         metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
         if (outcome.poison > 0) metrics.addMetric('PoisonMessages', MetricUnit.Count, outcome.poison);
-        logRecords((id) => (failed.has(id) ? 'failed' : 'stored'));
+        logRecords((r) => {
+          const o = byId.get(r.messageId);
+          return { outcome: o?.outcome ?? 'failed', events: o?.events ?? 0 };
+        });
         logger.info('batch written', {
           records: records.length,
           written: outcome.written,

@@ -45,17 +45,19 @@ describe('event source mapping, from the template', () => {
 
     const tenant = uniqueTenant('batchsize');
     const before = await writerPoller();
+    // 22 KB events: two fit one 64 KB message, so the 30 events travel in 15 messages.
     const res = await request(stack.baseUrl, 'POST', '/v1/events', {
       token: stack.token({ tenant, scope: 'events:write' }),
-      body: { events: Array.from({ length: 30 }, (_, i) => ({ type: 'a', userId: `u${i}` })) },
+      body: { events: Array.from({ length: 30 }, (_, i) => ({ type: 'a', userId: `u${i}`, details: { blob: 'x'.repeat(22 * 1024) } })) },
     });
     expect(res.body.accepted).toBe(30);
     const after = await eventually(async () => {
       const now = await writerPoller();
-      return now.succeededRecords - before.succeededRecords >= 30 ? now : undefined;
+      return now.succeededRecords - before.succeededRecords >= 15 ? now : undefined;
     });
+    expect(after.succeededRecords - before.succeededRecords).toBe(15);
     expect(after.largestBatch).toBe(CONTEXT.writerBatchSize);
-    expect(after.batches - before.batches).toBeGreaterThanOrEqual(Math.ceil(30 / CONTEXT.writerBatchSize));
+    expect(after.batches - before.batches).toBeGreaterThanOrEqual(Math.ceil(15 / CONTEXT.writerBatchSize));
   });
 
   it('retries a record the writer fails alone, moves it to the DLQ after maxReceiveCount, and stores its batch-mates', async () => {
@@ -82,9 +84,9 @@ describe('event source mapping, from the template', () => {
       new SendMessageBatchCommand({
         QueueUrl: mainUrl,
         Entries: [
-          ...items.slice(0, 2).map((item, i) => ({ Id: `good${i}`, MessageBody: encodeMessage(item, false) })),
+          ...items.slice(0, 2).map((item, i) => ({ Id: `good${i}`, MessageBody: encodeMessage([{ item, idempotent: false }]) })),
           { Id: 'poison', MessageBody: poison },
-          ...items.slice(2).map((item, i) => ({ Id: `good${i + 2}`, MessageBody: encodeMessage(item, false) })),
+          ...items.slice(2).map((item, i) => ({ Id: `good${i + 2}`, MessageBody: encodeMessage([{ item, idempotent: false }]) })),
         ],
       }),
     );

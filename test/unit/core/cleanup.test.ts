@@ -39,7 +39,7 @@ const seed = async (table: MemoryTable, tenant: string, events: object[], at = N
       now: () => at,
     },
   );
-  await table.putBatch(sent.map((m) => decodeMessage(m.body).item));
+  await table.putBatch(sent.flatMap((m) => decodeMessage(m.body).map((d) => d.item)));
   await table.registerTenant(tenant);
   return out.results.map((r) => (r as { id: string }).id);
 };

@@ -14,7 +14,7 @@ const seedOne = async (table: MemoryTable, tenant = 'acme'): Promise<string> => 
     { tenant, body: JSON.stringify({ type: 'a', userId: 'u' }), contentType: 'application/json', source: {} },
     { queue: { send: async (m) => (sent.push(...m), new Set()) }, keyring, shardCount: 2, retentionDays: () => 365, now: () => NOW },
   );
-  await table.putBatch(sent.map((m) => decodeMessage(m.body).item));
+  await table.putBatch(sent.flatMap((m) => decodeMessage(m.body).map((d) => d.item)));
   return (out.results[0] as { id: string }).id;
 };
 const deps = (table: MemoryTable, now = NOW) => ({ store: table, keyring, deleteGraceDays: 30, now: () => now });

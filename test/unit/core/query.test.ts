@@ -20,7 +20,7 @@ const seed = async (table: MemoryTable, events: object[], tenant = 'acme'): Prom
     { tenant, body: JSON.stringify({ events }), contentType: 'application/json', source: {} },
     { queue, keyring, shardCount: SHARDS, retentionDays: () => 30, now: () => NOW },
   );
-  await table.putBatch(sent.map((m) => decodeMessage(m.body).item));
+  await table.putBatch(sent.flatMap((m) => decodeMessage(m.body).map((d) => d.item)));
   return out.results.map((r) => (r as { id: string }).id);
 };
 

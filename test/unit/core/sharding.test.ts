@@ -15,7 +15,7 @@ const TYPES = ['a.one', 'b.two', 'c.three'];
 /** Items for `count` events of one tenant, built by the real ingest core, 500 per request. */
 const ingestItems = async (tenant: string, count: number, shardCount: number, startMs: number): Promise<EventItem[]> => {
   const items: EventItem[] = [];
-  const queue = { send: async (messages: readonly { body: string }[]) => (messages.forEach((m) => items.push(decodeMessage(m.body).item)), new Set<string>()) };
+  const queue = { send: async (messages: readonly { body: string }[]) => (messages.forEach((m) => items.push(...decodeMessage(m.body).map((d) => d.item))), new Set<string>()) };
   for (let offset = 0; offset < count; offset += 500) {
     const events = Array.from({ length: Math.min(500, count - offset) }, (_, i) => ({
       type: TYPES[(offset + i) % TYPES.length],

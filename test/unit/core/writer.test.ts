@@ -13,11 +13,12 @@ const item = (n: number, extra: Partial<EventItem> = {}): EventItem => ({
   ...extra,
 });
 const record = (id: string, body: string, receiveCount = 1) => ({ messageId: id, body, receiveCount });
+const packed = (...items: EventItem[]) => encodeMessage(items.map((i) => ({ item: i, idempotent: false })));
 
 describe('writer', () => {
   it('stores every record and reports no failure', async () => {
     const table = new MemoryTable();
-    const out = await writeBatch([record('m1', encodeMessage(item(1), false)), record('m2', encodeMessage(item(2), false))], { store: table });
+    const out = await writeBatch([record('m1', encodeMessage([{ item: item(1), idempotent: false }])), record('m2', encodeMessage([{ item: item(2), idempotent: false }]))], { store: table });
     expect(out.batchItemFailures).toEqual([]);
     expect(table.items.size).toBe(2);
   });
@@ -25,7 +26,7 @@ describe('writer', () => {
   it('reports exactly the poison message and stores its batch-mates', async () => {
     const table = new MemoryTable();
     const out = await writeBatch(
-      [record('m1', encodeMessage(item(1), false)), record('bad', '{"v":1,"pk":"x"}'), record('m3', encodeMessage(item(3), false))],
+      [record('m1', encodeMessage([{ item: item(1), idempotent: false }])), record('bad', '{"v":1,"pk":"x"}'), record('m3', encodeMessage([{ item: item(3), idempotent: false }]))],
       { store: table },
     );
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
@@ -35,10 +36,10 @@ describe('writer', () => {
 
   it('does not overwrite on redelivery: a soft delete made since survives', async () => {
     const table = new MemoryTable();
-    await writeBatch([record('m1', encodeMessage(item(1), false))], { store: table });
+    await writeBatch([record('m1', encodeMessage([{ item: item(1), idempotent: false }]))], { store: table });
     const stored = table.items.get(table.key(item(1))) as EventItem;
     stored.d = 123;
-    const out = await writeBatch([record('m1', encodeMessage(item(1), false), 2)], { store: table });
+    const out = await writeBatch([record('m1', encodeMessage([{ item: item(1), idempotent: false }]), 2)], { store: table });
     expect(out.batchItemFailures).toEqual([]);
     expect(out.alreadyStored).toBe(1);
     expect(table.items.get(table.key(item(1)))?.d).toBe(123);
@@ -49,7 +50,7 @@ describe('writer', () => {
     const table = new MemoryTable();
     const putIfAbsent = jest.spyOn(table, 'putIfAbsent');
     const putBatch = jest.spyOn(table, 'putBatch');
-    const body = encodeMessage(item(5), true);
+    const body = encodeMessage([{ item: item(5), idempotent: true }]);
     const out = await writeBatch([record('a', body), record('b', body)], { store: table });
     expect(out.batchItemFailures).toEqual([]);
     expect(putIfAbsent).toHaveBeenCalledTimes(1);
@@ -66,7 +67,7 @@ describe('writer', () => {
         return items.filter((i) => i.sk === item(2).sk);
       },
     };
-    const out = await writeBatch([record('m1', encodeMessage(item(1), false)), record('m2', encodeMessage(item(2), false))], { store });
+    const out = await writeBatch([record('m1', encodeMessage([{ item: item(1), idempotent: false }])), record('m2', encodeMessage([{ item: item(2), idempotent: false }]))], { store });
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
   });
 
@@ -80,12 +81,62 @@ describe('writer', () => {
       },
     };
     await expect(
-      writeBatch([record('m1', encodeMessage(item(1), false)), record('m2', encodeMessage(item(2), true))], { store }),
+      writeBatch([record('m1', encodeMessage([{ item: item(1), idempotent: false }])), record('m2', encodeMessage([{ item: item(2), idempotent: true }]))], { store }),
     ).rejects.toBeInstanceOf(BatchWriteError);
   });
 
   it('never returns an empty failure list after a failure: all-poison batches list every record', async () => {
     const out = await writeBatch([record('a', 'nope'), record('b', '{}')], { store: new MemoryTable() });
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
+
+  it('stores every event of a packed message and reports the record with its event count and receipt time', async () => {
+    const table = new MemoryTable();
+    const receivedAt = '2026-11-21T12:00:00.000Z';
+    const withReceipt = (n: number) => item(n, { e: JSON.stringify({ n, receivedAt }) });
+    const out = await writeBatch([record('m1', packed(withReceipt(1), withReceipt(2), withReceipt(3))), record('bad', 'nope')], { store: table });
+    expect(table.items.size).toBe(3);
+    expect(out.written).toBe(3);
+    expect(out.records).toEqual([
+      { messageId: 'm1', outcome: 'stored', events: 3, receivedAt: Date.parse(receivedAt) },
+      { messageId: 'bad', outcome: 'poison', events: 0 },
+    ]);
+  });
+
+  it('fails a whole record when one of its events was not written; the redelivery writes only what is missing', async () => {
+    const table = new MemoryTable();
+    let refuse = true;
+    const store: EventWriteStore = {
+      putIfAbsent: (i) => table.putIfAbsent(i),
+      putBatch: async (items) => {
+        const refused = refuse ? items.filter((i) => i.sk === item(2).sk) : [];
+        await table.putBatch(items.filter((i) => !refused.includes(i)));
+        return refused;
+      },
+    };
+    const body = packed(item(1), item(2), item(3));
+    const first = await writeBatch([record('m1', body), record('m2', packed(item(4)))], { store });
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(first.records.map((r) => r.outcome)).toEqual(['failed', 'stored']);
+    expect(table.items.size).toBe(3);
+
+    // The soft delete of an event stored by the first attempt survives the redelivery.
+    (table.items.get(table.key(item(1))) as EventItem).d = 99;
+    refuse = false;
+    const again = await writeBatch([record('m1', body, 2)], { store });
+    expect(again.batchItemFailures).toEqual([]);
+    expect(again.written).toBe(1);
+    expect(again.alreadyStored).toBe(2);
+    expect(table.items.size).toBe(4);
+    expect(table.items.get(table.key(item(1)))?.d).toBe(99);
+  });
+
+  it('writes an event that two messages of a batch carry once, and fails both messages if that write fails', async () => {
+    const table = new MemoryTable();
+    const putIfAbsent = jest.spyOn(table, 'putIfAbsent').mockRejectedValueOnce(new Error('throttled'));
+    const out = await writeBatch([record('a', packed(item(1), item(2))), record('b', packed(item(2), item(3))), record('c', packed(item(4)))], { store: table });
+    expect(putIfAbsent).toHaveBeenCalledTimes(1);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+    expect([...table.items.values()].map((i) => i.sk).sort()).toEqual([item(1).sk, item(3).sk, item(4).sk]);
   });
 });

@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import type { EventQueue } from '../../../lambdas/core/ingest';
-import type { QueueMessage } from '../../../lambdas/core/message';
+import { decodeMessage, type QueueMessage } from '../../../lambdas/core/message';
 import { MemoryTable, testKeyring } from '../../support/fakes';
 import { validEventArb } from '../../support/arbitraries';
 import { configureHandlerEnv, fakeAuthenticate, lambdaContext, proxyEvent } from '../../support/handler-env';
@@ -100,8 +100,8 @@ describe('ingest and query handlers, property-based', () => {
         const ids = results.filter((r): r is { id: string } => 'id' in r).map((r) => r.id);
         expect(answer.accepted).toBe(ids.length);
         expect(answer.rejected).toBe(results.length - ids.length);
-        // One message per distinct accepted event (copies of an idempotent event share one).
-        expect(sent).toHaveLength(new Set(ids).size);
+        // One queued entry per distinct accepted event (copies of an idempotent event share one).
+        expect(sent.flatMap((m) => decodeMessage(m.body))).toHaveLength(new Set(ids).size);
 
         // The writer stores what was queued; the query returns each accepted event as sent.
         const writer = createWriterHandler(table);
@@ -136,37 +136,49 @@ describe('ingest and query handlers, property-based', () => {
 
   it('never acknowledges an event the queue did not take', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), async (n, fails) => {
-        const queued: string[] = [];
-        const queue: EventQueue = {
-          send: async (messages) => {
-            const failed = new Set(messages.filter((_, i) => fails[i]).map((m) => m.id));
-            queued.push(...messages.filter((m) => !failed.has(m.id)).map((m) => m.id));
-            return failed;
-          },
-        };
-        const ingest = createIngestHandler({ authenticate, queue, keyring: async () => keyring, shardCount: 2, retentionDays: () => 30 });
-        const res = await ingest(
-          apiEvent({
-            httpMethod: 'POST',
-            headers: { authorization: 'Bearer acme events:write', 'content-type': 'application/json' },
-            body: JSON.stringify({ events: Array.from({ length: n }, (_, i) => ({ type: 'a', userId: `u${i}` })) }),
-          }),
-          context,
-        );
-        const allFailed = fails.slice(0, n).every(Boolean);
-        if (allFailed) {
-          expect(res.statusCode).toBe(503);
-          return;
-        }
-        expect(res.statusCode).toBe(202);
-        const results = JSON.parse(res.body).results as ({ id: string } | { error: { code: string } })[];
-        results.forEach((r, i) => {
-          if (fails[i]) expect(r).toEqual({ error: expect.objectContaining({ code: 'enqueue_failed' }) });
-          else expect(r).toHaveProperty('id');
-        });
-        expect(queued).toHaveLength(results.filter((r) => 'id' in r).length);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 0, max: 12_000 }),
+        fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+        async (n, detailBytes, fails) => {
+          /** Users of the events in messages the queue took, and in those it refused. */
+          const queued = new Set<string>();
+          const refused = new Set<string>();
+          let messages = 0;
+          const queue: EventQueue = {
+            send: async (batch) => {
+              const failed = new Set(batch.filter((_, i) => fails[messages + i]).map((m) => m.id));
+              messages += batch.length;
+              for (const m of batch) {
+                for (const { item } of decodeMessage(m.body)) (failed.has(m.id) ? refused : queued).add(JSON.parse(item.e).userId);
+              }
+              return failed;
+            },
+          };
+          const ingest = createIngestHandler({ authenticate, queue, keyring: async () => keyring, shardCount: 2, retentionDays: () => 30 });
+          const events = Array.from({ length: n }, (_, i) => ({ type: 'a', userId: `u${i}`, details: { blob: 'x'.repeat(detailBytes) } }));
+          const res = await ingest(
+            apiEvent({
+              httpMethod: 'POST',
+              headers: { authorization: 'Bearer acme events:write', 'content-type': 'application/json' },
+              body: JSON.stringify({ events }),
+            }),
+            context,
+          );
+          if (queued.size === 0) {
+            expect(res.statusCode).toBe(503);
+            return;
+          }
+          expect(res.statusCode).toBe(202);
+          const results = JSON.parse(res.body).results as ({ id: string } | { error: { code: string } })[];
+          results.forEach((r, i) => {
+            if (refused.has(`u${i}`)) expect(r).toEqual({ error: expect.objectContaining({ code: 'enqueue_failed' }) });
+            else expect(queued.has(`u${i}`) && 'id' in r).toBe(true);
+          });
+          expect(queued.size + refused.size).toBe(n);
+          expect(results.filter((r) => 'id' in r)).toHaveLength(queued.size);
+        },
+      ),
       { numRuns: 200 },
     );
   });

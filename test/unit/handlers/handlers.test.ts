@@ -1,6 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import type { EventQueue } from '../../../lambdas/core/ingest';
-import { decodeMessage, encodeMessage, type QueueMessage } from '../../../lambdas/core/message';
+import { encodeMessage, type QueueMessage } from '../../../lambdas/core/message';
 import { MemoryTable, testKeyring } from '../../support/fakes';
 import { configureHandlerEnv, fakeAuthenticate, lambdaContext, proxyEvent } from '../../support/handler-env';
 
@@ -101,7 +101,7 @@ describe('API handlers with fakes', () => {
   });
 
   it('the writer reports exactly the failed message ids', async () => {
-    const good = encodeMessage(decodeMessage(encodeMessage({ pk: 'acme#0', sk: 'S1', u: 'u', t: 't', e: '{}', x: 1 }, false)).item, false);
+    const good = encodeMessage([{ item: { pk: 'acme#0', sk: 'S1', u: 'u', t: 't', e: '{}', x: 1 }, idempotent: false }]);
     const out = await writerHandler(
       { Records: [{ messageId: 'ok', body: good, attributes: { ApproximateReceiveCount: '1' } }, { messageId: 'bad', body: 'x', attributes: {} }] } as unknown as SQSEvent,
       context,
