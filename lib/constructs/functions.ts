@@ -81,7 +81,7 @@ export interface ServiceFunctionsProps {
  * - ingest: validates and enqueues; sends to the queue, reads the keys; never touches the table.
  * - query: reads the table and the keys.
  * - admin: soft delete, restore and erasure requests; reads and updates the table, reads the keys.
- * - writer: writes the table; reads nothing (conditional puts only).
+ * - writer: writes the table; reads only which keys exist (BatchGetItem, when a message is redelivered).
  * - cleanup: reads and deletes table items (retention, purge, erasure).
  */
 export class ServiceFunctions extends Construct {
@@ -165,6 +165,7 @@ export class ServiceFunctions extends Construct {
       environment: { TABLE_NAME: props.table.tableName },
     });
     props.table.grantWriteData(writer);
+    props.table.grant(writer, 'dynamodb:BatchGetItem');
     writer.addEventSource(
       new SqsEventSource(props.queue, {
         batchSize: props.writer.batchSize,

@@ -88,7 +88,7 @@ describe('observability on the local stack', () => {
     }, 10_000, 'metrics');
     expect(m.totals).toMatchObject({ EventsAccepted: 3, EventsRejected: 1 });
     expect(m.rejectedByReason).toEqual({ type_invalid: 1 });
-    expect(m.lag.samples).toBeGreaterThanOrEqual(3);
+    expect(m.lag.samples).toBeGreaterThanOrEqual(1);
     expect(m.lag.p50).toEqual(expect.any(Number));
     expect(m.queues.map((q: Json) => q.role).sort()).toEqual(['dlq', 'queue']);
     expect(m.series.buckets.reduce((a: number, b: Json) => a + b.accepted, 0)).toBe(3);

@@ -139,4 +139,28 @@ describe('writer', () => {
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
     expect([...table.items.values()].map((i) => i.sk).sort()).toEqual([item(1).sk, item(3).sk, item(4).sk]);
   });
+
+  it('on redelivery looks up which events are stored and writes only the missing ones', async () => {
+    const table = new MemoryTable();
+    await table.putBatch([item(1), item(2)]);
+    const existing = jest.spyOn(table, 'existing');
+    const putIfAbsent = jest.spyOn(table, 'putIfAbsent');
+    const out = await writeBatch([record('m1', packed(item(1), item(2), item(3)), 2), record('m2', packed(item(4)))], { store: table });
+    expect(out.batchItemFailures).toEqual([]);
+    expect(existing).toHaveBeenCalledTimes(1);
+    expect((existing.mock.calls[0]?.[0] ?? []).map((k) => k.sk)).toEqual([item(1).sk, item(2).sk, item(3).sk]);
+    expect(putIfAbsent.mock.calls.map(([i]) => i.sk)).toEqual([item(3).sk]);
+    expect(out).toMatchObject({ written: 2, alreadyStored: 2 });
+    expect(table.items.size).toBe(4);
+  });
+
+  it('falls back to conditional puts when the lookup fails', async () => {
+    const table = new MemoryTable();
+    await table.putBatch([item(1)]);
+    (table.items.get(table.key(item(1))) as EventItem).d = 5;
+    jest.spyOn(table, 'existing').mockRejectedValueOnce(new Error('throttled'));
+    const out = await writeBatch([record('m1', packed(item(1), item(2)), 3)], { store: table });
+    expect(out).toMatchObject({ batchItemFailures: [], written: 1, alreadyStored: 1 });
+    expect(table.items.get(table.key(item(1)))?.d).toBe(5);
+  });
 });
