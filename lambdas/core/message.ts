@@ -41,9 +41,16 @@ const TAIL = ']}';
 const NON_ASCII = /[^\x20-\x7e]/g;
 const escapeNonAscii = (json: string): string => json.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-/** One entry as it appears inside a message body. */
+/**
+ * One entry as it appears inside a message body. The event (`e`, already JSON written by
+ * JSON.stringify) is embedded as it is rather than as a string, which would escape each of its
+ * quotes again: ~5% smaller and cheaper to write, and 50 events of 1 KB then fit one 64 KB chunk.
+ */
 export const encodeEntry = ({ item, idempotent }: MessageEntry): string =>
-  escapeNonAscii(JSON.stringify({ i: idempotent ? 1 : 0, pk: item.pk, sk: item.sk, u: item.u, t: item.t, x: item.x, e: item.e }));
+  escapeNonAscii(
+    `{"i":${idempotent ? 1 : 0},"pk":${JSON.stringify(item.pk)},"sk":${JSON.stringify(item.sk)},"u":${JSON.stringify(item.u)},` +
+      `"t":${JSON.stringify(item.t)},"x":${JSON.stringify(item.x)},"e":${item.e}}`,
+  );
 
 /** A message body from entries already encoded with `encodeEntry`. */
 export const messageBody = (encodedEntries: readonly string[]): string => HEAD + encodedEntries.join(',') + TAIL;
@@ -76,15 +83,24 @@ export const packEntries = (encoded: readonly string[], budgetBytes: number, max
   return groups;
 };
 
-const decodeEntry = (m: Record<string, unknown>, where: string): MessageEntry => {
-  for (const key of ['pk', 'sk', 'u', 't', 'e'] as const) {
+/**
+ * Version 2 embeds the event as an object: JSON.stringify gives back exactly the text ingest
+ * wrote, since that text came from JSON.stringify too. Version 1 carried it as a string.
+ */
+const decodeEntry = (m: Record<string, unknown>, where: string, embedded: boolean): MessageEntry => {
+  for (const key of ['pk', 'sk', 'u', 't'] as const) {
     if (typeof m[key] !== 'string' || (m[key] as string).length === 0) throw new Error(`${where}field '${key}' is missing`);
   }
   if (typeof m.x !== 'number' || !Number.isFinite(m.x)) throw new Error(`${where}field 'x' is missing`);
-  return {
-    item: { pk: m.pk as string, sk: m.sk as string, u: m.u as string, t: m.t as string, e: m.e as string, x: m.x },
-    idempotent: m.i === 1,
-  };
+  let e: string;
+  if (embedded) {
+    if (!isObject(m.e)) throw new Error(`${where}field 'e' is not an event object`);
+    e = JSON.stringify(m.e);
+  } else {
+    if (typeof m.e !== 'string' || m.e.length === 0) throw new Error(`${where}field 'e' is missing`);
+    e = m.e;
+  }
+  return { item: { pk: m.pk as string, sk: m.sk as string, u: m.u as string, t: m.t as string, e, x: m.x }, idempotent: m.i === 1 };
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -98,12 +114,12 @@ export const decodeMessage = (body: string): MessageEntry[] => {
     throw new Error('message body is not JSON');
   }
   if (!isObject(parsed)) throw new Error('message body is not an object');
-  if (parsed.v === V1) return [decodeEntry(parsed, 'message ')];
+  if (parsed.v === V1) return [decodeEntry(parsed, 'message ', false)];
   if (parsed.v !== V2) throw new Error(`unsupported message version ${String(parsed.v)}`);
   const items = parsed.items;
   if (!Array.isArray(items) || items.length === 0) throw new Error("message field 'items' is missing or empty");
   return items.map((entry, index) => {
     if (!isObject(entry)) throw new Error(`message item ${index} is not an object`);
-    return decodeEntry(entry, `message item ${index}: `);
+    return decodeEntry(entry, `message item ${index}: `, true);
   });
 };

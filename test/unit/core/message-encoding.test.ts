@@ -33,7 +33,8 @@ describe('queue message encoding', () => {
     ['{"v":3}', 'unsupported message version 3'],
     ['{"v":2,"items":[]}', "message field 'items' is missing or empty"],
     ['{"v":2,"items":[1]}', 'message item 0 is not an object'],
-    [JSON.stringify({ v: 2, items: [{ ...item(1), i: 0 }, { ...item(2), u: '' }] }), "message item 1: field 'u' is missing"],
+    [JSON.stringify({ v: 2, items: [{ ...item(1), i: 0, e: {} }, { ...item(2), u: '', e: {} }] }), "message item 1: field 'u' is missing"],
+    [JSON.stringify({ v: 2, items: [{ ...item(1), i: 0, e: '{}' }] }), "message item 0: field 'e' is not an event object"],
     [JSON.stringify({ v: 1, ...item(1), x: 'soon' }), "message field 'x' is missing"],
   ])('rejects %s with a message that says what is wrong', (body, reason) => {
     expect(() => decodeMessage(body)).toThrow(reason);
@@ -42,12 +43,12 @@ describe('queue message encoding', () => {
   it('packs entries in order into groups whose body stays within the budget', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { maxLength: 60 }), fc.integer({ min: 2000, max: 20_000 }), (sizes, budget) => {
-        const encoded = sizes.map((size, n) => encodeEntry({ item: item(n, 'x'.repeat(size)), idempotent: false }));
+        const encoded = sizes.map((size, n) => encodeEntry({ item: item(n, JSON.stringify({ pad: 'x'.repeat(size) })), idempotent: false }));
         const groups = packEntries(encoded, budget, 10);
         expect(groups.flat()).toEqual(encoded.map((_, i) => i));
         for (const group of groups) {
           expect(group.length).toBeLessThanOrEqual(10);
-          const body = encodeMessage(group.map((i) => ({ item: item(i, 'x'.repeat(sizes[i] as number)), idempotent: false })));
+          const body = encodeMessage(group.map((i) => ({ item: item(i, JSON.stringify({ pad: 'x'.repeat(sizes[i] as number) })), idempotent: false })));
           // Only an entry too large to share may exceed the budget, and then it travels alone.
           if (group.length > 1) expect(body.length).toBeLessThanOrEqual(budget);
         }
