@@ -36,7 +36,8 @@ export interface WorkloadCounts {
   /** DynamoDB write request units, by table / index. */
   readonly writeUnits: Record<string, number>;
   readonly readUnits: number;
-  readonly logBytes: number;
+  /** CloudWatch Logs bytes ingested (with the 26 bytes per log event), by source. */
+  readonly logBytes: Record<string, number>;
   readonly tracedRequests: number;
 }
 
@@ -72,10 +73,45 @@ export const costPerMillion = (counts: WorkloadCounts, pricing: Pricing): CostRe
   for (const [action, n] of Object.entries(counts.sqsRequests)) add('SQS', action, n, 'requests', pricing.sqsStandardPerMillionRequests / 1e6);
   for (const [target, n] of Object.entries(counts.writeUnits)) add('DynamoDB', `write units: ${target}`, n, 'WRU', pricing.dynamoDbOnDemandPerMillionWriteUnits / 1e6);
   if (counts.readUnits > 0) add('DynamoDB', 'read units', counts.readUnits, 'RRU', pricing.dynamoDbOnDemandPerMillionReadUnits / 1e6);
-  add('CloudWatch Logs', 'ingestion', counts.logBytes / 1024 ** 3, 'GB', pricing.cloudWatchLogsIngestionPerGb);
+  for (const [source, bytes] of Object.entries(counts.logBytes)) add('CloudWatch Logs', source, bytes / 1024 ** 3, 'GB', pricing.cloudWatchLogsIngestionPerGb);
   add('X-Ray', 'traces recorded', counts.tracedRequests, 'traces', pricing.xrayPerMillionTracesRecorded / 1e6);
   return { lines, usdPerMillion: lines.reduce((sum, l) => sum + l.usdPerMillion, 0) };
 };
 
 /** SQS requests billed for one call carrying `bytes` of payload: one per started 64 KB. */
 export const sqsBilled = (pricing: Pricing, bytes: number): number => Math.max(1, Math.ceil(bytes / pricing.sqsBillingChunkBytes));
+
+/** CloudWatch Logs bills each log event's bytes plus 26 bytes of overhead. */
+export const LOG_EVENT_OVERHEAD = 26;
+
+const REQUEST_ID = '0f6e6a4c-2f5b-4a8e-9c0d-3b1e2d4f5a6b';
+/**
+ * The lines Lambda itself writes per invocation (text format), which local mode does not print:
+ * START, END and REPORT, the last with the X-Ray fields of a traced invocation.
+ */
+export const PLATFORM_LINES = [
+  `START RequestId: ${REQUEST_ID} Version: $LATEST`,
+  `END RequestId: ${REQUEST_ID}`,
+  `REPORT RequestId: ${REQUEST_ID}\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 96 MB\t\n` +
+    'XRAY TraceId: 1-67a1b2c3-0123456789abcdef01234567\tSegmentId: 0123456789abcdef\tSampled: true\t',
+];
+export const platformLogBytesPerInvocation = (): number => PLATFORM_LINES.reduce((sum, line) => sum + Buffer.byteLength(line) + LOG_EVENT_OVERHEAD, 0);
+
+/**
+ * One API Gateway access log line, as the stack's format (`AccessLogFormat.jsonWithStandardFields()`)
+ * renders it for a POST /v1/events answered 202.
+ */
+export const ACCESS_LOG_LINE = JSON.stringify({
+  requestId: REQUEST_ID,
+  ip: '203.0.113.7',
+  caller: '-',
+  user: '-',
+  requestTime: '21/Nov/2026:12:00:00 +0000',
+  httpMethod: 'POST',
+  resourcePath: '/v1/events',
+  status: '202',
+  protocol: 'HTTP/1.1',
+  responseLength: '2911',
+});
+export const accessLogBytesPerRequest = (): number => Buffer.byteLength(ACCESS_LOG_LINE) + LOG_EVENT_OVERHEAD;
+

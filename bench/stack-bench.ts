@@ -19,12 +19,20 @@ import { parseEventQuery, queryEvents } from '../lambdas/core/query';
 import { startLocal, type LocalStats } from '../local/runtime';
 import { startLocalStack } from '../test/integration/harness';
 import { capacityModelFromTemplate, writeUnits, type TableCapacityModel } from './capacity';
-import { costPerMillion, sqsBilled, tracedRequests, type CostReport, type Pricing, type WorkloadCounts } from './cost-model';
+import {
+  accessLogBytesPerRequest,
+  costPerMillion,
+  LOG_EVENT_OVERHEAD,
+  platformLogBytesPerInvocation,
+  sqsBilled,
+  tracedRequests,
+  type CostReport,
+  type Pricing,
+  type WorkloadCounts,
+} from './cost-model';
 import { chunks, makeEvents, percentile } from './workload';
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-/** CloudWatch Logs bills each log event's bytes plus 26 bytes of overhead. */
-const LOG_EVENT_OVERHEAD = 26;
 
 export interface StackBenchOptions {
   readonly outDir: string;
@@ -197,6 +205,17 @@ const waitForDrained = async (stack: Stack, timeoutMs: number, pollMs = 20): Pro
   }
 };
 
+/**
+ * Log bytes by source: the functions' own lines (measured), plus what local mode does not print,
+ * modelled per invocation and per API request: Lambda's START/END/REPORT lines and the API's
+ * access log line.
+ */
+const logBytesOf = (functionBytes: number, invocations: number, apiRequests: number): Record<string, number> => ({
+  'function logs': functionBytes,
+  'Lambda platform lines': invocations * platformLogBytesPerInvocation(),
+  'API access logs': apiRequests * accessLogBytesPerRequest(),
+});
+
 /** Every event item of a tenant, straight from the table. */
 const scanTenant = async (stack: Stack, tenant: string): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
@@ -315,7 +334,11 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
     sqsRequests: { SendMessageBatch: send, ReceiveMessage: receive, DeleteMessageBatch: del },
     writeUnits: units,
     readUnits: 0,
-    logBytes: Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
+    logBytes: logBytesOf(
+      Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
+      Object.values(fns).reduce((s, f) => s + f.invocations, 0),
+      bodies.length,
+    ),
     tracedRequests: tracedRequests(pricing, bodies.length),
   };
   const total = Object.values(units).reduce((a, b) => a + b, 0);
@@ -384,13 +407,16 @@ export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: n
   // One PutItem per event: the writer's measured time per record, in invocations of 10 records.
   const writerMsPerEvent = writerFn ? writerFn[1].durationMs / Math.max(1, pollerDelta(before, after).records) : 0;
   const naiveBatch = 10;
-  const counts: WorkloadCounts = {
-    events,
-    apiRequests: bodies.length,
+  const counts0 = {
     functions: {
       ...(ingestFn && { [ingestFn[0]]: { invocations: ingestFn[1].invocations, durationMs: ingestFn[1].durationMs, memoryMb: ingestFn[1].memoryMb } }),
       ...(writerFn && { [writerFn[0]]: { invocations: Math.ceil(events / naiveBatch), durationMs: writerMsPerEvent * events, memoryMb: writerFn[1].memoryMb } }),
     },
+  };
+  const counts: WorkloadCounts = {
+    events,
+    apiRequests: bodies.length,
+    functions: counts0.functions,
     sqsRequests: {
       SendMessage: events * sqsBilled(pricing, messageBytes / events),
       ReceiveMessage: Math.ceil(events / naiveBatch) * sqsBilled(pricing, (messageBytes / events) * naiveBatch),
@@ -398,7 +424,11 @@ export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: n
     },
     writeUnits: units,
     readUnits: 0,
-    logBytes: Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
+    logBytes: logBytesOf(
+      Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
+      Object.values(counts0.functions).reduce((s, f) => s + f.invocations, 0),
+      bodies.length,
+    ),
     tracedRequests: tracedRequests(pricing, bodies.length),
   };
   const total = Object.values(units).reduce((a, b) => a + b, 0);

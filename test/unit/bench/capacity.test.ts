@@ -62,7 +62,7 @@ describe('cost model', () => {
         sqsRequests: { SendMessageBatch: 100 },
         writeUnits: { table: 1000 },
         readUnits: 0,
-        logBytes: 0,
+        logBytes: { 'function logs': 1024 ** 3 / 1000 },
         tracedRequests: 1,
       },
       pricing,
@@ -71,6 +71,7 @@ describe('cost model', () => {
     expect(line('REST requests').usdPerMillion).toBeCloseTo(0.07);
     expect(line('Ingest duration (1024 MB)').perMillion).toBeCloseTo(2000);
     expect(line('write units: table').usdPerMillion).toBeCloseTo(0.625);
+    expect(line('function logs').usdPerMillion).toBeCloseTo(0.5);
     expect(report.usdPerMillion).toBeCloseTo(report.lines.reduce((s, l) => s + l.usdPerMillion, 0));
   });
 });

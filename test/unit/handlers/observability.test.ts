@@ -99,8 +99,10 @@ describe('correlation ids, logs and metrics through ingest → SQS → writer', 
     expect(res.headers?.['x-request-id']).toBe('client-req-0001');
     // Both valid events travel in one message, which carries the correlation id.
     expect(sent.map((m) => m.correlationId)).toEqual(['client-req-0001']);
-    const received = ingestLines.find((l) => l.message === 'events received');
-    expect(received).toMatchObject({ correlation_id: 'client-req-0001', accepted: 2, rejected: 1, level: 'INFO', service: 'activity-tracker' });
+    // The request's one line is its metrics document, which carries the correlation id.
+    const received = ingestLines.find((l) => l.EventsAccepted !== undefined);
+    expect(received).toMatchObject({ correlation_id: 'client-req-0001', EventsAccepted: 2, EventsRejected: 1, service: 'activity-tracker' });
+    expect(ingestLines.filter((l) => l._aws === undefined)).toEqual([]);
 
     clock = Date.now() + 1500;
     const { result: out, lines } = await captureStdout(() => writer(sqsEventOf(sent), context));
