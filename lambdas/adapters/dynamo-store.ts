@@ -16,6 +16,7 @@ import type { ErasureStore } from '../core/erasure';
 import {
   ERASURE_WORK_PARTITION,
   GSI_BY_PURGE,
+  keyString,
   markerPartition,
   receiptPartition,
   TENANT_REGISTRY_PARTITION,
@@ -68,7 +69,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   private async writeChunk(chunk: EventItem[]): Promise<EventItem[]> {
     const maxAttempts = this.options.maxBatchAttempts ?? 6;
     const wait = this.options.wait ?? sleep;
-    const byKey = new Map(chunk.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
+    const byKey = new Map(chunk.map((item) => [keyString(item), item]));
     let pending = chunk;
     for (let attempt = 0; attempt < maxAttempts && pending.length > 0; attempt++) {
       if (attempt > 0) await wait(backoffMs(attempt));
@@ -78,7 +79,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
       const unprocessed = out.UnprocessedItems?.[this.tableName] ?? [];
       pending = unprocessed
         .map((request) => request.PutRequest?.Item as EventItem | undefined)
-        .map((item) => (item ? byKey.get(`${item.pk}\u0000${item.sk}`) : undefined))
+        .map((item) => (item ? byKey.get(keyString(item)) : undefined))
         .filter((item): item is EventItem => item !== undefined);
     }
     return pending;

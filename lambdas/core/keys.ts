@@ -38,6 +38,9 @@ export interface ItemKey {
   sk: string;
 }
 
+/** One string per primary key, for maps and sets of items. */
+export const keyString = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
+
 export const tenantPartition = (tenant: string, shard: number): string => `${tenant}#${shard}`;
 
 export const userPartition = (tenant: string, userId: string): string =>

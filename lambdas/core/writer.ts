@@ -1,5 +1,5 @@
 import { mapLimit } from './concurrency';
-import { parseTenantPartition, type EventItem, type ItemKey } from './keys';
+import { keyString, parseTenantPartition, type EventItem, type ItemKey } from './keys';
 import { receivedAtOfItem } from './lag';
 import { decodeMessage } from './message';
 
@@ -89,7 +89,7 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
     const receivedAt = receivedAtOfItem((decoded[0] as (typeof decoded)[number]).item);
     decodedRecords.set(record.messageId, { events: decoded.length, ...(receivedAt !== undefined && { receivedAt }) });
     for (const { item, idempotent } of decoded) {
-      const key = `${item.pk}\u0000${item.sk}`;
+      const key = keyString(item);
       const conditional = idempotent || record.receiveCount > 1;
       const entry = byKey.get(key);
       if (entry) {
@@ -134,8 +134,8 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
   const lookup = conditional.filter((entry) => entry.messageIds.some((id) => redelivered.has(id)));
   if (deps.store.existing && lookup.length > 0) {
     try {
-      const found = new Set((await deps.store.existing(lookup.map((e) => e.item))).map((k) => `${k.pk}\u0000${k.sk}`));
-      toPut = conditional.filter((entry) => !found.has(`${entry.item.pk}\u0000${entry.item.sk}`));
+      const found = new Set((await deps.store.existing(lookup.map((e) => e.item))).map(keyString));
+      toPut = conditional.filter((entry) => !found.has(keyString(entry.item)));
       alreadyStored += conditional.length - toPut.length;
     } catch (error) {
       deps.log?.('existence check failed', { items: lookup.length, reason: (error as Error).name });

@@ -1,6 +1,7 @@
 import { parseKeyring, type Keyring } from '../../lambdas/core/keyring';
 import {
   ERASURE_WORK_PARTITION,
+  keyString,
   markerPartition,
   receiptPartition,
   TENANT_REGISTRY_PARTITION,
@@ -30,7 +31,7 @@ export class MemoryTable implements EventReadStore, EventWriteStore, CleanupStor
   queries: RangeRequest[] = [];
 
   key(item: ItemKey): string {
-    return `${item.pk}\u0000${item.sk}`;
+    return keyString(item);
   }
 
   /** Event items only (lifecycle items live in other partitions and have no `e`). */
