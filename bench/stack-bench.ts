@@ -319,9 +319,12 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
       { tenant, body, contentType: 'application/json', source: { ip: '127.0.0.1', userAgent: 'bench/1.0 (node)' }, correlationId: randomUUID() },
       { queue: { send: async (m) => (messages.push(...m), new Set()) }, keyring, shardCount: stack.shardCount, retentionDays: () => 90 },
     );
-    for (const batch of chunkForSqs(messages)) send += sqsBilled(pricing, batch.reduce((sum, m) => sum + sqsMessageBytes(m), 0));
+    for (const batch of chunkForSqs(messages)) {
+      const bytes = batch.reduce((sum, m) => sum + sqsMessageBytes(m), 0);
+      send += sqsBilled(pricing, bytes);
+      messageBytes += bytes;
+    }
     messageCount += messages.length;
-    messageBytes += messages.reduce((sum, m) => sum + sqsMessageBytes(m), 0);
   }
   if (poll.succeeded !== messageCount) throw new Error(`${tenant}: the poller deleted ${poll.succeeded} messages, the model expects ${messageCount}`);
   // Lambda's pollers receive at most 10 messages per ReceiveMessage (billed per 64 KB received) and delete in batches of 10.
@@ -407,16 +410,14 @@ export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: n
   // One PutItem per event: the writer's measured time per record, in invocations of 10 records.
   const writerMsPerEvent = writerFn ? writerFn[1].durationMs / Math.max(1, pollerDelta(before, after).records) : 0;
   const naiveBatch = 10;
-  const counts0 = {
-    functions: {
-      ...(ingestFn && { [ingestFn[0]]: { invocations: ingestFn[1].invocations, durationMs: ingestFn[1].durationMs, memoryMb: ingestFn[1].memoryMb } }),
-      ...(writerFn && { [writerFn[0]]: { invocations: Math.ceil(events / naiveBatch), durationMs: writerMsPerEvent * events, memoryMb: writerFn[1].memoryMb } }),
-    },
+  const functions = {
+    ...(ingestFn && { [ingestFn[0]]: { invocations: ingestFn[1].invocations, durationMs: ingestFn[1].durationMs, memoryMb: ingestFn[1].memoryMb } }),
+    ...(writerFn && { [writerFn[0]]: { invocations: Math.ceil(events / naiveBatch), durationMs: writerMsPerEvent * events, memoryMb: writerFn[1].memoryMb } }),
   };
   const counts: WorkloadCounts = {
     events,
     apiRequests: bodies.length,
-    functions: counts0.functions,
+    functions,
     sqsRequests: {
       SendMessage: events * sqsBilled(pricing, messageBytes / events),
       ReceiveMessage: Math.ceil(events / naiveBatch) * sqsBilled(pricing, (messageBytes / events) * naiveBatch),
@@ -426,7 +427,7 @@ export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: n
     readUnits: 0,
     logBytes: logBytesOf(
       Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
-      Object.values(counts0.functions).reduce((s, f) => s + f.invocations, 0),
+      Object.values(functions).reduce((s, f) => s + f.invocations, 0),
       bodies.length,
     ),
     tracedRequests: tracedRequests(pricing, bodies.length),

@@ -27,16 +27,16 @@ export const createWriterHandler =
       producerTraceId: traceRootOf(record.attributes?.AWSTraceHeader),
     }));
     /** One line per record (one API request's events), so a request's correlation id finds them. */
-    const logRecords = (outcomes: (r: (typeof records)[number]) => { outcome: RecordOutcome['outcome'] | 'batch_failed'; events?: number }) => {
-      for (const r of records) {
+    const logRecords = (outcomes: (index: number) => { outcome: RecordOutcome['outcome'] | 'batch_failed'; events?: number }) => {
+      records.forEach((r, index) => {
         logger.info('record handled', {
           correlation_id: r.correlationId ?? null,
           messageId: r.messageId,
           receiveCount: r.receiveCount,
-          ...outcomes(r),
+          ...outcomes(index),
           ...(r.producerTraceId && { producerTraceId: r.producerTraceId }),
         });
-      }
+      });
     };
     try {
       return await traced('handler', async () => {
@@ -53,7 +53,6 @@ export const createWriterHandler =
         }
         annotate({ eventCount: outcome.records.reduce((sum, r) => sum + r.events, 0) });
         const writtenAt = now();
-        const byId = new Map(outcome.records.map((r) => [r.messageId, r]));
         for (const r of outcome.records) {
           // One value per stored record: CloudWatch computes p50/p99 of the end-to-end lag from them.
           if (r.outcome === 'stored' && r.receivedAt !== undefined) {
@@ -63,9 +62,10 @@ export const createWriterHandler =
         metrics.addMetric('EventsWritten', MetricUnit.Count, outcome.written);
         metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
         if (outcome.poison > 0) metrics.addMetric('PoisonMessages', MetricUnit.Count, outcome.poison);
-        logRecords((r) => {
-          const o = byId.get(r.messageId);
-          return { outcome: o?.outcome ?? 'failed', events: o?.events ?? 0 };
+        // The core reports the records in the order it was given them.
+        logRecords((index) => {
+          const r = outcome.records[index] as RecordOutcome;
+          return { outcome: r.outcome, events: r.events };
         });
         logger.info('batch written', {
           records: records.length,
