@@ -55,8 +55,8 @@ export interface CostReport {
   readonly usdPerMillion: number;
 }
 
-/** X-Ray traces recorded for n API requests under the default rule (5% beyond the 1 req/s reservoir). */
-export const tracedRequests = (pricing: Pricing, apiRequests: number): number => apiRequests * pricing.xraySampling.fixedRate;
+/** X-Ray traces recorded for n API requests at a sampling rate (beyond the 1 req/s reservoir, a fixed cost per second). */
+export const tracedRequests = (traceSampleRate: number, apiRequests: number): number => apiRequests * traceSampleRate;
 
 export const costPerMillion = (counts: WorkloadCounts, pricing: Pricing): CostReport => {
   const scale = 1_000_000 / counts.events;
@@ -97,21 +97,66 @@ export const PLATFORM_LINES = [
 ];
 export const platformLogBytesPerInvocation = (): number => PLATFORM_LINES.reduce((sum, line) => sum + Buffer.byteLength(line) + LOG_EVENT_OVERHEAD, 0);
 
-/**
- * One API Gateway access log line, as the stack's format (`AccessLogFormat.jsonWithStandardFields()`)
- * renders it for a POST /v1/events answered 202.
- */
-export const ACCESS_LOG_LINE = JSON.stringify({
+/** Sample values of the `$context` variables an access log format may use (a POST /v1/events answered 202). */
+const CONTEXT_SAMPLES: Readonly<Record<string, string>> = {
   requestId: REQUEST_ID,
-  ip: '203.0.113.7',
-  caller: '-',
-  user: '-',
+  extendedRequestId: 'CzBxWFb0IAMEbXw=',
+  'identity.sourceIp': '203.0.113.7',
+  'identity.caller': '-',
+  'identity.user': '-',
+  'identity.userAgent': 'bench/1.0 (node)',
   requestTime: '21/Nov/2026:12:00:00 +0000',
+  requestTimeEpoch: '1763726400000',
   httpMethod: 'POST',
   resourcePath: '/v1/events',
+  path: '/prod/v1/events',
   status: '202',
   protocol: 'HTTP/1.1',
   responseLength: '2911',
-});
-export const accessLogBytesPerRequest = (): number => Buffer.byteLength(ACCESS_LOG_LINE) + LOG_EVENT_OVERHEAD;
+  responseLatency: '45',
+  'integration.latency': '41',
+  xrayTraceId: '1-67a1b2c3-0123456789abcdef01234567',
+};
+
+/**
+ * One access log line as API Gateway renders `format` (the stage's AccessLogSetting.Format) for
+ * a POST /v1/events answered 202. A variable without a sample value is an error, so a new field
+ * in the format cannot go uncounted.
+ */
+export const accessLogLine = (format: string): string =>
+  format.replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) => {
+    const value = CONTEXT_SAMPLES[name];
+    if (value === undefined) throw new Error(`no sample value for $context.${name} in the access log format`);
+    return value;
+  });
+
+export const accessLogBytesPerRequest = (format: string): number => Buffer.byteLength(accessLogLine(format)) + LOG_EVENT_OVERHEAD;
+
+/** API Gateway's standard JSON access log fields (`AccessLogFormat.jsonWithStandardFields()`), as a typical sample uses. */
+export const STANDARD_ACCESS_LOG_FORMAT =
+  '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.user","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength"}';
+
+export type Template = { Resources: Record<string, { Type: string; Properties?: any }> };
+
+/** What a configuration logs and traces per API request. */
+export interface ApiTelemetry {
+  /** The stage's access log format. */
+  readonly accessLogFormat: string;
+  /** Share of API requests X-Ray traces (beyond the 1 req/s reservoir). */
+  readonly traceSampleRate: number;
+}
+
+/**
+ * The stack's own access log format and X-Ray rate, from the synthesized template: the stage's
+ * AccessLogSetting and the sampling rule for API Gateway stages (X-Ray's default rate without one).
+ */
+export const apiTelemetryFromTemplate = (template: Template, pricing: Pricing): ApiTelemetry => {
+  const resources = Object.values(template.Resources);
+  const stages = resources.filter((r) => r.Type === 'AWS::ApiGateway::Stage');
+  if (stages.length !== 1) throw new Error(`expected one API stage in the template, found ${stages.length}`);
+  const format = stages[0]!.Properties?.AccessLogSetting?.Format;
+  if (typeof format !== 'string') throw new Error('the API stage has no access log format');
+  const rule = resources.find((r) => r.Type === 'AWS::XRay::SamplingRule' && r.Properties?.SamplingRule?.ServiceType === 'AWS::ApiGateway::Stage');
+  return { accessLogFormat: format, traceSampleRate: Number(rule?.Properties?.SamplingRule?.FixedRate ?? pricing.xraySampling.fixedRate) };
+};
 

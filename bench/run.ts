@@ -94,8 +94,9 @@ const main = async () => {
       ],
     );
     log('write units per stored event, by target (ours): ' + Object.entries(ours.writeUnitsByTarget).map(([k, v]) => `${k} ${fmt(v)}`).join(', '));
-    log('Lambda durations are measured locally (worker threads on this machine, not Graviton): treat them as an upper bound.');
-    log(`X-Ray: ${pricing.xraySampling.fixedRate * 100}% of API requests traced; the 1 req/s reservoir is a fixed ~$13/month, not per event.`);
+    log('Lambda durations are measured locally, one request in flight (worker threads on this machine, not Graviton): treat them as an upper bound.');
+    const traced = (run: typeof ours) => `${fmt((run.counts.tracedRequests / run.counts.apiRequests) * 100, 0)}%`;
+    log(`X-Ray: ${traced(ours)} of API requests traced (the stack's sampling rule; naive: ${traced(naive)}, X-Ray's default); the 1 req/s reservoir is a fixed ~$13/month, not per event.`);
     log();
 
     // End to end against the stack as `npm start` runs it (a child process), so the load generator

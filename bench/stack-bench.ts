@@ -21,11 +21,15 @@ import { startLocalStack } from '../test/integration/harness';
 import { capacityModelFromTemplate, writeUnits, type TableCapacityModel } from './capacity';
 import {
   accessLogBytesPerRequest,
+  apiTelemetryFromTemplate,
   costPerMillion,
   LOG_EVENT_OVERHEAD,
   platformLogBytesPerInvocation,
   sqsBilled,
+  STANDARD_ACCESS_LOG_FORMAT,
   tracedRequests,
+  type ApiTelemetry,
+  type Template,
   type CostReport,
   type Pricing,
   type WorkloadCounts,
@@ -56,6 +60,8 @@ export interface Stack {
   readonly queueUrls: string[];
   readonly tableName: string;
   readonly model: TableCapacityModel;
+  /** The synthesized template the stack runs. */
+  readonly template: Template;
   readonly memoryMb: Record<string, number>;
   readonly logBytes: Map<string, number>;
   readonly shardCount: number;
@@ -91,6 +97,7 @@ export const startChildStack = async (outDir: string, template: { Resources: Rec
     queueUrls: consumedQueues(template, local.queues),
     tableName: Object.values(local.tables)[0]!,
     model: capacityModelFromTemplate(template),
+    template,
     memoryMb,
     logBytes: new Map(),
     shardCount,
@@ -120,6 +127,7 @@ export const startStack = async (outDir: string, template: { Resources: Record<s
     queueUrls: consumedQueues(template, runtime.queues),
     tableName,
     model: capacityModelFromTemplate(template),
+    template,
     memoryMb,
     logBytes,
     shardCount,
@@ -210,10 +218,10 @@ const waitForDrained = async (stack: Stack, timeoutMs: number, pollMs = 20): Pro
  * modelled per invocation and per API request: Lambda's START/END/REPORT lines and the API's
  * access log line.
  */
-const logBytesOf = (functionBytes: number, invocations: number, apiRequests: number): Record<string, number> => ({
+const logBytesOf = (functionBytes: number, invocations: number, apiRequests: number, telemetry: ApiTelemetry): Record<string, number> => ({
   'function logs': functionBytes,
   'Lambda platform lines': invocations * platformLogBytesPerInvocation(),
-  'API access logs': apiRequests * accessLogBytesPerRequest(),
+  'API access logs': apiRequests * accessLogBytesPerRequest(telemetry.accessLogFormat),
 });
 
 /** Every event item of a tenant, straight from the table. */
@@ -293,7 +301,9 @@ const measureWorkload = async (stack: Stack, tenant: string, bodies: string[], c
  */
 export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: number, perRequest = 50, tenant = `cost${perRequest}`): Promise<CostRun> => {
   const bodies = chunks(makeEvents(events, { seed: 7 }), perRequest).map((list) => JSON.stringify({ events: list }));
-  const { before, after, fns } = await measureWorkload(stack, tenant, bodies, 4);
+  // One request in flight: a Lambda sandbox runs one invocation at a time, while concurrent local
+  // invocations share two cores and would bill each other's waiting (the e2e bench measures load).
+  const { before, after, fns } = await measureWorkload(stack, tenant, bodies, 1);
   const poll = pollerDelta(before, after);
   const items = await scanTenant(stack, tenant);
   if (items.length !== events) throw new Error(`${tenant}: ${items.length} items stored, expected ${events}`);
@@ -306,6 +316,7 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
     for (const [name, u] of Object.entries(w.indexes)) if (u > 0) units[`index ${name}`] = (units[`index ${name}`] ?? 0) + u;
     bytes += w.itemBytes;
   }
+  const telemetry = apiTelemetryFromTemplate(stack.template, pricing);
   // SQS from the real messages: the ingest core packs each body again (same sizes: ids and times
   // have fixed lengths; the correlation id is a 36-character request id), and each request's
   // messages go out in SendMessageBatch calls split by chunkForSqs, billed per started 64 KB.
@@ -341,8 +352,9 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
       Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
       Object.values(fns).reduce((s, f) => s + f.invocations, 0),
       bodies.length,
+      telemetry,
     ),
-    tracedRequests: tracedRequests(pricing, bodies.length),
+    tracedRequests: tracedRequests(telemetry.traceSampleRate, bodies.length),
   };
   const total = Object.values(units).reduce((a, b) => a + b, 0);
   return {
@@ -382,6 +394,9 @@ const NAIVE_MODEL: TableCapacityModel = {
   ],
 };
 
+/** The sample's API: standard access log fields, X-Ray's default sampling rule. */
+const NAIVE_TELEMETRY = (pricing: Pricing): ApiTelemetry => ({ accessLogFormat: STANDARD_ACCESS_LOG_FORMAT, traceSampleRate: pricing.xraySampling.fixedRate });
+
 /**
  * The naive baseline, from its own counts: the same 1 KB events sent one per request through the
  * real API and ingest (requests, invocations, durations and logs measured); a writer that does
@@ -391,7 +406,8 @@ const NAIVE_MODEL: TableCapacityModel = {
 export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: number): Promise<CostRun> => {
   const tenant = 'naive';
   const bodies = makeEvents(events, { seed: 7 }).map((e) => JSON.stringify(e));
-  const { before, after, fns } = await measureWorkload(stack, tenant, bodies, 8);
+  // One request in flight, as for our configuration (runCostWorkload).
+  const { before, after, fns } = await measureWorkload(stack, tenant, bodies, 1);
   const items = await scanTenant(stack, tenant);
   const units: Record<string, number> = { table: 0 };
   let bytes = 0;
@@ -429,8 +445,9 @@ export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: n
       Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
       Object.values(functions).reduce((s, f) => s + f.invocations, 0),
       bodies.length,
+      NAIVE_TELEMETRY(pricing),
     ),
-    tracedRequests: tracedRequests(pricing, bodies.length),
+    tracedRequests: tracedRequests(NAIVE_TELEMETRY(pricing).traceSampleRate, bodies.length),
   };
   const total = Object.values(units).reduce((a, b) => a + b, 0);
   return {

@@ -102,6 +102,7 @@ export class ActivityTrackerStack extends Stack {
       throttleRateLimit: config.apiThrottleRateLimit,
       throttleBurstLimit: config.apiThrottleBurstLimit,
       logRetention: config.logRetentionDays,
+      traceSampleRate: config.traceSampleRate,
     });
 
     new CleanupSchedule(this, 'Cleanup', { cleanup: functions.cleanup, expression: config.cleanupSchedule });

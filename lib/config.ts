@@ -38,6 +38,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
  * | `apiThrottleBurstLimit` | `200` | API stage burst limit, requests |
  * | `maxReceiveCount` | `5` | deliveries of a message before SQS moves it to the DLQ (5..1000) |
  * | `logSampleRate` | `0` | share of invocations that log at DEBUG whatever `logLevel` says (0..1, `POWERTOOLS_LOGGER_SAMPLE_RATE`) |
+ * | `traceSampleRate` | `0.01` | share of API requests X-Ray traces beyond the first one each second (0..1; X-Ray's own default is 0.05) |
  * | `alarmEmail` | — | e-mail address subscribed to the alarm topic (optional; subscribe anything else to the topic yourself) |
  * | `alarmQueueAgeSeconds` | `300` | alarm when the oldest queued event is older than this (60..1209600) |
  * | `alarmApi5xxPercent` | `1` | alarm when 5xx answers exceed this share of API requests over 5 minutes (0..100) |
@@ -76,6 +77,8 @@ export interface StackConfig {
   readonly maxReceiveCount: number;
   /** Share of invocations that log at DEBUG (0..1). */
   readonly logSampleRate: number;
+  /** Share of API requests traced by X-Ray beyond one a second (0..1). */
+  readonly traceSampleRate: number;
   /** Alarm thresholds and where alarms go. */
   readonly alarms: AlarmConfig;
 }
@@ -224,6 +227,7 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     // SQS allows 1..1000; below 5, throttled (never processed) messages may reach the DLQ.
     maxReceiveCount: int(ctx, 'maxReceiveCount', 5, 5, 1000),
     logSampleRate: num(ctx, 'logSampleRate', 0, 0, 1),
+    traceSampleRate: num(ctx, 'traceSampleRate', 0.01, 0, 1),
     alarms: loadAlarms(ctx),
   };
 };

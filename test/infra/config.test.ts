@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       apiThrottleBurstLimit: 200,
       maxReceiveCount: 5,
       logSampleRate: 0,
+      traceSampleRate: 0.01,
       alarms: { queueAgeSeconds: 300, api5xxPercent: 1, writerErrors: 1, cleanupMissedDays: 2 },
     });
   });
@@ -44,6 +45,8 @@ describe('loadConfig', () => {
     expect(config.logSampleRate).toBe(0.1);
     expect(config.alarms).toEqual({ email: 'oncall@example.com', queueAgeSeconds: 900, api5xxPercent: 2.5, writerErrors: 3, cleanupMissedDays: 3 });
     expect(() => load({ logSampleRate: '2' })).toThrow(/logSampleRate/);
+    expect(load({ traceSampleRate: '0.05' }).traceSampleRate).toBe(0.05);
+    expect(() => load({ traceSampleRate: '-0.1' })).toThrow(/traceSampleRate/);
     expect(() => load({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail/);
     expect(() => load({ alarmQueueAgeSeconds: '10' })).toThrow(/alarmQueueAgeSeconds/);
     expect(() => load({ alarmCleanupMissedDays: '0' })).toThrow(/alarmCleanupMissedDays/);

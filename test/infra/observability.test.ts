@@ -43,6 +43,36 @@ describe('observability: tracing', () => {
   });
 });
 
+describe('observability: trace sampling and access logs', () => {
+  it('samples the API stage by its own X-Ray rule: 1 request a second plus traceSampleRate of the rest', () => {
+    const rules = Object.values(template.findResources('AWS::XRay::SamplingRule'));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]!.Properties.SamplingRule as Json;
+    expect(rule).toMatchObject({ ServiceType: 'AWS::ApiGateway::Stage', FixedRate: 0.01, ReservoirSize: 1, Host: '*', HTTPMethod: '*', URLPath: '*' });
+    expect(rule.RuleName.length).toBeLessThanOrEqual(32);
+    // The rule matches this stack's stage only.
+    expect(JSON.stringify(rule.ResourceARN)).toContain('/stages/');
+    const sampled = synthStack({ traceSampleRate: '0.2' }).template;
+    sampled.hasResourceProperties('AWS::XRay::SamplingRule', { SamplingRule: Match.objectLike({ FixedRate: 0.2 }) });
+  });
+
+  it('writes one JSON access log line per request with the request id, route, status, size and latency', () => {
+    const stages = Object.values(template.findResources('AWS::ApiGateway::Stage'));
+    expect(stages).toHaveLength(1);
+    const format = JSON.parse(stages[0]!.Properties.AccessLogSetting.Format as string) as Record<string, string>;
+    expect(format).toEqual({
+      requestId: '$context.requestId',
+      ip: '$context.identity.sourceIp',
+      time: '$context.requestTimeEpoch',
+      method: '$context.httpMethod',
+      path: '$context.resourcePath',
+      status: '$context.status',
+      bytes: '$context.responseLength',
+      latencyMs: '$context.responseLatency',
+    });
+  });
+});
+
 describe('observability: dashboard', () => {
   it.each([
     ['API requests, 4xx, 5xx', ['"Count"', '"4XXError"', '"5XXError"']],

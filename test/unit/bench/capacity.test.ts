@@ -1,5 +1,5 @@
 import { capacityModelFromTemplate, itemSize, queryReadUnits, writeUnits } from '../../../bench/capacity';
-import { costPerMillion, loadPricing, sqsBilled } from '../../../bench/cost-model';
+import { accessLogLine, apiTelemetryFromTemplate, costPerMillion, loadPricing, sqsBilled, STANDARD_ACCESS_LOG_FORMAT } from '../../../bench/cost-model';
 import { benchIngestCpu } from '../../../bench/ingest-cpu';
 import { makeEvents, percentile } from '../../../bench/workload';
 
@@ -73,6 +73,21 @@ describe('cost model', () => {
     expect(line('write units: table').usdPerMillion).toBeCloseTo(0.625);
     expect(line('function logs').usdPerMillion).toBeCloseTo(0.5);
     expect(report.usdPerMillion).toBeCloseTo(report.lines.reduce((s, l) => s + l.usdPerMillion, 0));
+  });
+
+  it('reads the access log format and the X-Ray rate from the template, with X-Ray\'s default rate when no rule matches', () => {
+    const stage = { Type: 'AWS::ApiGateway::Stage', Properties: { AccessLogSetting: { Format: '{"id":"$context.requestId","status":"$context.status"}' } } };
+    const rule = { Type: 'AWS::XRay::SamplingRule', Properties: { SamplingRule: { ServiceType: 'AWS::ApiGateway::Stage', FixedRate: 0.01 } } };
+    expect(apiTelemetryFromTemplate({ Resources: { stage, rule } }, pricing)).toEqual({ accessLogFormat: stage.Properties.AccessLogSetting.Format, traceSampleRate: 0.01 });
+    expect(apiTelemetryFromTemplate({ Resources: { stage } }, pricing).traceSampleRate).toBe(pricing.xraySampling.fixedRate);
+    expect(() => apiTelemetryFromTemplate({ Resources: { rule } }, pricing)).toThrow(/one API stage/);
+  });
+
+  it('renders an access log line from the format, and refuses a variable it has no sample for', () => {
+    const line = JSON.parse(accessLogLine(STANDARD_ACCESS_LOG_FORMAT)) as Record<string, string>;
+    expect(line).toMatchObject({ httpMethod: 'POST', resourcePath: '/v1/events', status: '202' });
+    expect(Object.values(line).join(' ')).not.toContain('$context');
+    expect(() => accessLogLine('{"x":"$context.somethingNew"}')).toThrow(/somethingNew/);
   });
 });
 
