@@ -1,12 +1,21 @@
 /**
  * Cold start: bundle size per function and the time a fresh Node process takes to import the
  * bundle, relative to a bare Node start measured in the same run (medians of several runs).
+ *
+ * Next to the functions, the same run imports two reference bundles built with the stack's
+ * bundling settings, a function that only creates one SDK client, to show the floor any function
+ * that talks to AWS starts from: with the SDK from the runtime (as the stack deploys) and with the
+ * SDK bundled in.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
+import { BUNDLING } from '../lib/constructs/lambda-function';
 import { median } from './workload';
+
+const REPO_ROOT = resolve(__dirname, '..');
 
 export interface ColdStartRow {
   readonly function: string;
@@ -18,7 +27,39 @@ export interface ColdStartRow {
 export interface ColdStartResult {
   readonly nodeBaselineMs: number;
   readonly rows: ColdStartRow[];
+  /** The reference bundles: one SDK client and nothing else. */
+  readonly floors: ColdStartRow[];
 }
+
+/** The least a function that talks to AWS imports: one SDK client, created at import. */
+const FLOOR_ENTRY = "import { SQSClient } from '@aws-sdk/client-sqs';\nexport const client = new SQSClient({});\nexport const handler = async () => client.config.region();\n";
+
+/** Reference bundles with the stack's settings: SDK external (from the runtime), and SDK bundled. */
+const buildFloors = (outDir: string): FunctionAsset[] =>
+  [
+    { name: 'sdkClient', externals: [...BUNDLING.externalModules] },
+    { name: 'sdkClientBundled', externals: [] },
+  ].map(({ name, externals }) => {
+    const dir = join(outDir, 'import-floor', name);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'index.mjs');
+    buildSync({
+      stdin: { contents: FLOOR_ENTRY, resolveDir: REPO_ROOT, loader: 'js', sourcefile: 'floor.mjs' },
+      bundle: true,
+      platform: 'node',
+      format: BUNDLING.format,
+      target: BUNDLING.target,
+      mainFields: [...BUNDLING.mainFields],
+      banner: { js: BUNDLING.banner },
+      minify: BUNDLING.minify,
+      sourcemap: BUNDLING.sourceMap,
+      sourcesContent: BUNDLING.sourcesContent,
+      external: externals,
+      outfile: file,
+      logLevel: 'error',
+    });
+    return { name, file, env: { ...DUMMY_ENV, NODE_OPTIONS: BUNDLING.nodeOptions } };
+  });
 
 /** Dummy values for the configuration a handler validates at import. */
 const DUMMY_ENV: Record<string, string> = {
@@ -73,27 +114,24 @@ const timeNode = (args: string[], env: Record<string, string>): number => {
 
 export const benchColdStart = (outDir: string, opts: { runs?: number } = {}): ColdStartResult => {
   const runs = opts.runs ?? 7;
-  const template = JSON.parse(
-    readFileSync(join(outDir, readdirTemplate(outDir)), 'utf8'),
-  ) as { Resources: Record<string, { Type: string; Properties?: any }> };
-  const assets = functionAssets(outDir, template);
+  const assets = functionAssets(outDir, templateOf(outDir));
+  const floors = buildFloors(outDir);
+  const all = [...assets, ...floors];
   const baseline: number[] = [];
-  const imports = new Map<string, number[]>(assets.map((a) => [a.name, []]));
+  const imports = new Map<FunctionAsset, number[]>(all.map((a) => [a, []]));
   // Interleave baseline and imports so load on the machine hits them alike.
   for (let i = 0; i < runs; i++) {
     baseline.push(timeNode(['--input-type=module', '-e', ''], {}));
-    for (const a of assets) {
-      imports.get(a.name)!.push(timeNode(['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(a.file).href)})`], a.env));
+    for (const a of all) {
+      imports.get(a)!.push(timeNode(['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(a.file).href)})`], a.env));
     }
   }
   const nodeBaselineMs = median(baseline);
-  return {
-    nodeBaselineMs,
-    rows: assets.map((a) => {
-      const importMs = median(imports.get(a.name)!);
-      return { function: a.name, bundleKb: statSync(a.file).size / 1024, importMs, importVsNodeBaseline: importMs / nodeBaselineMs };
-    }),
+  const row = (a: FunctionAsset): ColdStartRow => {
+    const importMs = median(imports.get(a)!);
+    return { function: a.name, bundleKb: statSync(a.file).size / 1024, importMs, importVsNodeBaseline: importMs / nodeBaselineMs };
   };
+  return { nodeBaselineMs, rows: assets.map(row), floors: floors.map(row) };
 };
 
 const readdirTemplate = (outDir: string): string => {

@@ -24,6 +24,11 @@ const SIZES = {
 } as const;
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
+const FLOOR_LABELS: Record<string, string> = {
+  sdkClient: 'one SDK client, SDK from the runtime (as deployed)',
+  sdkClientBundled: 'one SDK client, SDK bundled in',
+};
+
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
 
 const table = (headers: string[], rows: (string | number)[][]) => {
@@ -73,6 +78,11 @@ const main = async () => {
   );
   log(`bare node start: ${fmt(cold.nodeBaselineMs, 0)} ms`);
   log();
+  log('Floor in the same run: a bundle that only creates one SQS client, built with the same settings.');
+  table(
+    ['reference', 'bundle KB', 'import ms', 'vs bare node'],
+    cold.floors.map((r) => [FLOOR_LABELS[r.function] ?? r.function, fmt(r.bundleKb, 1), fmt(r.importMs, 0), `${fmt(r.importVsNodeBaseline)}×`]),
+  );
 
   const stack = await startStack(outDir, template);
   try {
@@ -146,6 +156,7 @@ const main = async () => {
       queryPageP99Ms: Object.fromEntries(q.rows.map((r) => [r.filter, round(r.p99Ms, 1)])),
       bundleKb: Object.fromEntries(cold.rows.map((r) => [r.function, round(r.bundleKb, 1)])),
       importVsNodeBaseline: Object.fromEntries(cold.rows.map((r) => [r.function, round(r.importVsNodeBaseline, 2)])),
+      importFloorVsNodeBaseline: Object.fromEntries(cold.floors.map((r) => [r.function, round(r.importVsNodeBaseline, 2)])),
       costBreakdownUsd: Object.fromEntries(ours.report.lines.map((l) => [`${l.service}: ${l.item}`, round(l.usdPerMillion, 4)])),
       networkRetries,
       pollerErrors: Object.values(stats.pollers).reduce((s, p) => s + p.functionErrors + p.receiveErrors, 0),

@@ -13,8 +13,25 @@ const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const SERVICE_NAME = 'activity-tracker';
 export const METRICS_NAMESPACE = 'ActivityTracker';
 
-// esbuild's ESM output has no `require`; CommonJS dependencies bundled into it still call it.
-const CREATE_REQUIRE_BANNER = "import { createRequire } from 'module';const require = createRequire(import.meta.url);";
+/**
+ * How every function is bundled (esbuild through NodejsFunction). The cold-start benchmark builds
+ * its reference bundles with the same settings.
+ */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  // The latest Node.js runtime runs the functions; node22 output still runs locally on Node 20+.
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  // esbuild's ESM output has no `require`; CommonJS dependencies bundled into it still call it.
+  banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  // Provided by the Lambda Node.js runtime.
+  externalModules: ['@aws-sdk/*'],
+  /** Node options the functions run with (source maps cost at import too). */
+  nodeOptions: '--enable-source-maps',
+} as const;
 
 export interface ServiceFunctionProps {
   /** Handler file name without extension: the entry is `lambdas/handlers/<handler>.ts`. */
@@ -70,7 +87,6 @@ export const createServiceFunction = (scope: Construct, id: string, props: Servi
     handler: 'handler',
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-    // The latest Node.js runtime; the bundle targets node22 so local mode still runs it on Node 20+.
     runtime: Runtime.NODEJS_24_X,
     role,
     architecture: Architecture.ARM_64,
@@ -83,19 +99,18 @@ export const createServiceFunction = (scope: Construct, id: string, props: Servi
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: props.logLevel,
       POWERTOOLS_LOGGER_SAMPLE_RATE: String(props.logSampleRate ?? 0),
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: BUNDLING.nodeOptions,
       ...props.environment,
     },
     bundling: {
-      format: OutputFormat.ESM,
-      target: 'node22',
-      mainFields: ['module', 'main'],
-      banner: CREATE_REQUIRE_BANNER,
-      minify: true,
-      sourceMap: true,
-      sourcesContent: false,
-      // Provided by the Lambda Node.js runtime.
-      externalModules: ['@aws-sdk/*'],
+      format: BUNDLING.format,
+      target: BUNDLING.target,
+      mainFields: [...BUNDLING.mainFields],
+      banner: BUNDLING.banner,
+      minify: BUNDLING.minify,
+      sourceMap: BUNDLING.sourceMap,
+      sourcesContent: BUNDLING.sourcesContent,
+      externalModules: [...BUNDLING.externalModules],
     },
   });
 };

@@ -38,6 +38,7 @@ it('runs every benchmark on a tiny workload and ends with one JSON line of figur
   for (const key of ['bundleKb', 'importVsNodeBaseline']) {
     expect(Object.keys(figures[key] as object)).toEqual(expect.arrayContaining(['Ingest', 'Writer', 'Query']));
   }
+  expect(Object.keys(figures.importFloorVsNodeBaseline as object).sort()).toEqual(['sdkClient', 'sdkClientBundled']);
   // With compressed payloads, a 1 KB event is one write unit in the table and in each of two indexes.
   expect(figures.writeUnitsPerEvent).toBeLessThanOrEqual(3);
   expect(stdout).toContain('| service');
