@@ -8,6 +8,7 @@
  * A GSI entry holds the table key, the index key and the projected attributes; an item lacking an
  * index key attribute is not written to that (sparse) index.
  */
+import type { Template } from './template';
 
 export interface IndexModel {
   readonly name: string;
@@ -82,7 +83,7 @@ export const queryReadUnits = (items: readonly Record<string, unknown>[]): numbe
   unitsFor(items.reduce((sum, item) => sum + itemSize(item), 0), 4096) / 2;
 
 /** The table's key and indexes, from a synthesized CloudFormation table resource. */
-export const capacityModelFromTemplate = (template: { Resources: Record<string, { Type: string; Properties?: any }> }, logicalIdPrefix = ''): TableCapacityModel => {
+export const capacityModelFromTemplate = (template: Template, logicalIdPrefix = ''): TableCapacityModel => {
   const table = Object.entries(template.Resources).find(([id, r]) => r.Type === 'AWS::DynamoDB::Table' && id.startsWith(logicalIdPrefix))?.[1];
   if (!table) throw new Error('no AWS::DynamoDB::Table in the template');
   const p = table.Properties;

@@ -8,11 +8,12 @@
  * SDK bundled in.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
 import { BUNDLING } from '../lib/constructs/lambda-function';
+import { templateOf, type Template } from './template';
 import { median } from './workload';
 
 const REPO_ROOT = resolve(__dirname, '..');
@@ -88,7 +89,7 @@ interface FunctionAsset {
 }
 
 /** The functions of a synthesized stack with their bundle files and environments. */
-export const functionAssets = (outDir: string, template: { Resources: Record<string, { Type: string; Properties?: any }> }): FunctionAsset[] =>
+export const functionAssets = (outDir: string, template: Template): FunctionAsset[] =>
   Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
     .flatMap(([id, r]) => {
@@ -133,12 +134,3 @@ export const benchColdStart = (outDir: string, opts: { runs?: number } = {}): Co
   };
   return { nodeBaselineMs, rows: assets.map(row), floors: floors.map(row) };
 };
-
-const readdirTemplate = (outDir: string): string => {
-  const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
-  const stack = Object.values(manifest.artifacts).find((a) => a.type === 'aws:cloudformation:stack');
-  if (!stack?.properties?.templateFile) throw new Error(`no stack in ${outDir}`);
-  return stack.properties.templateFile;
-};
-
-export const templateOf = (outDir: string) => JSON.parse(readFileSync(join(outDir, readdirTemplate(outDir)), 'utf8')) as { Resources: Record<string, { Type: string; Properties?: any }> };

@@ -1,6 +1,8 @@
 /** Turns measured counts of one workload into dollars per million events, line by line. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import type { Template } from './template';
 
 export interface Pricing {
   readonly apiGatewayRestPerMillionRequests: number;
@@ -106,7 +108,7 @@ const CONTEXT_SAMPLES: Readonly<Record<string, string>> = {
   'identity.user': '-',
   'identity.userAgent': 'bench/1.0 (node)',
   requestTime: '21/Nov/2026:12:00:00 +0000',
-  requestTimeEpoch: '1763726400000',
+  requestTimeEpoch: '1795262400000',
   httpMethod: 'POST',
   resourcePath: '/v1/events',
   path: '/prod/v1/events',
@@ -132,11 +134,8 @@ export const accessLogLine = (format: string): string =>
 
 export const accessLogBytesPerRequest = (format: string): number => Buffer.byteLength(accessLogLine(format)) + LOG_EVENT_OVERHEAD;
 
-/** API Gateway's standard JSON access log fields (`AccessLogFormat.jsonWithStandardFields()`), as a typical sample uses. */
-export const STANDARD_ACCESS_LOG_FORMAT =
-  '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.user","requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath","status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength"}';
-
-export type Template = { Resources: Record<string, { Type: string; Properties?: any }> };
+/** API Gateway's standard JSON access log fields, as a typical sample uses. */
+export const STANDARD_ACCESS_LOG_FORMAT = AccessLogFormat.jsonWithStandardFields().toString();
 
 /** What a configuration logs and traces per API request. */
 export interface ApiTelemetry {

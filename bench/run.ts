@@ -13,10 +13,11 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { REPO_ROOT } from '../local/issuer';
 import { synth } from '../local/synth';
-import { benchColdStart, templateOf } from './cold-start';
+import { benchColdStart } from './cold-start';
 import { loadPricing, type CostReport } from './cost-model';
 import { benchIngestCpu } from './ingest-cpu';
 import { networkRetries, runCostWorkload, runLag, runNaiveWorkload, runQueries, runThroughput, startChildStack, startStack, type Stack } from './stack-bench';
+import { templateOf } from './template';
 
 const SIZES = {
   full: { costEvents: 10_000, naiveEvents: 2_000, e2eEvents: 30_000, lagSeconds: 20, queryEvents: 100_000, queryPages: 40, ingestRequests: 200, coldRuns: 7 },

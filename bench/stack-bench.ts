@@ -29,11 +29,11 @@ import {
   STANDARD_ACCESS_LOG_FORMAT,
   tracedRequests,
   type ApiTelemetry,
-  type Template,
   type CostReport,
   type Pricing,
   type WorkloadCounts,
 } from './cost-model';
+import type { Template } from './template';
 import { chunks, makeEvents, percentile } from './workload';
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -68,7 +68,7 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const functionsOf = (template: { Resources: Record<string, { Type: string; Properties?: any }> }) => {
+const functionsOf = (template: Template) => {
   const memoryMb: Record<string, number> = {};
   let shardCount = 4;
   for (const [id, r] of Object.entries(template.Resources)) {
@@ -85,7 +85,7 @@ const functionsOf = (template: { Resources: Record<string, { Type: string; Prope
  * share the runtime's main thread, so end-to-end figures measure the stack, not the client.
  * Counters come from GET /_local/stats; function log bytes are not collected in this mode.
  */
-export const startChildStack = async (outDir: string, template: { Resources: Record<string, { Type: string; Properties?: any }> }): Promise<Stack> => {
+export const startChildStack = async (outDir: string, template: Template): Promise<Stack> => {
   const local = await startLocalStack({ outDir, mode: 'child', env: { LOCAL_LOG_FORMAT: 'json' } });
   const { memoryMb, shardCount } = functionsOf(template);
   return {
@@ -105,7 +105,7 @@ export const startChildStack = async (outDir: string, template: { Resources: Rec
   };
 };
 
-export const startStack = async (outDir: string, template: { Resources: Record<string, { Type: string; Properties?: any }> }): Promise<Stack> => {
+export const startStack = async (outDir: string, template: Template): Promise<Stack> => {
   const logBytes = new Map<string, number>();
   const runtime = await startLocal({
     outDir,
@@ -184,7 +184,7 @@ const postAll = async (stack: Stack, tenant: string, bodies: string[], concurren
 
 /** The queues an event source mapping consumes, by URL. */
 const consumedQueues = (
-  template: { Resources: Record<string, { Type: string; Properties?: any }> },
+  template: Template,
   queues: Record<string, { readonly url: string; readonly arn: string }>,
 ): string[] =>
   Object.values(template.Resources)
@@ -395,7 +395,7 @@ const NAIVE_MODEL: TableCapacityModel = {
 };
 
 /** The sample's API: standard access log fields, X-Ray's default sampling rule. */
-const NAIVE_TELEMETRY = (pricing: Pricing): ApiTelemetry => ({ accessLogFormat: STANDARD_ACCESS_LOG_FORMAT, traceSampleRate: pricing.xraySampling.fixedRate });
+const naiveTelemetry = (pricing: Pricing): ApiTelemetry => ({ accessLogFormat: STANDARD_ACCESS_LOG_FORMAT, traceSampleRate: pricing.xraySampling.fixedRate });
 
 /**
  * The naive baseline, from its own counts: the same 1 KB events sent one per request through the
@@ -405,6 +405,7 @@ const NAIVE_TELEMETRY = (pricing: Pricing): ApiTelemetry => ({ accessLogFormat: 
  */
 export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: number): Promise<CostRun> => {
   const tenant = 'naive';
+  const telemetry = naiveTelemetry(pricing);
   const bodies = makeEvents(events, { seed: 7 }).map((e) => JSON.stringify(e));
   // One request in flight, as for our configuration (runCostWorkload).
   const { before, after, fns } = await measureWorkload(stack, tenant, bodies, 1);
@@ -445,9 +446,9 @@ export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: n
       Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
       Object.values(functions).reduce((s, f) => s + f.invocations, 0),
       bodies.length,
-      NAIVE_TELEMETRY(pricing),
+      telemetry,
     ),
-    tracedRequests: tracedRequests(NAIVE_TELEMETRY(pricing).traceSampleRate, bodies.length),
+    tracedRequests: tracedRequests(telemetry.traceSampleRate, bodies.length),
   };
   const total = Object.values(units).reduce((a, b) => a + b, 0);
   return {

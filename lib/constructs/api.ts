@@ -33,9 +33,10 @@ export interface EventsApiProps {
 }
 
 /**
- * One JSON line per request: what an operator needs to find a request (id, time, route, caller
- * address), its answer (status, bytes) and its latency. `caller`, `user` and `protocol` of the
- * standard fields are left out: without IAM auth they are always "-".
+ * One JSON line per request: what an operator needs to find a request (id, epoch time, method,
+ * route template, caller address), its answer (status, bytes) and its latency. Of the standard
+ * fields, `caller` and `user` are left out (always "-" without IAM auth), and so are `protocol`
+ * and the text `requestTime`, to keep the line short.
  */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
@@ -43,7 +44,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     ip: AccessLogField.contextIdentitySourceIp(),
     time: AccessLogField.contextRequestTimeEpoch(),
     method: AccessLogField.contextHttpMethod(),
-    path: AccessLogField.contextResourcePath(),
+    route: AccessLogField.contextResourcePath(),
     status: AccessLogField.contextStatus(),
     bytes: AccessLogField.contextResponseLength(),
     latencyMs: AccessLogField.contextResponseLatency(),

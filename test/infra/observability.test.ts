@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { accessLogLine } from '../../bench/cost-model';
 import { synthStack } from '../support/stack';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,9 +50,12 @@ describe('observability: trace sampling and access logs', () => {
     expect(rules).toHaveLength(1);
     const rule = rules[0]!.Properties.SamplingRule as Json;
     expect(rule).toMatchObject({ ServiceType: 'AWS::ApiGateway::Stage', FixedRate: 0.01, ReservoirSize: 1, Host: '*', HTTPMethod: '*', URLPath: '*' });
-    expect(rule.RuleName.length).toBeLessThanOrEqual(32);
-    // The rule matches this stack's stage only.
-    expect(JSON.stringify(rule.ResourceARN)).toContain('/stages/');
+    expect(rule.RuleName).toMatch(/^[A-Za-z0-9]{1,32}$/);
+    // The rule matches this stack's stage only: arn:aws:apigateway:<region>::/restapis/<api>/stages/<stage>.
+    const [api] = Object.keys(template.findResources('AWS::ApiGateway::RestApi'));
+    const [stage] = Object.keys(template.findResources('AWS::ApiGateway::Stage'));
+    const arn = (rule.ResourceARN['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join('');
+    expect(arn).toMatch(new RegExp(`^arn:(aws|<AWS::Partition>):apigateway:([a-z0-9-]+|<AWS::Region>)::/restapis/<${api}>/stages/<${stage}>$`));
     const sampled = synthStack({ traceSampleRate: '0.2' }).template;
     sampled.hasResourceProperties('AWS::XRay::SamplingRule', { SamplingRule: Match.objectLike({ FixedRate: 0.2 }) });
   });
@@ -59,13 +63,16 @@ describe('observability: trace sampling and access logs', () => {
   it('writes one JSON access log line per request with the request id, route, status, size and latency', () => {
     const stages = Object.values(template.findResources('AWS::ApiGateway::Stage'));
     expect(stages).toHaveLength(1);
-    const format = JSON.parse(stages[0]!.Properties.AccessLogSetting.Format as string) as Record<string, string>;
+    const raw = stages[0]!.Properties.AccessLogSetting.Format as string;
+    // The cost model has a sample value for every variable the format uses (bench/cost-model.ts).
+    expect(JSON.parse(accessLogLine(raw))).toMatchObject({ method: 'POST', status: '202' });
+    const format = JSON.parse(raw) as Record<string, string>;
     expect(format).toEqual({
       requestId: '$context.requestId',
       ip: '$context.identity.sourceIp',
       time: '$context.requestTimeEpoch',
       method: '$context.httpMethod',
-      path: '$context.resourcePath',
+      route: '$context.resourcePath',
       status: '$context.status',
       bytes: '$context.responseLength',
       latencyMs: '$context.responseLatency',
