@@ -35,10 +35,11 @@ export class ActivityTrackerStack extends Stack {
     const storage = new EventStorage(this, 'Storage');
     const writerTimeout = Duration.seconds(config.writerTimeoutSeconds);
     const writerBatchingWindow = Duration.seconds(config.writerBatchWindowSeconds);
+    // Six times the writer timeout, as Lambda advises for SQS sources, plus the batching window
+    // during which the event source already holds the received messages.
+    const visibilityTimeout = Duration.seconds(writerTimeout.toSeconds() * 6 + writerBatchingWindow.toSeconds());
     const queue = new EventQueue(this, 'Queue', {
-      // Six times the writer timeout, as Lambda advises for SQS sources, plus the batching
-      // window during which the event source already holds the received messages.
-      visibilityTimeout: Duration.seconds(writerTimeout.toSeconds() * 6 + writerBatchingWindow.toSeconds()),
+      visibilityTimeout,
       maxReceiveCount: config.maxReceiveCount,
     });
     const keys = new KeysSecret(this, 'Keys');
@@ -89,6 +90,7 @@ export class ActivityTrackerStack extends Stack {
         batchSize: config.writerBatchSize,
         maxBatchingWindow: writerBatchingWindow,
         maxConcurrency: config.writerMaxConcurrency,
+        queueVisibilityTimeout: visibilityTimeout,
       },
       logLevel: config.logLevel,
       logSampleRate: config.logSampleRate,

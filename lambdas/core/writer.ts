@@ -28,6 +28,16 @@ export interface WriterDeps {
   readonly concurrency?: number;
   /** Records the tenants that have stored events (retention finds them there); failures are logged, not fatal. */
   readonly registerTenants?: (tenants: string[]) => Promise<void>;
+  /**
+   * Age (ms since the API received a message's events) from which a first delivery is handled as
+   * a redelivery. A message redriven from the DLQ starts over at receive count 1, though an earlier
+   * delivery may have stored some of its events, and one may have been soft-deleted since; it has
+   * waited out at least a few visibility timeouts, so the handler passes the queue's visibility
+   * timeout. Unset: only the receive count counts.
+   */
+  readonly redeliveryAgeMs?: number;
+  /** Clock for the age above. */
+  readonly now?: () => number;
 }
 
 /** What happened to one record (one message, holding one or more events). */
@@ -63,18 +73,25 @@ export class BatchWriteError extends Error {
  *
  * Idempotence: ids are fixed before enqueue, so a redelivered message targets the same item.
  * A first delivery of an event without an idempotency key cannot exist yet and goes through the
- * cheap BatchWriteItem; a redelivery or an idempotency-keyed event is written with a condition
- * (attribute_not_exists), so it never overwrites what is stored — not even a soft delete made
- * since — and never creates a second item.
+ * cheap BatchWriteItem. A redelivery (a receive count above 1, or a message older than
+ * `redeliveryAgeMs`: one redriven from the DLQ) first looks up which of its events are stored and
+ * skips them, so it never overwrites what is stored — not even a soft delete made since — and
+ * never creates a second item. An idempotency-keyed event is always written with a condition
+ * (attribute_not_exists): another request with the same key may have stored it first.
  */
 export const writeBatch = async (records: readonly WriterRecord[], deps: WriterDeps): Promise<WriteOutcome> => {
   const failed = new Set<string>();
   let poison = 0;
   let infraFailures = 0;
-  /** Messages per item key: duplicates in one batch share one write. */
-  const byKey = new Map<string, { item: EventItem; conditional: boolean; messageIds: string[] }>();
+  /**
+   * Events per item key (duplicates in one batch share one write): `idempotent` events are always
+   * written with a condition; `maybeStored` ones (in a redelivered message, or carried twice) are
+   * looked up first.
+   */
+  const byKey = new Map<string, { item: EventItem; idempotent: boolean; maybeStored: boolean; messageIds: string[] }>();
 
   const decodedRecords = new Map<string, { events: number; receivedAt?: number }>();
+  const now = (deps.now ?? Date.now)();
 
   for (const record of records) {
     let decoded;
@@ -88,22 +105,21 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
     }
     const receivedAt = receivedAtOfItem((decoded[0] as (typeof decoded)[number]).item);
     decodedRecords.set(record.messageId, { events: decoded.length, ...(receivedAt !== undefined && { receivedAt }) });
+    const old = deps.redeliveryAgeMs !== undefined && receivedAt !== undefined && now - receivedAt > deps.redeliveryAgeMs;
+    const redelivered = record.receiveCount > 1 || old;
     for (const { item, idempotent } of decoded) {
       const key = keyString(item);
-      const conditional = idempotent || record.receiveCount > 1;
       const entry = byKey.get(key);
       if (entry) {
         if (!entry.messageIds.includes(record.messageId)) entry.messageIds.push(record.messageId);
-        entry.conditional = true;
+        entry.maybeStored = true;
       } else {
-        byKey.set(key, { item, conditional, messageIds: [record.messageId] });
+        byKey.set(key, { item, idempotent, maybeStored: redelivered, messageIds: [record.messageId] });
       }
     }
   }
 
   const entries = [...byKey.values()];
-  const plain = entries.filter((entry) => !entry.conditional);
-  const conditional = entries.filter((entry) => entry.conditional);
   let written = 0;
   let alreadyStored = 0;
 
@@ -111,6 +127,26 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
     infraFailures++;
     for (const id of entry.messageIds) failed.add(id);
   };
+
+  // Events an earlier delivery may have stored (a failed attempt wrote most of its batch): find
+  // those with batched consistent reads, at a fifth of a write's price, and skip them. What is
+  // missing is then written as on a first delivery. A failed lookup only costs the saving: those
+  // events are written with a condition instead.
+  let unsure = entries.filter((entry) => entry.maybeStored);
+  let missing: typeof entries = [];
+  if (deps.store.existing && unsure.length > 0) {
+    try {
+      const found = new Set((await deps.store.existing(unsure.map((e) => e.item))).map(keyString));
+      missing = unsure.filter((entry) => !found.has(keyString(entry.item)));
+      alreadyStored += unsure.length - missing.length;
+      unsure = [];
+    } catch (error) {
+      deps.log?.('existence check failed', { items: unsure.length, reason: (error as Error).name });
+    }
+  }
+  const fresh = [...entries.filter((entry) => !entry.maybeStored), ...missing];
+  const plain = fresh.filter((entry) => !entry.idempotent);
+  const conditional = [...fresh.filter((entry) => entry.idempotent), ...unsure];
 
   if (plain.length > 0) {
     let unprocessed: Set<EventItem>;
@@ -126,23 +162,7 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
     }
   }
 
-  // A redelivered message's events are mostly stored already (a failed attempt wrote most of its
-  // batch): find those with batched consistent reads, at a fifth of a write's price, and write
-  // only the rest. A failed lookup only costs the saving: the puts stay conditional.
-  let toPut = conditional;
-  const redelivered = new Set(records.filter((r) => r.receiveCount > 1).map((r) => r.messageId));
-  const lookup = conditional.filter((entry) => entry.messageIds.some((id) => redelivered.has(id)));
-  if (deps.store.existing && lookup.length > 0) {
-    try {
-      const found = new Set((await deps.store.existing(lookup.map((e) => e.item))).map(keyString));
-      toPut = conditional.filter((entry) => !found.has(keyString(entry.item)));
-      alreadyStored += conditional.length - toPut.length;
-    } catch (error) {
-      deps.log?.('existence check failed', { items: lookup.length, reason: (error as Error).name });
-    }
-  }
-
-  await mapLimit(toPut, deps.concurrency ?? 16, async (entry) => {
+  await mapLimit(conditional, deps.concurrency ?? 16, async (entry) => {
     try {
       if (await deps.store.putIfAbsent(entry.item)) written++;
       else alreadyStored++;

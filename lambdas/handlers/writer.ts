@@ -3,8 +3,8 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { CORRELATION_ATTRIBUTE } from '../core/message';
-import { writeBatch, type EventWriteStore, type RecordOutcome } from '../core/writer';
-import { requireString } from '../shared/config';
+import { writeBatch, type EventWriteStore, type RecordOutcome, type WriterDeps } from '../core/writer';
+import { requireInt, requireString } from '../shared/config';
 import { logger, metrics } from '../shared/powertools';
 import { annotate, traceRootOf, traced } from '../shared/telemetry';
 
@@ -14,7 +14,7 @@ import { annotate, traceRootOf, traced } from '../shared/telemetry';
  * message ids itself — and throws when nothing could be written, so the batch is retried whole.
  */
 export const createWriterHandler =
-  (store: EventWriteStore, registerTenants?: (tenants: string[]) => Promise<void>, now: () => number = Date.now) =>
+  (store: EventWriteStore, opts: Pick<WriterDeps, 'registerTenants' | 'redeliveryAgeMs' | 'now'> = {}) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
     logger.refreshSampleRateCalculation();
@@ -45,14 +45,14 @@ export const createWriterHandler =
         if (retries > 0) metrics.addMetric('WriteRetries', MetricUnit.Count, retries);
         let outcome;
         try {
-          outcome = await writeBatch(records, { store, registerTenants, log: (message, fields) => logger.warn(message, fields) });
+          outcome = await writeBatch(records, { ...opts, store, log: (message, fields) => logger.warn(message, fields) });
         } catch (error) {
           metrics.addMetric('BatchItemFailures', MetricUnit.Count, records.length);
           logRecords(() => ({ outcome: 'batch_failed' }));
           throw error;
         }
         annotate({ eventCount: outcome.records.reduce((sum, r) => sum + r.events, 0) });
-        const writtenAt = now();
+        const writtenAt = (opts.now ?? Date.now)();
         for (const r of outcome.records) {
           // One value per stored record: CloudWatch computes p50/p99 of the end-to-end lag from them.
           if (r.outcome === 'stored' && r.receivedAt !== undefined) {
@@ -83,9 +83,13 @@ export const createWriterHandler =
 const table = new DynamoEventStore(documentClient(), requireString(process.env, 'TABLE_NAME'));
 /** Tenants this execution environment has registered: one write per tenant per cold start. */
 const registered = new Set<string>();
-export const handler = createWriterHandler(table, async (tenants) => {
-  for (const tenant of tenants.filter((t) => !registered.has(t))) {
-    await table.registerTenant(tenant);
-    registered.add(tenant);
-  }
+export const handler = createWriterHandler(table, {
+  registerTenants: async (tenants) => {
+    for (const tenant of tenants.filter((t) => !registered.has(t))) {
+      await table.registerTenant(tenant);
+      registered.add(tenant);
+    }
+  },
+  // A message redriven from the DLQ waited out several visibility timeouts before it got there.
+  redeliveryAgeMs: requireInt(process.env, 'QUEUE_VISIBILITY_TIMEOUT_SECONDS', 1, 43_200) * 1000,
 });

@@ -19,6 +19,11 @@ export interface WriterSettings {
   readonly maxBatchingWindow: Duration;
   /** Concurrent invocations the event source may start (2..1000). */
   readonly maxConcurrency: number;
+  /**
+   * The queue's visibility timeout: a message older than it on its first receive may have been
+   * redriven from the DLQ, and the writer then checks what is already stored.
+   */
+  readonly queueVisibilityTimeout: Duration;
 }
 
 export interface ServiceFunctionsProps {
@@ -162,7 +167,7 @@ export class ServiceFunctions extends Construct {
       handler: 'writer',
       description: 'Writes queued events to the table, reporting partial batch failures',
       timeout: props.writer.timeout,
-      environment: { TABLE_NAME: props.table.tableName },
+      environment: { TABLE_NAME: props.table.tableName, QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(props.writer.queueVisibilityTimeout.toSeconds()) },
     });
     props.table.grantWriteData(writer);
     props.table.grant(writer, 'dynamodb:BatchGetItem');

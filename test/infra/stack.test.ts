@@ -215,7 +215,7 @@ describe('ActivityTracker stack', () => {
         Ingest: [...shared, ...auth, 'QUEUE_URL', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'MAX_EVENTS_PER_REQUEST'],
         Query: [...shared, ...auth, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS'],
         Admin: [...shared, ...auth, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'DELETE_GRACE_DAYS', 'MAX_OPEN_ERASURES'],
-        Writer: [...shared, 'TABLE_NAME'],
+        Writer: [...shared, 'TABLE_NAME', 'QUEUE_VISIBILITY_TIMEOUT_SECONDS'],
         Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE'],
       };
       for (const name of FUNCTION_NAMES) {
@@ -250,6 +250,14 @@ describe('ActivityTracker stack', () => {
       });
       for (const name of ['Query', 'Writer', 'Cleanup'] as const) {
         expect(fn(template, name).resource.Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: table });
+      }
+    });
+
+    it("gives the writer the queue's visibility timeout (a first receive older than it may be a redrive)", () => {
+      for (const [context, seconds] of [[{}, '181'], [{ writerTimeoutSeconds: '5', writerBatchWindowSeconds: '2' }, '32']] as const) {
+        const template = synth(context).template;
+        expect(eventsQueue(template).resource.Properties.VisibilityTimeout).toBe(Number(seconds));
+        expect(fn(template, 'Writer').resource.Properties.Environment.Variables.QUEUE_VISIBILITY_TIMEOUT_SECONDS).toBe(seconds);
       }
     });
 

@@ -9,6 +9,7 @@ export const HANDLER_TEST_ENV: Readonly<Record<string, string>> = {
   AWS_REGION: 'us-east-1',
   QUEUE_URL: 'http://127.0.0.1:1/queue',
   TABLE_NAME: 'events',
+  QUEUE_VISIBILITY_TIMEOUT_SECONDS: '181',
   KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keys',
   AUTH_ISSUER: 'https://issuer.test',
   AUTH_AUDIENCE: 'aud',

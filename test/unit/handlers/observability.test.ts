@@ -86,7 +86,7 @@ describe('correlation ids, logs and metrics through ingest → SQS → writer', 
   const table = new MemoryTable();
   const ingest = createIngestHandler({ authenticate, queue, keyring: async () => testKeyring(), shardCount: 2, retentionDays: () => 30 });
   let clock = Date.now();
-  const writer = createWriterHandler(table, undefined, () => clock);
+  const writer = createWriterHandler(table, { now: () => clock });
 
   beforeEach(() => {
     sent.length = 0;
