@@ -2,8 +2,9 @@
  * `npm run redrive`: moves every message of the dead-letter queue back to its source queue in the
  * running local stack (what `aws sqs start-message-move-task --source-arn <DLQ ARN>` does in AWS;
  * the SQS emulator has no message-move task, so this receives, re-sends and then deletes).
- * Redriven events are stored once: their ids were fixed before the first enqueue and the writer
- * stores a redelivery with a conditional put.
+ * Redriven events are stored once: their ids were fixed before the first enqueue, and the writer
+ * handles a message older than the visibility timeout (as a redriven one is) as a redelivery: it
+ * skips the events already stored and puts the others with a condition.
  *
  *   npm run redrive [-- --url http://127.0.0.1:3000]      env: PORT (default 3000)
  */

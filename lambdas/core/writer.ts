@@ -74,10 +74,10 @@ export class BatchWriteError extends Error {
  * Idempotence: ids are fixed before enqueue, so a redelivered message targets the same item.
  * A first delivery of an event without an idempotency key cannot exist yet and goes through the
  * cheap BatchWriteItem. A redelivery (a receive count above 1, or a message older than
- * `redeliveryAgeMs`: one redriven from the DLQ) first looks up which of its events are stored and
- * skips them, so it never overwrites what is stored — not even a soft delete made since — and
- * never creates a second item. An idempotency-keyed event is always written with a condition
- * (attribute_not_exists): another request with the same key may have stored it first.
+ * `redeliveryAgeMs`: one redriven from the DLQ) or an idempotency-keyed event is written with a
+ * condition (attribute_not_exists), so it never overwrites what is stored — not even a soft delete
+ * made since — and never creates a second item; a redelivery first looks up which of its events
+ * are stored and skips them.
  */
 export const writeBatch = async (records: readonly WriterRecord[], deps: WriterDeps): Promise<WriteOutcome> => {
   const failed = new Set<string>();
@@ -105,7 +105,8 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
     }
     const receivedAt = receivedAtOfItem((decoded[0] as (typeof decoded)[number]).item);
     decodedRecords.set(record.messageId, { events: decoded.length, ...(receivedAt !== undefined && { receivedAt }) });
-    const old = deps.redeliveryAgeMs !== undefined && receivedAt !== undefined && now - receivedAt > deps.redeliveryAgeMs;
+    // Without a receipt time the age is unknown: a lookup is the safe side.
+    const old = deps.redeliveryAgeMs !== undefined && (receivedAt === undefined || now - receivedAt > deps.redeliveryAgeMs);
     const redelivered = record.receiveCount > 1 || old;
     for (const { item, idempotent } of decoded) {
       const key = keyString(item);
@@ -113,6 +114,7 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
       if (entry) {
         if (!entry.messageIds.includes(record.messageId)) entry.messageIds.push(record.messageId);
         entry.maybeStored = true;
+        entry.idempotent ||= idempotent;
       } else {
         byKey.set(key, { item, idempotent, maybeStored: redelivered, messageIds: [record.messageId] });
       }
@@ -129,24 +131,22 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
   };
 
   // Events an earlier delivery may have stored (a failed attempt wrote most of its batch): find
-  // those with batched consistent reads, at a fifth of a write's price, and skip them. What is
-  // missing is then written as on a first delivery. A failed lookup only costs the saving: those
-  // events are written with a condition instead.
+  // those with batched consistent reads, at a fifth of a write's price, and skip them. The rest
+  // still get a condition: another copy of the message may store one between lookup and write.
+  // A failed lookup only costs the saving.
   let unsure = entries.filter((entry) => entry.maybeStored);
-  let missing: typeof entries = [];
   if (deps.store.existing && unsure.length > 0) {
     try {
       const found = new Set((await deps.store.existing(unsure.map((e) => e.item))).map(keyString));
-      missing = unsure.filter((entry) => !found.has(keyString(entry.item)));
+      const missing = unsure.filter((entry) => !found.has(keyString(entry.item)));
       alreadyStored += unsure.length - missing.length;
-      unsure = [];
+      unsure = missing;
     } catch (error) {
       deps.log?.('existence check failed', { items: unsure.length, reason: (error as Error).name });
     }
   }
-  const fresh = [...entries.filter((entry) => !entry.maybeStored), ...missing];
-  const plain = fresh.filter((entry) => !entry.idempotent);
-  const conditional = [...fresh.filter((entry) => entry.idempotent), ...unsure];
+  const plain = entries.filter((entry) => !entry.maybeStored && !entry.idempotent);
+  const conditional = [...entries.filter((entry) => !entry.maybeStored && entry.idempotent), ...unsure];
 
   if (plain.length > 0) {
     let unprocessed: Set<EventItem>;

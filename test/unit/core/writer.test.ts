@@ -51,21 +51,38 @@ describe('writer', () => {
     const withReceipt = (n: number) => item(n, { e: JSON.stringify({ n, receivedAt: new Date(receivedAt).toISOString() }) });
     const table = new MemoryTable();
     const deps = { store: table, redeliveryAgeMs: 60_000 };
-    // First delivery, young: the cheap unconditional batch write.
     const putBatch = jest.spyOn(table, 'putBatch');
-    await writeBatch([record('m1', packed(withReceipt(1)))], { ...deps, now: () => receivedAt + 1_000 });
+    const existing = jest.spyOn(table, 'existing');
+    const putIfAbsent = jest.spyOn(table, 'putIfAbsent');
+    // First delivery, younger than the threshold: the cheap unconditional batch write, no lookup.
+    await writeBatch([record('m1', packed(withReceipt(1)))], { ...deps, now: () => receivedAt + 60_000 });
     expect(putBatch).toHaveBeenCalledTimes(1);
+    expect(existing).not.toHaveBeenCalled();
     (table.items.get(table.key(withReceipt(1))) as EventItem).d = 123;
     // The message ends in the DLQ and is redriven an hour later: receive count 1 again, with a new event beside the stored one.
-    const existing = jest.spyOn(table, 'existing');
     const out = await writeBatch([record('m1', packed(withReceipt(1), withReceipt(2)))], { ...deps, now: () => receivedAt + 3_600_000 });
+    expect(putBatch).toHaveBeenCalledTimes(1);
     expect(existing).toHaveBeenCalledTimes(1);
-    // Only the event the lookup did not find is written.
-    expect(putBatch).toHaveBeenCalledTimes(2);
-    expect(putBatch.mock.calls[1]?.[0].map((i) => i.sk)).toEqual([withReceipt(2).sk]);
+    expect(putIfAbsent.mock.calls.map(([i]) => i.sk)).toEqual([withReceipt(2).sk]);
     expect(out).toMatchObject({ batchItemFailures: [], written: 1, alreadyStored: 1 });
     expect(table.items.get(table.key(withReceipt(1)))?.d).toBe(123);
     expect(table.items.size).toBe(2);
+    // Without a receipt time the age is unknown: looked up too.
+    await writeBatch([record('m2', packed(item(7)))], { ...deps, now: () => receivedAt });
+    expect(existing).toHaveBeenCalledTimes(2);
+  });
+
+  it('does not overwrite a stored event between lookup and write: what the lookup missed still gets a condition', async () => {
+    const table = new MemoryTable();
+    // Another copy of the message stores the event, and the client deletes it, while this one looks up.
+    jest.spyOn(table, 'existing').mockImplementationOnce(async () => {
+      await table.putBatch([item(1)]);
+      (table.items.get(table.key(item(1))) as EventItem).d = 42;
+      return [];
+    });
+    const out = await writeBatch([record('m1', packed(item(1)), 2)], { store: table });
+    expect(out).toMatchObject({ batchItemFailures: [], written: 0, alreadyStored: 1 });
+    expect(table.items.get(table.key(item(1)))?.d).toBe(42);
   });
 
   it('writes idempotency-keyed events conditionally, and duplicates within a batch once', async () => {
@@ -155,14 +172,12 @@ describe('writer', () => {
 
   it('writes an event that two messages of a batch carry once, and fails both messages if that write fails', async () => {
     const table = new MemoryTable();
-    const write = table.putBatch.bind(table);
-    // The shared event is left unprocessed; the others are written.
-    const putBatch = jest.spyOn(table, 'putBatch').mockImplementation(async (items) => {
-      await write(items.filter((i) => i.sk !== item(2).sk));
-      return items.filter((i) => i.sk === item(2).sk);
-    });
+    const putIfAbsent = jest.spyOn(table, 'putIfAbsent').mockRejectedValueOnce(new Error('throttled'));
+    const existing = jest.spyOn(table, 'existing');
     const out = await writeBatch([record('a', packed(item(1), item(2))), record('b', packed(item(2), item(3))), record('c', packed(item(4)))], { store: table });
-    expect(putBatch.mock.calls.flatMap(([items]) => items).filter((i) => i.sk === item(2).sk)).toHaveLength(1);
+    // The event two messages carry may have been stored by an earlier copy: looked up, then put with a condition.
+    expect(existing.mock.calls.map(([keys]) => keys.map((k) => k.sk))).toEqual([[item(2).sk]]);
+    expect(putIfAbsent).toHaveBeenCalledTimes(1);
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
     expect([...table.items.values()].map((i) => i.sk).sort()).toEqual([item(1).sk, item(3).sk, item(4).sk]);
   });
@@ -171,15 +186,12 @@ describe('writer', () => {
     const table = new MemoryTable();
     await table.putBatch([item(1), item(2)]);
     const existing = jest.spyOn(table, 'existing');
-    const putBatch = jest.spyOn(table, 'putBatch');
     const putIfAbsent = jest.spyOn(table, 'putIfAbsent');
     const out = await writeBatch([record('m1', packed(item(1), item(2), item(3)), 2), record('m2', packed(item(4)))], { store: table });
     expect(out.batchItemFailures).toEqual([]);
     expect(existing).toHaveBeenCalledTimes(1);
     expect((existing.mock.calls[0]?.[0] ?? []).map((k) => k.sk)).toEqual([item(1).sk, item(2).sk, item(3).sk]);
-    // The missing event goes into the one batch write with the first delivery's event.
-    expect(putBatch.mock.calls.map(([items]) => items.map((i) => i.sk).sort())).toEqual([[item(3).sk, item(4).sk].sort()]);
-    expect(putIfAbsent).not.toHaveBeenCalled();
+    expect(putIfAbsent.mock.calls.map(([i]) => i.sk)).toEqual([item(3).sk]);
     expect(out).toMatchObject({ written: 2, alreadyStored: 2 });
     expect(table.items.size).toBe(4);
   });
