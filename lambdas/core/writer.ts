@@ -57,6 +57,8 @@ export interface WriteOutcome {
   readonly written: number;
   readonly alreadyStored: number;
   readonly poison: number;
+  /** Records handled as redeliveries: received before, or older than `redeliveryAgeMs`. */
+  readonly redelivered: number;
 }
 
 /** Thrown when no record of the batch could be written for reasons other than its own content. */
@@ -92,6 +94,7 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
 
   const decodedRecords = new Map<string, { events: number; receivedAt?: number }>();
   const now = (deps.now ?? Date.now)();
+  let redeliveredRecords = 0;
 
   for (const record of records) {
     let decoded;
@@ -108,6 +111,7 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
     // Without a receipt time the age is unknown: a lookup is the safe side.
     const old = deps.redeliveryAgeMs !== undefined && (receivedAt === undefined || now - receivedAt > deps.redeliveryAgeMs);
     const redelivered = record.receiveCount > 1 || old;
+    if (redelivered) redeliveredRecords++;
     for (const { item, idempotent } of decoded) {
       const key = keyString(item);
       const entry = byKey.get(key);
@@ -195,5 +199,6 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
     written,
     alreadyStored,
     poison,
+    redelivered: redeliveredRecords,
   };
 };

@@ -41,8 +41,6 @@ export const createWriterHandler =
     try {
       return await traced('handler', async () => {
         annotate({ recordCount: records.length });
-        const retries = records.filter((r) => r.receiveCount > 1).length;
-        if (retries > 0) metrics.addMetric('WriteRetries', MetricUnit.Count, retries);
         let outcome;
         try {
           outcome = await writeBatch(records, { ...opts, store, log: (message, fields) => logger.warn(message, fields) });
@@ -60,6 +58,7 @@ export const createWriterHandler =
           }
         }
         metrics.addMetric('EventsWritten', MetricUnit.Count, outcome.written);
+        if (outcome.redelivered > 0) metrics.addMetric('WriteRetries', MetricUnit.Count, outcome.redelivered);
         metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
         if (outcome.poison > 0) metrics.addMetric('PoisonMessages', MetricUnit.Count, outcome.poison);
         // The core reports the records in the order it was given them.

@@ -64,7 +64,7 @@ describe('writer', () => {
     expect(putBatch).toHaveBeenCalledTimes(1);
     expect(existing).toHaveBeenCalledTimes(1);
     expect(putIfAbsent.mock.calls.map(([i]) => i.sk)).toEqual([withReceipt(2).sk]);
-    expect(out).toMatchObject({ batchItemFailures: [], written: 1, alreadyStored: 1 });
+    expect(out).toMatchObject({ batchItemFailures: [], written: 1, alreadyStored: 1, redelivered: 1 });
     expect(table.items.get(table.key(withReceipt(1)))?.d).toBe(123);
     expect(table.items.size).toBe(2);
     // Without a receipt time the age is unknown: looked up too.
