@@ -224,6 +224,24 @@ const logBytesOf = (functionBytes: number, invocations: number, apiRequests: num
   'API access logs': apiRequests * accessLogBytesPerRequest(telemetry.accessLogFormat),
 });
 
+/**
+ * A workload's counts: what it measured, plus what local mode does not print or trace, modelled
+ * per invocation and per API request from the API's telemetry settings.
+ */
+const countsOf = (
+  measured: Omit<WorkloadCounts, 'readUnits' | 'logBytes' | 'tracedRequests'> & { readonly functionLogBytes: number },
+  telemetry: ApiTelemetry,
+): WorkloadCounts => {
+  const { functionLogBytes, ...counts } = measured;
+  const invocations = Object.values(counts.functions).reduce((s, f) => s + f.invocations, 0);
+  return {
+    ...counts,
+    readUnits: 0,
+    logBytes: logBytesOf(functionLogBytes, invocations, counts.apiRequests, telemetry),
+    tracedRequests: tracedRequests(telemetry.traceSampleRate, counts.apiRequests),
+  };
+};
+
 /** Every event item of a tenant, straight from the table. */
 const scanTenant = async (stack: Stack, tenant: string): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
@@ -341,21 +359,17 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
   // Lambda's pollers receive at most 10 messages per ReceiveMessage (billed per 64 KB received) and delete in batches of 10.
   const receive = Math.ceil(poll.records / 10) * sqsBilled(pricing, (messageBytes / messageCount) * 10);
   const del = Math.ceil(poll.succeeded / 10);
-  const counts: WorkloadCounts = {
-    events,
-    apiRequests: bodies.length,
-    functions: Object.fromEntries(Object.entries(fns).map(([k, f]) => [k, { invocations: f.invocations, durationMs: f.durationMs, memoryMb: f.memoryMb }])),
-    sqsRequests: { SendMessageBatch: send, ReceiveMessage: receive, DeleteMessageBatch: del },
-    writeUnits: units,
-    readUnits: 0,
-    logBytes: logBytesOf(
-      Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
-      Object.values(fns).reduce((s, f) => s + f.invocations, 0),
-      bodies.length,
-      telemetry,
-    ),
-    tracedRequests: tracedRequests(telemetry.traceSampleRate, bodies.length),
-  };
+  const counts = countsOf(
+    {
+      events,
+      apiRequests: bodies.length,
+      functions: Object.fromEntries(Object.entries(fns).map(([k, f]) => [k, { invocations: f.invocations, durationMs: f.durationMs, memoryMb: f.memoryMb }])),
+      sqsRequests: { SendMessageBatch: send, ReceiveMessage: receive, DeleteMessageBatch: del },
+      writeUnits: units,
+      functionLogBytes: Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
+    },
+    telemetry,
+  );
   const total = Object.values(units).reduce((a, b) => a + b, 0);
   return {
     label: `ours: ${perRequest} events/request, batched writes, 3 timelines indexed`,
@@ -431,25 +445,21 @@ export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: n
     ...(ingestFn && { [ingestFn[0]]: { invocations: ingestFn[1].invocations, durationMs: ingestFn[1].durationMs, memoryMb: ingestFn[1].memoryMb } }),
     ...(writerFn && { [writerFn[0]]: { invocations: Math.ceil(events / naiveBatch), durationMs: writerMsPerEvent * events, memoryMb: writerFn[1].memoryMb } }),
   };
-  const counts: WorkloadCounts = {
-    events,
-    apiRequests: bodies.length,
-    functions,
-    sqsRequests: {
-      SendMessage: events * sqsBilled(pricing, messageBytes / events),
-      ReceiveMessage: Math.ceil(events / naiveBatch) * sqsBilled(pricing, (messageBytes / events) * naiveBatch),
-      DeleteMessageBatch: Math.ceil(events / naiveBatch),
+  const counts = countsOf(
+    {
+      events,
+      apiRequests: bodies.length,
+      functions,
+      sqsRequests: {
+        SendMessage: events * sqsBilled(pricing, messageBytes / events),
+        ReceiveMessage: Math.ceil(events / naiveBatch) * sqsBilled(pricing, (messageBytes / events) * naiveBatch),
+        DeleteMessageBatch: Math.ceil(events / naiveBatch),
+      },
+      writeUnits: units,
+      functionLogBytes: Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
     },
-    writeUnits: units,
-    readUnits: 0,
-    logBytes: logBytesOf(
-      Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
-      Object.values(functions).reduce((s, f) => s + f.invocations, 0),
-      bodies.length,
-      telemetry,
-    ),
-    tracedRequests: tracedRequests(telemetry.traceSampleRate, bodies.length),
-  };
+    telemetry,
+  );
   const total = Object.values(units).reduce((a, b) => a + b, 0);
   return {
     label: 'naive: 1 event/request, one PutItem per event, 2 full-projection GSIs',
