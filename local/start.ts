@@ -60,7 +60,7 @@ const main = async () => {
   process.stdout.write(
     `[local] ${runtime.stackName}: ${m.tables.length} table(s), ${m.queues.length} queue(s), ${m.functions.length} function(s), ` +
       `${m.routes.length} route(s), ${m.eventSourceMappings.length} event source mapping(s), ${m.schedules.length} schedule(s); ` +
-      `data ${persist ? 'persisted under .local/data' : 'in memory'}; started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      `data ${persist ? `persisted under ${process.env.LOCAL_STATE_DIR ? `${process.env.LOCAL_STATE_DIR}/data` : '.local/data'}` : 'in memory'}; started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   process.stdout.write(`ready on ${runtime.baseUrl}\n`);
   process.stdout.write(`[local] status page: ${runtime.baseUrl}/_local/\n`);

@@ -1,11 +1,13 @@
 /**
- * `npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A]`
- * prints only a token signed by the local issuer (iss uses PORT, default 3000).
+ * `npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A] [--claim k=v ...] [--offset-ms N]`
+ * prints only a token signed by the local issuer (iss uses PORT, default 3000). `--offset-ms`
+ * issues it N ms ahead, for a stack whose clock was moved with `POST /_local/clock`.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT, loadOrCreateIssuerKeys, signToken } from './issuer';
 
-const USAGE = 'usage: npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A] [--claim k=v ...]';
+const USAGE =
+  'usage: [PORT=3000] npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A] [--claim k=v ...] [--offset-ms N]';
 
 const fail = (message: string): never => {
   process.stderr.write(`${message}\n${USAGE}\n`);
@@ -13,7 +15,7 @@ const fail = (message: string): never => {
 };
 
 const main = () => {
-  let values: { tenant?: string; scope?: string; sub?: string; ttl?: string; aud?: string; claim?: string[]; help?: boolean };
+  let values: { tenant?: string; scope?: string; sub?: string; ttl?: string; aud?: string; claim?: string[]; 'offset-ms'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
@@ -23,6 +25,7 @@ const main = () => {
         ttl: { type: 'string' },
         aud: { type: 'string' },
         claim: { type: 'string', multiple: true },
+        'offset-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -39,6 +42,9 @@ const main = () => {
   if (values.scope === undefined) return fail('--scope is required (use "" for none)');
   const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) return fail('--ttl must be a positive integer (seconds)');
+  const offsetText = values['offset-ms'];
+  const offsetMs = offsetText === undefined ? 0 : Number(offsetText);
+  if (!Number.isInteger(offsetMs)) return fail(`--offset-ms must be an integer (milliseconds), got ${offsetText}`);
   const portText = process.env.PORT;
   const port = portText === undefined || portText === '' ? DEFAULT_PORT : Number(portText);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) return fail(`PORT must be a TCP port, got ${portText}`);
@@ -63,6 +69,7 @@ const main = () => {
     ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
     ...(values.aud !== undefined ? { aud: values.aud } : {}),
     claims,
+    now: new Date(Date.now() + offsetMs),
   });
   process.stdout.write(`${token}\n`);
 };
