@@ -40,10 +40,10 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
  * | `logSampleRate` | `0` | share of invocations that log at DEBUG whatever `logLevel` says (0..1, `POWERTOOLS_LOGGER_SAMPLE_RATE`) |
  * | `traceSampleRate` | `0.01` | share of API requests X-Ray traces beyond the first one each second (0..1; X-Ray's own default is 0.05) |
  * | `alarmEmail` | — | e-mail address subscribed to the alarm topic (optional; subscribe anything else to the topic yourself) |
- * | `alarmQueueAgeSeconds` | `300` | alarm when the oldest queued event is older than this (60..1209600) |
+ * | `alarmQueueAgeSeconds` | `300` | alarm when the oldest queued event is older than this (60..259200: the queue keeps messages 4 days, so the alarm leaves at least a day to act) |
  * | `alarmApi5xxPercent` | `1` | alarm when 5xx answers exceed this share of API requests over 5 minutes (0..100) |
  * | `alarmWriterErrors` | `1` | alarm when the writer fails this many invocations in 5 minutes (1..100000) |
- * | `alarmCleanupMissedDays` | `2` | alarm when the cleanup has not run successfully for this many days (1..90; give it more than the schedule's period) |
+ * | `alarmCleanupMissedDays` | `2` | alarm when the cleanup has not run successfully for this many days (1..7, CloudWatch's longest evaluation range; give it more than the schedule's period) |
  */
 export interface StackConfig {
   /** Deployment name: stack name (lib/stage.ts) and tags. */
@@ -239,10 +239,12 @@ const loadAlarms = (ctx: ContextReader): AlarmConfig => {
   }
   return {
     ...(email !== undefined && { email }),
-    queueAgeSeconds: int(ctx, 'alarmQueueAgeSeconds', 300, 60, 1_209_600),
+    // The events queue keeps messages 4 days (lib/constructs/queue.ts): the alarm must fire well before.
+    queueAgeSeconds: int(ctx, 'alarmQueueAgeSeconds', 300, 60, 259_200),
     api5xxPercent: num(ctx, 'alarmApi5xxPercent', 1, 0, 100),
     writerErrors: int(ctx, 'alarmWriterErrors', 1, 1, 100_000),
-    cleanupMissedDays: int(ctx, 'alarmCleanupMissedDays', 2, 1, 90),
+    // CloudWatch evaluates daily periods over at most 7 days.
+    cleanupMissedDays: int(ctx, 'alarmCleanupMissedDays', 2, 1, 7),
   };
 };
 

@@ -50,6 +50,9 @@ describe('loadConfig', () => {
     expect(() => load({ alarmEmail: 'not-an-address' })).toThrow(/alarmEmail/);
     expect(() => load({ alarmQueueAgeSeconds: '10' })).toThrow(/alarmQueueAgeSeconds/);
     expect(() => load({ alarmCleanupMissedDays: '0' })).toThrow(/alarmCleanupMissedDays/);
+    expect(() => load({ alarmCleanupMissedDays: '8' })).toThrow(/alarmCleanupMissedDays/);
+    expect(load({ alarmCleanupMissedDays: '7' }).alarms.cleanupMissedDays).toBe(7);
+    expect(() => load({ alarmQueueAgeSeconds: '345600' })).toThrow(/alarmQueueAgeSeconds/);
   });
 
   it('treats an empty string or null like an unset key', () => {
