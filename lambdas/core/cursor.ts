@@ -1,33 +1,52 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { BadRequestError } from './errors';
-import type { Keyring } from './keyring';
+import type { Keyring, KeyVersion } from './keyring';
 
 /**
- * Opaque, tamper-proof page cursors. A cursor carries the position (the last sort key read) and a
- * hash of the query's filters, and is authenticated by an HMAC over tenant and payload: a cursor
- * edited by hand, minted for another tenant, or reused with other filters is rejected with 400.
+ * Opaque, tamper-proof page cursors. A cursor carries the position (the last sort key examined,
+ * which holds an internal id and its time) encrypted, bound to the tenant and to a hash of the
+ * query's filters: a cursor edited by hand, minted for another tenant, or reused with other
+ * filters is rejected with 400, and nothing in it can be read without the keys.
+ *
+ * The construction is a synthetic IV (SIV): the IV is an HMAC over tenant, filters and position,
+ * the position is encrypted with AES-256-CTR under that IV, and the IV doubles as the tag. It is
+ * deterministic (the same page gives the same cursor) and has no nonce to run out of.
+ * Layout, base64url: key version (1 byte) | IV (16 bytes) | encrypted position.
  */
 export interface CursorState {
   /** Sort key of the last item examined; the next page starts after it. */
   readonly position: string;
 }
 
-const TAG_BYTES = 16;
+const IV_BYTES = 16;
+const MAX_POSITION_BYTES = 256;
 const invalid = (): BadRequestError => new BadRequestError('invalid_cursor', 'the cursor is invalid, expired, or belongs to another query');
 
 /** A stable digest of the query's filters, so a cursor only continues the query it came from. */
 export const filterDigest = (filters: Record<string, unknown>): string =>
   createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 22);
 
-const mac = (key: Buffer, tenant: string, payload: string): Buffer =>
-  createHmac('sha256', key).update(tenant).update('\u0000').update(payload).digest().subarray(0, TAG_BYTES);
+const syntheticIv = (key: KeyVersion, tenant: string, digest: string, position: Buffer): Buffer =>
+  createHmac('sha256', key.cursorMac).update(tenant).update('\u0000').update(digest).update('\u0000').update(position).digest().subarray(0, IV_BYTES);
 
-export const encodeCursor = (keyring: Keyring, tenant: string, digest: string, state: CursorState): string => {
-  const payload = Buffer.from(JSON.stringify({ k: keyring.current.version, f: digest, p: state.position })).toString('base64url');
-  return `${payload}.${mac(keyring.current.cursorMac, tenant, payload).toString('base64url')}`;
+/** AES-CTR is its own inverse. */
+const ctr = (key: KeyVersion, iv: Buffer, data: Buffer): Buffer => {
+  const cipher = createCipheriv('aes-256-ctr', key.cursorCipher, iv);
+  return Buffer.concat([cipher.update(data), cipher.final()]);
 };
 
-export const decodeCursor = (keyring: Keyring, tenant: string, digest: string, cursor: string): CursorState => {
+export const encodeCursor = (keyring: Keyring, tenant: string, digest: string, state: CursorState): string => {
+  const key = keyring.current;
+  const position = Buffer.from(state.position, 'utf8');
+  const iv = syntheticIv(key, tenant, digest, position);
+  return Buffer.concat([Buffer.of(key.version), iv, ctr(key, iv, position)]).toString('base64url');
+};
+
+/**
+ * Cursors issued before they were encrypted: base64url JSON `{k,f,p}`, a dot, and an HMAC tag over
+ * tenant and payload. Still read, so a listing in progress survives the upgrade; never issued.
+ */
+const decodeSignedCursor = (keyring: Keyring, tenant: string, digest: string, cursor: string): CursorState => {
   const [payload, tag, extra] = cursor.split('.');
   if (!payload || !tag || extra !== undefined || payload.length > 512) throw invalid();
   let parsed: { k?: unknown; f?: unknown; p?: unknown };
@@ -38,8 +57,22 @@ export const decodeCursor = (keyring: Keyring, tenant: string, digest: string, c
   }
   const key = typeof parsed.k === 'number' ? keyring.get(parsed.k) : undefined;
   if (!key) throw invalid();
+  const expected = createHmac('sha256', key.cursorMac).update(tenant).update('\u0000').update(payload).digest().subarray(0, IV_BYTES);
   const given = Buffer.from(tag, 'base64url');
-  if (given.length !== TAG_BYTES || !timingSafeEqual(given, mac(key.cursorMac, tenant, payload))) throw invalid();
+  if (given.length !== IV_BYTES || !timingSafeEqual(given, expected)) throw invalid();
   if (parsed.f !== digest || typeof parsed.p !== 'string') throw invalid();
   return { position: parsed.p };
+};
+
+export const decodeCursor = (keyring: Keyring, tenant: string, digest: string, cursor: string): CursorState => {
+  if (cursor.includes('.')) return decodeSignedCursor(keyring, tenant, digest, cursor);
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor) || cursor.length > 512) throw invalid();
+  const bytes = Buffer.from(cursor, 'base64url');
+  if (bytes.length <= 1 + IV_BYTES || bytes.length > 1 + IV_BYTES + MAX_POSITION_BYTES) throw invalid();
+  const key = keyring.get(bytes[0] as number);
+  if (!key) throw invalid();
+  const iv = bytes.subarray(1, 1 + IV_BYTES);
+  const position = ctr(key, iv, bytes.subarray(1 + IV_BYTES));
+  if (!timingSafeEqual(iv, syntheticIv(key, tenant, digest, position))) throw invalid();
+  return { position: position.toString('utf8') };
 };

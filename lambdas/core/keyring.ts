@@ -11,8 +11,10 @@ export interface KeyVersion {
   readonly idCipher: Buffer;
   /** HMAC key that binds a public id to its tenant and authenticates it. */
   readonly idMac: Buffer;
-  /** HMAC key that makes cursors tamper-proof. */
+  /** HMAC key that makes cursors tamper-proof (their synthetic IV). */
   readonly cursorMac: Buffer;
+  /** AES-256 key that hides the position inside a cursor. */
+  readonly cursorCipher: Buffer;
 }
 
 export interface Keyring {
@@ -48,6 +50,7 @@ export const parseKeyring = (secretString: string): Keyring => {
       idCipher: derive(value, 'public-id-cipher'),
       idMac: derive(value, 'public-id-mac'),
       cursorMac: derive(value, 'cursor-mac'),
+      cursorCipher: derive(value, 'cursor-cipher'),
     });
   }
   const current = versions.get(Number(record.current));

@@ -96,8 +96,10 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
     const page = await listUntil(tenant, '?limit=1', 1);
     const cursor: string = page.nextCursor;
     expect(cursor).toEqual(expect.any(String));
-    const tampered = (cursor[5] === 'A' ? 'B' : 'A') + cursor.slice(1);
-    const edited = cursor.slice(0, 5) + (cursor[5] === 'A' ? 'B' : 'A') + cursor.slice(6);
+    const flip = (c: string | undefined) => (c === 'A' ? 'B' : 'A');
+    const tampered = flip(cursor[0]) + cursor.slice(1);
+    const edited = cursor.slice(0, 5) + flip(cursor[5]) + cursor.slice(6);
+    expect(new Set([cursor, tampered, edited]).size).toBe(3);
     for (const bad of [tampered, edited]) {
       const res = await list(tenant, `?limit=1&cursor=${encodeURIComponent(bad)}`);
       expect(res.status).toBe(400);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { randomInternalId } from '../../../lambdas/core/ids';
 import { decodePublicId, encodePublicId } from '../../../lambdas/core/public-id';
 import { encodeCursor, decodeCursor, filterDigest } from '../../../lambdas/core/cursor';
@@ -69,10 +70,45 @@ describe('cursors', () => {
     const cursor = encodeCursor(keyring, 'acme', digest, { position: 'ABC' });
     expect(() => decodeCursor(keyring, 'globex', digest, cursor)).toThrow(expect.objectContaining({ status: 400, code: 'invalid_cursor' }));
     expect(() => decodeCursor(keyring, 'acme', filterDigest({ userId: 'u-2', order: 'desc' }), cursor)).toThrow(expect.objectContaining({ status: 400 }));
-    const [payload, tag] = cursor.split('.') as [string, string];
+    // Every single-bit change to the bytes is refused (version, IV, or encrypted position).
+    const bytes = Buffer.from(cursor, 'base64url');
+    for (let i = 0; i < bytes.length; i++) {
+      const edited = Buffer.from(bytes);
+      edited[i] = (edited[i] as number) ^ 1;
+      expect(() => decodeCursor(keyring, 'acme', digest, edited.toString('base64url'))).toThrow(expect.objectContaining({ status: 400, code: 'invalid_cursor' }));
+    }
+    expect(() => decodeCursor(keyring, 'acme', digest, bytes.subarray(0, 17).toString('base64url'))).toThrow(expect.objectContaining({ status: 400 }));
+    for (const junk of ['garbage', 'a.b', '', 'x'.repeat(600)]) {
+      expect(() => decodeCursor(keyring, 'acme', digest, junk)).toThrow(expect.objectContaining({ status: 400 }));
+    }
+  });
+
+  it('hides the position: neither the sort key nor its time can be read from the cursor', () => {
+    const position = '06GZV339001S6F6V46CG5KA9';
+    const cursor = encodeCursor(keyring, 'acme', digest, { position });
+    const raw = Buffer.from(cursor, 'base64url');
+    expect(raw.includes(Buffer.from(position))).toBe(false);
+    expect(raw.includes(Buffer.from(position.slice(0, 10)))).toBe(false);
+    expect(cursor).not.toContain(position.slice(0, 10));
+    // Deterministic: the same page of the same query gives the same cursor; another position another one.
+    expect(encodeCursor(keyring, 'acme', digest, { position })).toBe(cursor);
+    expect(encodeCursor(keyring, 'acme', digest, { position: `${position.slice(0, -1)}B` })).not.toBe(cursor);
+  });
+
+  it('still reads a cursor issued before cursors were encrypted (signed JSON), and refuses one edited by hand', () => {
+    const payload = Buffer.from(JSON.stringify({ k: 1, f: digest, p: 'ABC' })).toString('base64url');
+    const tag = (p: string) => createHmac('sha256', keyring.current.cursorMac).update('acme').update('\u0000').update(p).digest().subarray(0, 16).toString('base64url');
+    expect(decodeCursor(keyring, 'acme', digest, `${payload}.${tag(payload)}`)).toEqual({ position: 'ABC' });
     const forged = Buffer.from(JSON.stringify({ k: 1, f: digest, p: 'ZZZ' })).toString('base64url');
-    expect(() => decodeCursor(keyring, 'acme', digest, `${forged}.${tag}`)).toThrow(expect.objectContaining({ status: 400 }));
-    expect(() => decodeCursor(keyring, 'acme', digest, `${payload}.AAAA${tag.slice(4)}`)).toThrow(expect.objectContaining({ status: 400 }));
-    expect(() => decodeCursor(keyring, 'acme', digest, 'garbage')).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => decodeCursor(keyring, 'acme', digest, `${forged}.${tag(payload)}`)).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => decodeCursor(keyring, 'globex', digest, `${payload}.${tag(payload)}`)).toThrow(expect.objectContaining({ status: 400 }));
+  });
+
+  it('reads cursors of an older key version after a rotation', () => {
+    const before = parseKeyring(JSON.stringify({ current: '1', k1: 'a'.repeat(40) }));
+    const after = parseKeyring(JSON.stringify({ current: '2', k1: 'a'.repeat(40), k2: 'b'.repeat(40) }));
+    const cursor = encodeCursor(before, 'acme', digest, { position: 'ABC' });
+    expect(decodeCursor(after, 'acme', digest, cursor)).toEqual({ position: 'ABC' });
+    expect(Buffer.from(encodeCursor(after, 'acme', digest, { position: 'ABC' }), 'base64url')[0]).toBe(2);
   });
 });
