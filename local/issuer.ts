@@ -4,7 +4,7 @@
  * node:crypto only.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -116,4 +116,29 @@ export const signToken = (keys: IssuerKeys, opts: TokenOptions): string => {
   const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
   const signature = sign('sha256', Buffer.from(signingInput), keys.privateKey);
   return `${signingInput}.${b64url(signature)}`;
+};
+
+/** What `npm start` writes for `npm run token`: where the running stack listens and its tenant claim. */
+export interface RunningStack {
+  readonly port: number;
+  readonly tenantClaim: string;
+}
+
+const runningFile = (stateDir: string) => join(stateDir, 'running.json');
+
+export const writeRunningStack = (stateDir: string, running: RunningStack): void => {
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(runningFile(stateDir), `${JSON.stringify(running)}\n`);
+};
+
+export const clearRunningStack = (stateDir: string): void => rmSync(runningFile(stateDir), { force: true });
+
+/** The stack `npm start` runs with this state folder, if one is running (or was not stopped cleanly). */
+export const readRunningStack = (stateDir: string = DEFAULT_STATE_DIR): RunningStack | undefined => {
+  try {
+    const parsed = JSON.parse(readFileSync(runningFile(stateDir), 'utf8')) as Partial<RunningStack>;
+    return typeof parsed.port === 'number' && typeof parsed.tenantClaim === 'string' ? { port: parsed.port, tenantClaim: parsed.tenantClaim } : undefined;
+  } catch {
+    return undefined;
+  }
 };

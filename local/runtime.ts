@@ -34,6 +34,7 @@ import { STATUS_PAGE_HTML } from './status-page';
 import {
   DEFAULT_PORT,
   DEFAULT_STATE_DIR,
+  DEFAULT_TENANT_CLAIM,
   LOCAL_AUDIENCE,
   REPO_ROOT,
   jwksDocument,
@@ -134,7 +135,9 @@ export interface LocalRuntime {
   stats(): LocalStats;
   runSchedules(): Promise<ScheduleRunResult[]>;
   invoke(functionLogicalId: string, event: unknown): Promise<InvocationResult>;
-  /** A token from the local issuer for this runtime's port. */
+  /** The claim the functions read the tenant from (the template's AUTH_TENANT_CLAIM). */
+  readonly tenantClaim: string;
+  /** A token from the local issuer for this runtime's port and tenant claim. */
   token(opts: Omit<TokenOptions, 'port'>): string;
   /** The fault proxy, when started with `faults`. */
   readonly faults?: FaultProxy;
@@ -357,6 +360,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
 
     // Issuer keys, then the API server (its port is part of the issuer URL the functions trust).
     const keys = loadOrCreateIssuerKeys(stateDir);
+    const tenantClaim =
+      model.functions.map((fn) => fn.rawEnvironment.AUTH_TENANT_CLAIM).find((v): v is string => typeof v === 'string') ?? DEFAULT_TENANT_CLAIM;
     const router = new Router(model.routes);
     const pools = new Map<string, FunctionPool>();
 
@@ -777,7 +782,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       stats,
       runSchedules,
       invoke: (logicalId, event) => poolOf(logicalId).invoke(event),
-      token: (opts) => signToken(keys, { ...opts, port }),
+      tenantClaim,
+      token: (opts) => signToken(keys, { tenantClaim, ...opts, port }),
       ...(faults && { faults }),
       stop: stopAll,
     };

@@ -7,9 +7,9 @@
  *
  * Prints `ready on http://127.0.0.1:PORT` once it serves.
  */
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT } from './issuer';
+import { clearRunningStack, DEFAULT_STATE_DIR, REPO_ROOT, writeRunningStack } from './issuer';
 import { parseFaultRules } from './faults';
 import { startLocal } from './runtime';
 import { synth } from './synth';
@@ -48,11 +48,12 @@ const main = async () => {
     process.stdout.write(`[local] synth done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
 
+  const stateDir = process.env.LOCAL_STATE_DIR || DEFAULT_STATE_DIR;
   const runtime = await startLocal({
     outDir,
     port,
     persist,
-    ...(process.env.LOCAL_STATE_DIR ? { stateDir: process.env.LOCAL_STATE_DIR } : {}),
+    stateDir,
     ...(values.stack ? { stackName: values.stack } : {}),
     ...faultsOption(process.env.LOCAL_FAULTS),
   });
@@ -60,8 +61,10 @@ const main = async () => {
   process.stdout.write(
     `[local] ${runtime.stackName}: ${m.tables.length} table(s), ${m.queues.length} queue(s), ${m.functions.length} function(s), ` +
       `${m.routes.length} route(s), ${m.eventSourceMappings.length} event source mapping(s), ${m.schedules.length} schedule(s); ` +
-      `data ${persist ? `persisted under ${process.env.LOCAL_STATE_DIR ? `${process.env.LOCAL_STATE_DIR}/data` : '.local/data'}` : 'in memory'}; started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      `data ${persist ? `persisted under ${relative(process.cwd(), join(stateDir, 'data')) || '.'}` : 'in memory'}; started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
+  // `npm run token` reads where this stack listens and which claim holds the tenant.
+  writeRunningStack(stateDir, { port: runtime.port, tenantClaim: runtime.tenantClaim });
   process.stdout.write(`ready on ${runtime.baseUrl}\n`);
   process.stdout.write(`[local] status page: ${runtime.baseUrl}/_local/\n`);
 
@@ -75,6 +78,7 @@ const main = async () => {
     process.stdout.write(`[local] ${signal}: shutting down\n`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
+    clearRunningStack(stateDir);
     runtime.stop().then(
       () => process.exit(0),
       (e: unknown) => {

@@ -1,10 +1,11 @@
 /**
  * `npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A] [--claim k=v ...] [--offset-ms N]`
- * prints only a token signed by the local issuer (iss uses PORT, default 3000). `--offset-ms`
+ * prints only a token signed by the local issuer for the stack `npm start` runs (its port and tenant
+ * claim, from `.local/running.json`; PORT overrides the port, 3000 when no stack runs). `--offset-ms`
  * issues it N ms ahead, for a stack whose clock was moved with `POST /_local/clock`.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORT, loadOrCreateIssuerKeys, signToken } from './issuer';
+import { DEFAULT_PORT, DEFAULT_TENANT_CLAIM, loadOrCreateIssuerKeys, readRunningStack, signToken } from './issuer';
 
 const USAGE =
   'usage: [PORT=3000] npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A] [--claim k=v ...] [--offset-ms N]';
@@ -45,8 +46,10 @@ const main = () => {
   const offsetText = values['offset-ms'];
   const offsetMs = offsetText === undefined ? 0 : Number(offsetText);
   if (!Number.isInteger(offsetMs)) return fail(`--offset-ms must be an integer (milliseconds), got ${offsetText}`);
+  const stateDir = process.env.LOCAL_STATE_DIR || undefined;
+  const running = readRunningStack(stateDir);
   const portText = process.env.PORT;
-  const port = portText === undefined || portText === '' ? DEFAULT_PORT : Number(portText);
+  const port = portText === undefined || portText === '' ? (running?.port ?? DEFAULT_PORT) : Number(portText);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) return fail(`PORT must be a TCP port, got ${portText}`);
   const claims: Record<string, unknown> = {};
   for (const c of values.claim ?? []) {
@@ -61,8 +64,9 @@ const main = () => {
     }
     claims[c.slice(0, eq)] = value;
   }
-  const token = signToken(loadOrCreateIssuerKeys(process.env.LOCAL_STATE_DIR || undefined), {
+  const token = signToken(loadOrCreateIssuerKeys(stateDir), {
     tenant: values.tenant,
+    tenantClaim: running?.tenantClaim ?? DEFAULT_TENANT_CLAIM,
     scope: values.scope,
     port,
     ...(values.sub !== undefined ? { sub: values.sub } : {}),
