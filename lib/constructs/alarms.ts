@@ -1,24 +1,14 @@
 import { Duration } from 'aws-cdk-lib';
-import type { IRestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, type IMetric, MathExpression, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { apiMetric, serviceMetric, type ServiceFunctionSet, tableMetric } from './dashboard';
+import { apiMetric, serviceMetric, tableMetric, type WatchedResources } from './dashboard';
 
-export interface ServiceAlarmsProps {
-  readonly api: IRestApi;
-  readonly queue: IQueue;
-  readonly deadLetterQueue: IQueue;
-  readonly table: ITable;
-  /** Global secondary indexes of the table: their throttles count too. @default none */
-  readonly tableIndexes?: readonly string[];
-  readonly functions: ServiceFunctionSet;
+export interface ServiceAlarmsProps extends WatchedResources {
   /**
    * An alarm on the dead-letter queue made elsewhere (DeadLetterAlarm): it gets this topic's
    * actions rather than a second alarm on the same metric.

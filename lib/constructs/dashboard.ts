@@ -46,14 +46,18 @@ export interface ServiceFunctionSet {
   readonly cleanup: IFunction;
 }
 
-export interface ServiceDashboardProps {
+/** The resources the dashboard and alarms watch. */
+export interface WatchedResources {
   readonly api: IRestApi;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly table: ITable;
-  /** Global secondary indexes of the table, for throttle graphs. @default none */
+  /** Global secondary indexes of the table: their throttles are graphed and alarmed too. @default none */
   readonly tableIndexes?: readonly string[];
   readonly functions: ServiceFunctionSet;
+}
+
+export interface ServiceDashboardProps extends WatchedResources {
   /**
    * Default time range shown.
    * @default Duration.hours(3)
