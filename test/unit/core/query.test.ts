@@ -1,7 +1,7 @@
-import { ingest, type EventQueue } from '../../../lambdas/core/ingest';
-import { decodeMessage, type QueueMessage } from '../../../lambdas/core/message';
+import { ingest } from '../../../lambdas/core/ingest';
+import { decodeMessage } from '../../../lambdas/core/message';
 import { getEvent, parseEventQuery, queryEvents, type EventQuery } from '../../../lambdas/core/query';
-import { MemoryTable, testKeyring } from '../../support/fakes';
+import { MemoryTable, RecordingQueue, testKeyring } from '../../support/fakes';
 
 const keyring = testKeyring();
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -9,13 +9,8 @@ const SHARDS = 4;
 
 /** Ingests through the real core into the in-memory table, as the writer would store it. */
 const seed = async (table: MemoryTable, events: object[], tenant = 'acme'): Promise<string[]> => {
-  const sent: QueueMessage[] = [];
-  const queue: EventQueue = {
-    send: async (messages) => {
-      sent.push(...messages);
-      return new Set();
-    },
-  };
+  const queue = new RecordingQueue();
+  const sent = queue.sent;
   const out = await ingest(
     { tenant, body: JSON.stringify({ events }), contentType: 'application/json', source: {} },
     { queue, keyring, shardCount: SHARDS, retentionDays: () => 30, now: () => NOW },

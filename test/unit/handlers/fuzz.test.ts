@@ -1,8 +1,8 @@
 import type { SQSEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import type { EventQueue } from '../../../lambdas/core/ingest';
-import { decodeMessage, type QueueMessage } from '../../../lambdas/core/message';
-import { MemoryTable, testKeyring } from '../../support/fakes';
+import { decodeMessage } from '../../../lambdas/core/message';
+import { MemoryTable, RecordingQueue, testKeyring } from '../../support/fakes';
 import { validEventArb } from '../../support/arbitraries';
 import { configureHandlerEnv, fakeAuthenticate, lambdaContext, proxyEvent } from '../../support/handler-env';
 
@@ -65,18 +65,13 @@ const requestArb = fc.oneof(
 
 describe('ingest and query handlers, property-based', () => {
   it(`answer ${RUNS} generated bodies with 202/400/413/415 JSON; queue only accepted events, which read back unchanged`, async () => {
-    let sent: QueueMessage[] = [];
-    const queue: EventQueue = {
-      send: async (messages) => {
-        sent.push(...messages);
-        return new Set();
-      },
-    };
+    const queue = new RecordingQueue();
+    const sent = queue.sent;
     const ingest = createIngestHandler({ authenticate, queue, keyring: async () => keyring, shardCount: 2, retentionDays: () => 30 });
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(requestArb, async ({ body, contentType, base64 }) => {
-        sent = [];
+        sent.length = 0;
         const table = new MemoryTable();
         const res = await ingest(
           apiEvent({

@@ -1,7 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
-import type { EventQueue } from '../../../lambdas/core/ingest';
-import { encodeMessage, type QueueMessage } from '../../../lambdas/core/message';
-import { MemoryTable, testKeyring } from '../../support/fakes';
+import { encodeMessage } from '../../../lambdas/core/message';
+import { MemoryTable, RecordingQueue, testKeyring } from '../../support/fakes';
 import { configureHandlerEnv, fakeAuthenticate, lambdaContext, proxyEvent } from '../../support/handler-env';
 
 // The handler modules wire their real adapters at import; give them a configuration.
@@ -26,13 +25,8 @@ const authenticate = fakeAuthenticate;
 const apiEvent = proxyEvent;
 
 describe('API handlers with fakes', () => {
-  const sent: QueueMessage[] = [];
-  const queue: EventQueue = {
-    send: async (messages) => {
-      sent.push(...messages);
-      return new Set();
-    },
-  };
+  const queue = new RecordingQueue();
+  const sent = queue.sent;
   const table = new MemoryTable();
   const ingestHandler = createIngestHandler({ authenticate, queue, keyring: async () => keyring, shardCount: 2, retentionDays: () => 30 });
   const queryHandler = createQueryHandler({ authenticate, store: table, keyring: async () => keyring, shardCount: 2 });

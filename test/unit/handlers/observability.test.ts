@@ -1,8 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
-import type { EventQueue } from '../../../lambdas/core/ingest';
 import type { QueueMessage } from '../../../lambdas/core/message';
-import { MemoryTable, testKeyring } from '../../support/fakes';
+import { MemoryTable, RecordingQueue, testKeyring } from '../../support/fakes';
 import { configureHandlerEnv, fakeAuthenticate, lambdaContext } from '../../support/handler-env';
 
 // The handler modules wire their real adapters at import; the logger writes JSON at INFO to stdout.
@@ -76,13 +75,8 @@ const emf = (lines: Json[]) => lines.filter((l) => l._aws !== undefined);
 const metricValues = (lines: Json[], name: string): number[] => emf(lines).flatMap((l) => (l[name] === undefined ? [] : [l[name]].flat()));
 
 describe('correlation ids, logs and metrics through ingest → SQS → writer', () => {
-  const sent: QueueMessage[] = [];
-  const queue: EventQueue = {
-    send: async (messages) => {
-      sent.push(...messages);
-      return new Set();
-    },
-  };
+  const queue = new RecordingQueue();
+  const sent = queue.sent;
   const table = new MemoryTable();
   const ingest = createIngestHandler({ authenticate, queue, keyring: async () => testKeyring(), shardCount: 2, retentionDays: () => 30 });
   let clock = Date.now();
