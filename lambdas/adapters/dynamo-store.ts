@@ -10,12 +10,12 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { ATTRIBUTES, GSI_BY_PURGE, INDEXES } from '../../contract';
 import { backoffMs, mapLimit, sleep } from '../core/concurrency';
 import type { CleanupStore } from '../core/cleanup';
 import type { ErasureStore } from '../core/erasure';
 import {
   ERASURE_WORK_PARTITION,
-  GSI_BY_PURGE,
   keyString,
   markerPartition,
   receiptPartition,
@@ -25,7 +25,7 @@ import {
   type ErasureWorkItem,
   type EventItem,
   type ItemKey,
-} from '../core/keys';
+} from '../core/item-keys';
 import type { LifecycleStore } from '../core/lifecycle';
 import { packItem, unpackItem } from '../core/payload';
 import type { EventReadStore, RangeRequest } from '../core/query';
@@ -90,7 +90,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   async queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }> {
-    const partitionAttribute = request.index === 'byUser' ? 'u' : request.index === 'byType' ? 't' : 'pk';
+    const partitionAttribute = request.index ? INDEXES[request.index].partitionKey : ATTRIBUTES.partitionKey;
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,

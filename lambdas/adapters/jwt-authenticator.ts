@@ -2,7 +2,8 @@ import { JwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwksNotAvailableInCacheError, JwksValidationError, NonRetryableFetchError } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { bearerToken, checkVerifiedToken, principalFromClaims, requireScope, type AuthSettings, type Principal, type Scope } from '../core/auth';
+import type { Scope } from '../../contract';
+import { bearerToken, checkVerifiedToken, principalFromClaims, requireScope, type AuthSettings, type Principal } from '../core/auth';
 import { ServiceUnavailableError, UnauthorizedError } from '../core/errors';
 import type { AuthConfig } from '../shared/config';
 

@@ -1,25 +1,16 @@
+import { TENANT_PATTERN, type Scope, type ScopeFormat } from '../../contract';
 import { ForbiddenError, UnauthorizedError } from './errors';
-import { TENANT_PATTERN } from './keys';
 
 /**
  * The parts of authentication that aws-jwt-verify does not do: which algorithms we accept, that a
  * token expires and not too far away, the tenant claim, and scopes per route. The signature,
  * issuer, audience, exp and nbf are checked by aws-jwt-verify in the adapter.
  */
-export type Scope = 'events:write' | 'events:read' | 'events:delete' | 'events:erase';
-
 export interface Principal {
   readonly tenant: string;
   readonly subject?: string;
   readonly scopes: ReadonlySet<string>;
 }
-
-/**
- * How the issuer writes the scopes: `"a b"` (OAuth 2.0, Cognito) or `["a","b"]` (some OIDC
- * providers, in a claim such as `scp`). aws-jwt-verify rejects a `scope` claim that is not a
- * string, so an array only ever comes from another claim.
- */
-export type ScopeFormat = 'space-separated' | 'array';
 
 export interface AuthSettings {
   readonly tenantClaim: string;

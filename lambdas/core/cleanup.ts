@@ -2,7 +2,8 @@ import { mapLimit } from './concurrency';
 import type { StoredEvent } from './envelope';
 import { ERASURE_SWEEP_DAYS } from './erasure';
 import { highestIdAt, MAX_ID, MIN_ID, adjacentId } from './ids';
-import { GSI_BY_USER, purgePartition, shardRange, tenantPartition, type ErasureWorkItem, type EventItem, type ItemKey } from './keys';
+import { GSI_BY_USER } from '../../contract';
+import { purgePartition, shardRange, tenantPartition, type ErasureWorkItem, type EventItem, type ItemKey } from './item-keys';
 import type { RangeRequest } from './query';
 
 const DAY_MS = 86_400_000;

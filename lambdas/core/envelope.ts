@@ -1,19 +1,10 @@
+import { LIMITS, type EventErrorCode } from '../../contract';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 
 /**
  * The event envelope contract (README "API"): what a client may send, and the per-event error
- * codes for each rule. Limits are exported so documentation and tests use the same numbers.
+ * codes for each rule. The limits are contract/limits.ts, shared with the documentation and the client.
  */
-export const LIMITS = {
-  maxBodyBytes: 1024 * 1024,
-  maxEventsPerRequest: 500,
-  maxEventBytes: 32 * 1024,
-  maxUserIdLength: 256,
-  maxTargetIdLength: 256,
-  maxIdempotencyKeyLength: 128,
-  maxFutureSkewMs: 5 * 60 * 1000,
-  maxUserAgentLength: 512,
-} as const;
 
 export const TYPE_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,99}$/;
 /** RFC 3339 date-time, as the validators parse it (the fields are checked for calendar validity too). */
@@ -51,7 +42,7 @@ export interface StoredEvent {
 }
 
 export interface EventError {
-  code: string;
+  code: EventErrorCode;
   message: string;
 }
 
@@ -59,7 +50,7 @@ export type EventCheck =
   | { ok: true; event: ClientEvent; occurredAtMs: number | undefined }
   | { ok: false; error: EventError };
 
-const fail = (code: string, message: string): EventCheck => ({ ok: false, error: { code, message } });
+const fail = (code: EventErrorCode, message: string): EventCheck => ({ ok: false, error: { code, message } });
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

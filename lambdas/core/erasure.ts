@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { LIMITS, type StoredEvent } from './envelope';
+import { LIMITS } from '../../contract';
+import type { StoredEvent } from './envelope';
 import { BadRequestError, NotFoundError, TooManyRequestsError, UnsupportedMediaTypeError } from './errors';
 import { randomInternalId } from './ids';
 import type { Keyring } from './keyring';
@@ -12,7 +13,7 @@ import {
   type ErasureReceiptItem,
   type ErasureWorkItem,
   type EventItem,
-} from './keys';
+} from './item-keys';
 import { decodePublicId, encodePublicId } from './public-id';
 
 /**

@@ -1,11 +1,13 @@
+import type { ErrorCode } from '../../contract';
+
 /**
- * Errors are types with a code. One mapper (shared/http.ts) turns them into an HTTP status
+ * Errors are types with a code (contract/errors.ts). One mapper (shared/http.ts) turns them into an HTTP status
  * and a JSON body; anything that is not an AppError becomes a 500 that says nothing inside.
  */
 export abstract class AppError extends Error {
   abstract readonly status: number;
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -39,10 +41,6 @@ export class NotFoundError extends AppError {
   }
 }
 
-export class ConflictError extends AppError {
-  readonly status = 409;
-}
-
 export class PayloadTooLargeError extends AppError {
   readonly status = 413;
 }
@@ -61,7 +59,7 @@ export class TooManyRequestsError extends AppError {
 /** A dependency we cannot do without is down; the client may retry. */
 export class ServiceUnavailableError extends AppError {
   readonly status = 503;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

@@ -1,9 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { checkEvent, LIMITS, parseEventsBody, type EventError, type StoredEvent } from './envelope';
+import { LIMITS } from '../../contract';
+import { checkEvent, parseEventsBody, type EventError, type StoredEvent } from './envelope';
 import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from './errors';
 import { idempotencyDigest, idempotentInternalId, randomInternalId } from './ids';
 import type { Keyring } from './keyring';
-import { tenantPartition, typePartition, userPartition, type EventItem } from './keys';
+import { tenantPartition, typePartition, userPartition, type EventItem } from './item-keys';
 import { encodePublicId } from './public-id';
 import { attributeBytes, encodeEntry, MESSAGE_BUDGET_BYTES, messageBody, packEntries, type MessageEntry, type QueueMessage } from './message';
 

@@ -1,4 +1,4 @@
-import type { EventItem } from './keys';
+import type { EventItem } from './item-keys';
 
 /**
  * When the API received a queued event (epoch ms), read from the stored event's `receivedAt`;

@@ -1,7 +1,7 @@
 import { erasureFilter, type ErasureStore } from './erasure';
 import { NotFoundError } from './errors';
 import type { Keyring } from './keyring';
-import { purgePartition, tenantPartition, type EventItem, type ItemKey } from './keys';
+import { purgePartition, tenantPartition, type EventItem, type ItemKey } from './item-keys';
 import { decodePublicId } from './public-id';
 import { isVisible, toPublicEvent, type PublicEvent } from './query';
 

@@ -1,4 +1,4 @@
-import type { EventItem } from './keys';
+import type { EventItem } from './item-keys';
 
 /**
  * The queue message between ingest and writer: the finished items of one request, packed, so the

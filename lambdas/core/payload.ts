@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { EventItem } from './keys';
+import type { EventItem } from './item-keys';
 
 /**
  * How an event item's payload is stored. Every started KB of an item is one write unit in the

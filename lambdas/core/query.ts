@@ -1,3 +1,4 @@
+import { GSI_BY_TYPE, GSI_BY_USER, QUERY_LIMITS } from '../../contract';
 import { decodeCursor, encodeCursor, filterDigest } from './cursor';
 import { parseRfc3339, TYPE_PATTERN, type StoredEvent } from './envelope';
 import { BadRequestError, NotFoundError } from './errors';
@@ -5,8 +6,6 @@ import { adjacentId, highestIdAt, lowestIdAt, MAX_ID, MIN_ID } from './ids';
 import type { Keyring } from './keyring';
 import { erasureFilter } from './erasure';
 import {
-  GSI_BY_TYPE,
-  GSI_BY_USER,
   parseTenantPartition,
   shardRange,
   tenantPartition,
@@ -14,20 +13,8 @@ import {
   userPartition,
   type ErasureMarkerItem,
   type EventItem,
-} from './keys';
+} from './item-keys';
 import { decodePublicId, encodePublicId } from './public-id';
-
-export const QUERY_LIMITS = {
-  defaultLimit: 100,
-  maxLimit: 1000,
-  maxItemsExamined: 5000,
-  maxDurationMs: 5000,
-  /** Longest `userId` / `targetId` filter (as long as the envelope allows them). */
-  maxFilterLength: 256,
-  maxDetailKeyLength: 128,
-  maxDetailValueLength: 1024,
-  maxDetailFilters: 10,
-} as const;
 
 /** The query-string parameters GET /v1/events takes besides `details.<key>`. */
 export const QUERY_PARAMETERS = ['userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor'] as const;

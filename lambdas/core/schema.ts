@@ -1,6 +1,6 @@
-import { CLIENT_FIELDS, LIMITS, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
-import type { Scope } from './auth';
-import { QUERY_LIMITS, QUERY_PARAMETERS } from './query';
+import { LIMITS, QUERY_LIMITS, ROUTE_SCOPES, SCOPES } from '../../contract';
+import { CLIENT_FIELDS, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
+import { QUERY_PARAMETERS } from './query';
 
 /**
  * The API contract as JSON Schema (draft 2020-12) and OpenAPI 3.1, built from the same constants
@@ -178,17 +178,6 @@ export const SCHEMAS: Record<string, JsonObject> = {
   },
 };
 
-/** Route → the scope it needs (the handlers check the same ones; the integration test proves it). */
-export const ROUTE_SCOPES: Record<string, Scope> = {
-  'POST /v1/events': 'events:write',
-  'GET /v1/events': 'events:read',
-  'GET /v1/events/{id}': 'events:read',
-  'DELETE /v1/events/{id}': 'events:delete',
-  'POST /v1/events/{id}/restore': 'events:delete',
-  'POST /v1/erasures': 'events:erase',
-  'GET /v1/erasures/{id}': 'events:erase',
-};
-
 const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObject }> = {
   '400': {
     description:
@@ -230,10 +219,10 @@ const errorResponses = (statuses: readonly string[]): JsonObject =>
 const COMMON_ERRORS = ['401', '403', '429', '500', '502', '503', '504'] as const;
 const idParameter = (what: string): JsonObject => ({ name: 'id', in: 'path', required: true, description: `Public id of the ${what}.`, schema: { type: 'string', minLength: 1 } });
 
-const operation = (route: string, spec: JsonObject & { responses: JsonObject }, errors: readonly string[]): JsonObject => ({
+const operation = (route: keyof typeof ROUTE_SCOPES, spec: JsonObject & { responses: JsonObject }, errors: readonly string[]): JsonObject => ({
   ...spec,
-  security: [{ bearerAuth: [ROUTE_SCOPES[route] as string] }],
-  'x-scope': ROUTE_SCOPES[route] as string,
+  security: [{ bearerAuth: [ROUTE_SCOPES[route]] }],
+  'x-scope': ROUTE_SCOPES[route],
   responses: { ...spec.responses, ...errorResponses([...errors, ...COMMON_ERRORS].sort()) },
 });
 
@@ -411,7 +400,7 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
         bearerFormat: 'JWT',
         description:
           'An access token (RS256 or ES256) from the configured issuer: Cognito client-credentials (`TokenUrl` stack output; scopes are prefixed `activity-tracker/`) or your OIDC provider. ' +
-          'It carries the tenant claim and, in `scope`, the scopes a route needs: `events:write`, `events:read`, `events:delete`, `events:erase`. ' +
+          `It carries the tenant claim and, in \`scope\`, the scopes a route needs: ${SCOPES.map((s) => `\`${s}\``).join(', ')}. ` +
           'The scope each operation needs is listed in its security requirement and in `x-scope`.',
       },
     },

@@ -1,4 +1,4 @@
-import { TENANT_PATTERN } from './keys';
+import { TENANT_PATTERN } from '../../contract';
 
 /**
  * Cognito mode: one app client per tenant (client-credentials flow), named `tenant-<tenant id>`.

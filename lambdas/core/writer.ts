@@ -1,5 +1,5 @@
 import { mapLimit } from './concurrency';
-import { keyString, parseTenantPartition, type EventItem, type ItemKey } from './keys';
+import { keyString, parseTenantPartition, type EventItem, type ItemKey } from './item-keys';
 import { receivedAtOfItem } from './lag';
 import { decodeMessage } from './message';
 

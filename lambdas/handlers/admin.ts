@@ -4,11 +4,12 @@ import { documentClient } from '../adapters/dynamo-client';
 import { secretsClient } from '../adapters/secrets-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { secretKeyring } from '../adapters/secret-keyring';
+import { ENV } from '../../contract';
 import { NotFoundError } from '../core/errors';
 import { getErasure, requestErasure, type ErasureStore } from '../core/erasure';
 import type { Keyring } from '../core/keyring';
 import { restore, softDelete, type LifecycleStore } from '../core/lifecycle';
-import { readAuthConfig, requireInt, requireString } from '../shared/config';
+import { readAuthConfig, readInt, requireString } from '../shared/config';
 import { header, json, noContent } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
@@ -61,8 +62,8 @@ export const createAdminHandler = ({ authenticate, keyring, ...deps }: AdminHand
 const env = process.env;
 export const handler = createAdminHandler({
   authenticate: createAuthenticator(readAuthConfig(env)),
-  store: new DynamoEventStore(documentClient(), requireString(env, 'TABLE_NAME')),
-  keyring: secretKeyring(secretsClient(), requireString(env, 'KEYS_SECRET_ARN')),
-  deleteGraceDays: requireInt(env, 'DELETE_GRACE_DAYS', 0, 3650),
-  maxOpenErasures: requireInt(env, 'MAX_OPEN_ERASURES', 1, 100_000, 100),
+  store: new DynamoEventStore(documentClient(), requireString(env, ENV.tableName)),
+  keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
+  deleteGraceDays: readInt(env, ENV.deleteGraceDays),
+  maxOpenErasures: readInt(env, ENV.maxOpenErasures),
 });

@@ -1,9 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { ENV } from '../../contract';
 import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { runCleanup, type CleanupDeps, type CleanupReport } from '../core/cleanup';
-import { readRetention, requireInt, requireString } from '../shared/config';
+import { readInt, readOptionalInt, readRetention, requireString } from '../shared/config';
 import { logger, metrics } from '../shared/powertools';
 import { traced, annotate } from '../shared/telemetry';
 
@@ -42,10 +43,10 @@ export const createCleanupHandler =
 
 const env = process.env;
 export const handler = createCleanupHandler({
-  store: new DynamoEventStore(documentClient(), requireString(env, 'TABLE_NAME')),
-  shardCount: requireInt(env, 'SHARD_COUNT', 1, 256),
-  deleteGraceDays: requireInt(env, 'DELETE_GRACE_DAYS', 0, 3650),
+  store: new DynamoEventStore(documentClient(), requireString(env, ENV.tableName)),
+  shardCount: readInt(env, ENV.shardCount),
+  deleteGraceDays: readInt(env, ENV.deleteGraceDays),
   retentionDays: readRetention(env),
-  chunkSize: requireInt(env, 'CLEANUP_CHUNK_SIZE', 1, 1000, 100),
-  ...(env.CLEANUP_MAX_CHUNKS ? { maxChunks: requireInt(env, 'CLEANUP_MAX_CHUNKS', 1, 1_000_000) } : {}),
+  chunkSize: readInt(env, ENV.cleanupChunkSize),
+  maxChunks: readOptionalInt(env, ENV.cleanupMaxChunks),
 });

@@ -4,10 +4,11 @@ import { secretsClient } from '../adapters/secrets-client';
 import { sqsClient } from '../adapters/sqs-client';
 import { secretKeyring } from '../adapters/secret-keyring';
 import { SqsEventQueue } from '../adapters/sqs-queue';
+import { ENV } from '../../contract';
 import { AppError } from '../core/errors';
 import { ingest, type EventQueue, type IngestDeps } from '../core/ingest';
 import type { Keyring } from '../core/keyring';
-import { readAuthConfig, readRetention, requireInt, requireString } from '../shared/config';
+import { readAuthConfig, readInt, readRetention, requireString } from '../shared/config';
 import { header, json } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
@@ -74,9 +75,9 @@ export const createIngestHandler = ({ authenticate, keyring, ...deps }: IngestHa
 const env = process.env;
 export const handler = createIngestHandler({
   authenticate: createAuthenticator(readAuthConfig(env)),
-  queue: new SqsEventQueue(sqsClient(), requireString(env, 'QUEUE_URL')),
-  keyring: secretKeyring(secretsClient(), requireString(env, 'KEYS_SECRET_ARN')),
-  shardCount: requireInt(env, 'SHARD_COUNT', 1, 256),
+  queue: new SqsEventQueue(sqsClient(), requireString(env, ENV.queueUrl)),
+  keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
+  shardCount: readInt(env, ENV.shardCount),
   retentionDays: readRetention(env),
-  maxEventsPerRequest: requireInt(env, 'MAX_EVENTS_PER_REQUEST', 1, 500, 500),
+  maxEventsPerRequest: readInt(env, ENV.maxEventsPerRequest),
 });

@@ -1,6 +1,7 @@
 import type { BasePreTokenGenerationV3TriggerEvent, Context } from 'aws-lambda';
 import { cognitoClient } from '../adapters/cognito-client';
 import { CognitoClientDirectory } from '../adapters/cognito-client-directory';
+import { ENV } from '../../contract';
 import { tenantForToken, type ClientDirectory } from '../core/tenant-client';
 import { requireString } from '../shared/config';
 import { logger } from '../shared/powertools';
@@ -42,5 +43,5 @@ export const createPreTokenHandler =
 
 export const handler = createPreTokenHandler({
   directory: new CognitoClientDirectory(cognitoClient()),
-  tenantClaim: requireString(process.env, 'TENANT_CLAIM'),
+  tenantClaim: requireString(process.env, ENV.tenantClaim),
 });

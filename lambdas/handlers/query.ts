@@ -4,9 +4,10 @@ import { documentClient } from '../adapters/dynamo-client';
 import { secretsClient } from '../adapters/secrets-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { secretKeyring } from '../adapters/secret-keyring';
+import { ENV } from '../../contract';
 import type { Keyring } from '../core/keyring';
 import { getEvent, parseEventQuery, queryEvents, type QueryDeps } from '../core/query';
-import { readAuthConfig, requireInt, requireString } from '../shared/config';
+import { readAuthConfig, readInt, requireString } from '../shared/config';
 import { json, queryParams } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
@@ -38,7 +39,7 @@ export const createQueryHandler = ({ authenticate, keyring, ...deps }: QueryHand
 const env = process.env;
 export const handler = createQueryHandler({
   authenticate: createAuthenticator(readAuthConfig(env)),
-  store: new DynamoEventStore(documentClient(), requireString(env, 'TABLE_NAME')),
-  keyring: secretKeyring(secretsClient(), requireString(env, 'KEYS_SECRET_ARN')),
-  shardCount: requireInt(env, 'SHARD_COUNT', 1, 256),
+  store: new DynamoEventStore(documentClient(), requireString(env, ENV.tableName)),
+  keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
+  shardCount: readInt(env, ENV.shardCount),
 });

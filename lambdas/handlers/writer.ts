@@ -1,10 +1,11 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ENV } from '../../contract';
 import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { CORRELATION_ATTRIBUTE } from '../core/message';
 import { writeBatch, type EventWriteStore, type RecordOutcome, type WriterDeps } from '../core/writer';
-import { requireInt, requireString } from '../shared/config';
+import { readInt, requireString } from '../shared/config';
 import { logger, metrics } from '../shared/powertools';
 import { annotate, traceRootOf, traced } from '../shared/telemetry';
 
@@ -79,7 +80,7 @@ export const createWriterHandler =
     }
   };
 
-const table = new DynamoEventStore(documentClient(), requireString(process.env, 'TABLE_NAME'));
+const table = new DynamoEventStore(documentClient(), requireString(process.env, ENV.tableName));
 /** Tenants this execution environment has registered: one write per tenant per cold start. */
 const registered = new Set<string>();
 export const handler = createWriterHandler(table, {
@@ -90,5 +91,5 @@ export const handler = createWriterHandler(table, {
     }
   },
   // A message redriven from the DLQ waited out several visibility timeouts before it got there.
-  redeliveryAgeMs: requireInt(process.env, 'QUEUE_VISIBILITY_TIMEOUT_SECONDS', 1, 43_200) * 1000,
+  redeliveryAgeMs: readInt(process.env, ENV.queueVisibilityTimeoutSeconds) * 1000,
 });

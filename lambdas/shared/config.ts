@@ -1,38 +1,49 @@
-import type { ScopeFormat } from '../core/auth';
+import {
+  ConfigError,
+  ENV,
+  parseTenantRetention,
+  SCOPE_FORMATS,
+  type EnvVariable,
+  type IntVariable,
+  type ScopeFormat,
+  type TextVariable,
+} from '../../contract';
 
 /**
  * Runtime configuration: read from the environment once per cold start, validated, and loud
- * when something required is missing. Emulator endpoints (local mode) are configuration too:
- * AWS_ENDPOINT_URL_<SERVICE> when set, never an `if (local)` branch.
+ * when something required is missing. The variables, their bounds and defaults are the contract's
+ * ENV (the stack sets them from the same map). Emulator endpoints (local mode) are configuration
+ * too: AWS_ENDPOINT_URL_<SERVICE> when set, never an `if (local)` branch.
  */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 type Env = Readonly<Record<string, string | undefined>>;
 
-export const requireString = (env: Env, name: string): string => {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') throw new ConfigError(`environment variable ${name} is required`);
+const invalid = (variable: EnvVariable, reason: string): ConfigError => new ConfigError(variable.name, reason, 'environment');
+
+export const requireString = (env: Env, variable: EnvVariable): string => {
+  const value = env[variable.name];
+  if (value === undefined || value.trim() === '') throw invalid(variable, 'is required');
   return value;
 };
 
-export const optionalString = (env: Env, name: string, fallback: string): string => env[name] ?? fallback;
+export const optionalString = (env: Env, variable: TextVariable & { readonly default: string }): string => env[variable.name] ?? variable.default;
 
-export const requireInt = (env: Env, name: string, min: number, max: number, fallback?: number): number => {
-  const raw = env[name];
+/** An integer within the variable's bounds; its default when unset, if it has one (otherwise it is required). */
+export const readInt = (env: Env, variable: IntVariable): number => {
+  const raw = env[variable.name];
   if (raw === undefined || raw === '') {
-    if (fallback !== undefined) return fallback;
-    throw new ConfigError(`environment variable ${name} is required`);
+    if (variable.default !== undefined) return variable.default;
+    throw invalid(variable, 'is required');
   }
+  const { min, max } = variable;
   if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`environment variable ${name} must be an integer from ${min} to ${max} (got '${raw}')`);
+    throw invalid(variable, `must be an integer from ${min} to ${max} (got '${raw}')`);
   }
   return Number(raw);
 };
+
+/** Like readInt, but undefined when the variable is unset. */
+export const readOptionalInt = (env: Env, variable: IntVariable): number | undefined =>
+  env[variable.name] === undefined || env[variable.name] === '' ? undefined : readInt(env, variable);
 
 export interface AuthConfig {
   readonly issuer: string;
@@ -49,42 +60,40 @@ export interface AuthConfig {
   readonly tokenUse?: string;
 }
 
-const SCOPE_FORMATS: readonly ScopeFormat[] = ['space-separated', 'array'];
-
 const isLoopback = (url: URL): boolean => ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 
 export const readAuthConfig = (env: Env): AuthConfig => {
-  const jwksUri = requireString(env, 'AUTH_JWKS_URI');
+  const jwksUri = requireString(env, ENV.authJwksUri);
   let url: URL;
   try {
     url = new URL(jwksUri);
   } catch {
-    throw new ConfigError(`AUTH_JWKS_URI is not a URL: ${jwksUri}`);
+    throw invalid(ENV.authJwksUri, `is not a URL: ${jwksUri}`);
   }
   // Plain http is only for the local issuer on this machine.
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
-    throw new ConfigError('AUTH_JWKS_URI must be https (http only on a loopback address)');
+    throw invalid(ENV.authJwksUri, 'must be https (http only on a loopback address)');
   }
-  const scopeFormat = optionalString(env, 'AUTH_SCOPE_FORMAT', 'space-separated') as ScopeFormat;
+  const scopeFormat = optionalString(env, ENV.authScopeFormat) as ScopeFormat;
   if (!SCOPE_FORMATS.includes(scopeFormat)) {
-    throw new ConfigError(`AUTH_SCOPE_FORMAT must be one of ${SCOPE_FORMATS.join(', ')} (got '${scopeFormat}')`);
+    throw invalid(ENV.authScopeFormat, `must be one of ${SCOPE_FORMATS.join(', ')} (got '${scopeFormat}')`);
   }
-  const scopeClaim = optionalString(env, 'AUTH_SCOPE_CLAIM', 'scope');
+  const scopeClaim = optionalString(env, ENV.authScopeClaim);
   // aws-jwt-verify only accepts a string `scope` claim.
   if (scopeClaim === 'scope' && scopeFormat !== 'space-separated') {
-    throw new ConfigError("AUTH_SCOPE_FORMAT must be space-separated when the scope claim is 'scope'");
+    throw invalid(ENV.authScopeFormat, "must be space-separated when the scope claim is 'scope'");
   }
-  const tokenUse = env.AUTH_TOKEN_USE?.trim();
+  const tokenUse = env[ENV.authTokenUse.name]?.trim();
   return {
-    issuer: requireString(env, 'AUTH_ISSUER'),
-    audience: (env.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+    issuer: requireString(env, ENV.authIssuer),
+    audience: optionalString(env, ENV.authAudience).split(',').map((a) => a.trim()).filter(Boolean),
     jwksUri,
-    tenantClaim: optionalString(env, 'AUTH_TENANT_CLAIM', 'tenant_id'),
-    scopePrefix: optionalString(env, 'AUTH_SCOPE_PREFIX', ''),
+    tenantClaim: optionalString(env, ENV.authTenantClaim),
+    scopePrefix: optionalString(env, ENV.authScopePrefix),
     scopeClaim,
     scopeFormat,
-    maxTokenLifetimeSeconds: requireInt(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 60, 7 * 86_400, 86_400),
-    clockSkewSeconds: requireInt(env, 'AUTH_CLOCK_SKEW_SECONDS', 0, 300, 60),
+    maxTokenLifetimeSeconds: readInt(env, ENV.authMaxTokenLifetimeSeconds),
+    clockSkewSeconds: readInt(env, ENV.authClockSkewSeconds),
     ...(tokenUse && { tokenUse }),
   };
 };
@@ -98,14 +107,9 @@ export const endpointFor = (env: Env, service: 'DYNAMODB' | 'SQS' | 'SECRETS_MAN
  * (`acme=90,globex=730`). Applied when an event is received (it sets the event's expiry).
  */
 export const readRetention = (env: Env): ((tenant: string) => number) => {
-  const fallback = requireInt(env, 'RETENTION_DAYS', 1, 3650);
-  const overrides = new Map<string, number>();
-  for (const entry of (env.TENANT_RETENTION_DAYS ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
-    const match = /^([A-Za-z0-9_-]{1,64})=(\d{1,4})$/.exec(entry);
-    if (!match || Number(match[2]) < 1 || Number(match[2]) > 3650) {
-      throw new ConfigError(`TENANT_RETENTION_DAYS entries must look like tenant=days with 1..3650 days (got '${entry}')`);
-    }
-    overrides.set(match[1] as string, Number(match[2]));
-  }
+  const fallback = readInt(env, ENV.retentionDays);
+  const overrides = new Map(
+    Object.entries(parseTenantRetention(optionalString(env, ENV.tenantRetentionDays), ENV.tenantRetentionDays.name, 'environment')),
+  );
   return (tenant) => overrides.get(tenant) ?? fallback;
 };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { EVENT_ERROR_CODES } from '../../contract';
 import { header } from './http';
 import { logger, metrics, tracer } from './powertools';
 
@@ -52,26 +53,10 @@ export const annotate = (annotations: Readonly<Record<string, string | number | 
 };
 
 /**
- * The per-event rejection codes of the API contract (lambdas/core/envelope.ts and ingest.ts):
- * a small fixed set, so `reason` is a dimension of bounded cardinality. Anything else is `other`.
+ * The per-event rejection codes of the API contract (contract/errors.ts): a small fixed set, so
+ * `reason` is a dimension of bounded cardinality. Anything else is `other`.
  */
-export const REJECTION_REASONS: ReadonlySet<string> = new Set([
-  'invalid_event',
-  'forbidden_field',
-  'unknown_field',
-  'type_required',
-  'type_invalid',
-  'userId_required',
-  'userId_invalid',
-  'occurredAt_invalid',
-  'occurredAt_in_future',
-  'occurredAt_required',
-  'target_invalid',
-  'details_invalid',
-  'idempotencyKey_invalid',
-  'event_too_large',
-  'enqueue_failed',
-]);
+export const REJECTION_REASONS: ReadonlySet<string> = new Set(EVENT_ERROR_CODES);
 
 export const rejectionReason = (code: string): string => (REJECTION_REASONS.has(code) ? code : 'other');
 

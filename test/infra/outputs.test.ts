@@ -1,6 +1,4 @@
-import { API_SCOPES } from '../../lib/constructs/cognito-auth';
 import { stackNameFor } from '../../lib/stage';
-import { ROUTE_SCOPES } from '../../lambdas/core/schema';
 import { OIDC_CONTEXT, synthStack } from '../support/stack';
 
 describe('stack outputs a client and an operator need', () => {
@@ -19,10 +17,6 @@ describe('stack outputs a client and an operator need', () => {
     expect(outputs.TokenIssuer!.Value).toBe(OIDC_CONTEXT.issuer);
     expect(outputs.Scopes!.Value).toBe('events:write events:read events:delete events:erase');
     expect(outputs.TokenUrl).toBeUndefined();
-  });
-
-  it('documents in openapi.yaml exactly the scopes the issuer grants', () => {
-    expect(new Set(Object.values(ROUTE_SCOPES))).toEqual(new Set(API_SCOPES));
   });
 
   it('names stacks per stage, keeping the plain name for dev', () => {

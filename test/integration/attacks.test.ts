@@ -1,5 +1,6 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
+import { ROUTE_SCOPES, SCOPES, type Route } from '../../contract';
 import { LOCAL_AUDIENCE, loadOrCreateIssuerKeys, localIssuerUrl, type IssuerKeys } from '../../local/issuer';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant, type HttpResult } from './http';
@@ -12,17 +13,8 @@ import { eventually, request, uniqueTenant, type HttpResult } from './http';
  * none was accepted, and prints the tally.
  */
 
-/** The contract's scope per route. A route in the template but not here fails the suite. */
-const ROUTE_SCOPES: Record<string, string> = {
-  'POST /v1/events': 'events:write',
-  'GET /v1/events': 'events:read',
-  'GET /v1/events/{id}': 'events:read',
-  'DELETE /v1/events/{id}': 'events:delete',
-  'POST /v1/events/{id}/restore': 'events:delete',
-  'POST /v1/erasures': 'events:erase',
-  'GET /v1/erasures/{id}': 'events:erase',
-};
-const ALL_SCOPES = 'events:write events:read events:delete events:erase';
+// The contract's scope per route (ROUTE_SCOPES): a route in the template but not there fails the suite.
+const ALL_SCOPES = SCOPES.join(' ');
 
 let stack: LocalStack;
 let keys: IssuerKeys;
@@ -234,7 +226,7 @@ describe('attacks over HTTP', () => {
 
   it('answers 403 to a valid token without the scope of the route (read, write, delete, erase)', async () => {
     for (const route of routes) {
-      const scope = ROUTE_SCOPES[route] as string;
+      const scope = ROUTE_SCOPES[route as Route];
       const others = ALL_SCOPES.split(' ').filter((s) => s !== scope).join(' ');
       const { method, path, body } = requestFor(route);
       const res = await attack(`missing ${scope}`, method, path, { token: validToken(victim, others), body }, 403);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { randomInternalId } from '../../lambdas/core/ids';
-import { tenantPartition, typePartition, userPartition, type EventItem } from '../../lambdas/core/keys';
+import { tenantPartition, typePartition, userPartition, type EventItem } from '../../lambdas/core/item-keys';
 import { encodeMessage } from '../../lambdas/core/message';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';

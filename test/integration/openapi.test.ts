@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { LIMITS } from '../../lambdas/core/envelope';
+import { LIMITS } from '../../contract';
 import { responseChecker } from '../support/openapi';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant, type HttpResult } from './http';

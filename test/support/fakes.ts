@@ -1,3 +1,4 @@
+import { ATTRIBUTES, INDEXES } from '../../contract';
 import { parseKeyring, type Keyring } from '../../lambdas/core/keyring';
 import {
   ERASURE_WORK_PARTITION,
@@ -10,7 +11,7 @@ import {
   type ErasureWorkItem,
   type EventItem,
   type ItemKey,
-} from '../../lambdas/core/keys';
+} from '../../lambdas/core/item-keys';
 import type { EventReadStore, RangeRequest } from '../../lambdas/core/query';
 import type { EventWriteStore } from '../../lambdas/core/writer';
 import type { CleanupStore } from '../../lambdas/core/cleanup';
@@ -62,7 +63,7 @@ export class MemoryTable implements EventReadStore, EventWriteStore, CleanupStor
 
   async queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }> {
     this.queries.push(request);
-    const attribute = request.index === 'byUser' ? 'u' : request.index === 'byType' ? 't' : 'pk';
+    const attribute = request.index ? INDEXES[request.index].partitionKey : ATTRIBUTES.partitionKey;
     const matching = this.all()
       .filter((item) => item[attribute] === request.partition && item.sk >= request.lower && item.sk <= request.upper)
       .sort((a, b) => (a.sk < b.sk ? -1 : 1));

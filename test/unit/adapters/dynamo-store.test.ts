@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoEventStore } from '../../../lambdas/adapters/dynamo-store';
-import type { EventItem } from '../../../lambdas/core/keys';
+import type { EventItem } from '../../../lambdas/core/item-keys';
 
 const item = (n: number): EventItem => ({ pk: 'acme#0', sk: `S${String(n).padStart(4, '0')}`, u: 'u', t: 't', e: '{}', x: 1 });
 

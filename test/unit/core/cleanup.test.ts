@@ -2,7 +2,7 @@ import { runCleanup, SAFETY_MARGIN_MS, type CleanupDeps } from '../../../lambdas
 import { requestErasure, getErasure, ERASURE_SWEEP_DAYS } from '../../../lambdas/core/erasure';
 import { ingest } from '../../../lambdas/core/ingest';
 import { decodeMessage, type QueueMessage } from '../../../lambdas/core/message';
-import { purgePartition, type EventItem } from '../../../lambdas/core/keys';
+import { purgePartition, type EventItem } from '../../../lambdas/core/item-keys';
 import { parseEventQuery, queryEvents } from '../../../lambdas/core/query';
 import { MemoryTable, testKeyring } from '../../support/fakes';
 

@@ -1,4 +1,5 @@
-import { checkEvent, LIMITS, parseEventsBody, parseRfc3339 } from '../../../lambdas/core/envelope';
+import { LIMITS } from '../../../contract';
+import { checkEvent, parseEventsBody, parseRfc3339 } from '../../../lambdas/core/envelope';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const good = { type: 'customer.billed', userId: 'u-42' };

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkEvent, LIMITS } from '../../../lambdas/core/envelope';
-import { parseEventQuery, QUERY_LIMITS } from '../../../lambdas/core/query';
-import { openApiDocument, ROUTE_SCOPES } from '../../../lambdas/core/schema';
+import { LIMITS, QUERY_LIMITS, ROUTE_SCOPES, type Route } from '../../../contract';
+import { checkEvent } from '../../../lambdas/core/envelope';
+import { parseEventQuery } from '../../../lambdas/core/query';
+import { openApiDocument } from '../../../lambdas/core/schema';
 import { renderOpenApi } from '../../../scripts/openapi-render';
 import { createResponseChecker, loadOpenApi } from '../../support/openapi';
 
@@ -41,7 +42,7 @@ describe('openapi.yaml', () => {
     const checker = createResponseChecker();
     expect(checker.operations.map((o) => o.route).sort()).toEqual(Object.keys(ROUTE_SCOPES).sort());
     for (const { route, operation } of checker.operations) {
-      expect(operation.security).toEqual([{ bearerAuth: [ROUTE_SCOPES[route]] }]);
+      expect(operation.security).toEqual([{ bearerAuth: [ROUTE_SCOPES[route as Route]] }]);
     }
   });
 

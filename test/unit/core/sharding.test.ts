@@ -4,8 +4,8 @@
  */
 import { ingest } from '../../../lambdas/core/ingest';
 import { decodeMessage } from '../../../lambdas/core/message';
-import type { EventItem } from '../../../lambdas/core/keys';
-import { parseTenantPartition } from '../../../lambdas/core/keys';
+import type { EventItem } from '../../../lambdas/core/item-keys';
+import { parseTenantPartition } from '../../../lambdas/core/item-keys';
 import { parseEventQuery, queryEvents, type PublicEvent } from '../../../lambdas/core/query';
 import { MemoryTable, testKeyring } from '../../support/fakes';
 

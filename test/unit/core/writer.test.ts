@@ -1,5 +1,5 @@
 import { encodeMessage } from '../../../lambdas/core/message';
-import type { EventItem } from '../../../lambdas/core/keys';
+import type { EventItem } from '../../../lambdas/core/item-keys';
 import { BatchWriteError, writeBatch, type EventWriteStore } from '../../../lambdas/core/writer';
 import { MemoryTable } from '../../support/fakes';
 

@@ -1,4 +1,5 @@
-import { ConfigError, readAuthConfig } from '../../../lambdas/shared/config';
+import { ConfigError } from '../../../contract';
+import { readAuthConfig } from '../../../lambdas/shared/config';
 
 const base = { AUTH_ISSUER: 'https://issuer.test', AUTH_JWKS_URI: 'https://issuer.test/jwks.json' };
 

@@ -1,26 +1,14 @@
 import { createHash } from 'node:crypto';
+import { TENANT_PATTERN } from '../../contract';
 
 /**
- * The one place that knows how events are laid out in the table (see README "Data model").
+ * How the core builds the keys of the items it stores. The table's attribute and index names are
+ * contract/table.ts (the stack creates the table from them); this is what goes into them:
  *
- *   pk = <tenant>#<shard>          tenant timeline (base table), spread over N shards
- *   sk = <internal id>             time-sortable; the sort key of every timeline
- *   u  = <tenant>#<hash(userId)>   user timeline (GSI byUser)
- *   t  = <tenant>#<shard>#<type>   type timeline (GSI byType), sharded like the tenant timeline
- *   e  = the event as JSON, x = expiry (epoch s, TTL), d = deletedAt (epoch ms),
- *   p  = purge partition `<tenant-free>D#<shard>`, set only on soft-deleted items: the sparse GSI
- *        byPurge (p, d) lists what the cleanup may purge, oldest deletion first, across tenants
- *
- * Attribute names are one letter because every byte of every item is paid for on each write.
+ *   pk = <tenant>#<shard>, u = <tenant>#<hash(userId)>, t = <tenant>#<shard>#<type>, p = D#<shard>
  */
-export const TENANT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const MAX_SHARDS = 256;
 
-export const GSI_BY_USER = 'byUser';
-export const GSI_BY_TYPE = 'byType';
-export const GSI_BY_PURGE = 'byPurge';
-
-/** A stored event, attribute by attribute. */
+/** A stored event, attribute by attribute (contract ATTRIBUTES). */
 export interface EventItem {
   pk: string;
   sk: string;
@@ -48,9 +36,11 @@ export const userPartition = (tenant: string, userId: string): string =>
 
 export const typePartition = (tenant: string, shard: number, type: string): string => `${tenant}#${shard}#${type}`;
 
+const TENANT_PARTITION = new RegExp(`^(${TENANT_PATTERN.source.slice(1, -1)})#(\\d{1,3})$`);
+
 /** Splits `<tenant>#<shard>` back into its parts (the tenant never contains '#'). */
 export const parseTenantPartition = (pk: string): { tenant: string; shard: number } | undefined => {
-  const match = /^([A-Za-z0-9_-]{1,64})#(\d{1,3})$/.exec(pk);
+  const match = TENANT_PARTITION.exec(pk);
   return match ? { tenant: match[1] as string, shard: Number(match[2]) } : undefined;
 };
 

@@ -1,0 +1,65 @@
+import { LIMITS } from './limits';
+import { SCOPE_FORMATS } from './scopes';
+
+/** An environment variable the stack sets on a function and the function reads. */
+export interface EnvVariable {
+  readonly name: string;
+}
+
+/**
+ * A text variable; `default` is what the function assumes when the stack leaves it unset (a
+ * variable without one is required).
+ */
+export interface TextVariable extends EnvVariable {
+  readonly default?: string;
+}
+
+/**
+ * An integer variable. The stack validates the deploy-time setting against the same bounds the
+ * function checks at cold start; `default` as for text variables.
+ */
+export interface IntVariable extends EnvVariable {
+  readonly min: number;
+  readonly max: number;
+  readonly default?: number;
+}
+
+/**
+ * The functions' environment: set by lib/constructs/functions.ts and cognito-auth.ts, read once per
+ * cold start by lambdas/shared/config.ts.
+ */
+export const ENV = {
+  tableName: { name: 'TABLE_NAME' },
+  queueUrl: { name: 'QUEUE_URL' },
+  /** The id and cursor keys (a Secrets Manager secret). */
+  keysSecretArn: { name: 'KEYS_SECRET_ARN' },
+
+  authIssuer: { name: 'AUTH_ISSUER' },
+  /** Comma-separated; empty: the issuer's tokens carry no `aud` (Cognito access tokens). */
+  authAudience: { name: 'AUTH_AUDIENCE', default: '' },
+  authJwksUri: { name: 'AUTH_JWKS_URI' },
+  authTenantClaim: { name: 'AUTH_TENANT_CLAIM', default: 'tenant_id' },
+  authScopePrefix: { name: 'AUTH_SCOPE_PREFIX', default: '' },
+  authScopeClaim: { name: 'AUTH_SCOPE_CLAIM', default: 'scope' },
+  authScopeFormat: { name: 'AUTH_SCOPE_FORMAT', default: SCOPE_FORMATS[0] },
+  /** Required `token_use` claim; unset: not checked. */
+  authTokenUse: { name: 'AUTH_TOKEN_USE' },
+  authMaxTokenLifetimeSeconds: { name: 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', min: 60, max: 7 * 86_400, default: 86_400 },
+  authClockSkewSeconds: { name: 'AUTH_CLOCK_SKEW_SECONDS', min: 0, max: 300, default: 60 },
+  /** The claim the Cognito pre-token-generation trigger writes the tenant into. */
+  tenantClaim: { name: 'TENANT_CLAIM' },
+
+  /** Partition-key shards per tenant; the key layout allows three digits. */
+  shardCount: { name: 'SHARD_COUNT', min: 1, max: 256 },
+  retentionDays: { name: 'RETENTION_DAYS', min: 1, max: 3650 },
+  /** `acme=90,globex=730` (see parseTenantRetention). */
+  tenantRetentionDays: { name: 'TENANT_RETENTION_DAYS', default: '' },
+  deleteGraceDays: { name: 'DELETE_GRACE_DAYS', min: 1, max: 365 },
+  maxEventsPerRequest: { name: 'MAX_EVENTS_PER_REQUEST', min: 1, max: LIMITS.maxEventsPerRequest, default: LIMITS.maxEventsPerRequest },
+  maxOpenErasures: { name: 'MAX_OPEN_ERASURES', min: 1, max: 100_000, default: 100 },
+  cleanupChunkSize: { name: 'CLEANUP_CHUNK_SIZE', min: 1, max: 1000, default: 100 },
+  /** Unset: as many chunks as the cleanup's timeout allows. */
+  cleanupMaxChunks: { name: 'CLEANUP_MAX_CHUNKS', min: 1, max: 1_000_000 },
+  /** SQS allows up to 12 hours. */
+  queueVisibilityTimeoutSeconds: { name: 'QUEUE_VISIBILITY_TIMEOUT_SECONDS', min: 1, max: 43_200 },
+} as const satisfies Record<string, TextVariable | IntVariable>;

@@ -1,0 +1,19 @@
+/**
+ * The contract the stack (lib/), the functions (lambdas/), the client (client/) and the bench
+ * share: table layout, environment variables with their bounds, scopes, limits and error codes.
+ * Plain TypeScript that imports nothing outside this folder, so each side can depend on it.
+ */
+export { ENV, type EnvVariable, type IntVariable, type TextVariable } from './env';
+export {
+  ConfigError,
+  EVENT_ERROR_CODES,
+  REQUEST_ERROR_CODES,
+  type ConfigSource,
+  type ErrorCode,
+  type EventErrorCode,
+  type RequestErrorCode,
+} from './errors';
+export { LIMITS, QUERY_LIMITS } from './limits';
+export { ROUTE_SCOPES, SCOPE_FORMATS, SCOPES, type Route, type Scope, type ScopeFormat } from './scopes';
+export { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES, type IndexName } from './table';
+export { parseTenantRetention, TENANT_PATTERN } from './tenants';

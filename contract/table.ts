@@ -1,0 +1,38 @@
+/**
+ * The events table's layout that the stack (lib/constructs/storage.ts) creates and the functions
+ * (lambdas/core/item-keys.ts, lambdas/adapters/dynamo-store.ts) read and write.
+ *
+ *   pk = <tenant>#<shard>          tenant timeline (base table), spread over SHARD_COUNT shards
+ *   sk = <internal id>             time-sortable; the sort key of every timeline
+ *   u  = <tenant>#<hash(userId)>   user timeline (GSI byUser)
+ *   t  = <tenant>#<shard>#<type>   type timeline (GSI byType), sharded like the tenant timeline
+ *   e  = the event as JSON, x = expiry (epoch s, TTL), d = deletedAt (epoch ms),
+ *   p  = purge partition `D#<shard>`, set only on soft-deleted items: the sparse GSI byPurge (p, d)
+ *        lists what the cleanup may purge, oldest deletion first, across tenants
+ *
+ * Attribute names are one letter because every byte of every item is paid for on each write.
+ */
+export const ATTRIBUTES = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  userKey: 'u',
+  typeKey: 't',
+  purgeKey: 'p',
+  event: 'e',
+  expiresAt: 'x',
+  deletedAt: 'd',
+} as const;
+
+export const GSI_BY_USER = 'byUser';
+export const GSI_BY_TYPE = 'byType';
+export const GSI_BY_PURGE = 'byPurge';
+
+/** The global secondary indexes, in the order the table declares them. */
+export const INDEXES = {
+  [GSI_BY_USER]: { partitionKey: ATTRIBUTES.userKey, sortKey: ATTRIBUTES.sortKey, projection: 'ALL' },
+  [GSI_BY_TYPE]: { partitionKey: ATTRIBUTES.typeKey, sortKey: ATTRIBUTES.sortKey, projection: 'ALL' },
+  // Sparse: only soft-deleted items carry `p`, so it costs a write per delete, not per event.
+  [GSI_BY_PURGE]: { partitionKey: ATTRIBUTES.purgeKey, sortKey: ATTRIBUTES.deletedAt, projection: 'KEYS_ONLY' },
+} as const;
+
+export type IndexName = keyof typeof INDEXES;
