@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { ActivityTrackerStack } from '../lib/activity-tracker-stack';
-import { ConfigError, loadConfig, type StackConfig } from '../lib/config';
+import { ConfigError } from '../contract';
+import { loadConfig, type StackConfig } from '../lib/config';
 import { nagPacks } from '../lib/nag';
 import { stackNameFor } from '../lib/stage';
 

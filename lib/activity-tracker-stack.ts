@@ -1,8 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { INDEXES, SCOPES } from '../contract';
 import type { StackConfig } from './config';
 import { EventsApi } from './constructs/api';
-import { API_SCOPES, CognitoAuth, type TokenSettings } from './constructs/cognito-auth';
+import { CognitoAuth, type TokenSettings } from './constructs/cognito-auth';
 import { ServiceAlarms } from './constructs/alarms';
 import { ServiceDashboard } from './constructs/dashboard';
 import { DeadLetterAlarm } from './constructs/dlq-alarm';
@@ -11,7 +12,7 @@ import { KeysSecret } from './constructs/keys-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
-import { EventStorage, TABLE_SCHEMA } from './constructs/storage';
+import { EventStorage } from './constructs/storage';
 import { acknowledgeNagFindings } from './nag-suppressions';
 
 export interface ActivityTrackerStackProps extends StackProps {
@@ -114,7 +115,7 @@ export class ActivityTrackerStack extends Stack {
       queue: queue.queue,
       deadLetterQueue: queue.deadLetterQueue,
       table: storage.table,
-      tableIndexes: [TABLE_SCHEMA.byUserIndex, TABLE_SCHEMA.byTypeIndex, TABLE_SCHEMA.byPurgeIndex],
+      tableIndexes: Object.keys(INDEXES),
       functions: { ingest: functions.ingest, query: functions.query, admin: functions.admin, writer: functions.writer, cleanup: functions.cleanup },
     };
     const dashboard = new ServiceDashboard(this, 'Dashboard', watched);
@@ -140,7 +141,7 @@ export class ActivityTrackerStack extends Stack {
     new CfnOutput(this, 'TenantClaim', { description: 'Token claim holding the tenant id', value: config.tenantClaim });
     new CfnOutput(this, 'Scopes', {
       description: 'Scopes to request, space-separated: write, read, delete (and restore), erase',
-      value: API_SCOPES.map((scope) => `${issuerSettings.scopePrefix}${scope}`).join(' '),
+      value: SCOPES.map((scope) => `${issuerSettings.scopePrefix}${scope}`).join(' '),
     });
     if (cognito) {
       new CfnOutput(this, 'UserPoolId', { description: 'Cognito user pool issuing tokens', value: cognito.userPool.userPoolId });

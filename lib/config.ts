@@ -1,4 +1,5 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ConfigError, ENV, parseTenantRetention, SCOPE_FORMATS, type IntVariable, type ScopeFormat } from '../contract';
 
 /**
  * Deploy-time configuration of the Activity Tracker stack.
@@ -111,9 +112,6 @@ export type AuthConfig =
       readonly scopeFormat: ScopeFormat;
     };
 
-export const SCOPE_FORMATS = ['space-separated', 'array'] as const;
-export type ScopeFormat = (typeof SCOPE_FORMATS)[number];
-
 /**
  * Claims a Cognito pre-token-generation trigger cannot add or override (or that mean something
  * else already): the tenant claim must not be one of them.
@@ -129,17 +127,6 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Reads one context value; `undefined` when the key is not set. */
 export type ContextReader = (key: string) => unknown;
 
-/** Thrown for any invalid deploy-time setting; the message names the context key. */
-export class ConfigError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`Invalid context "${key}": ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
 const VALID_RETENTION_DAYS: ReadonlySet<number> = new Set(
   Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
 );
@@ -151,7 +138,7 @@ const VALID_RETENTION_DAYS: ReadonlySet<number> = new Set(
  * Values given with `-c key=value` arrive as strings; numbers are parsed strictly
  * ("10", not "10abc", "1e1" or " 10").
  *
- * @throws ConfigError naming the first bad key
+ * @throws ConfigError (contract/errors.ts) naming the first bad key
  */
 export const loadConfig = (getContext: ContextReader): StackConfig => {
   const ctx = (key: string): unknown => {
@@ -167,7 +154,7 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
 
   const auth = loadAuth(ctx);
 
-  const tenantClaim = str(ctx, 'tenantClaim', 'tenant_id');
+  const tenantClaim = str(ctx, 'tenantClaim', ENV.authTenantClaim.default);
   if (!/^[A-Za-z0-9_:.-]{1,64}$/.test(tenantClaim)) {
     throw new ConfigError('tenantClaim', `expected 1..64 characters of [A-Za-z0-9_:.-], got ${show(tenantClaim)}`);
   }
@@ -205,16 +192,16 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     stage,
     auth,
     tenantClaim,
-    maxTokenLifetimeSeconds: int(ctx, 'maxTokenLifetimeSeconds', 86_400, 60, 7 * 86_400),
-    clockSkewSeconds: int(ctx, 'clockSkewSeconds', 60, 0, 300),
-    maxEventsPerRequest: int(ctx, 'maxEventsPerRequest', 500, 1, 500),
-    retentionDays: int(ctx, 'retentionDays', 365, 1, 3650),
+    maxTokenLifetimeSeconds: envInt(ctx, 'maxTokenLifetimeSeconds', ENV.authMaxTokenLifetimeSeconds),
+    clockSkewSeconds: envInt(ctx, 'clockSkewSeconds', ENV.authClockSkewSeconds),
+    maxEventsPerRequest: envInt(ctx, 'maxEventsPerRequest', ENV.maxEventsPerRequest),
+    retentionDays: envInt(ctx, 'retentionDays', ENV.retentionDays, 365),
     tenantRetentionDays: tenantRetention(ctx),
-    deleteGraceDays: int(ctx, 'deleteGraceDays', 30, 1, 365),
-    maxOpenErasures: int(ctx, 'maxOpenErasures', 100, 1, 100_000),
-    cleanupChunkSize: int(ctx, 'cleanupChunkSize', 100, 1, 1000),
-    ...(ctx('cleanupMaxChunks') !== undefined && ctx('cleanupMaxChunks') !== '' ? { cleanupMaxChunks: int(ctx, 'cleanupMaxChunks', 1, 1, 1_000_000) } : {}),
-    shardCount: int(ctx, 'shardCount', 4, 1, 256),
+    deleteGraceDays: envInt(ctx, 'deleteGraceDays', ENV.deleteGraceDays, 30),
+    maxOpenErasures: envInt(ctx, 'maxOpenErasures', ENV.maxOpenErasures),
+    cleanupChunkSize: envInt(ctx, 'cleanupChunkSize', ENV.cleanupChunkSize),
+    ...(ctx('cleanupMaxChunks') !== undefined && ctx('cleanupMaxChunks') !== '' ? { cleanupMaxChunks: envInt(ctx, 'cleanupMaxChunks', ENV.cleanupMaxChunks, 1) } : {}),
+    shardCount: envInt(ctx, 'shardCount', ENV.shardCount, 4),
     writerBatchSize,
     writerBatchWindowSeconds,
     writerTimeoutSeconds: int(ctx, 'writerTimeoutSeconds', 30, 1, 900),
@@ -251,16 +238,7 @@ const loadAlarms = (ctx: ContextReader): AlarmConfig => {
 /** `tenantRetentionDays=acme=90,globex=730`: per-tenant retention overrides. */
 const tenantRetention = (ctx: ContextReader): Record<string, number> => {
   const raw = ctx('tenantRetentionDays');
-  if (raw === undefined || raw === '') return {};
-  const out: Record<string, number> = {};
-  for (const entry of String(raw).split(',').map((e) => e.trim()).filter(Boolean)) {
-    const match = /^([A-Za-z0-9_-]{1,64})=(\d{1,4})$/.exec(entry);
-    if (!match || Number(match[2]) < 1 || Number(match[2]) > 3650) {
-      throw new ConfigError('tenantRetentionDays', `expected tenant=days entries (days 1..3650) separated by commas, got ${show(entry)}`);
-    }
-    out[match[1] as string] = Number(match[2]);
-  }
-  return out;
+  return raw === undefined || raw === '' ? {} : parseTenantRetention(String(raw), 'tenantRetentionDays', 'context');
 };
 
 const OIDC_KEYS = ['issuer', 'audience', 'jwksUri', 'scopeClaim', 'scopeFormat'] as const;
@@ -298,11 +276,11 @@ const loadAuth = (ctx: ContextReader): AuthConfig => {
   if (audience.some((a) => a === '')) {
     throw new ConfigError('audience', 'expected a comma-separated list of non-empty audiences');
   }
-  const scopeClaim = str(ctx, 'scopeClaim', 'scope');
+  const scopeClaim = str(ctx, 'scopeClaim', ENV.authScopeClaim.default);
   if (!/^[A-Za-z0-9_:.-]{1,64}$/.test(scopeClaim)) {
     throw new ConfigError('scopeClaim', `expected 1..64 characters of [A-Za-z0-9_:.-], got ${show(scopeClaim)}`);
   }
-  const scopeFormat = str(ctx, 'scopeFormat', 'space-separated');
+  const scopeFormat = str(ctx, 'scopeFormat', ENV.authScopeFormat.default);
   if (!(SCOPE_FORMATS as readonly string[]).includes(scopeFormat)) {
     throw new ConfigError('scopeFormat', `expected one of ${SCOPE_FORMATS.join(', ')}, got ${show(scopeFormat)}`);
   }
@@ -344,6 +322,15 @@ const num = (ctx: ContextReader, key: string, fallback: number, min: number, max
 
 const int = (ctx: ContextReader, key: string, fallback: number, min: number, max: number): number =>
   parseNumber(ctx, key, fallback, min, max, /^-?\d+$/, 'an integer');
+
+/**
+ * An integer setting the stack passes on to the functions as `variable`: the bounds are the ones
+ * the functions check, the default theirs unless the deployment has its own (`fallback`).
+ */
+const envInt = (ctx: ContextReader, key: string, variable: IntVariable, fallback = variable.default): number => {
+  if (fallback === undefined) throw new Error(`no default for ${key}`);
+  return int(ctx, key, fallback, variable.min, variable.max);
+};
 
 const parseNumber = (
   ctx: ContextReader,

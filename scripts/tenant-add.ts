@@ -12,7 +12,8 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { tenantClientName } from '../lambdas/core/tenant-client';
-import { API_SCOPES, RESOURCE_SERVER_ID } from '../lib/constructs/cognito-auth';
+import { SCOPES } from '../contract';
+import { RESOURCE_SERVER_ID } from '../lib/constructs/cognito-auth';
 
 export interface TenantAddOptions {
   readonly tenant: string;
@@ -31,7 +32,7 @@ export const tenantAddScript = (opts: TenantAddOptions): string => {
   const clientName = tenantClientName(opts.tenant);
   if (opts.scopes.length === 0) throw new Error('at least one scope is needed');
   for (const scope of opts.scopes) {
-    if (!(API_SCOPES as readonly string[]).includes(scope)) throw new Error(`unknown scope '${scope}': expected some of ${API_SCOPES.join(', ')}`);
+    if (!(SCOPES as readonly string[]).includes(scope)) throw new Error(`unknown scope '${scope}': expected some of ${SCOPES.join(', ')}`);
   }
   if (!Number.isInteger(opts.validityMinutes) || opts.validityMinutes < 5 || opts.validityMinutes > 1440) {
     throw new Error('the token validity must be 5..1440 minutes (Cognito limits; the API caps lifetimes at maxTokenLifetimeSeconds)');

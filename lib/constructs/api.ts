@@ -14,6 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
+import type { ErrorCode } from '../../contract';
 
 export interface EventsApiProps {
   /** Handles POST /v1/events. */
@@ -52,7 +53,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 /** Body of every error the gateway itself answers, in the API's error shape. */
-const errorBody = (code: string, message: string): string => `{"error":{"code":"${code}","message":${message}}}`;
+const errorBody = (code: ErrorCode, message: string): string => `{"error":{"code":"${code}","message":${message}}}`;
 
 /**
  * The public REST API (REST rather than HTTP API for X-Ray tracing and stage throttling):

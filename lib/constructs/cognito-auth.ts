@@ -15,6 +15,7 @@ import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ENV, SCOPES, type Scope, type ScopeFormat } from '../../contract';
 import { createServiceFunction } from './lambda-function';
 
 /** How the functions verify tokens: the AUTH_* variables of the internal contract. */
@@ -36,7 +37,7 @@ export interface TokenSettings {
    * `space-separated` string or `array`.
    * @default 'space-separated'
    */
-  readonly scopeFormat?: 'space-separated' | 'array';
+  readonly scopeFormat?: ScopeFormat;
   /**
    * Required `token_use` claim (Cognito access tokens carry `access`).
    * @default - not checked (the issuer sets no such claim)
@@ -56,25 +57,22 @@ export interface TokenSettings {
 
 /** The environment a function needs to verify tokens (read by lambdas/shared/config.ts). */
 export const authEnvironment = (settings: TokenSettings, tenantClaim: string): Record<string, string> => ({
-  AUTH_ISSUER: settings.issuer,
-  AUTH_AUDIENCE: settings.audience.join(','),
-  AUTH_JWKS_URI: settings.jwksUri,
-  AUTH_TENANT_CLAIM: tenantClaim,
-  AUTH_SCOPE_PREFIX: settings.scopePrefix,
-  ...(settings.scopeClaim !== undefined && { AUTH_SCOPE_CLAIM: settings.scopeClaim }),
-  ...(settings.scopeFormat !== undefined && { AUTH_SCOPE_FORMAT: settings.scopeFormat }),
-  ...(settings.tokenUse !== undefined && { AUTH_TOKEN_USE: settings.tokenUse }),
-  ...(settings.maxTokenLifetimeSeconds !== undefined && { AUTH_MAX_TOKEN_LIFETIME_SECONDS: String(settings.maxTokenLifetimeSeconds) }),
-  ...(settings.clockSkewSeconds !== undefined && { AUTH_CLOCK_SKEW_SECONDS: String(settings.clockSkewSeconds) }),
+  [ENV.authIssuer.name]: settings.issuer,
+  [ENV.authAudience.name]: settings.audience.join(','),
+  [ENV.authJwksUri.name]: settings.jwksUri,
+  [ENV.authTenantClaim.name]: tenantClaim,
+  [ENV.authScopePrefix.name]: settings.scopePrefix,
+  ...(settings.scopeClaim !== undefined && { [ENV.authScopeClaim.name]: settings.scopeClaim }),
+  ...(settings.scopeFormat !== undefined && { [ENV.authScopeFormat.name]: settings.scopeFormat }),
+  ...(settings.tokenUse !== undefined && { [ENV.authTokenUse.name]: settings.tokenUse }),
+  ...(settings.maxTokenLifetimeSeconds !== undefined && { [ENV.authMaxTokenLifetimeSeconds.name]: String(settings.maxTokenLifetimeSeconds) }),
+  ...(settings.clockSkewSeconds !== undefined && { [ENV.authClockSkewSeconds.name]: String(settings.clockSkewSeconds) }),
 });
-
-/** The API's OAuth scopes, without the resource-server prefix. */
-export const API_SCOPES = ['events:write', 'events:read', 'events:delete', 'events:erase'] as const;
 
 /** Identifier of the Cognito resource server: Cognito scopes read `activity-tracker/events:read`. */
 export const RESOURCE_SERVER_ID = 'activity-tracker';
 
-const SCOPE_DESCRIPTIONS: Record<(typeof API_SCOPES)[number], string> = {
+const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'events:write': 'Record events',
   'events:read': 'Read events',
   'events:delete': 'Delete and restore events',
@@ -150,7 +148,7 @@ export class CognitoAuth extends Construct {
     this.resourceServer = userPool.addResourceServer('ResourceServer', {
       identifier: RESOURCE_SERVER_ID,
       userPoolResourceServerName: 'Activity Tracker API',
-      scopes: API_SCOPES.map(
+      scopes: SCOPES.map(
         (scopeName) => new ResourceServerScope({ scopeName, scopeDescription: SCOPE_DESCRIPTIONS[scopeName] }),
       ),
     });
@@ -163,7 +161,7 @@ export class CognitoAuth extends Construct {
       // Cognito waits at most 5 s for a trigger.
       timeout: Duration.seconds(5),
       memorySize: 256,
-      environment: { TENANT_CLAIM: props.tenantClaim },
+      environment: { [ENV.tenantClaim.name]: props.tenantClaim },
     });
     userPool.addTrigger(UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, trigger, LambdaVersion.V3_0);
     // A policy of its own, not the role's default one: the function does not depend on it, so the

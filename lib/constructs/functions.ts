@@ -6,6 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../contract';
 import { authEnvironment, type TokenSettings } from './cognito-auth';
 import { createServiceFunction } from './lambda-function';
 
@@ -102,14 +103,14 @@ export class ServiceFunctions extends Construct {
     const common = { logLevel: props.logLevel, logRetention: props.logRetention, logSampleRate: props.logSampleRate ?? 0 };
     const apiTimeout = props.apiTimeout ?? Duration.seconds(10);
     const auth = authEnvironment(props.tokenSettings, props.tenantClaim);
-    const shards = { SHARD_COUNT: String(props.shardCount) };
+    const shards = { [ENV.shardCount.name]: String(props.shardCount) };
     const tenantRetention = Object.entries(props.tenantRetentionDays ?? {})
       .map(([tenant, days]) => `${tenant}=${days}`)
       .join(',');
     const retention = {
-      RETENTION_DAYS: String(props.retentionDays),
-      ...(tenantRetention && { TENANT_RETENTION_DAYS: tenantRetention }),
-      DELETE_GRACE_DAYS: String(props.deleteGraceDays),
+      [ENV.retentionDays.name]: String(props.retentionDays),
+      ...(tenantRetention && { [ENV.tenantRetentionDays.name]: tenantRetention }),
+      [ENV.deleteGraceDays.name]: String(props.deleteGraceDays),
     };
 
     const ingest = createServiceFunction(this, 'Ingest', {
@@ -118,13 +119,13 @@ export class ServiceFunctions extends Construct {
       description: 'Validates events, assigns ids and enqueues them (POST /v1/events)',
       timeout: apiTimeout,
       environment: {
-        QUEUE_URL: props.queue.queueUrl,
-        KEYS_SECRET_ARN: props.keysSecret.secretArn,
+        [ENV.queueUrl.name]: props.queue.queueUrl,
+        [ENV.keysSecretArn.name]: props.keysSecret.secretArn,
         ...auth,
         ...shards,
-        RETENTION_DAYS: retention.RETENTION_DAYS,
-        ...(tenantRetention && { TENANT_RETENTION_DAYS: tenantRetention }),
-        MAX_EVENTS_PER_REQUEST: String(props.maxEventsPerRequest ?? 500),
+        [ENV.retentionDays.name]: String(props.retentionDays),
+        ...(tenantRetention && { [ENV.tenantRetentionDays.name]: tenantRetention }),
+        [ENV.maxEventsPerRequest.name]: String(props.maxEventsPerRequest ?? ENV.maxEventsPerRequest.default),
       },
     });
     props.queue.grantSendMessages(ingest);
@@ -136,8 +137,8 @@ export class ServiceFunctions extends Construct {
       description: 'Reads events (GET /v1/events, GET /v1/events/{id})',
       timeout: apiTimeout,
       environment: {
-        TABLE_NAME: props.table.tableName,
-        KEYS_SECRET_ARN: props.keysSecret.secretArn,
+        [ENV.tableName.name]: props.table.tableName,
+        [ENV.keysSecretArn.name]: props.keysSecret.secretArn,
         ...auth,
         ...shards,
         ...retention,
@@ -152,11 +153,11 @@ export class ServiceFunctions extends Construct {
       description: 'Soft delete, restore and erasure requests (DELETE /v1/events/{id}, POST .../restore, /v1/erasures)',
       timeout: apiTimeout,
       environment: {
-        TABLE_NAME: props.table.tableName,
-        KEYS_SECRET_ARN: props.keysSecret.secretArn,
+        [ENV.tableName.name]: props.table.tableName,
+        [ENV.keysSecretArn.name]: props.keysSecret.secretArn,
         ...auth,
-        DELETE_GRACE_DAYS: String(props.deleteGraceDays),
-        MAX_OPEN_ERASURES: String(props.maxOpenErasures ?? 100),
+        [ENV.deleteGraceDays.name]: String(props.deleteGraceDays),
+        [ENV.maxOpenErasures.name]: String(props.maxOpenErasures ?? ENV.maxOpenErasures.default),
       },
     });
     props.table.grantReadWriteData(admin);
@@ -167,7 +168,10 @@ export class ServiceFunctions extends Construct {
       handler: 'writer',
       description: 'Writes queued events to the table, reporting partial batch failures',
       timeout: props.writer.timeout,
-      environment: { TABLE_NAME: props.table.tableName, QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(props.writer.queueVisibilityTimeout.toSeconds()) },
+      environment: {
+        [ENV.tableName.name]: props.table.tableName,
+        [ENV.queueVisibilityTimeoutSeconds.name]: String(props.writer.queueVisibilityTimeout.toSeconds()),
+      },
     });
     props.table.grantWriteData(writer);
     props.table.grant(writer, 'dynamodb:BatchGetItem');
@@ -186,11 +190,11 @@ export class ServiceFunctions extends Construct {
       description: 'Scheduled retention, soft-delete purge and erasure',
       timeout: props.cleanupTimeout ?? Duration.minutes(15),
       environment: {
-        TABLE_NAME: props.table.tableName,
+        [ENV.tableName.name]: props.table.tableName,
         ...shards,
         ...retention,
-        ...(props.cleanupChunks?.chunkSize !== undefined && { CLEANUP_CHUNK_SIZE: String(props.cleanupChunks.chunkSize) }),
-        ...(props.cleanupChunks?.maxChunks !== undefined && { CLEANUP_MAX_CHUNKS: String(props.cleanupChunks.maxChunks) }),
+        ...(props.cleanupChunks?.chunkSize !== undefined && { [ENV.cleanupChunkSize.name]: String(props.cleanupChunks.chunkSize) }),
+        ...(props.cleanupChunks?.maxChunks !== undefined && { [ENV.cleanupMaxChunks.name]: String(props.cleanupChunks.maxChunks) }),
       },
     });
     props.table.grantReadWriteData(cleanup);

@@ -1,20 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, type ITable, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-
-/** Names of the table's key attributes and indexes, shared with lambdas/core/keys.ts by contract. */
-export const TABLE_SCHEMA = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  byUserIndex: 'byUser',
-  byUserKey: 'u',
-  byTypeIndex: 'byType',
-  byTypeKey: 't',
-  byPurgeIndex: 'byPurge',
-  byPurgeKey: 'p',
-  deletedAtAttribute: 'd',
-  ttlAttribute: 'x',
-} as const;
+import { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES } from '../../contract';
 
 export interface EventStorageProps {
   /**
@@ -35,33 +22,25 @@ export class EventStorage extends Construct {
     super(scope, id);
 
     const table = new Table(this, 'Table', {
-      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
+      partitionKey: { name: ATTRIBUTES.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: ATTRIBUTES.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      timeToLiveAttribute: ATTRIBUTES.expiresAt,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // No `encryption`: DynamoDB encrypts at rest with an AWS owned key, at no KMS cost per request.
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    table.addGlobalSecondaryIndex({
-      indexName: TABLE_SCHEMA.byUserIndex,
-      partitionKey: { name: TABLE_SCHEMA.byUserKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
-    table.addGlobalSecondaryIndex({
-      indexName: TABLE_SCHEMA.byTypeIndex,
-      partitionKey: { name: TABLE_SCHEMA.byTypeKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_SCHEMA.sortKey, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
-    });
-    // Sparse: only soft-deleted items carry `p`, so this index costs a write per delete, not per event.
-    table.addGlobalSecondaryIndex({
-      indexName: TABLE_SCHEMA.byPurgeIndex,
-      partitionKey: { name: TABLE_SCHEMA.byPurgeKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_SCHEMA.deletedAtAttribute, type: AttributeType.NUMBER },
-      projectionType: ProjectionType.KEYS_ONLY,
-    });
+    // The layout is contract/table.ts: the functions query these indexes by name.
+    for (const indexName of [GSI_BY_USER, GSI_BY_TYPE, GSI_BY_PURGE] as const) {
+      const index = INDEXES[indexName];
+      table.addGlobalSecondaryIndex({
+        indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        // byPurge sorts by deletedAt, epoch ms.
+        sortKey: { name: index.sortKey, type: index.sortKey === ATTRIBUTES.deletedAt ? AttributeType.NUMBER : AttributeType.STRING },
+        projectionType: ProjectionType[index.projection],
+      });
+    }
     this.table = table;
   }
 }

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from '../../lib/config';
+import { ConfigError } from '../../contract';
+import { loadConfig } from '../../lib/config';
 
 const load = (context: Record<string, unknown> = {}) => loadConfig((key) => context[key]);
 
