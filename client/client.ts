@@ -1,9 +1,10 @@
-import { ApiError, EventRejectedError, isRetryableStatus } from './errors';
+import { LIMITS } from '../contract';
+import { ApiError, EventRejectedError, isRetryableStatus, type ApiErrorCode } from './errors';
 import type { ErasureReceipt, Event, EventFilters, EventPage, EventResult, IngestResponse, TrackEvent } from './types';
 
-/** The API's limits a batch must respect (openapi.yaml: maxItems 500, 1 MiB). */
-export const API_MAX_EVENTS = 500;
-export const API_MAX_BODY_BYTES = 1024 * 1024;
+/** The API's limits a batch must respect (contract/limits.ts; openapi.yaml: maxItems 500, 1 MiB). */
+export const API_MAX_EVENTS = LIMITS.maxEventsPerRequest;
+export const API_MAX_BODY_BYTES = LIMITS.maxBodyBytes;
 
 export interface BatchOptions {
   /** Events per request, 1..500. @default 500 */
@@ -304,10 +305,10 @@ export class ActivityTrackerClient {
         const res = await this.fetchFn(`${this.baseUrl}${path}`, { method, headers, ...(payload !== undefined && { body: payload }) });
         const text = await res.text();
         if (res.ok) return (text === '' ? undefined : JSON.parse(text)) as T;
-        let detail = { code: `http_${res.status}`, message: text.slice(0, 200) || res.statusText };
+        let detail: { code: ApiErrorCode; message: string } = { code: `http_${res.status}`, message: text.slice(0, 200) || res.statusText };
         try {
           const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-          if (typeof parsed.error?.code === 'string') detail = { code: parsed.error.code, message: String(parsed.error.message ?? '') };
+          if (typeof parsed.error?.code === 'string') detail = { code: parsed.error.code as ApiErrorCode, message: String(parsed.error.message ?? '') };
         } catch {
           // not JSON: keep the text
         }

@@ -10,7 +10,8 @@ import { ActivityTrackerClient, type ClientOptions } from './client';
 
 export { ActivityTrackerClient, EventList, API_MAX_BODY_BYTES, API_MAX_EVENTS, parseRetryAfter, queryString } from './client';
 export type { BatchOptions, ClientOptions, RetryOptions } from './client';
-export { ApiError, EventRejectedError, isRetryableStatus } from './errors';
+export { ApiError, EventRejectedError, isRetryableStatus, type ApiErrorCode } from './errors';
+export type { ErrorCode, EventErrorCode } from '../contract';
 export type * from './types';
 
 export const createClient = (options: ClientOptions): ActivityTrackerClient => new ActivityTrackerClient(options);

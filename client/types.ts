@@ -1,4 +1,5 @@
 /** Types of the Activity Tracker API v1 (openapi.yaml is the reference). */
+import type { ErrorCode, EventErrorCode } from '../contract';
 
 export interface EventTarget {
   type: string;
@@ -31,12 +32,12 @@ export interface Event {
   source: { ip?: string; userAgent?: string };
 }
 
-export interface ErrorDetail {
-  code: string;
+export interface ErrorDetail<Code extends ErrorCode = ErrorCode> {
+  code: Code;
   message: string;
 }
 
-export type EventResult = { id: string } | { error: ErrorDetail };
+export type EventResult = { id: string } | { error: ErrorDetail<EventErrorCode> };
 
 export interface IngestResponse {
   results: EventResult[];
