@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildSync } from 'esbuild';
+import { ENV } from '../contract';
 import { BUNDLING } from '../lib/constructs/lambda-function';
 import { templateOf, type Template } from './template';
 import { median } from './workload';
@@ -64,17 +65,17 @@ const buildFloors = (outDir: string): FunctionAsset[] =>
 
 /** Dummy values for the configuration a handler validates at import. */
 const DUMMY_ENV: Record<string, string> = {
-  TABLE_NAME: 'bench-table',
-  QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-queue',
-  KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-AbCdEf',
-  AUTH_ISSUER: 'https://issuer.example.com',
-  AUTH_AUDIENCE: 'bench',
-  AUTH_JWKS_URI: 'https://issuer.example.com/.well-known/jwks.json',
-  AUTH_TENANT_CLAIM: 'tenant_id',
-  AUTH_SCOPE_PREFIX: '',
-  SHARD_COUNT: '4',
-  RETENTION_DAYS: '90',
-  DELETE_GRACE_DAYS: '30',
+  [ENV.tableName.name]: 'bench-table',
+  [ENV.queueUrl.name]: 'http://127.0.0.1:9/000000000000/bench-queue',
+  [ENV.keysSecretArn.name]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-AbCdEf',
+  [ENV.authIssuer.name]: 'https://issuer.example.com',
+  [ENV.authAudience.name]: 'bench',
+  [ENV.authJwksUri.name]: 'https://issuer.example.com/.well-known/jwks.json',
+  [ENV.authTenantClaim.name]: 'tenant_id',
+  [ENV.authScopePrefix.name]: '',
+  [ENV.shardCount.name]: '4',
+  [ENV.retentionDays.name]: '90',
+  [ENV.deleteGraceDays.name]: '30',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',

@@ -8,11 +8,11 @@ import { DynamoDBClient, QueryCommand, ScanCommand, type AttributeValue } from '
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ENV, GSI_BY_USER } from '../contract';
 import { DynamoEventStore } from '../lambdas/adapters/dynamo-store';
 import { chunkForSqs, sqsMessageBytes } from '../lambdas/adapters/sqs-queue';
 import { ingest } from '../lambdas/core/ingest';
 import { parseKeyring } from '../lambdas/core/keyring';
-import { GSI_BY_USER } from '../contract';
 import { userPartition, type EventItem } from '../lambdas/core/item-keys';
 import { decodeMessage, type QueueMessage } from '../lambdas/core/message';
 import { unpackItem } from '../lambdas/core/payload';
@@ -75,7 +75,7 @@ const functionsOf = (template: Template) => {
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type !== 'AWS::Lambda::Function') continue;
     memoryMb[id] = Number(r.Properties?.MemorySize ?? 128);
-    const sc = r.Properties?.Environment?.Variables?.SHARD_COUNT;
+    const sc = r.Properties?.Environment?.Variables?.[ENV.shardCount.name];
     if (typeof sc === 'string') shardCount = Number(sc);
   }
   return { memoryMb, shardCount };

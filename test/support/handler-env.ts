@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { ENV } from '../../contract';
 import { ForbiddenError, UnauthorizedError } from '../../lambdas/core/errors';
 
 /**
@@ -7,16 +8,16 @@ import { ForbiddenError, UnauthorizedError } from '../../lambdas/core/errors';
  */
 export const HANDLER_TEST_ENV: Readonly<Record<string, string>> = {
   AWS_REGION: 'us-east-1',
-  QUEUE_URL: 'http://127.0.0.1:1/queue',
-  TABLE_NAME: 'events',
-  QUEUE_VISIBILITY_TIMEOUT_SECONDS: '181',
-  KEYS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keys',
-  AUTH_ISSUER: 'https://issuer.test',
-  AUTH_AUDIENCE: 'aud',
-  AUTH_JWKS_URI: 'https://issuer.test/jwks.json',
-  SHARD_COUNT: '2',
-  RETENTION_DAYS: '30',
-  DELETE_GRACE_DAYS: '30',
+  [ENV.queueUrl.name]: 'http://127.0.0.1:1/queue',
+  [ENV.tableName.name]: 'events',
+  [ENV.queueVisibilityTimeoutSeconds.name]: '181',
+  [ENV.keysSecretArn.name]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keys',
+  [ENV.authIssuer.name]: 'https://issuer.test',
+  [ENV.authAudience.name]: 'aud',
+  [ENV.authJwksUri.name]: 'https://issuer.test/jwks.json',
+  [ENV.shardCount.name]: '2',
+  [ENV.retentionDays.name]: '30',
+  [ENV.deleteGraceDays.name]: '30',
 };
 
 export const configureHandlerEnv = (overrides: Record<string, string | undefined> = {}): void => {
