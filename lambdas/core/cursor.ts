@@ -42,30 +42,7 @@ export const encodeCursor = (keyring: Keyring, tenant: string, digest: string, s
   return Buffer.concat([Buffer.of(key.version), iv, ctr(key, iv, position)]).toString('base64url');
 };
 
-/**
- * Cursors issued before they were encrypted: base64url JSON `{k,f,p}`, a dot, and an HMAC tag over
- * tenant and payload. Still read, so a listing in progress survives the upgrade; never issued.
- */
-const decodeSignedCursor = (keyring: Keyring, tenant: string, digest: string, cursor: string): CursorState => {
-  const [payload, tag, extra] = cursor.split('.');
-  if (!payload || !tag || extra !== undefined || payload.length > 512) throw invalid();
-  let parsed: { k?: unknown; f?: unknown; p?: unknown };
-  try {
-    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof parsed;
-  } catch {
-    throw invalid();
-  }
-  const key = typeof parsed.k === 'number' ? keyring.get(parsed.k) : undefined;
-  if (!key) throw invalid();
-  const expected = createHmac('sha256', key.cursorMac).update(tenant).update('\u0000').update(payload).digest().subarray(0, IV_BYTES);
-  const given = Buffer.from(tag, 'base64url');
-  if (given.length !== IV_BYTES || !timingSafeEqual(given, expected)) throw invalid();
-  if (parsed.f !== digest || typeof parsed.p !== 'string') throw invalid();
-  return { position: parsed.p };
-};
-
 export const decodeCursor = (keyring: Keyring, tenant: string, digest: string, cursor: string): CursorState => {
-  if (cursor.includes('.')) return decodeSignedCursor(keyring, tenant, digest, cursor);
   if (!/^[A-Za-z0-9_-]+$/.test(cursor) || cursor.length > 512) throw invalid();
   const bytes = Buffer.from(cursor, 'base64url');
   if (bytes.length <= 1 + IV_BYTES || bytes.length > 1 + IV_BYTES + MAX_POSITION_BYTES) throw invalid();

@@ -26,10 +26,8 @@ export const MESSAGE_BUDGET_BYTES = 64 * 1024;
 /** Events one message carries at most, which bounds the writer's work per message. */
 export const MAX_ENTRIES_PER_MESSAGE = 50;
 
-/** Version 1 carried one event (`{"v":1,"i":..,"pk":..}`); the writer still reads it, for messages queued before an upgrade. */
-const V1 = 1;
-const V2 = 2;
-const HEAD = `{"v":${V2},"items":[`;
+const VERSION = 2;
+const HEAD = `{"v":${VERSION},"items":[`;
 const TAIL = ']}';
 
 /**
@@ -84,22 +82,16 @@ export const packEntries = (encoded: readonly string[], budgetBytes: number, max
 };
 
 /**
- * Version 2 embeds the event as an object: JSON.stringify gives back exactly the text ingest
- * wrote, since that text came from JSON.stringify too. Version 1 carried it as a string.
+ * The event is embedded as an object: JSON.stringify gives back exactly the text ingest wrote,
+ * since that text came from JSON.stringify too.
  */
-const decodeEntry = (m: Record<string, unknown>, where: string, embedded: boolean): MessageEntry => {
+const decodeEntry = (m: Record<string, unknown>, where: string): MessageEntry => {
   for (const key of ['pk', 'sk', 'u', 't'] as const) {
     if (typeof m[key] !== 'string' || (m[key] as string).length === 0) throw new Error(`${where}field '${key}' is missing`);
   }
   if (typeof m.x !== 'number' || !Number.isFinite(m.x)) throw new Error(`${where}field 'x' is missing`);
-  let e: string;
-  if (embedded) {
-    if (!isObject(m.e)) throw new Error(`${where}field 'e' is not an event object`);
-    e = JSON.stringify(m.e);
-  } else {
-    if (typeof m.e !== 'string' || m.e.length === 0) throw new Error(`${where}field 'e' is missing`);
-    e = m.e;
-  }
+  if (!isObject(m.e)) throw new Error(`${where}field 'e' is not an event object`);
+  const e = JSON.stringify(m.e);
   return { item: { pk: m.pk as string, sk: m.sk as string, u: m.u as string, t: m.t as string, e, x: m.x }, idempotent: m.i === 1 };
 };
 
@@ -114,12 +106,11 @@ export const decodeMessage = (body: string): MessageEntry[] => {
     throw new Error('message body is not JSON');
   }
   if (!isObject(parsed)) throw new Error('message body is not an object');
-  if (parsed.v === V1) return [decodeEntry(parsed, 'message ', false)];
-  if (parsed.v !== V2) throw new Error(`unsupported message version ${String(parsed.v)}`);
+  if (parsed.v !== VERSION) throw new Error(`unsupported message version ${String(parsed.v)}`);
   const items = parsed.items;
   if (!Array.isArray(items) || items.length === 0) throw new Error("message field 'items' is missing or empty");
   return items.map((entry, index) => {
     if (!isObject(entry)) throw new Error(`message item ${index} is not an object`);
-    return decodeEntry(entry, `message item ${index}: `, true);
+    return decodeEntry(entry, `message item ${index}: `);
   });
 };

@@ -22,11 +22,6 @@ describe('queue message encoding', () => {
     );
   });
 
-  it('still reads a version 1 message (one event), queued before the upgrade', () => {
-    const v1 = JSON.stringify({ v: 1, i: 1, ...item(1) });
-    expect(decodeMessage(v1)).toEqual([{ item: item(1), idempotent: true }]);
-  });
-
   it.each([
     ['not json', 'message body is not JSON'],
     ['[]', 'message body is not an object'],
@@ -35,7 +30,7 @@ describe('queue message encoding', () => {
     ['{"v":2,"items":[1]}', 'message item 0 is not an object'],
     [JSON.stringify({ v: 2, items: [{ ...item(1), i: 0, e: {} }, { ...item(2), u: '', e: {} }] }), "message item 1: field 'u' is missing"],
     [JSON.stringify({ v: 2, items: [{ ...item(1), i: 0, e: '{}' }] }), "message item 0: field 'e' is not an event object"],
-    [JSON.stringify({ v: 1, ...item(1), x: 'soon' }), "message field 'x' is missing"],
+    [JSON.stringify({ v: 2, items: [{ ...item(1), x: 'soon', e: {} }] }), "message item 0: field 'x' is missing"],
   ])('rejects %s with a message that says what is wrong', (body, reason) => {
     expect(() => decodeMessage(body)).toThrow(reason);
   });
