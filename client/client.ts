@@ -308,7 +308,9 @@ export class ActivityTrackerClient {
         let detail: { code: ApiErrorCode; message: string } = { code: `http_${res.status}`, message: text.slice(0, 200) || res.statusText };
         try {
           const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-          if (typeof parsed.error?.code === 'string') detail = { code: parsed.error.code as ApiErrorCode, message: String(parsed.error.message ?? '') };
+          if (typeof parsed.error?.code === 'string') {
+            detail = { code: parsed.error.code as ApiErrorCode, message: String(parsed.error.message ?? '') };
+          }
         } catch {
           // not JSON: keep the text
         }

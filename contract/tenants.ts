@@ -15,7 +15,8 @@ export const parseTenantRetention = (text: string, key: string, source: ConfigSo
   for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
     const [tenant = '', days = '', ...rest] = entry.split('=');
     if (rest.length > 0 || !TENANT_PATTERN.test(tenant) || !/^\d{1,4}$/.test(days) || Number(days) < min || Number(days) > max) {
-      throw new ConfigError(key, `expected tenant=days entries (days ${min}..${max}) separated by commas, got ${JSON.stringify(entry)}`, source);
+      const reason = `expected tenant=days entries (days ${min}..${max}) separated by commas, got ${JSON.stringify(entry)}`;
+      throw new ConfigError(key, reason, source);
     }
     out[tenant] = Number(days);
   }

@@ -200,7 +200,7 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     deleteGraceDays: envInt(ctx, 'deleteGraceDays', ENV.deleteGraceDays, 30),
     maxOpenErasures: envInt(ctx, 'maxOpenErasures', ENV.maxOpenErasures),
     cleanupChunkSize: envInt(ctx, 'cleanupChunkSize', ENV.cleanupChunkSize),
-    ...(ctx('cleanupMaxChunks') !== undefined && ctx('cleanupMaxChunks') !== '' ? { cleanupMaxChunks: envInt(ctx, 'cleanupMaxChunks', ENV.cleanupMaxChunks, 1) } : {}),
+    ...(ctx('cleanupMaxChunks') !== undefined && { cleanupMaxChunks: envInt(ctx, 'cleanupMaxChunks', ENV.cleanupMaxChunks, 1) }),
     shardCount: envInt(ctx, 'shardCount', ENV.shardCount, 4),
     writerBatchSize,
     writerBatchWindowSeconds,

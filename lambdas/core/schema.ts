@@ -1,4 +1,4 @@
-import { LIMITS, QUERY_LIMITS, ROUTE_SCOPES, SCOPES } from '../../contract';
+import { LIMITS, QUERY_LIMITS, ROUTE_SCOPES, SCOPES, type Route } from '../../contract';
 import { CLIENT_FIELDS, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
 import { QUERY_PARAMETERS } from './query';
 
@@ -219,7 +219,7 @@ const errorResponses = (statuses: readonly string[]): JsonObject =>
 const COMMON_ERRORS = ['401', '403', '429', '500', '502', '503', '504'] as const;
 const idParameter = (what: string): JsonObject => ({ name: 'id', in: 'path', required: true, description: `Public id of the ${what}.`, schema: { type: 'string', minLength: 1 } });
 
-const operation = (route: keyof typeof ROUTE_SCOPES, spec: JsonObject & { responses: JsonObject }, errors: readonly string[]): JsonObject => ({
+const operation = (route: Route, spec: JsonObject & { responses: JsonObject }, errors: readonly string[]): JsonObject => ({
   ...spec,
   security: [{ bearerAuth: [ROUTE_SCOPES[route]] }],
   'x-scope': ROUTE_SCOPES[route],

@@ -25,7 +25,8 @@ export const requireString = (env: Env, variable: EnvVariable): string => {
   return value;
 };
 
-export const optionalString = (env: Env, variable: TextVariable & { readonly default: string }): string => env[variable.name] ?? variable.default;
+export const optionalString = (env: Env, variable: TextVariable & { readonly default: string }): string =>
+  env[variable.name] ?? variable.default;
 
 /** An integer within the variable's bounds; its default when unset, if it has one (otherwise it is required). */
 export const readInt = (env: Env, variable: IntVariable): number => {

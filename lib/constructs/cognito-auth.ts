@@ -65,7 +65,9 @@ export const authEnvironment = (settings: TokenSettings, tenantClaim: string): R
   ...(settings.scopeClaim !== undefined && { [ENV.authScopeClaim.name]: settings.scopeClaim }),
   ...(settings.scopeFormat !== undefined && { [ENV.authScopeFormat.name]: settings.scopeFormat }),
   ...(settings.tokenUse !== undefined && { [ENV.authTokenUse.name]: settings.tokenUse }),
-  ...(settings.maxTokenLifetimeSeconds !== undefined && { [ENV.authMaxTokenLifetimeSeconds.name]: String(settings.maxTokenLifetimeSeconds) }),
+  ...(settings.maxTokenLifetimeSeconds !== undefined && {
+    [ENV.authMaxTokenLifetimeSeconds.name]: String(settings.maxTokenLifetimeSeconds),
+  }),
   ...(settings.clockSkewSeconds !== undefined && { [ENV.authClockSkewSeconds.name]: String(settings.clockSkewSeconds) }),
 });
 
