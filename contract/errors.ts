@@ -22,7 +22,7 @@ export const EVENT_ERROR_CODES = [
 ] as const;
 export type EventErrorCode = (typeof EVENT_ERROR_CODES)[number];
 
-export const REQUEST_ERROR_CODES = [
+const REQUEST_ERROR_CODES = [
   // 400
   'bad_request',
   'invalid_json',

@@ -7,7 +7,6 @@ export { ENV, type EnvVariable, type IntVariable, type TextVariable } from './en
 export {
   ConfigError,
   EVENT_ERROR_CODES,
-  REQUEST_ERROR_CODES,
   type ConfigSource,
   type ErrorCode,
   type EventErrorCode,
@@ -15,5 +14,5 @@ export {
 } from './errors';
 export { LIMITS, QUERY_LIMITS } from './limits';
 export { ROUTE_SCOPES, SCOPE_FORMATS, SCOPES, type Route, type Scope, type ScopeFormat } from './scopes';
-export { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES, type IndexName } from './table';
+export { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES } from './table';
 export { parseTenantRetention, TENANT_PATTERN } from './tenants';

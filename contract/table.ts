@@ -34,5 +34,3 @@ export const INDEXES = {
   // Sparse: only soft-deleted items carry `p`, so it costs a write per delete, not per event.
   [GSI_BY_PURGE]: { partitionKey: ATTRIBUTES.purgeKey, sortKey: ATTRIBUTES.deletedAt, projection: 'KEYS_ONLY' },
 } as const;
-
-export type IndexName = keyof typeof INDEXES;
