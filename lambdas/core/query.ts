@@ -180,97 +180,150 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const digest = filterDigest({ ...query, limit: undefined, cursor: undefined });
-  const position = query.cursor === undefined ? undefined : decodeCursor(deps.keyring, tenant, digest, query.cursor).position;
+  const range = pageRange(query, query.cursor === undefined ? undefined : decodeCursor(deps.keyring, tenant, digest, query.cursor).position);
+  if (range === undefined) return { events: [], nextCursor: null, itemsRead: 0 };
 
+  const path = planAccessPath(tenant, query, deps.shardCount);
+  const shards = path.partitions.map((partition) => new ShardReader(deps.store, { index: path.index, partition, ...range, order: query.order }));
+  const nowMs = now();
+  const firstRead = readSize(query.limit, shards.length, { matched: 0, examined: 0 });
+  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...shards.map((shard) => shard.refill(firstRead))]);
+  const erased = erasureFilter(markers, nowMs);
+  const select = (item: EventItem): PublicEvent | undefined => {
+    if (!isVisible(item, nowMs)) return undefined;
+    const event = toPublicEvent(deps.keyring, tenant, item);
+    return matches(event, query) && !erased(item, event) ? event : undefined;
+  };
+  const outOfTime = () => now() - startedAt > QUERY_LIMITS.maxDurationMs;
+
+  const { events, lastExamined } = await mergeShards(shards, query, select, outOfTime);
+  const more = shards.some((shard) => !shard.exhausted);
+  return {
+    events,
+    nextCursor: more && lastExamined !== undefined ? encodeCursor(deps.keyring, tenant, digest, { position: lastExamined }) : null,
+    itemsRead: shards.reduce((sum, shard) => sum + shard.itemsRead, 0),
+  };
+};
+
+type SortKeyRange = Pick<RangeRequest, 'lower' | 'upper'>;
+
+/** Step 1: the sort-key range of the page, from `from`/`to` and past the cursor's position; undefined when empty. */
+const pageRange = (query: EventQuery, position: string | undefined): SortKeyRange | undefined => {
   let lower = query.from === undefined ? MIN_ID : lowestIdAt(parseRfc3339(query.from) as number);
   let upper = query.to === undefined ? MAX_ID : highestIdAt((parseRfc3339(query.to) as number) - 1);
   if (position !== undefined) {
     const next = adjacentId(position, query.order === 'desc' ? -1 : 1);
-    if (next === undefined) return { events: [], nextCursor: null, itemsRead: 0 };
+    if (next === undefined) return undefined;
     if (query.order === 'desc') upper = next < upper ? next : upper;
     else lower = next > lower ? next : lower;
   }
-  if (lower > upper) return { events: [], nextCursor: null, itemsRead: 0 };
+  return lower > upper ? undefined : { lower, upper };
+};
 
-  const path = planAccessPath(tenant, query, deps.shardCount);
-  const streams = path.partitions.map((partition) => ({ partition, buffer: [] as EventItem[], bound: undefined as string | undefined, done: false }));
-  const desc = query.order === 'desc';
-  let itemsRead = 0;
+/**
+ * How many items to ask a shard for: its share of what the page still needs, scaled by how
+ * many items it took per match so far (filters that skip items need more reads), plus slack.
+ */
+const readSize = (limit: number, shards: number, progress: { matched: number; examined: number }): number => {
+  const need = Math.max(limit - progress.matched, 1);
+  const perMatch = progress.examined === 0 ? 1 : progress.examined / Math.max(progress.matched, 1);
+  return Math.min(Math.ceil((need / shards) * perMatch) + 2, QUERY_LIMITS.maxLimit);
+};
 
-  const events: PublicEvent[] = [];
-  let examined = 0;
-  /**
-   * How many items to ask a shard for: its share of what the page still needs, scaled by how
-   * many items it took per match so far (filters that skip items need more reads), plus slack.
-   */
-  const refillSize = (): number => {
-    const need = Math.max(query.limit - events.length, 1);
-    const perMatch = examined === 0 ? 1 : examined / Math.max(events.length, 1);
-    return Math.min(Math.ceil((need / path.partitions.length) * perMatch) + 2, QUERY_LIMITS.maxLimit);
-  };
+/** Step 2: one shard's items in sort-key order, read ahead a page at a time, within the page's range. */
+class ShardReader {
+  private readonly buffer: EventItem[] = [];
+  /** The last sort key read: the next read starts past it. */
+  private bound: string | undefined;
+  private done = false;
+  itemsRead = 0;
 
-  const refill = async (stream: (typeof streams)[number]): Promise<void> => {
-    let streamLower = lower;
-    let streamUpper = upper;
-    if (stream.bound !== undefined) {
-      const next = adjacentId(stream.bound, desc ? -1 : 1);
-      if (next === undefined) {
-        stream.done = true;
-        return;
-      }
-      if (desc) streamUpper = next;
-      else streamLower = next;
-    }
-    if (streamLower > streamUpper) {
-      stream.done = true;
-      return;
-    }
-    const page = await deps.store.queryRange({
-      index: path.index,
-      partition: stream.partition,
-      lower: streamLower,
-      upper: streamUpper,
-      order: query.order,
-      limit: refillSize(),
-    });
-    itemsRead += page.items.length;
-    stream.buffer.push(...page.items);
-    const last = page.items[page.items.length - 1];
-    if (last) stream.bound = last.sk;
-    stream.done = page.done || page.items.length === 0;
-  };
+  constructor(
+    private readonly store: EventReadStore,
+    private readonly request: Omit<RangeRequest, 'limit'>,
+  ) {}
 
-  const nowMs = now();
-  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...streams.map(refill)]);
-  const erased = erasureFilter(markers, nowMs);
-  let lastExamined: string | undefined;
-
-  while (events.length < query.limit) {
-    if (examined >= QUERY_LIMITS.maxItemsExamined || now() - startedAt > QUERY_LIMITS.maxDurationMs) break;
-    // A stream that ran dry but is not done must refill before the next pick, to keep the order exact.
-    const dry = streams.filter((stream) => stream.buffer.length === 0 && !stream.done);
-    if (dry.length > 0) await Promise.all(dry.map(refill));
-    let best: (typeof streams)[number] | undefined;
-    for (const stream of streams) {
-      const head = stream.buffer[0];
-      if (!head) continue;
-      if (!best || (desc ? head.sk > (best.buffer[0] as EventItem).sk : head.sk < (best.buffer[0] as EventItem).sk)) best = stream;
-    }
-    if (!best) break;
-    const item = best.buffer.shift() as EventItem;
-    lastExamined = item.sk;
-    examined++;
-    if (!isVisible(item, nowMs)) continue;
-    const event = toPublicEvent(deps.keyring, tenant, item);
-    if (matches(event, query) && !erased(item, event)) events.push(event);
+  get head(): EventItem | undefined {
+    return this.buffer[0];
   }
 
-  const more = streams.some((stream) => stream.buffer.length > 0 || !stream.done);
-  return {
-    events,
-    nextCursor: more && lastExamined !== undefined ? encodeCursor(deps.keyring, tenant, digest, { position: lastExamined }) : null,
-    itemsRead,
-  };
+  /** Buffer empty, more in the table: must refill before the next pick, to keep the order exact. */
+  get dry(): boolean {
+    return this.buffer.length === 0 && !this.done;
+  }
+
+  get exhausted(): boolean {
+    return this.buffer.length === 0 && this.done;
+  }
+
+  take(): EventItem {
+    return this.buffer.shift() as EventItem;
+  }
+
+  async refill(limit: number): Promise<void> {
+    const desc = this.request.order === 'desc';
+    let { lower, upper } = this.request;
+    if (this.bound !== undefined) {
+      const next = adjacentId(this.bound, desc ? -1 : 1);
+      if (next === undefined) {
+        this.done = true;
+        return;
+      }
+      if (desc) upper = next;
+      else lower = next;
+    }
+    if (lower > upper) {
+      this.done = true;
+      return;
+    }
+    const page = await this.store.queryRange({ ...this.request, lower, upper, limit });
+    this.itemsRead += page.items.length;
+    this.buffer.push(...page.items);
+    const last = page.items[page.items.length - 1];
+    if (last) this.bound = last.sk;
+    this.done = page.done || page.items.length === 0;
+  }
+}
+
+/**
+ * Step 3: merge the shards in sort-key order, keeping what `select` returns, until the page is
+ * full, the shards run out, or the work bound (items examined, time) is reached.
+ */
+const mergeShards = async (
+  shards: readonly ShardReader[],
+  { limit, order }: Pick<EventQuery, 'limit' | 'order'>,
+  select: (item: EventItem) => PublicEvent | undefined,
+  outOfTime: () => boolean,
+): Promise<{ events: PublicEvent[]; lastExamined?: string }> => {
+  const events: PublicEvent[] = [];
+  let examined = 0;
+  let lastExamined: string | undefined;
+  while (events.length < limit) {
+    if (examined >= QUERY_LIMITS.maxItemsExamined || outOfTime()) break;
+    const dry = shards.filter((shard) => shard.dry);
+    const size = readSize(limit, shards.length, { matched: events.length, examined });
+    if (dry.length > 0) await Promise.all(dry.map((shard) => shard.refill(size)));
+    const next = nextInOrder(shards, order);
+    if (!next) break;
+    const item = next.take();
+    lastExamined = item.sk;
+    examined++;
+    const event = select(item);
+    if (event) events.push(event);
+  }
+  return { events, ...(lastExamined !== undefined && { lastExamined }) };
+};
+
+/** The shard whose head comes first in the page's order. */
+const nextInOrder = (shards: readonly ShardReader[], order: EventQuery['order']): ShardReader | undefined => {
+  let best: ShardReader | undefined;
+  for (const shard of shards) {
+    const head = shard.head;
+    if (!head) continue;
+    const bestSk = (best?.head as EventItem | undefined)?.sk;
+    if (bestSk === undefined || (order === 'desc' ? head.sk > bestSk : head.sk < bestSk)) best = shard;
+  }
+  return best;
 };
 
 /** One event by its public id; 404 for unknown ids, other tenants' ids, deleted and expired events. */
