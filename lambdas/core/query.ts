@@ -16,6 +16,7 @@ import {
   type EventItem,
 } from './keys';
 import { decodePublicId, encodePublicId } from './public-id';
+import { mergeShards, ShardReader, type MergeProgress } from './shard-merge';
 
 export const QUERY_LIMITS = {
   defaultLimit: 100,
@@ -184,19 +185,16 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
   if (range === undefined) return { events: [], nextCursor: null, itemsRead: 0 };
 
   const path = planAccessPath(tenant, query, deps.shardCount);
-  const shards = path.partitions.map((partition) => new ShardReader(deps.store, { index: path.index, partition, ...range, order: query.order }));
+  const read = (request: RangeRequest) => deps.store.queryRange(request);
+  const shards = path.partitions.map((partition) => new ShardReader(read, { index: path.index, partition, ...range, order: query.order }));
+  const readSize = shardReadSize(query.limit, shards.length);
   const nowMs = now();
-  const firstRead = readSize(query.limit, shards.length, { matched: 0, examined: 0 });
-  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...shards.map((shard) => shard.refill(firstRead))]);
-  const erased = erasureFilter(markers, nowMs);
-  const select = (item: EventItem): PublicEvent | undefined => {
-    if (!isVisible(item, nowMs)) return undefined;
-    const event = toPublicEvent(deps.keyring, tenant, item);
-    return matches(event, query) && !erased(item, event) ? event : undefined;
-  };
-  const outOfTime = () => now() - startedAt > QUERY_LIMITS.maxDurationMs;
+  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...shards.map((shard) => shard.refill(readSize({ matched: 0, examined: 0 })))]);
 
-  const { events, lastExamined } = await mergeShards(shards, query, select, outOfTime);
+  const keep = pageFilter(tenant, query, deps.keyring, erasureFilter(markers, nowMs), nowMs);
+  const stop = ({ examined }: MergeProgress) => examined >= QUERY_LIMITS.maxItemsExamined || now() - startedAt > QUERY_LIMITS.maxDurationMs;
+  const { selected: events, lastExamined } = await mergeShards(shards, { limit: query.limit, order: query.order, readSize, stop }, keep);
+
   const more = shards.some((shard) => !shard.exhausted);
   return {
     events,
@@ -221,110 +219,25 @@ const pageRange = (query: EventQuery, position: string | undefined): SortKeyRang
 };
 
 /**
- * How many items to ask a shard for: its share of what the page still needs, scaled by how
- * many items it took per match so far (filters that skip items need more reads), plus slack.
+ * Step 2: how many items to ask a shard for: its share of what the page still needs, scaled by
+ * how many items it took per match so far (filters that skip items need more reads), plus slack.
  */
-const readSize = (limit: number, shards: number, progress: { matched: number; examined: number }): number => {
-  const need = Math.max(limit - progress.matched, 1);
-  const perMatch = progress.examined === 0 ? 1 : progress.examined / Math.max(progress.matched, 1);
-  return Math.min(Math.ceil((need / shards) * perMatch) + 2, QUERY_LIMITS.maxLimit);
-};
+const shardReadSize =
+  (limit: number, shards: number) =>
+  ({ matched, examined }: MergeProgress): number => {
+    const need = Math.max(limit - matched, 1);
+    const perMatch = examined === 0 ? 1 : examined / Math.max(matched, 1);
+    return Math.min(Math.ceil((need / shards) * perMatch) + 2, QUERY_LIMITS.maxLimit);
+  };
 
-/** Step 2: one shard's items in sort-key order, read ahead a page at a time, within the page's range. */
-class ShardReader {
-  private readonly buffer: EventItem[] = [];
-  /** The last sort key read: the next read starts past it. */
-  private bound: string | undefined;
-  private done = false;
-  itemsRead = 0;
-
-  constructor(
-    private readonly store: EventReadStore,
-    private readonly request: Omit<RangeRequest, 'limit'>,
-  ) {}
-
-  get head(): EventItem | undefined {
-    return this.buffer[0];
-  }
-
-  /** Buffer empty, more in the table: must refill before the next pick, to keep the order exact. */
-  get dry(): boolean {
-    return this.buffer.length === 0 && !this.done;
-  }
-
-  get exhausted(): boolean {
-    return this.buffer.length === 0 && this.done;
-  }
-
-  take(): EventItem {
-    return this.buffer.shift() as EventItem;
-  }
-
-  async refill(limit: number): Promise<void> {
-    const desc = this.request.order === 'desc';
-    let { lower, upper } = this.request;
-    if (this.bound !== undefined) {
-      const next = adjacentId(this.bound, desc ? -1 : 1);
-      if (next === undefined) {
-        this.done = true;
-        return;
-      }
-      if (desc) upper = next;
-      else lower = next;
-    }
-    if (lower > upper) {
-      this.done = true;
-      return;
-    }
-    const page = await this.store.queryRange({ ...this.request, lower, upper, limit });
-    this.itemsRead += page.items.length;
-    this.buffer.push(...page.items);
-    const last = page.items[page.items.length - 1];
-    if (last) this.bound = last.sk;
-    this.done = page.done || page.items.length === 0;
-  }
-}
-
-/**
- * Step 3: merge the shards in sort-key order, keeping what `select` returns, until the page is
- * full, the shards run out, or the work bound (items examined, time) is reached.
- */
-const mergeShards = async (
-  shards: readonly ShardReader[],
-  { limit, order }: Pick<EventQuery, 'limit' | 'order'>,
-  select: (item: EventItem) => PublicEvent | undefined,
-  outOfTime: () => boolean,
-): Promise<{ events: PublicEvent[]; lastExamined?: string }> => {
-  const events: PublicEvent[] = [];
-  let examined = 0;
-  let lastExamined: string | undefined;
-  while (events.length < limit) {
-    if (examined >= QUERY_LIMITS.maxItemsExamined || outOfTime()) break;
-    const dry = shards.filter((shard) => shard.dry);
-    const size = readSize(limit, shards.length, { matched: events.length, examined });
-    if (dry.length > 0) await Promise.all(dry.map((shard) => shard.refill(size)));
-    const next = nextInOrder(shards, order);
-    if (!next) break;
-    const item = next.take();
-    lastExamined = item.sk;
-    examined++;
-    const event = select(item);
-    if (event) events.push(event);
-  }
-  return { events, ...(lastExamined !== undefined && { lastExamined }) };
-};
-
-/** The shard whose head comes first in the page's order. */
-const nextInOrder = (shards: readonly ShardReader[], order: EventQuery['order']): ShardReader | undefined => {
-  let best: ShardReader | undefined;
-  for (const shard of shards) {
-    const head = shard.head;
-    if (!head) continue;
-    const bestSk = (best?.head as EventItem | undefined)?.sk;
-    if (bestSk === undefined || (order === 'desc' ? head.sk > bestSk : head.sk < bestSk)) best = shard;
-  }
-  return best;
-};
+/** Step 3: what the page keeps of the merged items: visible, matching the filters, not erased. */
+const pageFilter =
+  (tenant: string, query: EventQuery, keyring: Keyring, erased: ReturnType<typeof erasureFilter>, nowMs: number) =>
+  (item: EventItem): PublicEvent | undefined => {
+    if (!isVisible(item, nowMs)) return undefined;
+    const event = toPublicEvent(keyring, tenant, item);
+    return matches(event, query) && !erased(item, event) ? event : undefined;
+  };
 
 /** One event by its public id; 404 for unknown ids, other tenants' ids, deleted and expired events. */
 export const getEvent = async (tenant: string, publicId: string, deps: QueryDeps): Promise<PublicEvent> => {
