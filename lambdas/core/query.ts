@@ -181,7 +181,8 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
   const now = deps.now ?? Date.now;
   const startedAt = now();
   const digest = filterDigest({ ...query, limit: undefined, cursor: undefined });
-  const range = pageRange(query, query.cursor === undefined ? undefined : decodeCursor(deps.keyring, tenant, digest, query.cursor).position);
+  const position = query.cursor === undefined ? undefined : decodeCursor(deps.keyring, tenant, digest, query.cursor).position;
+  const range = pageRange(query, position);
   if (range === undefined) return { events: [], nextCursor: null, itemsRead: 0 };
 
   const path = planAccessPath(tenant, query, deps.shardCount);
@@ -189,7 +190,8 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
   const shards = path.partitions.map((partition) => new ShardReader(read, { index: path.index, partition, ...range, order: query.order }));
   const readSize = shardReadSize(query.limit, shards.length);
   const nowMs = now();
-  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...shards.map((shard) => shard.refill(readSize({ matched: 0, examined: 0 })))]);
+  const firstRead = readSize({ matched: 0, examined: 0 });
+  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...shards.map((shard) => shard.refill(firstRead))]);
 
   const keep = pageFilter(tenant, query, deps.keyring, erasureFilter(markers, nowMs), nowMs);
   const stop = ({ examined }: MergeProgress) => examined >= QUERY_LIMITS.maxItemsExamined || now() - startedAt > QUERY_LIMITS.maxDurationMs;

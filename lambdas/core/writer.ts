@@ -126,7 +126,7 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
   };
 };
 
-/** Step 1: decode each record; one that does not decode is poison (reported failed, never retried into success). */
+/** Step 1: decode each record; one that does not decode is poison: reported failed, so the DLQ ends up with it. */
 const decodeRecords = (records: readonly WriterRecord[], now: number, deps: WriterDeps): { decoded: DecodedRecord[]; poison: string[] } => {
   const decoded: DecodedRecord[] = [];
   const poison: string[] = [];
@@ -142,7 +142,8 @@ const decodeRecords = (records: readonly WriterRecord[], now: number, deps: Writ
     const receivedAt = receivedAtOfItem((entries[0] as (typeof entries)[number]).item);
     // Without a receipt time the age is unknown: a lookup is the safe side.
     const old = deps.redeliveryAgeMs !== undefined && (receivedAt === undefined || now - receivedAt > deps.redeliveryAgeMs);
-    decoded.push({ messageId: record.messageId, entries, redelivered: record.receiveCount > 1 || old, ...(receivedAt !== undefined && { receivedAt }) });
+    const redelivered = record.receiveCount > 1 || old;
+    decoded.push({ messageId: record.messageId, entries, redelivered, ...(receivedAt !== undefined && { receivedAt }) });
   }
   return { decoded, poison };
 };
@@ -253,9 +254,10 @@ const collectOutcomes = (
   return {
     batchItemFailures: records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId })),
     records: records.map((record) => {
-      const d = byId.get(record.messageId);
-      const outcome = d === undefined ? 'poison' : failed.has(record.messageId) ? 'failed' : 'stored';
-      return { messageId: record.messageId, outcome, events: d?.entries.length ?? 0, ...(d?.receivedAt !== undefined && { receivedAt: d.receivedAt }) };
+      const decodedRecord = byId.get(record.messageId);
+      const outcome = decodedRecord === undefined ? 'poison' : failed.has(record.messageId) ? 'failed' : 'stored';
+      const receivedAt = decodedRecord?.receivedAt;
+      return { messageId: record.messageId, outcome, events: decodedRecord?.entries.length ?? 0, ...(receivedAt !== undefined && { receivedAt }) };
     }),
   };
 };
