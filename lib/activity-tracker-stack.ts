@@ -8,7 +8,7 @@ import { ServiceAlarms } from './constructs/alarms';
 import { ServiceDashboard } from './constructs/dashboard';
 import { DeadLetterAlarm } from './constructs/dlq-alarm';
 import { ServiceFunctions } from './constructs/functions';
-import { KeysSecret } from './constructs/keys-secret';
+import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
@@ -43,7 +43,7 @@ export class ActivityTrackerStack extends Stack {
       visibilityTimeout,
       maxReceiveCount: config.maxReceiveCount,
     });
-    const keys = new KeysSecret(this, 'Keys');
+    const idKeys = new IdKeySecret(this, 'Keys');
     const deadLetterAlarm = new DeadLetterAlarm(this, 'DeadLetterAlarm', { deadLetterQueue: queue.deadLetterQueue });
 
     let issuerSettings: TokenSettings;
@@ -76,7 +76,7 @@ export class ActivityTrackerStack extends Stack {
     const functions = new ServiceFunctions(this, 'Functions', {
       table: storage.table,
       queue: queue.queue,
-      keysSecret: keys.secret,
+      keysSecret: idKeys.secret,
       tokenSettings,
       tenantClaim: config.tenantClaim,
       maxEventsPerRequest: config.maxEventsPerRequest,

@@ -15,6 +15,7 @@ import {
   type EventItem,
 } from './item-keys';
 import { decodePublicId, encodePublicId } from './public-id';
+import { mergeShards, ShardReader, type MergeProgress } from './shard-merge';
 
 /** The query-string parameters GET /v1/events takes besides `details.<key>`. */
 export const QUERY_PARAMETERS = ['userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor'] as const;
@@ -168,97 +169,64 @@ export const queryEvents = async (tenant: string, query: EventQuery, deps: Query
   const startedAt = now();
   const digest = filterDigest({ ...query, limit: undefined, cursor: undefined });
   const position = query.cursor === undefined ? undefined : decodeCursor(deps.keyring, tenant, digest, query.cursor).position;
+  const range = pageRange(query, position);
+  if (range === undefined) return { events: [], nextCursor: null, itemsRead: 0 };
 
+  const path = planAccessPath(tenant, query, deps.shardCount);
+  const read = (request: RangeRequest) => deps.store.queryRange(request);
+  const shards = path.partitions.map((partition) => new ShardReader(read, { index: path.index, partition, ...range, order: query.order }));
+  const readSize = shardReadSize(query.limit, shards.length);
+  const nowMs = now();
+  const firstRead = readSize({ matched: 0, examined: 0 });
+  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...shards.map((shard) => shard.refill(firstRead))]);
+
+  const keep = pageFilter(tenant, query, deps.keyring, erasureFilter(markers, nowMs), nowMs);
+  const stop = ({ examined }: MergeProgress) => examined >= QUERY_LIMITS.maxItemsExamined || now() - startedAt > QUERY_LIMITS.maxDurationMs;
+  const { selected: events, lastExamined } = await mergeShards(shards, { limit: query.limit, order: query.order, readSize, stop }, keep);
+
+  const more = shards.some((shard) => !shard.exhausted);
+  return {
+    events,
+    nextCursor: more && lastExamined !== undefined ? encodeCursor(deps.keyring, tenant, digest, { position: lastExamined }) : null,
+    itemsRead: shards.reduce((sum, shard) => sum + shard.itemsRead, 0),
+  };
+};
+
+type SortKeyRange = Pick<RangeRequest, 'lower' | 'upper'>;
+
+/** Step 1: the sort-key range of the page, from `from`/`to` and past the cursor's position; undefined when empty. */
+const pageRange = (query: EventQuery, position: string | undefined): SortKeyRange | undefined => {
   let lower = query.from === undefined ? MIN_ID : lowestIdAt(parseRfc3339(query.from) as number);
   let upper = query.to === undefined ? MAX_ID : highestIdAt((parseRfc3339(query.to) as number) - 1);
   if (position !== undefined) {
     const next = adjacentId(position, query.order === 'desc' ? -1 : 1);
-    if (next === undefined) return { events: [], nextCursor: null, itemsRead: 0 };
+    if (next === undefined) return undefined;
     if (query.order === 'desc') upper = next < upper ? next : upper;
     else lower = next > lower ? next : lower;
   }
-  if (lower > upper) return { events: [], nextCursor: null, itemsRead: 0 };
-
-  const path = planAccessPath(tenant, query, deps.shardCount);
-  const streams = path.partitions.map((partition) => ({ partition, buffer: [] as EventItem[], bound: undefined as string | undefined, done: false }));
-  const desc = query.order === 'desc';
-  let itemsRead = 0;
-
-  const events: PublicEvent[] = [];
-  let examined = 0;
-  /**
-   * How many items to ask a shard for: its share of what the page still needs, scaled by how
-   * many items it took per match so far (filters that skip items need more reads), plus slack.
-   */
-  const refillSize = (): number => {
-    const need = Math.max(query.limit - events.length, 1);
-    const perMatch = examined === 0 ? 1 : examined / Math.max(events.length, 1);
-    return Math.min(Math.ceil((need / path.partitions.length) * perMatch) + 2, QUERY_LIMITS.maxLimit);
-  };
-
-  const refill = async (stream: (typeof streams)[number]): Promise<void> => {
-    let streamLower = lower;
-    let streamUpper = upper;
-    if (stream.bound !== undefined) {
-      const next = adjacentId(stream.bound, desc ? -1 : 1);
-      if (next === undefined) {
-        stream.done = true;
-        return;
-      }
-      if (desc) streamUpper = next;
-      else streamLower = next;
-    }
-    if (streamLower > streamUpper) {
-      stream.done = true;
-      return;
-    }
-    const page = await deps.store.queryRange({
-      index: path.index,
-      partition: stream.partition,
-      lower: streamLower,
-      upper: streamUpper,
-      order: query.order,
-      limit: refillSize(),
-    });
-    itemsRead += page.items.length;
-    stream.buffer.push(...page.items);
-    const last = page.items[page.items.length - 1];
-    if (last) stream.bound = last.sk;
-    stream.done = page.done || page.items.length === 0;
-  };
-
-  const nowMs = now();
-  const [markers] = await Promise.all([deps.store.listMarkers(tenant), ...streams.map(refill)]);
-  const erased = erasureFilter(markers, nowMs);
-  let lastExamined: string | undefined;
-
-  while (events.length < query.limit) {
-    if (examined >= QUERY_LIMITS.maxItemsExamined || now() - startedAt > QUERY_LIMITS.maxDurationMs) break;
-    // A stream that ran dry but is not done must refill before the next pick, to keep the order exact.
-    const dry = streams.filter((stream) => stream.buffer.length === 0 && !stream.done);
-    if (dry.length > 0) await Promise.all(dry.map(refill));
-    let best: (typeof streams)[number] | undefined;
-    for (const stream of streams) {
-      const head = stream.buffer[0];
-      if (!head) continue;
-      if (!best || (desc ? head.sk > (best.buffer[0] as EventItem).sk : head.sk < (best.buffer[0] as EventItem).sk)) best = stream;
-    }
-    if (!best) break;
-    const item = best.buffer.shift() as EventItem;
-    lastExamined = item.sk;
-    examined++;
-    if (!isVisible(item, nowMs)) continue;
-    const event = toPublicEvent(deps.keyring, tenant, item);
-    if (matches(event, query) && !erased(item, event)) events.push(event);
-  }
-
-  const more = streams.some((stream) => stream.buffer.length > 0 || !stream.done);
-  return {
-    events,
-    nextCursor: more && lastExamined !== undefined ? encodeCursor(deps.keyring, tenant, digest, { position: lastExamined }) : null,
-    itemsRead,
-  };
+  return lower > upper ? undefined : { lower, upper };
 };
+
+/**
+ * Step 2: how many items to ask a shard for: its share of what the page still needs, scaled by
+ * how many items it took per match so far (filters that skip items need more reads), plus slack.
+ */
+const shardReadSize =
+  (limit: number, shards: number) =>
+  ({ matched, examined }: MergeProgress): number => {
+    const need = Math.max(limit - matched, 1);
+    const perMatch = examined === 0 ? 1 : examined / Math.max(matched, 1);
+    return Math.min(Math.ceil((need / shards) * perMatch) + 2, QUERY_LIMITS.maxLimit);
+  };
+
+/** Step 3: what the page keeps of the merged items: visible, matching the filters, not erased. */
+const pageFilter =
+  (tenant: string, query: EventQuery, keyring: Keyring, erased: ReturnType<typeof erasureFilter>, nowMs: number) =>
+  (item: EventItem): PublicEvent | undefined => {
+    if (!isVisible(item, nowMs)) return undefined;
+    const event = toPublicEvent(keyring, tenant, item);
+    return matches(event, query) && !erased(item, event) ? event : undefined;
+  };
 
 /** One event by its public id; 404 for unknown ids, other tenants' ids, deleted and expired events. */
 export const getEvent = async (tenant: string, publicId: string, deps: QueryDeps): Promise<PublicEvent> => {

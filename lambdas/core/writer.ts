@@ -1,7 +1,7 @@
 import { mapLimit } from './concurrency';
 import { keyString, parseTenantPartition, type EventItem, type ItemKey } from './item-keys';
 import { receivedAtOfItem } from './lag';
-import { decodeMessage } from './message';
+import { decodeMessage, type MessageEntry } from './message';
 
 /** One SQS record as the writer sees it. */
 export interface WriterRecord {
@@ -69,6 +69,33 @@ export class BatchWriteError extends Error {
   }
 }
 
+/** A record whose body decoded: its events, and whether an earlier delivery may have stored some. */
+interface DecodedRecord {
+  readonly messageId: string;
+  readonly entries: readonly MessageEntry[];
+  readonly redelivered: boolean;
+  readonly receivedAt?: number;
+}
+
+/**
+ * One item to write and the records that carry it (duplicates in one batch share one write):
+ * `idempotent` items are always written with a condition; `maybeStored` ones (in a redelivered
+ * message, or carried twice) are looked up first.
+ */
+interface PendingWrite {
+  readonly item: EventItem;
+  idempotent: boolean;
+  maybeStored: boolean;
+  readonly messageIds: string[];
+}
+
+/** What a write step did: items newly stored, items found stored, writes that failed. */
+interface WriteResult {
+  readonly written: number;
+  readonly alreadyStored: number;
+  readonly failed: readonly PendingWrite[];
+}
+
 /**
  * Stores a batch of queued events and reports exactly the records that were not stored. A record
  * carries one or more events; it counts as stored only when every one of its events is.
@@ -82,123 +109,155 @@ export class BatchWriteError extends Error {
  * are stored and skips them.
  */
 export const writeBatch = async (records: readonly WriterRecord[], deps: WriterDeps): Promise<WriteOutcome> => {
-  const failed = new Set<string>();
-  let poison = 0;
-  let infraFailures = 0;
-  /**
-   * Events per item key (duplicates in one batch share one write): `idempotent` events are always
-   * written with a condition; `maybeStored` ones (in a redelivered message, or carried twice) are
-   * looked up first.
-   */
-  const byKey = new Map<string, { item: EventItem; idempotent: boolean; maybeStored: boolean; messageIds: string[] }>();
+  const { decoded, poison } = decodeRecords(records, (deps.now ?? Date.now)(), deps);
+  const writes = mergeByItemKey(decoded);
+  const { firstWrites, guardedWrites, alreadyStored } = await splitByLookup(writes, deps);
+  const results = [await writeUnconditionally(firstWrites, deps), await writeConditionally(guardedWrites, deps)];
+  const failedWrites = results.flatMap((r) => r.failed);
+  const failed = new Set([...poison, ...failedWrites.flatMap((w) => w.messageIds)]);
+  if (records.length > 0 && failed.size === records.length && failedWrites.length > 0) throw new BatchWriteError(failed.size);
+  await registerTenants(writes, failed, deps);
+  return {
+    ...collectOutcomes(records, decoded, failed),
+    written: results.reduce((sum, r) => sum + r.written, 0),
+    alreadyStored: results.reduce((sum, r) => sum + r.alreadyStored, alreadyStored),
+    poison: poison.length,
+    redelivered: decoded.filter((r) => r.redelivered).length,
+  };
+};
 
-  const decodedRecords = new Map<string, { events: number; receivedAt?: number }>();
-  const now = (deps.now ?? Date.now)();
-  let redeliveredRecords = 0;
-
+/** Step 1: decode each record; one that does not decode is poison: reported failed, so the DLQ ends up with it. */
+const decodeRecords = (records: readonly WriterRecord[], now: number, deps: WriterDeps): { decoded: DecodedRecord[]; poison: string[] } => {
+  const decoded: DecodedRecord[] = [];
+  const poison: string[] = [];
   for (const record of records) {
-    let decoded;
+    let entries;
     try {
-      decoded = decodeMessage(record.body);
+      entries = decodeMessage(record.body);
     } catch (error) {
-      poison++;
-      failed.add(record.messageId);
+      poison.push(record.messageId);
       deps.log?.('poison message', { messageId: record.messageId, reason: (error as Error).message });
       continue;
     }
-    const receivedAt = receivedAtOfItem((decoded[0] as (typeof decoded)[number]).item);
-    decodedRecords.set(record.messageId, { events: decoded.length, ...(receivedAt !== undefined && { receivedAt }) });
+    const receivedAt = receivedAtOfItem((entries[0] as (typeof entries)[number]).item);
     // Without a receipt time the age is unknown: a lookup is the safe side.
     const old = deps.redeliveryAgeMs !== undefined && (receivedAt === undefined || now - receivedAt > deps.redeliveryAgeMs);
     const redelivered = record.receiveCount > 1 || old;
-    if (redelivered) redeliveredRecords++;
-    for (const { item, idempotent } of decoded) {
+    decoded.push({ messageId: record.messageId, entries, redelivered, ...(receivedAt !== undefined && { receivedAt }) });
+  }
+  return { decoded, poison };
+};
+
+/** Step 2: one pending write per item key; an item carried twice may already be stored. */
+const mergeByItemKey = (decoded: readonly DecodedRecord[]): PendingWrite[] => {
+  const byKey = new Map<string, PendingWrite>();
+  for (const record of decoded) {
+    for (const { item, idempotent } of record.entries) {
       const key = keyString(item);
-      const entry = byKey.get(key);
-      if (entry) {
-        if (!entry.messageIds.includes(record.messageId)) entry.messageIds.push(record.messageId);
-        entry.maybeStored = true;
-        entry.idempotent ||= idempotent;
+      const pending = byKey.get(key);
+      if (pending) {
+        if (!pending.messageIds.includes(record.messageId)) pending.messageIds.push(record.messageId);
+        pending.maybeStored = true;
+        pending.idempotent ||= idempotent;
       } else {
-        byKey.set(key, { item, idempotent, maybeStored: redelivered, messageIds: [record.messageId] });
+        byKey.set(key, { item, idempotent, maybeStored: record.redelivered, messageIds: [record.messageId] });
       }
     }
   }
+  return [...byKey.values()];
+};
 
-  const entries = [...byKey.values()];
-  let written = 0;
-  let alreadyStored = 0;
-
-  const markFailed = (entry: { messageIds: string[] }): void => {
-    infraFailures++;
-    for (const id of entry.messageIds) failed.add(id);
+/**
+ * Step 3: first deliveries without an idempotency key go to the batch write; the rest get a
+ * condition. Items an earlier delivery may have stored (a failed attempt wrote most of its batch)
+ * are looked up with batched consistent reads, at a fifth of a write's price, and skipped when
+ * found. Those not found still get a condition: another copy of the message may store one between
+ * lookup and write. A failed lookup only costs the saving.
+ */
+const splitByLookup = async (
+  writes: readonly PendingWrite[],
+  deps: WriterDeps,
+): Promise<{ firstWrites: PendingWrite[]; guardedWrites: PendingWrite[]; alreadyStored: number }> => {
+  const unsure = writes.filter((w) => w.maybeStored);
+  const missing = await notStored(unsure, deps);
+  return {
+    firstWrites: writes.filter((w) => !w.maybeStored && !w.idempotent),
+    guardedWrites: [...writes.filter((w) => !w.maybeStored && w.idempotent), ...missing],
+    alreadyStored: unsure.length - missing.length,
   };
+};
 
-  // Events an earlier delivery may have stored (a failed attempt wrote most of its batch): find
-  // those with batched consistent reads, at a fifth of a write's price, and skip them. The rest
-  // still get a condition: another copy of the message may store one between lookup and write.
-  // A failed lookup only costs the saving.
-  let unsure = entries.filter((entry) => entry.maybeStored);
-  if (deps.store.existing && unsure.length > 0) {
-    try {
-      const found = new Set((await deps.store.existing(unsure.map((e) => e.item))).map(keyString));
-      const missing = unsure.filter((entry) => !found.has(keyString(entry.item)));
-      alreadyStored += unsure.length - missing.length;
-      unsure = missing;
-    } catch (error) {
-      deps.log?.('existence check failed', { items: unsure.length, reason: (error as Error).name });
-    }
+const notStored = async (unsure: PendingWrite[], deps: WriterDeps): Promise<PendingWrite[]> => {
+  if (!deps.store.existing || unsure.length === 0) return unsure;
+  try {
+    const found = new Set((await deps.store.existing(unsure.map((w) => w.item))).map(keyString));
+    return unsure.filter((w) => !found.has(keyString(w.item)));
+  } catch (error) {
+    deps.log?.('existence check failed', { items: unsure.length, reason: (error as Error).name });
+    return unsure;
   }
-  const plain = entries.filter((entry) => !entry.maybeStored && !entry.idempotent);
-  const conditional = [...entries.filter((entry) => !entry.maybeStored && entry.idempotent), ...unsure];
+};
 
-  if (plain.length > 0) {
-    let unprocessed: Set<EventItem>;
-    try {
-      unprocessed = new Set(await deps.store.putBatch(plain.map((entry) => entry.item)));
-    } catch (error) {
-      deps.log?.('batch write failed', { items: plain.length, reason: (error as Error).name });
-      unprocessed = new Set(plain.map((entry) => entry.item));
-    }
-    for (const entry of plain) {
-      if (unprocessed.has(entry.item)) markFailed(entry);
-      else written++;
-    }
+/** Step 4a: the cheap BatchWriteItem; what it could not write (or all of it, if it threw) failed. */
+const writeUnconditionally = async (writes: readonly PendingWrite[], deps: WriterDeps): Promise<WriteResult> => {
+  if (writes.length === 0) return { written: 0, alreadyStored: 0, failed: [] };
+  let unprocessed: Set<EventItem>;
+  try {
+    unprocessed = new Set(await deps.store.putBatch(writes.map((w) => w.item)));
+  } catch (error) {
+    deps.log?.('batch write failed', { items: writes.length, reason: (error as Error).name });
+    unprocessed = new Set(writes.map((w) => w.item));
   }
+  const failed = writes.filter((w) => unprocessed.has(w.item));
+  return { written: writes.length - failed.length, alreadyStored: 0, failed };
+};
 
-  await mapLimit(conditional, deps.concurrency ?? 16, async (entry) => {
+/** Step 4b: conditional puts (attribute_not_exists), `concurrency` in flight at once. */
+const writeConditionally = async (writes: readonly PendingWrite[], deps: WriterDeps): Promise<WriteResult> => {
+  const results = await mapLimit(writes, deps.concurrency ?? 16, async (w): Promise<'written' | 'alreadyStored' | 'failed'> => {
     try {
-      if (await deps.store.putIfAbsent(entry.item)) written++;
-      else alreadyStored++;
+      return (await deps.store.putIfAbsent(w.item)) ? 'written' : 'alreadyStored';
     } catch (error) {
-      deps.log?.('conditional write failed', { messageIds: entry.messageIds, reason: (error as Error).name });
-      markFailed(entry);
+      deps.log?.('conditional write failed', { messageIds: w.messageIds, reason: (error as Error).name });
+      return 'failed';
     }
   });
+  return {
+    written: results.filter((r) => r === 'written').length,
+    alreadyStored: results.filter((r) => r === 'alreadyStored').length,
+    failed: writes.filter((_, index) => results[index] === 'failed'),
+  };
+};
 
-  if (records.length > 0 && failed.size === records.length && infraFailures > 0) throw new BatchWriteError(failed.size);
-  if (deps.registerTenants) {
-    const tenants = new Set<string>();
-    for (const entry of entries) {
-      const parts = parseTenantPartition(entry.item.pk);
-      if (parts && !entry.messageIds.some((id) => failed.has(id))) tenants.add(parts.tenant);
-    }
-    try {
-      await deps.registerTenants([...tenants]);
-    } catch (error) {
-      deps.log?.('tenant registration failed', { reason: (error as Error).name });
-    }
+/** Step 5: the tenants with a stored record (retention finds them there); a failure is logged, not fatal. */
+const registerTenants = async (writes: readonly PendingWrite[], failed: ReadonlySet<string>, deps: WriterDeps): Promise<void> => {
+  if (!deps.registerTenants) return;
+  const tenants = new Set<string>();
+  for (const w of writes) {
+    const parts = parseTenantPartition(w.item.pk);
+    if (parts && !w.messageIds.some((id) => failed.has(id))) tenants.add(parts.tenant);
   }
+  try {
+    await deps.registerTenants([...tenants]);
+  } catch (error) {
+    deps.log?.('tenant registration failed', { reason: (error as Error).name });
+  }
+};
+
+/** Step 6: one outcome per record, in the order the batch gave them, and the failed ones for SQS. */
+const collectOutcomes = (
+  records: readonly WriterRecord[],
+  decoded: readonly DecodedRecord[],
+  failed: ReadonlySet<string>,
+): Pick<WriteOutcome, 'batchItemFailures' | 'records'> => {
+  const byId = new Map(decoded.map((r) => [r.messageId, r]));
   return {
     batchItemFailures: records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId })),
     records: records.map((record) => {
-      const decoded = decodedRecords.get(record.messageId);
-      const outcome = decoded === undefined ? 'poison' : failed.has(record.messageId) ? 'failed' : 'stored';
-      return { messageId: record.messageId, outcome, events: decoded?.events ?? 0, ...(decoded?.receivedAt !== undefined && { receivedAt: decoded.receivedAt }) };
+      const decodedRecord = byId.get(record.messageId);
+      const outcome = decodedRecord === undefined ? 'poison' : failed.has(record.messageId) ? 'failed' : 'stored';
+      const receivedAt = decodedRecord?.receivedAt;
+      return { messageId: record.messageId, outcome, events: decodedRecord?.entries.length ?? 0, ...(receivedAt !== undefined && { receivedAt }) };
     }),
-    written,
-    alreadyStored,
-    poison,
-    redelivered: redeliveredRecords,
   };
 };

@@ -1,9 +1,10 @@
-import type { BasePreTokenGenerationV3TriggerEvent, Context } from 'aws-lambda';
+import type { BasePreTokenGenerationV3TriggerEvent } from 'aws-lambda';
 import { cognitoClient } from '../adapters/cognito-client';
 import { CognitoClientDirectory } from '../adapters/cognito-client-directory';
 import { ENV } from '../../contract';
 import { tenantForToken, type ClientDirectory } from '../core/tenant-client';
 import { requireString } from '../shared/config';
+import { instrumented } from '../shared/instrument';
 import { logger } from '../shared/powertools';
 
 export type PreTokenEvent = BasePreTokenGenerationV3TriggerEvent<string>;
@@ -20,10 +21,8 @@ export interface PreTokenHandlerDeps {
  * A client bound to no tenant gets no token at all (the error makes Cognito refuse the request);
  * any other token has the claim suppressed, so nothing but this trigger ever sets it.
  */
-export const createPreTokenHandler =
-  ({ directory, tenantClaim }: PreTokenHandlerDeps) =>
-  async (event: PreTokenEvent, context?: Context): Promise<PreTokenEvent> => {
-    if (context) logger.addContext(context);
+export const createPreTokenHandler = ({ directory, tenantClaim }: PreTokenHandlerDeps) =>
+  instrumented(async (event: PreTokenEvent): Promise<PreTokenEvent> => {
     const clientId = event.callerContext.clientId;
     try {
       const tenant = await tenantForToken({ triggerSource: event.triggerSource, userPoolId: event.userPoolId, clientId }, directory);
@@ -39,7 +38,7 @@ export const createPreTokenHandler =
       logger.warn('token refused', { clientId, triggerSource: event.triggerSource, reason: (error as Error).message });
       throw error;
     }
-  };
+  });
 
 export const handler = createPreTokenHandler({
   directory: new CognitoClientDirectory(cognitoClient()),

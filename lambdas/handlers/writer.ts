@@ -1,24 +1,22 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ENV } from '../../contract';
 import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { CORRELATION_ATTRIBUTE } from '../core/message';
 import { writeBatch, type EventWriteStore, type RecordOutcome, type WriterDeps } from '../core/writer';
 import { readInt, requireString } from '../shared/config';
+import { instrumented } from '../shared/instrument';
 import { logger, metrics } from '../shared/powertools';
-import { annotate, traceRootOf, traced } from '../shared/telemetry';
+import { annotate, traceRootOf } from '../shared/telemetry';
 
 /**
  * SQS consumer with ReportBatchItemFailures. The whole batch is written together (BatchWriteItem
  * in chunks of 25), which a record-by-record processor cannot do, so the core reports the failed
  * message ids itself — and throws when nothing could be written, so the batch is retried whole.
  */
-export const createWriterHandler =
-  (store: EventWriteStore, opts: Pick<WriterDeps, 'registerTenants' | 'redeliveryAgeMs' | 'now'> = {}) =>
-  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    logger.addContext(context);
-    logger.refreshSampleRateCalculation();
+export const createWriterHandler = (store: EventWriteStore, opts: Pick<WriterDeps, 'registerTenants' | 'redeliveryAgeMs' | 'now'> = {}) =>
+  instrumented(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const records = event.Records.map((record) => ({
       messageId: record.messageId,
       body: record.body,
@@ -39,46 +37,40 @@ export const createWriterHandler =
         });
       });
     };
+    annotate({ recordCount: records.length });
+    let outcome;
     try {
-      return await traced('handler', async () => {
-        annotate({ recordCount: records.length });
-        let outcome;
-        try {
-          outcome = await writeBatch(records, { ...opts, store, log: (message, fields) => logger.warn(message, fields) });
-        } catch (error) {
-          metrics.addMetric('BatchItemFailures', MetricUnit.Count, records.length);
-          logRecords(() => ({ outcome: 'batch_failed' }));
-          throw error;
-        }
-        annotate({ eventCount: outcome.records.reduce((sum, r) => sum + r.events, 0) });
-        const writtenAt = (opts.now ?? Date.now)();
-        for (const r of outcome.records) {
-          // One value per stored record: CloudWatch computes p50/p99 of the end-to-end lag from them.
-          if (r.outcome === 'stored' && r.receivedAt !== undefined) {
-            metrics.addMetric('EndToEndLag', MetricUnit.Milliseconds, Math.max(0, writtenAt - r.receivedAt));
-          }
-        }
-        metrics.addMetric('EventsWritten', MetricUnit.Count, outcome.written);
-        if (outcome.redelivered > 0) metrics.addMetric('WriteRetries', MetricUnit.Count, outcome.redelivered);
-        metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
-        if (outcome.poison > 0) metrics.addMetric('PoisonMessages', MetricUnit.Count, outcome.poison);
-        // The core reports the records in the order it was given them.
-        logRecords((index) => {
-          const r = outcome.records[index] as RecordOutcome;
-          return { outcome: r.outcome, events: r.events };
-        });
-        logger.info('batch written', {
-          records: records.length,
-          written: outcome.written,
-          alreadyStored: outcome.alreadyStored,
-          failed: outcome.batchItemFailures.length,
-        });
-        return { batchItemFailures: outcome.batchItemFailures };
-      });
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      outcome = await writeBatch(records, { ...opts, store, log: (message, fields) => logger.warn(message, fields) });
+    } catch (error) {
+      metrics.addMetric('BatchItemFailures', MetricUnit.Count, records.length);
+      logRecords(() => ({ outcome: 'batch_failed' }));
+      throw error;
     }
-  };
+    annotate({ eventCount: outcome.records.reduce((sum, r) => sum + r.events, 0) });
+    const writtenAt = (opts.now ?? Date.now)();
+    for (const r of outcome.records) {
+      // One value per stored record: CloudWatch computes p50/p99 of the end-to-end lag from them.
+      if (r.outcome === 'stored' && r.receivedAt !== undefined) {
+        metrics.addMetric('EndToEndLag', MetricUnit.Milliseconds, Math.max(0, writtenAt - r.receivedAt));
+      }
+    }
+    metrics.addMetric('EventsWritten', MetricUnit.Count, outcome.written);
+    if (outcome.redelivered > 0) metrics.addMetric('WriteRetries', MetricUnit.Count, outcome.redelivered);
+    metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
+    if (outcome.poison > 0) metrics.addMetric('PoisonMessages', MetricUnit.Count, outcome.poison);
+    // The core reports the records in the order it was given them.
+    logRecords((index) => {
+      const r = outcome.records[index] as RecordOutcome;
+      return { outcome: r.outcome, events: r.events };
+    });
+    logger.info('batch written', {
+      records: records.length,
+      written: outcome.written,
+      alreadyStored: outcome.alreadyStored,
+      failed: outcome.batchItemFailures.length,
+    });
+    return { batchItemFailures: outcome.batchItemFailures };
+  });
 
 const table = new DynamoEventStore(documentClient(), requireString(process.env, ENV.tableName));
 /** Tenants this execution environment has registered: one write per tenant per cold start. */

@@ -1,12 +1,14 @@
 import type { ClientDirectory } from '../../../lambdas/core/tenant-client';
 import type { PreTokenEvent } from '../../../lambdas/handlers/pre-token';
+import { lambdaContext } from '../../support/handler-env';
 
 Object.assign(process.env, { AWS_REGION: 'us-east-1', TENANT_CLAIM: 'tenant_id', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_DEV: 'true' });
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createPreTokenHandler } = require('../../../lambdas/handlers/pre-token') as typeof import('../../../lambdas/handlers/pre-token');
 
 const directory: ClientDirectory = { clientName: async (_pool, clientId) => ({ c1: 'tenant-acme', c2: 'billing-robot' })[clientId] };
-const handler = createPreTokenHandler({ directory, tenantClaim: 'tenant_id' });
+const trigger = createPreTokenHandler({ directory, tenantClaim: 'tenant_id' });
+const handler = (e: PreTokenEvent) => trigger(e, lambdaContext());
 
 /** A V3_0 event as Cognito sends it for a client-credentials grant. */
 const event = (clientId: string, triggerSource = 'TokenGeneration_ClientCredentials'): PreTokenEvent => ({
