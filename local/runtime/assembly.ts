@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invokedFunctions } from '../template/read';
-import type { FunctionModel, TemplateModel } from '../template/model';
+import type { TemplateModel } from '../template/model';
 
 /** Reads the stack template a cloud assembly holds (via manifest.json). */
 export const readAssembly = (outDir: string, stackName?: string): { stackName: string; template: unknown; region?: string } => {
@@ -50,5 +50,5 @@ export const invokedFunctionAssets = (model: TemplateModel, assemblyDir: string,
     if (!existsSync(dir)) throw new Error(`Function ${fn.logicalId}: asset folder ${dir} missing: run cdk synth`);
     assets.set(fn.logicalId, dir);
   }
-  return { functions: functions as readonly FunctionModel[], assets };
+  return { functions, assets };
 };
