@@ -11,12 +11,15 @@ import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { REPO_ROOT } from '../local/issuer';
-import { synth } from '../local/synth';
+import { synth } from '@activity-tracker/local';
 import { benchColdStart } from './cold-start';
 import { loadPricing, type CostReport } from './cost-model';
+import { runCostWorkload, runNaiveWorkload } from './cost-workloads';
+import { runLag, runThroughput } from './e2e';
 import { benchIngestCpu } from './ingest-cpu';
-import { networkRetries, runCostWorkload, runLag, runNaiveWorkload, runQueries, runThroughput, startChildStack, startStack, type Stack } from './stack-bench';
+import { networkRetries } from './load';
+import { runQueries } from './queries';
+import { REPO_ROOT, startChildStack, startStack, type Stack } from './stack';
 import { templateOf } from './template';
 
 const SIZES = {

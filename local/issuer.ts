@@ -7,9 +7,10 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, ran
 import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const REPO_ROOT = resolve(__dirname, '..');
-export const DEFAULT_STATE_DIR = join(REPO_ROOT, '.local');
-export const LOCAL_AUDIENCE = 'activity-tracker-local';
+/** The git-ignored state folder, `.local` under the directory the app's commands run from. */
+export const DEFAULT_STATE_DIR = resolve('.local');
+/** `aud` of local tokens unless the app sets its own (startLocal's `issuer.audience`). */
+export const DEFAULT_AUDIENCE = 'local';
 export const DEFAULT_TENANT_CLAIM = 'tenant_id';
 export const DEFAULT_PORT = 3000;
 
@@ -81,7 +82,7 @@ export interface TokenOptions {
   readonly sub?: string;
   /** Lifetime in seconds. @default 3600 */
   readonly ttlSeconds?: number;
-  /** @default "activity-tracker-local" */
+  /** @default "local" (DEFAULT_AUDIENCE) */
   readonly aud?: string;
   /** Port of the local runner, part of the issuer URL. @default 3000 */
   readonly port?: number;
@@ -102,7 +103,7 @@ export const signToken = (keys: IssuerKeys, opts: TokenOptions): string => {
   const payload = {
     iss: localIssuerUrl(opts.port ?? DEFAULT_PORT),
     sub: opts.sub ?? 'local-user',
-    aud: opts.aud ?? LOCAL_AUDIENCE,
+    aud: opts.aud ?? DEFAULT_AUDIENCE,
     iat,
     nbf: iat,
     exp: iat + ttl,
@@ -118,10 +119,11 @@ export const signToken = (keys: IssuerKeys, opts: TokenOptions): string => {
   return `${signingInput}.${b64url(signature)}`;
 };
 
-/** What `npm start` writes for `npm run token`: where the running stack listens and its tenant claim. */
+/** What `npm start` writes for `npm run token`: where the running stack listens, its tenant claim and audience. */
 export interface RunningStack {
   readonly port: number;
   readonly tenantClaim: string;
+  readonly audience?: string;
 }
 
 const runningFile = (stateDir: string) => join(stateDir, 'running.json');
@@ -137,7 +139,8 @@ export const clearRunningStack = (stateDir: string): void => rmSync(runningFile(
 export const readRunningStack = (stateDir: string = DEFAULT_STATE_DIR): RunningStack | undefined => {
   try {
     const parsed = JSON.parse(readFileSync(runningFile(stateDir), 'utf8')) as Partial<RunningStack>;
-    return typeof parsed.port === 'number' && typeof parsed.tenantClaim === 'string' ? { port: parsed.port, tenantClaim: parsed.tenantClaim } : undefined;
+    if (typeof parsed.port !== 'number' || typeof parsed.tenantClaim !== 'string') return undefined;
+    return { port: parsed.port, tenantClaim: parsed.tenantClaim, ...(typeof parsed.audience === 'string' ? { audience: parsed.audience } : {}) };
   } catch {
     return undefined;
   }

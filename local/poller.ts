@@ -6,7 +6,7 @@
  */
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type { EventSourceMappingModel } from './template';
+import type { EventSourceMappingModel } from './template/model';
 import type { InvocationResult } from './function-runner';
 
 /** The few SQS operations the poller needs (the SDK client in the runtime, a fake in tests). */

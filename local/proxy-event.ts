@@ -3,7 +3,7 @@
  * tree, the Lambda proxy event, and the translation of the function's answer into HTTP.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { GatewayResponseModel, RouteModel } from './template';
+import type { GatewayResponseModel, RouteModel } from './template/model';
 
 export interface RouteMatch {
   readonly route: RouteModel;

@@ -1,14 +1,9 @@
 /**
- * `npm run redrive`: moves every message of the dead-letter queue back to its source queue in the
- * running local stack (what `aws sqs start-message-move-task --source-arn <DLQ ARN>` does in AWS;
- * the SQS emulator has no message-move task, so this receives, re-sends and then deletes).
- * Redriven events are stored once: their ids were fixed before the first enqueue, and the writer
- * handles a message older than the visibility timeout (as a redriven one is) as a redelivery: it
- * skips the events already stored and puts the others with a condition.
- *
- *   npm run redrive [-- --url http://127.0.0.1:3000]      env: PORT (default 3000)
+ * Dead-letter queue redrive: moves every message of a DLQ back to its source queue (what
+ * `aws sqs start-message-move-task --source-arn <DLQ ARN>` does in AWS; the SQS emulator has no
+ * message-move task, so this receives, re-sends and then deletes). At-least-once: a consumer
+ * must treat a redriven message as a possible redelivery. `cli/redrive.ts` runs it on a running stack.
  */
-import { parseArgs } from 'node:util';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -66,28 +61,3 @@ export const redrivePairs = async (sqs: SQSClient, queues: Record<string, { url:
   }
   return pairs;
 };
-
-const main = async () => {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { values } = parseArgs({ options: { url: { type: 'string' } }, strict: true });
-  const baseUrl = values.url ?? `http://127.0.0.1:${process.env.PORT || 3000}`;
-  const res = await fetch(`${baseUrl}/_local/health`).catch(() => undefined);
-  if (!res?.ok) throw new Error(`no local stack answers at ${baseUrl} (start it with npm start)`);
-  const health = (await res.json()) as { region: string; endpoints: { sqs: string }; queues: Record<string, { url: string; arn: string }> };
-  const sqs = new SQSClient({ region: health.region, endpoint: health.endpoints.sqs, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  try {
-    for (const { source, dlq } of await redrivePairs(sqs, health.queues)) {
-      const result = await redrive(sqs, dlq.url, source.url);
-      process.stdout.write(`${dlq.arn} → ${source.arn}: moved ${result.moved}${result.failed ? `, failed ${result.failed}` : ''}\n`);
-    }
-  } finally {
-    sqs.destroy();
-  }
-};
-
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`redrive: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
-}

@@ -7,7 +7,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { GenerateSecretStringSpec, SecretModel } from './template';
+import type { GenerateSecretStringSpec, SecretModel } from './template/model';
 
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO_ROOT } from '../../local/issuer';
-import { synth } from '../../local/synth';
+import { synth } from '@activity-tracker/local';
 
+const REPO_ROOT = resolve(__dirname, '..', '..');
 const cdkJsonContext = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: object }).context;
 
 /**

@@ -1,7 +1,8 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { ROUTE_SCOPES, SCOPES, type Route } from '../../contract';
-import { LOCAL_AUDIENCE, loadOrCreateIssuerKeys, localIssuerUrl, type IssuerKeys } from '../../local/issuer';
+import { loadOrCreateIssuerKeys, localIssuerUrl, type IssuerKeys } from '@activity-tracker/local';
+import { LOCAL_AUDIENCE } from '../../scripts/local';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant, type HttpResult } from './http';
 

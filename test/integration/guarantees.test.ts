@@ -17,7 +17,7 @@ import { inflateRawSync } from 'node:zlib';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import { redrive, redrivePairs } from '../../local/redrive';
+import { redrive, redrivePairs } from '@activity-tracker/local';
 import { faultStats, setFaults, type FaultRule } from '../support/faults';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { validEventArb } from '../support/arbitraries';

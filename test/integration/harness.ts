@@ -6,19 +6,28 @@
  *   const res = await fetch(`${stack.baseUrl}/v1/events`, { headers: { authorization: `Bearer ${stack.token({ tenant: 't1', scope: 'events:read' })}` } });
  *   await stack.stop();
  *
- * By default the runtime runs in a child process (`tsx local/start.ts --no-synth`), which is
- * what `npm start` runs and works under jest. `mode: 'in-process'` calls `startLocal` directly
- * (needs a loader for the ESM-only SQS emulator, e.g. tsx; not jest's CommonJS transform).
+ * Built on the public API of the local runtime (@activity-tracker/local). By default the runtime
+ * runs in a child process (`tsx scripts/local.ts start --no-synth`), which is what `npm start` runs
+ * and works under jest. `mode: 'in-process'` calls `startLocal` directly (needs a loader for the
+ * ESM-only SQS emulator, e.g. tsx; not jest's CommonJS transform).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { REPO_ROOT, loadOrCreateIssuerKeys, signToken, type TokenOptions } from '../../local/issuer';
-import { synth } from '../../local/synth';
-import { startLocal, type LocalStats, type ScheduleRunResult } from '../../local/runtime';
+import {
+  LOCAL_CREDENTIALS,
+  connectLocal,
+  spawnLocal,
+  startLocal,
+  synth,
+  type LocalHealth,
+  type LocalStats,
+  type ScheduleRunResult,
+  type TokenOptions,
+} from '@activity-tracker/local';
+import { localConfig } from '../../scripts/local';
 
-export { REPO_ROOT };
+export const REPO_ROOT = resolve(__dirname, '..', '..');
 
 export interface LocalStackOptions {
   /** Cloud assembly to run. @default <repo>/cdk.out */
@@ -39,17 +48,7 @@ export interface LocalStackOptions {
   readonly verbose?: boolean;
 }
 
-export interface LocalStackHealth {
-  readonly stack: string;
-  readonly region: string;
-  readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly secretsManager: string };
-  /** Table logical id → local table name. */
-  readonly tables: Record<string, string>;
-  /** Queue logical id → URL and ARN. */
-  readonly queues: Record<string, { readonly url: string; readonly arn: string }>;
-  readonly functions: string[];
-  readonly routes: string[];
-}
+export type LocalStackHealth = Pick<LocalHealth, 'stack' | 'region' | 'endpoints' | 'tables' | 'queues' | 'functions' | 'routes'>;
 
 export interface LocalStack extends LocalStackHealth {
   readonly baseUrl: string;
@@ -70,86 +69,27 @@ export interface LocalStack extends LocalStackHealth {
   stop(): Promise<void>;
 }
 
-const READY = /^ready on (http:\/\/127\.0\.0\.1:(\d+))\s*$/m;
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-const getJson = async <T>(url: string, init?: RequestInit): Promise<T> => {
-  let res: Response;
-  try {
-    res = await fetch(url, init).catch(async (error: unknown) => {
-      // A keep-alive socket the server closed just as it was reused: one retry for reads.
-      if ((init?.method ?? 'GET') !== 'GET') throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      return fetch(url, init);
-    });
-  } catch (error) {
-    // Name the cause (undici says only "fetch failed"), e.g. a reset keep-alive socket.
-    throw new Error(`${init?.method ?? 'GET'} ${url}: ${String((error as { cause?: unknown }).cause ?? error)}`, { cause: error });
-  }
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-};
-
-const stopChild = (child: ChildProcess, timeoutMs = 10_000) =>
-  new Promise<void>((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
-
-const startChild = async (opts: LocalStackOptions) => {
-  const outDir = resolve(opts.outDir ?? join(REPO_ROOT, 'cdk.out'));
-  const verbose = opts.verbose ?? process.env.LOCAL_STACK_VERBOSE === '1';
-  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'local', 'start.ts'), '--no-synth', '--out', outDir], {
+/** `npm start --no-synth` in a child process: the app's own start command. */
+const startChild = (opts: LocalStackOptions) =>
+  spawnLocal({
+    command: join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    args: [join(REPO_ROOT, 'scripts', 'local.ts'), 'start', '--no-synth', '--out', resolve(opts.outDir ?? join(REPO_ROOT, 'cdk.out'))],
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
       PORT: String(opts.port ?? 0),
       ...(opts.stateDir ? { LOCAL_STATE_DIR: resolve(opts.stateDir) } : {}),
       ...(opts.persist ? { LOCAL_PERSIST: '1' } : { LOCAL_PERSIST: '' }),
       ...opts.env,
     },
+    ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+    verbose: opts.verbose ?? process.env.LOCAL_STACK_VERBOSE === '1',
   });
-  let output = '';
-  const onData = (c: Buffer) => {
-    output += c.toString();
-    if (verbose) process.stdout.write(c);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const timeoutMs = opts.readyTimeoutMs ?? 60_000;
-  const baseUrl = await new Promise<string>((resolveReady, reject) => {
-    const timer = setTimeout(() => {
-      void stopChild(child);
-      reject(new Error(`local runtime not ready after ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    const check = () => {
-      const m = READY.exec(output);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout.off('data', check);
-      child.off('exit', onExit);
-      resolveReady(m[1]!);
-    };
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      reject(new Error(`local runtime exited (${code}) before it was ready:\n${output}`));
-    };
-    child.stdout.on('data', check);
-    child.once('exit', onExit);
-  });
-  return { baseUrl, output: () => output, stop: () => stopChild(child) };
-};
 
 const startInProcess = async (opts: LocalStackOptions) => {
   const runtime = await startLocal({
+    ...localConfig,
     port: opts.port ?? 0,
-    ...(opts.outDir ? { outDir: opts.outDir } : {}),
+    ...(opts.outDir ? { assemblyDir: opts.outDir } : {}),
     ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
     ...(opts.persist ? { persist: true } : {}),
     ...(opts.verbose ? {} : { log: () => {}, functionLog: () => {} }),
@@ -161,10 +101,8 @@ const startInProcess = async (opts: LocalStackOptions) => {
 export const startLocalStack = async (opts: LocalStackOptions = {}): Promise<LocalStack> => {
   const started = opts.mode === 'in-process' ? await startInProcess(opts) : await startChild(opts);
   try {
-    const health = await getJson<LocalStackHealth>(`${started.baseUrl}/_local/health`);
-    const port = Number(new URL(started.baseUrl).port);
-    let clockOffset = 0;
-    const keys = loadOrCreateIssuerKeys(opts.stateDir ? resolve(opts.stateDir) : undefined);
+    const client = await connectLocal(started.baseUrl, opts.stateDir ? { stateDir: opts.stateDir } : {});
+    const { health } = client;
     const sqs = new SQSClient({ region: health.region, endpoint: health.endpoints.sqs, credentials: LOCAL_CREDENTIALS });
     const ddb = new DynamoDBClient({ region: health.region, endpoint: health.endpoints.dynamodb, credentials: LOCAL_CREDENTIALS });
     return {
@@ -176,17 +114,13 @@ export const startLocalStack = async (opts: LocalStackOptions = {}): Promise<Loc
       functions: health.functions,
       routes: health.routes,
       baseUrl: started.baseUrl,
-      port,
+      port: client.port,
       sqs,
       ddb,
-      token: (t) => signToken(keys, { now: new Date(Date.now() + clockOffset), ...t, port }),
-      setClockOffset: async (offsetMs) => {
-        await getJson(`${started.baseUrl}/_local/clock`, { method: 'POST', body: JSON.stringify({ offsetMs }) });
-        clockOffset = offsetMs;
-      },
-      runSchedules: async () =>
-        (await getJson<{ results: ScheduleRunResult[] }>(`${started.baseUrl}/_local/schedules/run`, { method: 'POST' })).results,
-      stats: () => getJson<LocalStats>(`${started.baseUrl}/_local/stats`),
+      token: client.token,
+      setClockOffset: client.setClockOffset,
+      runSchedules: client.runSchedules,
+      stats: client.stats,
       output: started.output,
       stop: async () => {
         sqs.destroy();
@@ -212,7 +146,7 @@ export const synthOnce = (outDir: string, context: Record<string, string | numbe
   const key = JSON.stringify([dir, Object.entries(ctx).sort()]);
   let p = synths.get(key);
   if (!p) {
-    p = synth(dir, ctx, 'pipe').then(() => dir);
+    p = synth(dir, ctx, 'pipe', REPO_ROOT).then(() => dir);
     synths.set(key, p);
     p.catch(() => synths.delete(key));
   }

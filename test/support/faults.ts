@@ -1,5 +1,5 @@
 /** Drives the local runtime's fault proxy (local/faults.ts) over `/_local/faults`. */
-import type { FaultRule, FaultStats } from '../../local/faults';
+import type { FaultRule, FaultStats } from '@activity-tracker/local';
 
 export type { FaultRule, FaultStats };
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { generatePassword, initialSecretString, loadSecrets, startSecretsManager } from '../../../local/secrets';
-import type { GenerateSecretStringSpec, SecretModel } from '../../../local/template';
+import { generatePassword, initialSecretString, loadSecrets, startSecretsManager } from '../secrets';
+import type { GenerateSecretStringSpec, SecretModel } from '../template/model';
 
 const spec = (over: Partial<GenerateSecretStringSpec> = {}): GenerateSecretStringSpec => ({
   passwordLength: 64,

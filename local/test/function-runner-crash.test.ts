@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FunctionPool, type FunctionPoolOptions } from '../../../local/function-runner';
-import { REPO_ROOT } from '../../../local/issuer';
+import { join, resolve } from 'node:path';
+import { FunctionPool, type FunctionPoolOptions } from '../function-runner';
+
+/** The app's folder (the repository root): modules a bundle leaves external resolve from it. */
+const REPO_ROOT = resolve(__dirname, '../..');
 
 const ASSET = `
 export const tag = async () => process.env.WORKER_TAG ?? null;

@@ -1,8 +1,8 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import type { InvocationResult } from '../../../local/function-runner';
-import { SqsPoller, batchOutcome, buildSqsEvent, type SqsPort } from '../../../local/poller';
-import type { EventSourceMappingModel } from '../../../local/template';
+import type { InvocationResult } from '../function-runner';
+import { SqsPoller, batchOutcome, buildSqsEvent, type SqsPort } from '../poller';
+import type { EventSourceMappingModel } from '../template/model';
 
 const ok = (payload: unknown): InvocationResult => ({ ok: true, payload, requestId: 'r', durationMs: 1 });
 const failed = (errorType = 'Error'): InvocationResult => ({ ok: false, error: { errorType, errorMessage: 'boom' }, requestId: 'r', durationMs: 1 });

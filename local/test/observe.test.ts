@@ -1,4 +1,4 @@
-import { formatFunctionLine, LocalMetrics, parseEmf } from '../../../local/observe';
+import { formatFunctionLine, LocalMetrics, parseEmf } from '../observe';
 
 const emfLine = (metrics: Record<string, number | number[]>, dims: Record<string, string> = {}) =>
   JSON.stringify({

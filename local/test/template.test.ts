@@ -1,12 +1,6 @@
-import {
-  TemplateError,
-  invokedFunctions,
-  parseTemplate,
-  queuesInCreationOrder,
-  resolveFunctionEnvironment,
-  secretArn,
-  type ResolveContext,
-} from '../../../local/template';
+import { resolveFunctionEnvironment, secretArn } from '../template/intrinsics';
+import { TemplateError, type ResolveContext } from '../template/model';
+import { invokedFunctions, parseTemplate, queuesInCreationOrder } from '../template/read';
 
 const lambdaUri = (fn: string) => ({
   'Fn::Join': [

@@ -2,7 +2,10 @@ import { mkdtempSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JwtRsaVerifier } from 'aws-jwt-verify';
-import { LOCAL_AUDIENCE, jwkThumbprint, jwksDocument, loadOrCreateIssuerKeys, localIssuerUrl, signToken } from '../../../local/issuer';
+import { jwkThumbprint, jwksDocument, loadOrCreateIssuerKeys, localIssuerUrl, signToken } from '../issuer';
+
+/** The audience the app sets (scripts/local.ts); the package's default is DEFAULT_AUDIENCE. */
+const LOCAL_AUDIENCE = 'activity-tracker-local';
 
 describe('local issuer', () => {
   let stateDir: string;
@@ -29,7 +32,7 @@ describe('local issuer', () => {
 
   it('signs tokens aws-jwt-verify accepts against the JWKS', async () => {
     const keys = loadOrCreateIssuerKeys(stateDir);
-    const token = signToken(keys, { tenant: 'acme', scope: 'events:write events:read', port: 4321 });
+    const token = signToken(keys, { tenant: 'acme', scope: 'events:write events:read', port: 4321, aud: LOCAL_AUDIENCE });
     const verifier = JwtRsaVerifier.create({ issuer: localIssuerUrl(4321), audience: LOCAL_AUDIENCE, jwksUri: 'http://127.0.0.1:4321/_local/jwks.json' });
     verifier.cacheJwks(jwksDocument(keys) as unknown as Parameters<typeof verifier.cacheJwks>[0]);
     const payload = await verifier.verify(token);

@@ -1,7 +1,7 @@
 /**
- * `npm start`: synthesizes the stack (offline, esbuild bundling) and runs it on 127.0.0.1.
+ * `start`: synthesizes the app (offline, esbuild bundling) and runs it on 127.0.0.1.
  *
- *   npm start [-- --persist] [-- --no-synth] [-- --out DIR] [-- --stack NAME] [-- -c key=value ...]
+ *   start [--persist] [--no-synth] [--out DIR] [--stack NAME] [-c key=value ...]
  *   env: PORT (default 3000; 0 = any free port), LOCAL_PERSIST=1, LOCAL_STATE_DIR,
  *        LOCAL_FAULTS=1 (fault-injection proxy, driven by POST /_local/faults; or a JSON list of rules)
  *
@@ -9,12 +9,17 @@
  */
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clearRunningStack, DEFAULT_STATE_DIR, REPO_ROOT, writeRunningStack } from './issuer';
-import { parseFaultRules } from './faults';
-import { startLocal } from './runtime';
-import { synth } from './synth';
+import { parseFaultRules } from '../faults';
+import { clearRunningStack, DEFAULT_STATE_DIR, writeRunningStack } from '../issuer';
+import { startLocal } from '../runtime/start-local';
+import type { StartLocalOptions } from '../runtime/types';
+import { synth } from '../synth';
 
-const main = async () => {
+/** What an app adds to the generic commands: its functions' local environment and its issuer settings. */
+export type LocalAppConfig = Pick<StartLocalOptions, 'environment' | 'issuer' | 'appDir'>;
+
+/** Runs `start` with the arguments after the command name; resolves once the stack serves. */
+export const runStart = async (args: readonly string[], config: LocalAppConfig = {}) => {
   const started = Date.now();
   // Local mode runs on Node 20 (see DESIGN.md); the SDK's upgrade notice is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -26,10 +31,12 @@ const main = async () => {
       stack: { type: 'string' },
       context: { type: 'string', short: 'c', multiple: true },
     },
+    args: [...args],
     strict: true,
     allowPositionals: false,
   });
-  const outDir = resolve(values.out ?? join(REPO_ROOT, 'cdk.out'));
+  const appDir = resolve(config.appDir ?? '.');
+  const outDir = resolve(values.out ?? join(appDir, 'cdk.out'));
   const portText = process.env.PORT;
   const port = portText === undefined || portText === '' ? 3000 : Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a TCP port, got ${portText}`);
@@ -44,13 +51,14 @@ const main = async () => {
     }
     process.stdout.write(`[local] cdk synth → ${outDir}\n`);
     // Bundling chatter is shown only when synth fails.
-    await synth(outDir, context, 'pipe');
+    await synth(outDir, context, 'pipe', appDir);
     process.stdout.write(`[local] synth done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }
 
   const stateDir = process.env.LOCAL_STATE_DIR || DEFAULT_STATE_DIR;
   const runtime = await startLocal({
-    outDir,
+    ...config,
+    assemblyDir: outDir,
     port,
     persist,
     stateDir,
@@ -63,8 +71,8 @@ const main = async () => {
       `${m.routes.length} route(s), ${m.eventSourceMappings.length} event source mapping(s), ${m.schedules.length} schedule(s); ` +
       `data ${persist ? `persisted under ${relative(process.cwd(), join(stateDir, 'data')) || '.'}` : 'in memory'}; started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
-  // `npm run token` reads where this stack listens and which claim holds the tenant.
-  writeRunningStack(stateDir, { port: runtime.port, tenantClaim: runtime.tenantClaim });
+  // `npm run token` reads where this stack listens, which claim holds the tenant, and the audience.
+  writeRunningStack(stateDir, { port: runtime.port, tenantClaim: runtime.tenantClaim, audience: runtime.issuer.audience });
   process.stdout.write(`ready on ${runtime.baseUrl}\n`);
   process.stdout.write(`[local] status page: ${runtime.baseUrl}/_local/\n`);
 
@@ -97,10 +105,3 @@ const faultsOption = (value: string | undefined) => {
   if (value === '1' || value === 'true') return { faults: true };
   return { faults: parseFaultRules(JSON.parse(value) as unknown) };
 };
-
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`[local] ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  });
-}

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FaultProxy, parseFaultRules } from '../../../local/faults';
+import { FaultProxy, parseFaultRules } from '../faults';
 
 /** A stand-in emulator: records what reaches it and answers like DynamoDB / SQS would. */
 const upstream = async () => {

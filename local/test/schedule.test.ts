@@ -1,4 +1,4 @@
-import { nextFireTime, parseScheduleExpression, scheduledEvent } from '../../../local/schedule';
+import { nextFireTime, parseScheduleExpression, scheduledEvent } from '../schedule';
 
 const at = (iso: string) => new Date(iso);
 

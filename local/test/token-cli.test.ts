@@ -1,16 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { clearRunningStack, REPO_ROOT, writeRunningStack } from '../../../local/issuer';
+import { join, resolve } from 'node:path';
+import { clearRunningStack, writeRunningStack } from '../issuer';
 
-/** `npm run token`: the claims a newcomer's token carries, as README's local-mode section describes. */
+const REPO_ROOT = resolve(__dirname, '../..');
+
+/** The `token` command (`npm run token`): the claims a newcomer's token carries, as README's local-mode section describes. */
 const stateDir = mkdtempSync(join(tmpdir(), 'at-token-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 const { PORT: _port, ...withoutPort } = process.env;
 const mint = (args: string[], env: Record<string, string> = {}) => {
-  const token = execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'local', 'token.ts'), ...args], {
+  const token = execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'local', 'cli', 'main.ts'), 'token', ...args], {
     env: { ...withoutPort, LOCAL_STATE_DIR: stateDir, ...env },
     encoding: 'utf8',
   }).trim();

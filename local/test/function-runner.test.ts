@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FunctionPool, type FunctionPoolOptions } from '../../../local/function-runner';
-import { REPO_ROOT } from '../../../local/issuer';
+import { join, resolve } from 'node:path';
+import { FunctionPool, type FunctionPoolOptions } from '../function-runner';
+
+/** The app's folder (the repository root): modules a bundle leaves external resolve from it. */
+const REPO_ROOT = resolve(__dirname, '../..');
 
 /** A bundled-asset stand-in: an ES module exporting several handlers. */
 const ASSET = `
 import { SQSClient } from '@aws-sdk/client-sqs';
+
 let count = 0;
 export const echo = async (event, context) => ({
   event,

@@ -5,7 +5,8 @@
  * issues it N ms ahead, for a stack whose clock was moved with `POST /_local/clock`.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_PORT, DEFAULT_TENANT_CLAIM, loadOrCreateIssuerKeys, readRunningStack, signToken } from './issuer';
+import { DEFAULT_AUDIENCE, DEFAULT_PORT, DEFAULT_TENANT_CLAIM, loadOrCreateIssuerKeys, readRunningStack, signToken } from '../issuer';
+import type { LocalAppConfig } from './start';
 
 const USAGE =
   'usage: [PORT=3000] npm run --silent token -- --tenant T --scope "events:write events:read" [--sub S] [--ttl SECONDS] [--aud A] [--claim k=v ...] [--offset-ms N]';
@@ -15,7 +16,8 @@ const fail = (message: string): never => {
   process.exit(2);
 };
 
-const main = () => {
+/** Runs `token` with the arguments after the command name; prints only the token. */
+export const runToken = (args: readonly string[], config: LocalAppConfig = {}) => {
   let values: { tenant?: string; scope?: string; sub?: string; ttl?: string; aud?: string; claim?: string[]; 'offset-ms'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -29,6 +31,7 @@ const main = () => {
         'offset-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
+      args: [...args],
       strict: true,
       allowPositionals: false,
     }));
@@ -64,18 +67,18 @@ const main = () => {
     }
     claims[c.slice(0, eq)] = value;
   }
+  const configuredClaim = typeof config.issuer?.tenantClaim === 'string' ? config.issuer.tenantClaim : undefined;
   const token = signToken(loadOrCreateIssuerKeys(stateDir), {
     tenant: values.tenant,
-    tenantClaim: running?.tenantClaim ?? DEFAULT_TENANT_CLAIM,
+    tenantClaim: running?.tenantClaim ?? configuredClaim ?? DEFAULT_TENANT_CLAIM,
     scope: values.scope,
     port,
+    aud: values.aud ?? running?.audience ?? config.issuer?.audience ?? DEFAULT_AUDIENCE,
     ...(values.sub !== undefined ? { sub: values.sub } : {}),
     ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
-    ...(values.aud !== undefined ? { aud: values.aud } : {}),
     claims,
     now: new Date(Date.now() + offsetMs),
   });
   process.stdout.write(`${token}\n`);
 };
 
-main();

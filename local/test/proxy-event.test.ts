@@ -8,8 +8,8 @@ import {
   proxyResultToHttp,
   requestTime,
   type RouteMatch,
-} from '../../../local/proxy-event';
-import type { GatewayResponseModel, RouteModel } from '../../../local/template';
+} from '../proxy-event';
+import type { GatewayResponseModel, RouteModel } from '../template/model';
 
 const route = (httpMethod: string, resourcePath: string, functionLogicalId = 'Fn'): RouteModel => ({
   apiLogicalId: 'Api',

@@ -1,0 +1,114 @@
+/** End-to-end figures on the local stack: sustained throughput, and lag at a steady rate. */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GSI_BY_USER } from '../contract';
+import { userPartition } from '../lambdas/core/item-keys';
+import { functionDeltas, postAll, snapshot, waitForDrained } from './load';
+import type { Stack } from './stack';
+import { chunks, makeEvents, percentile } from './workload';
+
+export interface E2eResult {
+  readonly events: number;
+  readonly acceptedPerSec: number;
+  readonly e2eEventsPerSec: number;
+  readonly writerInvocations: number;
+  readonly meanWriterBatch: number;
+  readonly writerMsPerEvent: number;
+  readonly ingestMsPerRequest: number;
+}
+
+/** Sustained events/s from the first POST to the last event stored (queryable). */
+export const runThroughput = async (stack: Stack, events: number): Promise<E2eResult> => {
+  const bodies = chunks(makeEvents(events, { seed: 11 }), 50).map((list) => JSON.stringify({ events: list }));
+  const before = await snapshot(stack);
+  const t0 = performance.now();
+  await postAll(stack, 'e2e', bodies, 8);
+  const accepted = performance.now();
+  await waitForDrained(stack, 600_000);
+  const t1 = performance.now();
+  const after = await snapshot(stack);
+  const fns = functionDeltas(stack, before, after);
+  const writer = Object.entries(fns).find(([k]) => /writer/i.test(k))?.[1];
+  const ing = Object.entries(fns).find(([k]) => /ingest/i.test(k))?.[1];
+  return {
+    events,
+    acceptedPerSec: events / ((accepted - t0) / 1000),
+    e2eEventsPerSec: events / ((t1 - t0) / 1000),
+    writerInvocations: writer?.invocations ?? 0,
+    meanWriterBatch: writer ? events / writer.invocations : 0,
+    writerMsPerEvent: writer ? writer.durationMs / events : 0,
+    ingestMsPerRequest: ing ? ing.durationMs / ing.invocations : 0,
+  };
+};
+
+export interface LagResult {
+  readonly targetEventsPerSec: number;
+  readonly achievedEventsPerSec: number;
+  readonly samples: number;
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+}
+
+/**
+ * Lag at a steady rate: 50-event requests paced to `rate` events/s; every second request carries
+ * one fresh user, and a checker polls the byUser index (straight at the emulator, so checking
+ * costs the stack nothing) until all 50 events are there.
+ */
+export const runLag = async (stack: Stack, rate: number, seconds: number): Promise<LagResult> => {
+  const perRequest = 50;
+  const requests = Math.max(2, Math.round((rate * seconds) / perRequest));
+  const intervalMs = (perRequest / rate) * 1000;
+  const token = stack.token({ tenant: 'lag', scope: 'events:write' });
+  const lags: number[] = [];
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < requests; i++) {
+    const due = t0 + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const sampled = i % 2 === 0;
+    const userId = sampled ? `lag-${i}-${randomUUID()}` : undefined;
+    const body = JSON.stringify({ events: makeEvents(perRequest, { seed: 100 + i, ...(userId && { userId }) }) });
+    pending.push(
+      (async () => {
+        const res = await fetch(`${stack.baseUrl}/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body,
+        });
+        await res.text();
+        if (res.status !== 202) throw new Error(`POST: ${res.status}`);
+        const accepted = performance.now();
+        if (!userId) return;
+        const u = userPartition('lag', userId);
+        for (;;) {
+          const page = await stack.ddb.send(
+            new QueryCommand({
+              TableName: stack.tableName,
+              IndexName: GSI_BY_USER,
+              KeyConditionExpression: 'u = :u',
+              ExpressionAttributeValues: { ':u': { S: u } },
+              Select: 'COUNT',
+            }),
+          );
+          if ((page.Count ?? 0) >= perRequest) break;
+          if (performance.now() - accepted > 120_000) throw new Error('event not queryable after 120 s');
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        lags.push(performance.now() - accepted);
+      })(),
+    );
+  }
+  const sentSeconds = (performance.now() - t0) / 1000;
+  await Promise.all(pending);
+  return {
+    targetEventsPerSec: rate,
+    achievedEventsPerSec: (requests * perRequest) / sentSeconds,
+    samples: lags.length,
+    lagP50Ms: percentile(lags, 50),
+    lagP99Ms: percentile(lags, 99),
+    lagMaxMs: Math.max(...lags),
+  };
+};

@@ -1,0 +1,64 @@
+/**
+ * The `/_local/*` routes: status page, JWKS and issuer metadata, health, stats, metrics, the
+ * clock, schedules on demand and the fault rules. Local mode only; a deployed API has none.
+ */
+import type { LocalClock } from '../clock';
+import { parseFaultRules, type FaultProxy } from '../faults';
+import { jwksDocument, type IssuerKeys } from '../issuer';
+import { errorAnswer, type HttpAnswer } from '../proxy-event';
+import { STATUS_PAGE_HTML } from '../status-page';
+import { json } from './http';
+import type { LocalIssuer, LocalStats, ScheduleRunResult } from './types';
+
+export interface LocalRoutesOptions {
+  readonly keys: IssuerKeys;
+  readonly issuer: LocalIssuer;
+  readonly clock: LocalClock;
+  readonly health: () => unknown;
+  readonly stats: () => LocalStats;
+  readonly metrics: () => Promise<unknown>;
+  readonly runSchedules: () => Promise<ScheduleRunResult[]>;
+  readonly faults?: FaultProxy;
+}
+
+/** Answers a request under /_local/. */
+export const localRoutes =
+  ({ keys, issuer, clock, health, stats, metrics, runSchedules, faults }: LocalRoutesOptions) =>
+  async (method: string, path: string, requestBody: Buffer): Promise<HttpAnswer> => {
+    if (method === 'GET' && path === '/_local/jwks.json') return json(200, jwksDocument(keys));
+    if (method === 'GET' && path === '/_local/issuer/.well-known/openid-configuration') {
+      return json(200, { issuer: issuer.url, jwks_uri: issuer.jwksUri, id_token_signing_alg_values_supported: ['RS256'] });
+    }
+    if (method === 'GET' && path === '/_local/health') return json(200, health());
+    if (method === 'GET' && path === '/_local/stats') return json(200, stats());
+    if (method === 'GET' && path === '/_local/') {
+      return { statusCode: 200, headers: [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', 'no-store']], body: Buffer.from(STATUS_PAGE_HTML) };
+    }
+    if (method === 'GET' && path === '/_local/metrics') return json(200, await metrics());
+    if (path === '/_local/clock' && (method === 'GET' || method === 'POST')) {
+      if (method === 'POST') {
+        let body: { offsetMs?: unknown; advanceMs?: unknown } = {};
+        try {
+          body = JSON.parse(requestBody.toString('utf8') || '{}') as typeof body;
+        } catch {
+          // answered below
+        }
+        if (typeof body.offsetMs === 'number') clock.offsetMs = body.offsetMs;
+        else if (typeof body.advanceMs === 'number') clock.offsetMs += body.advanceMs;
+        else return json(400, { error: { code: 'invalid_body', message: 'send {"offsetMs": N} or {"advanceMs": N}' } });
+      }
+      return json(200, { offsetMs: clock.offsetMs, now: new Date(clock.now()).toISOString() });
+    }
+    if (method === 'POST' && path === '/_local/schedules/run') return json(200, { results: await runSchedules() });
+    if (path === '/_local/faults' && faults && (method === 'GET' || method === 'POST')) {
+      if (method === 'POST') {
+        try {
+          faults.setRules(parseFaultRules(JSON.parse(requestBody.toString('utf8') || '{}')));
+        } catch (e) {
+          return json(400, { error: { code: 'invalid_body', message: (e as Error).message } });
+        }
+      }
+      return json(200, faults.stats());
+    }
+    return errorAnswer(404, 'not_found', `No local route ${method} ${path}`);
+  };

@@ -1,0 +1,177 @@
+/**
+ * The local runtime: reads a synthesized cloud assembly and runs it on 127.0.0.1 — DynamoDB
+ * (dynalite), SQS (fauxqs), a Secrets Manager emulator, the bundled functions in isolated
+ * workers, the REST API, the event source pollers, the schedules and a local JWT issuer.
+ * Each step is its own module; this one wires them together and stops them in reverse order.
+ */
+import { createServer } from 'node:http';
+import { resolve } from 'node:path';
+import { LocalClock } from '../clock';
+import { FaultProxy } from '../faults';
+import type { FunctionPool } from '../function-runner';
+import { DEFAULT_AUDIENCE, DEFAULT_PORT, DEFAULT_STATE_DIR, DEFAULT_TENANT_CLAIM, loadOrCreateIssuerKeys, localIssuerUrl, localJwksUrl, signToken } from '../issuer';
+import { LocalMetrics } from '../observe';
+import { parseTemplate } from '../template/read';
+import { apiGateway } from './api-gateway';
+import { invokedFunctionAssets, readAssembly } from './assembly';
+import { queueDepths, startEmulators, type Stops } from './emulators';
+import { startFunctionPools } from './functions';
+import { closer, listen } from './http';
+import { localRoutes } from './local-routes';
+import { createPollers, stopPollers } from './pollers';
+import { createScheduler } from './schedules';
+import { DEFAULT_REGION, type LocalIssuer, type LocalRuntime, type LocalStats, type StartLocalOptions } from './types';
+
+/** Starts everything the template describes. Resolves once the API serves. */
+export const startLocal = async (options: StartLocalOptions = {}): Promise<LocalRuntime> => {
+  const log = options.log ?? ((line: string) => process.stdout.write(`[local] ${line}\n`));
+  const assemblyDir = resolve(options.assemblyDir ?? 'cdk.out');
+  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+  const assembly = readAssembly(assemblyDir, options.stackName);
+  const { stackName, template } = assembly;
+  // The stack's own region when the template was synthesized for one (literal ARNs may carry it).
+  const region = options.region ?? assembly.region ?? DEFAULT_REGION;
+  const model = parseTemplate(template);
+  for (const w of model.warnings) log(`note: ${w}`);
+  const { functions, assets } = invokedFunctionAssets(model, assemblyDir, log);
+
+  const stops: Stops = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (e) {
+        log(`shutdown: ${(e as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    const emulators = await startEmulators({ model, region, stackName, ...(options.persist ? { persistDir: stateDir } : {}), log }, stops);
+    const { endpoints, ctx, tables, queues } = emulators;
+
+    // Issuer keys, then the API server (its port is part of the issuer URL the functions trust).
+    const keys = loadOrCreateIssuerKeys(stateDir);
+    const claimOption = options.issuer?.tenantClaim;
+    const tenantClaim = (typeof claimOption === 'function' ? claimOption(model) : claimOption) ?? DEFAULT_TENANT_CLAIM;
+    const pools = new Map<string, FunctionPool>();
+
+    // Fault injection (tests): the functions reach the emulators through the proxy.
+    let faults: FaultProxy | undefined;
+    if (options.faults) {
+      const proxy = new FaultProxy({
+        targets: { dynamodb: endpoints.dynamodb, sqs: endpoints.sqs },
+        kill: (logicalId, workerId) => void pools.get(logicalId)?.terminateWorker(workerId),
+      });
+      await proxy.start();
+      stops.push(() => proxy.stop());
+      if (Array.isArray(options.faults)) proxy.setRules(options.faults);
+      faults = proxy;
+      log('fault injection on: functions reach DynamoDB and SQS through the fault proxy (POST /_local/faults)');
+    }
+    const clock = new LocalClock();
+    const server = createServer();
+    const port = await listen(server, options.port ?? DEFAULT_PORT);
+    const closeServer = closer(server);
+    stops.push(closeServer);
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const issuer: LocalIssuer = { url: localIssuerUrl(port), jwksUri: localJwksUrl(port), audience: options.issuer?.audience ?? DEFAULT_AUDIENCE, tenantClaim };
+
+    // Telemetry: the functions' EMF lines become the status page's figures (GET /_local/).
+    const metrics = new LocalMetrics();
+    for (const [id, pool] of startFunctionPools({
+      model,
+      functions,
+      assets,
+      ctx,
+      envContext: { port, baseUrl, region, endpoints, issuer },
+      ...(options.environment ? { environment: options.environment } : {}),
+      appDir: resolve(options.appDir ?? '.'),
+      clock: clock.buffer,
+      metrics,
+      ...(options.functionLog ? { functionLog: options.functionLog } : {}),
+      ...(options.logFormat ? { logFormat: options.logFormat } : {}),
+      ...(options.maxWorkersPerFunction ? { maxWorkers: options.maxWorkersPerFunction } : {}),
+      ...(faults ? { faults } : {}),
+    })) {
+      pools.set(id, pool);
+    }
+    stops.push(async () => {
+      await Promise.all([...pools.values()].map((p) => p.stop()));
+    });
+    const poolOf = (logicalId: string) => {
+      const pool = pools.get(logicalId);
+      if (!pool) throw new Error(`No function ${logicalId} in the template`);
+      return pool;
+    };
+
+    const scheduler = createScheduler({ model, ctx, invoke: (id, event) => poolOf(id).invoke(event), log });
+    stops.push(scheduler.stop);
+    if (options.schedules !== false) scheduler.start();
+
+    const pollers = createPollers({ model, ctx, sqs: emulators.sqs, queues, poolOf, metrics });
+    if (options.pollers !== false) pollers.forEach((p) => p.start());
+    // Pollers stop before the functions and emulators (stops run in reverse order).
+    stops.push(() => stopPollers(pollers));
+
+    // The API stops taking requests first.
+    stops.push(closeServer);
+
+    const stats = (): LocalStats => ({
+      pollers: Object.fromEntries(
+        [...pollers.entries()].map(([id, p]) => {
+          const m = model.eventSourceMappings.find((x) => x.logicalId === id)!;
+          return [id, { ...p.stats, queue: m.queueLogicalId, function: m.functionLogicalId }];
+        }),
+      ),
+      functions: Object.fromEntries([...pools.entries()].map(([id, p]) => [id, { ...p.stats }])),
+    });
+    const health = () => ({
+      status: 'ok',
+      stack: stackName,
+      baseUrl,
+      region,
+      persist: options.persist === true,
+      endpoints,
+      tables,
+      queues,
+      functions: functions.map((f) => f.logicalId),
+      routes: model.routes.map((r) => `${r.httpMethod} ${r.resourcePath} → ${r.functionLogicalId}`),
+      schedules: model.schedules.map((s) => ({ rule: s.logicalId, expression: s.scheduleExpression, enabled: s.enabled })),
+      issuer: { issuer: issuer.url, audience: issuer.audience, jwksUri: issuer.jwksUri, tenantClaim },
+    });
+    const local = localRoutes({
+      keys,
+      issuer,
+      clock,
+      health,
+      stats,
+      metrics: async () => ({ ...metrics.snapshot(), queues: await queueDepths(model, emulators) }),
+      runSchedules: scheduler.runSchedules,
+      ...(faults ? { faults } : {}),
+    });
+    server.on('request', apiGateway({ model, port, poolOf, metrics, log, local }));
+
+    return {
+      baseUrl,
+      port,
+      stackName,
+      model,
+      region,
+      endpoints,
+      tables,
+      queues,
+      stats,
+      runSchedules: scheduler.runSchedules,
+      invoke: (logicalId, event) => poolOf(logicalId).invoke(event),
+      tenantClaim,
+      issuer,
+      token: (opts) => signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, port }),
+      ...(faults && { faults }),
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+};

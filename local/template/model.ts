@@ -1,0 +1,182 @@
+/**
+ * The model a synthesized CloudFormation template is read into: tables, queues, secrets,
+ * functions, event source mappings, REST routes and schedules, plus the raw resources the
+ * intrinsic resolver (intrinsics.ts) works on.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
+}
+
+export interface CfnTemplate {
+  readonly Resources?: Record<string, CfnResource>;
+  readonly Parameters?: Record<string, { Type?: string; Default?: unknown }>;
+}
+
+/** A template shape or intrinsic the local runtime cannot honour. */
+export class TemplateError extends Error {
+  override name = 'TemplateError';
+}
+
+export interface KeySchemaElement {
+  readonly AttributeName: string;
+  readonly KeyType: 'HASH' | 'RANGE';
+}
+
+export interface AttributeDefinition {
+  readonly AttributeName: string;
+  readonly AttributeType: 'S' | 'N' | 'B';
+}
+
+export interface SecondaryIndexModel {
+  readonly indexName: string;
+  readonly keySchema: KeySchemaElement[];
+  readonly projection: { readonly projectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; readonly nonKeyAttributes?: string[] };
+}
+
+export interface TableModel {
+  readonly logicalId: string;
+  readonly tableName: string;
+  readonly keySchema: KeySchemaElement[];
+  readonly attributeDefinitions: AttributeDefinition[];
+  readonly globalSecondaryIndexes: SecondaryIndexModel[];
+  readonly localSecondaryIndexes: SecondaryIndexModel[];
+  /** TTL attribute; informational only: local mode has no TTL, as the design expects. */
+  readonly ttlAttribute?: string;
+  readonly billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
+}
+
+export interface QueueModel {
+  readonly logicalId: string;
+  readonly queueName: string;
+  readonly fifo: boolean;
+  /** SQS attributes taken from the template (strings, as the SQS API wants them). */
+  readonly attributes: Record<string, string>;
+  readonly visibilityTimeoutSeconds: number;
+  readonly redrive?: { readonly deadLetterQueueLogicalId: string; readonly maxReceiveCount: number };
+}
+
+export interface GenerateSecretStringSpec {
+  readonly secretStringTemplate?: string;
+  readonly generateStringKey?: string;
+  readonly passwordLength: number;
+  readonly excludeCharacters: string;
+  readonly excludePunctuation: boolean;
+  readonly excludeNumbers: boolean;
+  readonly excludeLowercase: boolean;
+  readonly excludeUppercase: boolean;
+  readonly includeSpace: boolean;
+  readonly requireEachIncludedType: boolean;
+}
+
+export interface SecretModel {
+  readonly logicalId: string;
+  readonly secretName: string;
+  readonly generate?: GenerateSecretStringSpec;
+  readonly secretString?: string;
+}
+
+export interface FunctionModel {
+  readonly logicalId: string;
+  readonly functionName: string;
+  /** e.g. "index.handler": module path "index", export "handler". */
+  readonly handler: string;
+  readonly runtime: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** Folder of the bundled asset inside the cloud assembly (Metadata aws:asset:path). */
+  readonly assetPath?: string;
+  /** Environment variables as written in the template (may hold intrinsics). */
+  readonly rawEnvironment: Record<string, unknown>;
+}
+
+export interface EventSourceMappingModel {
+  readonly logicalId: string;
+  readonly queueLogicalId: string;
+  readonly functionLogicalId: string;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly functionResponseTypes: string[];
+  readonly reportBatchItemFailures: boolean;
+  readonly maximumConcurrency?: number;
+  readonly enabled: boolean;
+}
+
+export interface RestApiModel {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly stageName: string;
+  readonly binaryMediaTypes: string[];
+}
+
+/** A customized API Gateway error answer (AWS::ApiGateway::GatewayResponse). */
+export interface GatewayResponseModel {
+  readonly apiLogicalId: string;
+  /** e.g. MISSING_AUTHENTICATION_TOKEN, REQUEST_TOO_LARGE, DEFAULT_4XX, DEFAULT_5XX. */
+  readonly responseType: string;
+  readonly statusCode?: number;
+  /** Content type → body mapping template. */
+  readonly templates: Record<string, string>;
+  /** Header name → value (the quotes of static values removed). */
+  readonly headers: Record<string, string>;
+}
+
+export interface RouteModel {
+  readonly apiLogicalId: string;
+  readonly methodLogicalId: string;
+  /** Resource path as API Gateway reports it in `event.resource`, e.g. /v1/events/{id}. */
+  readonly resourcePath: string;
+  /** Upper-case HTTP method, or ANY. */
+  readonly httpMethod: string;
+  readonly functionLogicalId: string;
+  readonly authorizationType: string;
+  /** API Gateway gives up on the integration after this long (504). @default 29000 */
+  readonly integrationTimeoutMs: number;
+}
+
+export interface ScheduleTargetModel {
+  readonly id: string;
+  readonly functionLogicalId: string;
+  /** Constant JSON input configured on the target, if any (replaces the scheduled event). */
+  readonly input?: string;
+}
+
+export interface ScheduleRuleModel {
+  readonly logicalId: string;
+  readonly ruleName: string;
+  readonly scheduleExpression: string;
+  readonly enabled: boolean;
+  readonly targets: ScheduleTargetModel[];
+}
+
+export interface TemplateModel {
+  readonly tables: TableModel[];
+  readonly queues: QueueModel[];
+  readonly secrets: SecretModel[];
+  readonly functions: FunctionModel[];
+  readonly eventSourceMappings: EventSourceMappingModel[];
+  readonly apis: RestApiModel[];
+  readonly routes: RouteModel[];
+  readonly gatewayResponses: GatewayResponseModel[];
+  readonly schedules: ScheduleRuleModel[];
+  /** Things present in the template that local mode does not emulate. */
+  readonly warnings: string[];
+  /** The raw resources and parameters, for the intrinsic resolver. */
+  readonly resources: Record<string, CfnResource>;
+  readonly parameters: Record<string, { Type?: string; Default?: unknown }>;
+}
+
+/** Physical facts only known once the emulators run. */
+export interface ResolveContext {
+  readonly region: string;
+  readonly accountId: string;
+  readonly partition?: string;
+  readonly urlSuffix?: string;
+  readonly stackName?: string;
+  /** URL of a queue as the SQS emulator serves it. */
+  readonly queueUrl: (queue: QueueModel) => string;
+}

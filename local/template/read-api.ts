@@ -1,0 +1,111 @@
+/** Reads a template's REST APIs (routes from Resource/Method chains) and its gateway responses. */
+import { TemplateError, type CfnResource, type GatewayResponseModel, type RestApiModel, type RouteModel } from './model';
+import { allReferences, isRecord, num, referencedLogicalId, str } from './values';
+
+/** The function a method's integration invokes: the Lambda function referenced inside Integration.Uri. */
+const integrationFunction = (integration: Record<string, unknown>, resources: Record<string, CfnResource>) =>
+  allReferences(integration.Uri).find((ref) => resources[ref.logicalId]?.Type === 'AWS::Lambda::Function')?.logicalId;
+
+export const parseApis = (resources: Record<string, CfnResource>, warnings: string[]) => {
+  const apis: RestApiModel[] = [];
+  const routes: RouteModel[] = [];
+  const entries = Object.entries(resources);
+  for (const [apiId, api] of entries) {
+    if (api.Type !== 'AWS::ApiGateway::RestApi') continue;
+    const p = api.Properties ?? {};
+    const refsApi = (v: unknown) => referencedLogicalId(v)?.logicalId === apiId;
+    const stage = entries.find(([, r]) => r.Type === 'AWS::ApiGateway::Stage' && refsApi(r.Properties?.RestApiId));
+    const deploymentStage = entries.find(
+      ([, r]) => r.Type === 'AWS::ApiGateway::Deployment' && refsApi(r.Properties?.RestApiId) && typeof r.Properties?.StageName === 'string',
+    );
+    apis.push({
+      logicalId: apiId,
+      name: str(p.Name) ?? apiId,
+      stageName: str(stage?.[1].Properties?.StageName) ?? str(deploymentStage?.[1].Properties?.StageName) ?? 'prod',
+      binaryMediaTypes: Array.isArray(p.BinaryMediaTypes) ? p.BinaryMediaTypes.filter((t): t is string => typeof t === 'string') : [],
+    });
+
+    // Resource id -> full path, walking ParentId chains up to the api's RootResourceId.
+    const isRoot = (v: unknown) => {
+      const ref = referencedLogicalId(v);
+      return ref?.logicalId === apiId && ref.attribute === 'RootResourceId';
+    };
+    const pathCache = new Map<string, string>();
+    const resourcePath = (resourceId: string, seen: string[] = []): string => {
+      const cached = pathCache.get(resourceId);
+      if (cached !== undefined) return cached;
+      const r = resources[resourceId];
+      if (!r || r.Type !== 'AWS::ApiGateway::Resource') throw new TemplateError(`ApiGateway resource ${resourceId} not found`);
+      if (seen.includes(resourceId)) throw new TemplateError(`ApiGateway resource ${resourceId}: ParentId cycle`);
+      const part = str(r.Properties?.PathPart);
+      if (!part) throw new TemplateError(`ApiGateway resource ${resourceId}: PathPart missing`);
+      const parent = r.Properties?.ParentId;
+      let parentPath: string;
+      if (isRoot(parent)) parentPath = '';
+      else {
+        const parentRef = referencedLogicalId(parent);
+        if (!parentRef || parentRef.attribute) throw new TemplateError(`ApiGateway resource ${resourceId}: unsupported ParentId`);
+        parentPath = resourcePath(parentRef.logicalId, [...seen, resourceId]);
+      }
+      const full = `${parentPath}/${part}`;
+      pathCache.set(resourceId, full);
+      return full;
+    };
+
+    for (const [methodId, m] of entries) {
+      if (m.Type !== 'AWS::ApiGateway::Method' || !refsApi(m.Properties?.RestApiId)) continue;
+      const mp = m.Properties ?? {};
+      const httpMethod = String(mp.HttpMethod ?? '').toUpperCase();
+      const integration = isRecord(mp.Integration) ? mp.Integration : {};
+      if (httpMethod === 'OPTIONS' || integration.Type === 'MOCK') continue;
+      let path: string;
+      if (isRoot(mp.ResourceId)) path = '/';
+      else {
+        const ref = referencedLogicalId(mp.ResourceId);
+        if (!ref || ref.attribute) throw new TemplateError(`ApiGateway method ${methodId}: unsupported ResourceId`);
+        path = resourcePath(ref.logicalId);
+      }
+      const fn = integrationFunction(integration, resources);
+      if (integration.Type !== 'AWS_PROXY' || !fn) {
+        warnings.push(`ApiGateway method ${methodId} (${httpMethod} ${path}): only Lambda proxy integrations are emulated; skipped`);
+        continue;
+      }
+      const authorizationType = str(mp.AuthorizationType) ?? 'NONE';
+      if (authorizationType !== 'NONE') {
+        warnings.push(`ApiGateway method ${methodId} (${httpMethod} ${path}): authorizer ${authorizationType} is not emulated; the function verifies tokens itself`);
+      }
+      if (mp.RequestValidatorId !== undefined) {
+        warnings.push(`ApiGateway method ${methodId} (${httpMethod} ${path}): request validation is not emulated locally`);
+      }
+      const integrationTimeoutMs = num(integration.TimeoutInMillis, `ApiGateway method ${methodId} Integration.TimeoutInMillis`) ?? 29_000;
+      routes.push({ apiLogicalId: apiId, methodLogicalId: methodId, resourcePath: path, httpMethod, functionLogicalId: fn, authorizationType, integrationTimeoutMs });
+    }
+  }
+  return { apis, routes };
+};
+
+export const parseGatewayResponses = (resources: Record<string, CfnResource>, warnings: string[]): GatewayResponseModel[] => {
+  const out: GatewayResponseModel[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::ApiGateway::GatewayResponse') continue;
+    const p = r.Properties ?? {};
+    const api = referencedLogicalId(p.RestApiId);
+    const responseType = str(p.ResponseType);
+    if (!api || !responseType) continue;
+    const templates: Record<string, string> = {};
+    for (const [type, body] of Object.entries(isRecord(p.ResponseTemplates) ? p.ResponseTemplates : {})) {
+      if (typeof body === 'string') templates[type.toLowerCase()] = body;
+    }
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(isRecord(p.ResponseParameters) ? p.ResponseParameters : {})) {
+      const m = /^gatewayresponse\.header\.(.+)$/.exec(key);
+      const literal = typeof value === 'string' ? /^'(.*)'$/.exec(value) : null;
+      if (m && literal) headers[m[1]!] = literal[1]!;
+      else warnings.push(`GatewayResponse ${id}: parameter ${key} is not a static header; ignored locally`);
+    }
+    const statusCode = num(p.StatusCode, `GatewayResponse ${id} StatusCode`);
+    out.push({ apiLogicalId: api.logicalId, responseType, ...(statusCode !== undefined ? { statusCode } : {}), templates, headers });
+  }
+  return out;
+};
+
