@@ -49,14 +49,30 @@ const span = (values: readonly number[], digits: number, unit = '') => {
 const list = (m: Readonly<Record<string, number>> | undefined, show: (v: number) => string) =>
   m ? Object.entries(m).map(([k, v]) => `${k} ${show(v)}`).join(', ') : '';
 
-/** USD per million events summed by service (the part of each breakdown key before the first colon). */
-const byService = (breakdown: Readonly<Record<string, number>>): Map<string, number> => {
-  const out = new Map<string, number>();
+interface ServiceCost {
+  total: number;
+  readonly items: [string, number][];
+}
+
+/** USD per million events by service: the part of each breakdown key before the first colon. */
+const byService = (breakdown: Readonly<Record<string, number>>): Map<string, ServiceCost> => {
+  const out = new Map<string, ServiceCost>();
   for (const [key, value] of Object.entries(breakdown)) {
-    const service = key.split(':')[0]!.trim();
-    out.set(service, (out.get(service) ?? 0) + value);
+    const at = key.indexOf(':');
+    const service = (at < 0 ? key : key.slice(0, at)).trim();
+    const cost = out.get(service) ?? { total: 0, items: [] };
+    cost.total += value;
+    if (at >= 0) cost.items.push([key.slice(at + 1).trim(), value]);
+    out.set(service, cost);
   }
   return out;
+};
+
+/** A service's total, with its items when there are several. */
+const costCell = (cost: ServiceCost | undefined): string => {
+  if (!cost) return '—';
+  const detail = cost.items.length > 1 ? ` (${cost.items.map(([item, v]) => `${item} ${usd(v)}`).join(', ')})` : '';
+  return `${usd(cost.total)}${detail}`;
 };
 
 const costTable = (f: BenchFigures): string[] => {
@@ -64,16 +80,15 @@ const costTable = (f: BenchFigures): string[] => {
   const ours = byService(f.costBreakdownUsd);
   const naive = f.baselineCostBreakdownUsd ? byService(f.baselineCostBreakdownUsd) : undefined;
   const services = [...new Set([...ours.keys(), ...(naive?.keys() ?? [])])];
-  const row = (label: string, a: number | undefined, b: number | undefined) =>
-    `| ${label} | ${a === undefined ? '—' : usd(a)} |${naive ? ` ${b === undefined ? '—' : usd(b)} |` : ''}`;
+  const row = (label: string, a: string, b: string) => `| ${label} | ${a} |${naive ? ` ${b} |` : ''}`;
   return [
     '',
     'Where each cent goes, per million 1 KB events:',
     '',
     `| service | ours: 50 events/request |${naive ? ' naive: 1 event/request |' : ''}`,
     `| --- | ---: |${naive ? ' ---: |' : ''}`,
-    ...services.map((s) => row(s, ours.get(s), naive?.get(s))),
-    row('**total**', f.costPerMillionUsd, f.baselineCostPerMillionUsd),
+    ...services.map((s) => row(s, costCell(ours.get(s)), costCell(naive?.get(s)))),
+    row('**total**', `**${usd(f.costPerMillionUsd)}**`, f.baselineCostPerMillionUsd === undefined ? '—' : `**${usd(f.baselineCostPerMillionUsd)}**`),
   ];
 };
 

@@ -48,9 +48,9 @@ describe('bench figures in docs/performance.md', () => {
   });
 
   it('sums the cost breakdown by service, ours beside the naive design', () => {
-    expect(row(markdown, 'DynamoDB')).toBe('| DynamoDB | $1.250 | — |');
+    expect(row(markdown, 'DynamoDB')).toBe('| DynamoDB | $1.250 (write units: table $0.625, write units: byUser $0.625) | — |');
     expect(row(markdown, 'X-Ray')).toBe('| X-Ray | — | $0.250 |');
-    expect(row(markdown, '**total**')).toBe('| **total** | $1.991 | $9.032 |');
+    expect(row(markdown, '**total**')).toBe('| **total** | **$1.991** | **$9.032** |');
   });
 
   it('leaves out what a run did not measure', () => {
