@@ -21,6 +21,7 @@ import { networkRetries } from './load';
 import { runQueries } from './queries';
 import { REPO_ROOT, startChildStack, startStack, type Stack } from './stack';
 import { templateOf } from './template';
+import { writeBenchFigures } from './report';
 
 const SIZES = {
   full: { costEvents: 10_000, naiveEvents: 2_000, e2eEvents: 30_000, lagSeconds: 20, queryEvents: 100_000, queryPages: 40, ingestRequests: 200, coldRuns: 7 },
@@ -162,11 +163,14 @@ const main = async () => {
       importVsNodeBaseline: Object.fromEntries(cold.rows.map((r) => [r.function, round(r.importVsNodeBaseline, 2)])),
       importFloorVsNodeBaseline: Object.fromEntries(cold.floors.map((r) => [r.function, round(r.importVsNodeBaseline, 2)])),
       costBreakdownUsd: Object.fromEntries(ours.report.lines.map((l) => [`${l.service}: ${l.item}`, round(l.usdPerMillion, 4)])),
+      baselineCostBreakdownUsd: Object.fromEntries(naive.report.lines.map((l) => [`${l.service}: ${l.item}`, round(l.usdPerMillion, 4)])),
       networkRetries,
       pollerErrors: Object.values(stats.pollers).reduce((s, p) => s + p.functionErrors + p.receiveErrors, 0),
       seconds: Math.round((performance.now() - started) / 1000),
     };
     log(`total ${figures.seconds} s`);
+    // A full run's figures are the documented ones: docs/performance.md's generated block.
+    if (sizeName === 'full') log(`figures written to ${writeBenchFigures(figures)}`);
     log(JSON.stringify(figures));
   } finally {
     await stack.stop();

@@ -27,7 +27,7 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     ack(
       secret,
       'AwsSolutions-SMG4',
-      'The id/cursor keys are versioned ({"current":"1","k1":...}); rotating means adding k2 and switching "current" while keeping k1 so old ids and cursors still resolve. A Secrets Manager rotation function replaces the value, which would break them; rotation is an operator step documented in the README.',
+      'The id/cursor keys are versioned ({"current":"1","k1":...}); rotating means adding k2 and switching "current" while keeping k1 so old ids and cursors still resolve. A Secrets Manager rotation function replaces the value, which would break them; rotation is an operator step documented in docs/security.md.',
     );
   }
 

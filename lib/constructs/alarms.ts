@@ -45,7 +45,7 @@ export interface ServiceAlarmsProps extends WatchedResources {
 /**
  * The alarms that page operators before data is at risk, all sending ALARM and OK to one SNS
  * topic encrypted with a customer-managed key (CloudWatch may use it; AWS managed SNS keys do not
- * allow that). Each alarm's runbook is in the README, "Operating it".
+ * allow that). Each alarm's runbook is in docs/operating.md, under its name.
  */
 export class ServiceAlarms extends Construct {
   readonly topic: ITopic;
@@ -76,7 +76,7 @@ export class ServiceAlarms extends Construct {
       const a = new Alarm(this, alarmId, {
         metric,
         threshold,
-        alarmDescription: `${description} Runbook: README, "Operating it" → ${alarmId}.`,
+        alarmDescription: `${description} Runbook: docs/operating.md → ${alarmId}.`,
         comparisonOperator: options.comparison ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: options.evaluationPeriods ?? 1,
         datapointsToAlarm: options.evaluationPeriods ?? 1,

@@ -111,7 +111,7 @@ export interface CognitoAuthProps {
  *
  * - a resource server that defines the API's scopes;
  * - one app client per tenant, with the client-credentials flow, named `tenant-<tenant id>`
- *   (created by an operator: see README "Onboarding a tenant");
+ *   (created by an operator: see docs/security.md, "Onboarding a tenant");
  * - a pre-token-generation trigger (event V3_0, which covers client-credentials grants; needs the
  *   Essentials feature plan) that writes the client's tenant into the access token's tenant claim
  *   and refuses a token to any client bound to no tenant;

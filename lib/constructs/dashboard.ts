@@ -92,7 +92,7 @@ export class ServiceDashboard extends Construct {
     dashboard.addWidgets(
       new TextWidget({
         markdown:
-          '# Activity Tracker\nAPI → ingest → SQS → writer → DynamoDB; cleanup on a schedule. Runbook: README, "Operating it". ' +
+          '# Activity Tracker\nAPI → ingest → SQS → writer → DynamoDB; cleanup on a schedule. Runbook: docs/operating.md. ' +
           'Custom metrics: namespace `ActivityTracker`, dimension `service`.',
         width: 24,
         height: 2,

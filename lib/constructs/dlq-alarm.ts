@@ -15,7 +15,7 @@ export interface DeadLetterAlarmProps {
 
 /**
  * Fires as soon as one message sits in the dead-letter queue: each one is an acknowledged event
- * that is not stored yet. The operator fixes the cause and redrives (README "Delivery guarantee").
+ * that is not stored yet. The operator fixes the cause and redrives (docs/operating.md, "Redriving the dead-letter queue").
  */
 export class DeadLetterAlarm extends Construct {
   readonly alarm: Alarm;

@@ -1,0 +1,174 @@
+/**
+ * The figures `npm run bench` measures, as docs/performance.md shows them: a generated block
+ * between `<!-- bench:begin … -->` and `<!-- bench:end -->` that a full run rewrites, so the page
+ * never carries figures edited by hand.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { markdownBlock, replaceBlock } from '../scripts/markdown-block';
+
+/** The JSON line bench/run.ts prints last (the fields this page shows; others are ignored). */
+export interface BenchFigures {
+  readonly size?: string;
+  readonly machine?: { readonly cpus: number; readonly cpu: string; readonly node: string };
+  readonly pricingChecked?: string;
+  readonly costPerMillionUsd: number;
+  readonly baselineCostPerMillionUsd?: number;
+  readonly writeUnitsPerEvent: number;
+  readonly baselineWriteUnitsPerEvent?: number;
+  readonly itemBytesMean?: number;
+  readonly ingestVsJsonFloor: number;
+  readonly e2eEventsPerSec: number;
+  readonly lagP99Ms: number;
+  readonly lagP50Ms?: number;
+  readonly queryReadAmplification: number;
+  readonly queryReadAmplificationByFilter?: Readonly<Record<string, number>>;
+  readonly queryPageP50Ms?: Readonly<Record<string, number>>;
+  readonly queryPageP99Ms?: Readonly<Record<string, number>>;
+  readonly bundleKb: Readonly<Record<string, number>>;
+  readonly importVsNodeBaseline: Readonly<Record<string, number>>;
+  readonly importFloorVsNodeBaseline?: Readonly<Record<string, number>>;
+  /** USD per million events by `service: item`. */
+  readonly costBreakdownUsd?: Readonly<Record<string, number>>;
+  readonly baselineCostBreakdownUsd?: Readonly<Record<string, number>>;
+  readonly seconds?: number;
+}
+
+export const BENCH_BLOCK = 'bench';
+export const PERFORMANCE_PAGE = join(__dirname, '..', 'docs', 'performance.md');
+
+const fixed = (n: number, digits: number) => n.toFixed(digits);
+const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
+const usd = (n: number) => `$${fixed(n, 3)}`;
+const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+const span = (values: readonly number[], digits: number, unit = '') => {
+  const lo = fixed(Math.min(...values), digits);
+  const hi = fixed(Math.max(...values), digits);
+  return lo === hi ? `${lo}${unit}` : `${lo}–${hi}${unit}`;
+};
+const list = (m: Readonly<Record<string, number>> | undefined, show: (v: number) => string) =>
+  m ? Object.entries(m).map(([k, v]) => `${k} ${show(v)}`).join(', ') : '';
+
+interface ServiceCost {
+  total: number;
+  readonly items: [string, number][];
+}
+
+/** USD per million events by service: the part of each breakdown key before the first colon. */
+const byService = (breakdown: Readonly<Record<string, number>>): Map<string, ServiceCost> => {
+  const out = new Map<string, ServiceCost>();
+  for (const [key, value] of Object.entries(breakdown)) {
+    const at = key.indexOf(':');
+    const service = (at < 0 ? key : key.slice(0, at)).trim();
+    const cost = out.get(service) ?? { total: 0, items: [] };
+    cost.total += value;
+    if (at >= 0) cost.items.push([key.slice(at + 1).trim(), value]);
+    out.set(service, cost);
+  }
+  return out;
+};
+
+/** A service's total, with its items when there are several. */
+const costCell = (cost: ServiceCost | undefined): string => {
+  if (!cost) return '—';
+  const detail = cost.items.length > 1 ? ` (${cost.items.map(([item, v]) => `${item} ${usd(v)}`).join(', ')})` : '';
+  return `${usd(cost.total)}${detail}`;
+};
+
+const costTable = (f: BenchFigures): string[] => {
+  if (!f.costBreakdownUsd) return [];
+  const ours = byService(f.costBreakdownUsd);
+  const naive = f.baselineCostBreakdownUsd ? byService(f.baselineCostBreakdownUsd) : undefined;
+  const services = [...new Set([...ours.keys(), ...(naive?.keys() ?? [])])];
+  const row = (label: string, a: string, b: string) => `| ${label} | ${a} |${naive ? ` ${b} |` : ''}`;
+  return [
+    '',
+    'Where each cent goes, per million 1 KB events:',
+    '',
+    `| service | ours: 50 events/request |${naive ? ' naive: 1 event/request |' : ''}`,
+    `| --- | ---: |${naive ? ' ---: |' : ''}`,
+    ...services.map((s) => row(s, costCell(ours.get(s)), costCell(naive?.get(s)))),
+    row('**total**', `**${usd(f.costPerMillionUsd)}**`, f.baselineCostPerMillionUsd === undefined ? '—' : `**${usd(f.baselineCostPerMillionUsd)}**`),
+  ];
+};
+
+/** The figures of one bench run as Markdown (without the block's markers). */
+export const renderBenchFigures = (f: BenchFigures, { date }: { readonly date: string }): string => {
+  const m = f.machine;
+  const header =
+    `Measured ${date} by \`npm run bench\`` +
+    (f.size ? ` (${f.size} run${f.seconds === undefined ? '' : `, ${f.seconds} s`})` : '') +
+    (m ? ` on ${m.cpus} vCPUs (${m.cpu}), Node ${m.node}` : '') +
+    (f.pricingChecked ? `; prices checked ${f.pricingChecked} (bench/pricing.json)` : '') +
+    '.';
+  const bundles = Object.values(f.bundleKb);
+  const imports = Object.values(f.importVsNodeBaseline);
+  const floor = f.importFloorVsNodeBaseline;
+  const rows: [string, string, string, string][] = [
+    [
+      'cost per million 1 KB events, 50 events/request, 3 timelines indexed',
+      '≤ $2.00',
+      `**${usd(f.costPerMillionUsd)}**, every log line counted`,
+      met(f.costPerMillionUsd <= 2),
+    ],
+  ];
+  if (f.baselineCostPerMillionUsd !== undefined) {
+    rows.push(['the same events through the naive design', '—', `**${usd(f.baselineCostPerMillionUsd)}**`, '']);
+  }
+  rows.push(
+    [
+      'write units per stored event (table + indexes)',
+      '≤ 3.0',
+      `**${fixed(f.writeUnitsPerEvent, 2)}**` +
+        (f.itemBytesMean === undefined ? '' : `, items ${thousands(f.itemBytesMean)} bytes on average`) +
+        (f.baselineWriteUnitsPerEvent === undefined ? '' : `; naive ${fixed(f.baselineWriteUnitsPerEvent, 2)}`),
+      met(f.writeUnitsPerEvent <= 3),
+    ],
+    ['ingest core vs JSON floor (`ingestVsJsonFloor`, CPU time)', '≥ 0.25', `**${fixed(f.ingestVsJsonFloor, 2)}**`, met(f.ingestVsJsonFloor >= 0.25)],
+    ['bundle size per function', '≤ 300 KB', `**${span(bundles, 0, ' KB')}**`, met(Math.max(...bundles) <= 300)],
+    [
+      'import time vs bare `node`',
+      '≤ 2.0×',
+      `**${span(imports, 1, '×')}**` + (floor?.sdkClient === undefined ? '' : `; floor, one SDK client alone: ${fixed(floor.sdkClient, 1)}×`) +
+        (floor?.sdkClientBundled === undefined ? '' : ` (SDK bundled in: ${fixed(floor.sdkClientBundled, 1)}×)`),
+      met(Math.max(...imports) <= 2),
+    ],
+    ['end to end, HTTP → queryable, local mode', '≥ 2,000/s', `**${thousands(f.e2eEventsPerSec)} events/s**`, met(f.e2eEventsPerSec >= 2000)],
+    [
+      'p99 lag 202 → queryable at 1,000 events/s, local mode',
+      '≤ 2 s',
+      `**${fixed(f.lagP99Ms / 1000, 2)} s**` + (f.lagP50Ms === undefined ? '' : ` (p50 ${fixed(f.lagP50Ms / 1000, 2)} s)`),
+      met(f.lagP99Ms <= 2000),
+    ],
+    [
+      'items read per item returned (headline: one filter each; by filter in brackets)',
+      '≤ 1.5',
+      `**${fixed(f.queryReadAmplification, 2)}**` +
+        (f.queryReadAmplificationByFilter ? ` (${list(f.queryReadAmplificationByFilter, (v) => fixed(v, 2))})` : ''),
+      met(f.queryReadAmplification <= 1.5),
+    ],
+  );
+  if (f.queryPageP50Ms && f.queryPageP99Ms) {
+    const p99 = f.queryPageP99Ms;
+    const latency = Object.entries(f.queryPageP50Ms).map(([k, v]) => `${k} ${fixed(v, 0)}/${fixed(p99[k] ?? Number.NaN, 0)} ms`);
+    rows.push(['latency of a 100-event page, p50/p99', '—', latency.join(', '), '']);
+  }
+  return [
+    header,
+    '',
+    '| figure | goal | measured | |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ...costTable(f),
+  ].join('\n');
+};
+
+/** `page` with its bench block replaced by these figures. */
+export const updateBenchBlock = (page: string, f: BenchFigures, opts: { readonly date: string }): string =>
+  replaceBlock(page, BENCH_BLOCK, markdownBlock(BENCH_BLOCK, '`npm run bench` (bench/report.ts)', renderBenchFigures(f, opts)));
+
+/** Rewrites docs/performance.md's bench block; returns the file written. */
+export const writeBenchFigures = (f: BenchFigures, { date = new Date().toISOString().slice(0, 10), file = PERFORMANCE_PAGE } = {}): string => {
+  writeFileSync(file, updateBenchBlock(readFileSync(file, 'utf8'), f, { date }));
+  return file;
+};
