@@ -30,12 +30,32 @@ export interface AuthSettings {
   /** Scopes in the other format grant nothing (403), rather than being guessed at. */
   readonly scopeFormat: ScopeFormat;
   readonly maxTokenLifetimeSeconds: number;
-  /**
-   * Required value of the `token_use` claim, when the issuer sets one: `access` for Cognito, so an
-   * ID token of the same pool is never taken for an access token.
-   */
-  readonly tokenUse?: string;
+  /** Tolerance on time claims: an `iat` further ahead than this is refused. */
+  readonly clockSkewSeconds: number;
+  /** What tells an access token from an ID token of the same issuer (both carry `aud`, tenant and scopes). */
+  readonly accessToken: AccessTokenRule;
 }
+
+/**
+ * How an access token is recognised: `typ` — the header's `typ` is `at+jwt` (RFC 9068, the
+ * default for OIDC issuers that follow it); `claim:NAME=VALUE` — a claim has that value (Cognito:
+ * `claim:token_use=access`; others: e.g. `claim:token_type=access_token`).
+ */
+export type AccessTokenRule = { readonly kind: 'typ' } | { readonly kind: 'claim'; readonly claim: string; readonly value: string };
+
+/** Parses the configured rule; undefined when it is neither `typ` nor `claim:NAME=VALUE`. */
+export const parseAccessTokenRule = (text: string): AccessTokenRule | undefined => {
+  if (text === 'typ') return { kind: 'typ' };
+  const match = /^claim:([A-Za-z0-9_:.-]{1,64})=([^\s=]{1,128})$/.exec(text);
+  return match ? { kind: 'claim', claim: match[1] as string, value: match[2] as string } : undefined;
+};
+
+const ACCESS_TOKEN_TYPES: ReadonlySet<string> = new Set(['at+jwt', 'application/at+jwt']);
+
+const isAccessToken = (header: { typ?: unknown }, payload: Record<string, unknown>, rule: AccessTokenRule): boolean =>
+  rule.kind === 'typ'
+    ? typeof header.typ === 'string' && ACCESS_TOKEN_TYPES.has(header.typ.toLowerCase())
+    : payload[rule.claim] === rule.value;
 
 export const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'ES256']);
 
@@ -52,14 +72,15 @@ export const bearerToken = (headers: Readonly<Record<string, string | undefined>
  * only ever see authentic claims. Each throws with a reason; the caller answers 401.
  */
 export const checkVerifiedToken = (
-  header: { alg?: unknown },
+  header: { alg?: unknown; typ?: unknown },
   payload: Record<string, unknown>,
   settings: AuthSettings,
   nowSeconds: number,
 ): void => {
   if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.has(header.alg)) throw new Error('token algorithm not allowed');
   if (typeof payload.exp !== 'number') throw new Error('token has no exp');
-  if (settings.tokenUse !== undefined && payload.token_use !== settings.tokenUse) throw new Error(`token_use must be ${settings.tokenUse}`);
+  if (!isAccessToken(header, payload, settings.accessToken)) throw new Error('not an access token');
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + settings.clockSkewSeconds) throw new Error('token issued in the future');
   const issuedAt = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
   if (payload.exp - issuedAt > settings.maxTokenLifetimeSeconds || payload.exp - nowSeconds > settings.maxTokenLifetimeSeconds) {
     throw new Error('token lifetime above the allowed maximum');

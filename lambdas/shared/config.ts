@@ -1,4 +1,4 @@
-import type { ScopeFormat } from '../core/auth';
+import { parseAccessTokenRule, type AccessTokenRule, type ScopeFormat } from '../core/auth';
 
 /**
  * Runtime configuration: read from the environment once per cold start, validated, and loud
@@ -45,8 +45,10 @@ export interface AuthConfig {
   readonly scopeFormat: ScopeFormat;
   readonly maxTokenLifetimeSeconds: number;
   readonly clockSkewSeconds: number;
-  /** Required `token_use` claim (Cognito: `access`); undefined when the issuer sets none. */
-  readonly tokenUse?: string;
+  /** What tells an access token from an ID token (core/auth.ts). */
+  readonly accessTokenRule: AccessTokenRule;
+  /** How long fetched signing keys are trusted before the JWKS is fetched again. */
+  readonly jwksMaxAgeSeconds: number;
 }
 
 const SCOPE_FORMATS: readonly ScopeFormat[] = ['space-separated', 'array'];
@@ -74,7 +76,9 @@ export const readAuthConfig = (env: Env): AuthConfig => {
   if (scopeClaim === 'scope' && scopeFormat !== 'space-separated') {
     throw new ConfigError("AUTH_SCOPE_FORMAT must be space-separated when the scope claim is 'scope'");
   }
-  const tokenUse = env.AUTH_TOKEN_USE?.trim();
+  const ruleText = optionalString(env, 'AUTH_ACCESS_TOKEN_RULE', 'typ');
+  const accessTokenRule = parseAccessTokenRule(ruleText);
+  if (!accessTokenRule) throw new ConfigError(`AUTH_ACCESS_TOKEN_RULE must be 'typ' or 'claim:NAME=VALUE' (got '${ruleText}')`);
   return {
     issuer: requireString(env, 'AUTH_ISSUER'),
     audience: (env.AUTH_AUDIENCE ?? '').split(',').map((a) => a.trim()).filter(Boolean),
@@ -85,7 +89,8 @@ export const readAuthConfig = (env: Env): AuthConfig => {
     scopeFormat,
     maxTokenLifetimeSeconds: requireInt(env, 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', 60, 7 * 86_400, 86_400),
     clockSkewSeconds: requireInt(env, 'AUTH_CLOCK_SKEW_SECONDS', 0, 300, 60),
-    ...(tokenUse && { tokenUse }),
+    accessTokenRule,
+    jwksMaxAgeSeconds: requireInt(env, 'AUTH_JWKS_MAX_AGE_SECONDS', 60, 86_400, 900),
   };
 };
 
