@@ -170,7 +170,7 @@ export class CognitoAuth extends Construct {
     // pool (which depends on the function) can be named here without a dependency cycle.
     new Policy(this, 'ReadClientNames', {
       roles: [trigger.role!],
-      statements: [new PolicyStatement({ actions: ['cognito-idp:DescribeUserPoolClient'], resources: [userPool.userPoolArn] })],
+      statements: [new PolicyStatement({ actions: ['cognito-idp:ListUserPoolClients'], resources: [userPool.userPoolArn] })],
     });
 
     const stage = (props.stage ?? 'dev').toLowerCase();

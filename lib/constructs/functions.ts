@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -8,6 +9,26 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { authEnvironment, type TokenSettings } from './cognito-auth';
 import { createServiceFunction } from './lambda-function';
+
+/**
+ * The table actions each function's code calls (lambdas/adapters/dynamo-store.ts), and no more:
+ * CDK's grantReadData/grantWriteData would add Scan, the stream reads, DescribeTable and
+ * ConditionCheckItem, which no function uses. test/infra/iam.test.ts pins every role's list.
+ */
+const TABLE_ACTIONS = {
+  /** Timelines (Query), one event or erasure marker (GetItem). */
+  query: ['dynamodb:Query', 'dynamodb:GetItem'],
+  /** Soft delete and restore (GetItem, UpdateItem), erasure requests (Query markers, PutItem receipt, work item and marker). */
+  admin: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  /** First deliveries (BatchWriteItem), redeliveries (BatchGetItem, then conditional PutItem), the tenant registry (PutItem). */
+  writer: ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+  /** Candidates (Query), which still exist (BatchGetItem), conditional deletes, erasure progress (UpdateItem). */
+  cleanup: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+} as const;
+
+/** GetSecretValue alone: grantRead would add DescribeSecret, which the functions never call. */
+const readSecret = (secret: ISecret, fn: IFunction): Grant =>
+  Grant.addToPrincipal({ grantee: fn, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretFullArn ?? secret.secretArn] });
 
 /** How the writer consumes the events queue. */
 export interface WriterSettings {
@@ -127,8 +148,8 @@ export class ServiceFunctions extends Construct {
         MAX_EVENTS_PER_REQUEST: String(props.maxEventsPerRequest ?? 500),
       },
     });
-    props.queue.grantSendMessages(ingest);
-    props.keysSecret.grantRead(ingest);
+    props.queue.grant(ingest, 'sqs:SendMessage');
+    readSecret(props.keysSecret, ingest);
 
     const query = createServiceFunction(this, 'Query', {
       ...common,
@@ -143,8 +164,8 @@ export class ServiceFunctions extends Construct {
         ...retention,
       },
     });
-    props.table.grantReadData(query);
-    props.keysSecret.grantRead(query);
+    props.table.grant(query, ...TABLE_ACTIONS.query);
+    readSecret(props.keysSecret, query);
 
     const admin = createServiceFunction(this, 'Admin', {
       ...common,
@@ -159,8 +180,8 @@ export class ServiceFunctions extends Construct {
         MAX_OPEN_ERASURES: String(props.maxOpenErasures ?? 100),
       },
     });
-    props.table.grantReadWriteData(admin);
-    props.keysSecret.grantRead(admin);
+    props.table.grant(admin, ...TABLE_ACTIONS.admin);
+    readSecret(props.keysSecret, admin);
 
     const writer = createServiceFunction(this, 'Writer', {
       ...common,
@@ -169,8 +190,7 @@ export class ServiceFunctions extends Construct {
       timeout: props.writer.timeout,
       environment: { TABLE_NAME: props.table.tableName, QUEUE_VISIBILITY_TIMEOUT_SECONDS: String(props.writer.queueVisibilityTimeout.toSeconds()) },
     });
-    props.table.grantWriteData(writer);
-    props.table.grant(writer, 'dynamodb:BatchGetItem');
+    props.table.grant(writer, ...TABLE_ACTIONS.writer);
     writer.addEventSource(
       new SqsEventSource(props.queue, {
         batchSize: props.writer.batchSize,
@@ -193,7 +213,7 @@ export class ServiceFunctions extends Construct {
         ...(props.cleanupChunks?.maxChunks !== undefined && { CLEANUP_MAX_CHUNKS: String(props.cleanupChunks.maxChunks) }),
       },
     });
-    props.table.grantReadWriteData(cleanup);
+    props.table.grant(cleanup, ...TABLE_ACTIONS.cleanup);
 
     this.ingest = ingest;
     this.query = query;

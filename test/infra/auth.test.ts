@@ -38,7 +38,7 @@ describe('auth wiring', () => {
         .filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
       const cognito = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('cognito-idp:')));
-      expect(cognito).toEqual([expect.objectContaining({ Action: 'cognito-idp:DescribeUserPoolClient', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } })]);
+      expect(cognito).toEqual([expect.objectContaining({ Action: 'cognito-idp:ListUserPoolClients', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } })]);
     });
 
     it('defines the four API scopes on the activity-tracker resource server', () => {
