@@ -22,6 +22,11 @@ export interface EventStorageProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Refuse DeleteTable, whoever asks (a stack deletion, a console click), until it is turned off.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -42,6 +47,7 @@ export class EventStorage extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // No `encryption`: DynamoDB encrypts at rest with an AWS owned key, at no KMS cost per request.
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.deletionProtection && { deletionProtection: true }),
     });
     table.addGlobalSecondaryIndex({
       indexName: TABLE_SCHEMA.byUserIndex,

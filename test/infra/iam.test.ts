@@ -57,3 +57,14 @@ describe('least privilege: each role lists exactly the actions its code uses', (
     }
   });
 });
+
+describe('table deletion protection', () => {
+  it('is on for prod, where a stray DeleteTable must fail', () => {
+    synthStack({ stage: 'prod' }).template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+  });
+
+  it('is off elsewhere, so a dev stack can be torn down', () => {
+    const [table] = Object.values(synthStack().template.findResources('AWS::DynamoDB::Table')) as Json[];
+    expect(table.Properties.DeletionProtectionEnabled).toBeUndefined();
+  });
+});
