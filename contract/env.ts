@@ -42,8 +42,10 @@ export const ENV = {
   authScopePrefix: { name: 'AUTH_SCOPE_PREFIX', default: '' },
   authScopeClaim: { name: 'AUTH_SCOPE_CLAIM', default: 'scope' },
   authScopeFormat: { name: 'AUTH_SCOPE_FORMAT', default: SCOPE_FORMATS[0] },
-  /** Required `token_use` claim; unset: not checked. */
-  authTokenUse: { name: 'AUTH_TOKEN_USE' },
+  /** What tells an access token from an ID token: `typ` (RFC 9068 `at+jwt`) or `claim:NAME=VALUE`. */
+  authAccessTokenRule: { name: 'AUTH_ACCESS_TOKEN_RULE', default: 'typ' },
+  /** Seconds fetched signing keys are trusted before the JWKS is fetched again. */
+  authJwksMaxAgeSeconds: { name: 'AUTH_JWKS_MAX_AGE_SECONDS', min: 60, max: 86_400, default: 900 },
   authMaxTokenLifetimeSeconds: { name: 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', min: 60, max: 7 * 86_400, default: 86_400 },
   authClockSkewSeconds: { name: 'AUTH_CLOCK_SKEW_SECONDS', min: 0, max: 300, default: 60 },
   /** The claim the Cognito pre-token-generation trigger writes the tenant into. */

@@ -12,6 +12,7 @@ export {
   type EventErrorCode,
   type RequestErrorCode,
 } from './errors';
+export { parseAccessTokenRule, type AccessTokenRule } from './access-token';
 export { LIMITS, QUERY_LIMITS } from './limits';
 export { ROUTE_SCOPES, SCOPE_FORMATS, SCOPES, type Route, type Scope, type ScopeFormat } from './scopes';
 export { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES } from './table';

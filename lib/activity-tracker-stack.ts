@@ -33,7 +33,7 @@ export class ActivityTrackerStack extends Stack {
       tags: { service: SERVICE_NAME, stage: config.stage, ...props.tags },
     });
 
-    const storage = new EventStorage(this, 'Storage');
+    const storage = new EventStorage(this, 'Storage', { deletionProtection: config.stage === 'prod' });
     const writerTimeout = Duration.seconds(config.writerTimeoutSeconds);
     const writerBatchingWindow = Duration.seconds(config.writerBatchWindowSeconds);
     // Six times the writer timeout, as Lambda advises for SQS sources, plus the batching window
@@ -65,12 +65,14 @@ export class ActivityTrackerStack extends Stack {
         scopePrefix: '',
         scopeClaim: config.auth.scopeClaim,
         scopeFormat: config.auth.scopeFormat,
+        accessTokenRule: config.auth.accessTokenRule,
       };
     }
     const tokenSettings: TokenSettings = {
       ...issuerSettings,
       maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
       clockSkewSeconds: config.clockSkewSeconds,
+      jwksMaxAgeSeconds: config.jwksMaxAgeSeconds,
     };
 
     const functions = new ServiceFunctions(this, 'Functions', {

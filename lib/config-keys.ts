@@ -84,6 +84,20 @@ const keys = {
     values: SCOPE_FORMATS,
     meaning: 'how the scope claim lists scopes; the `scope` claim itself must be a string (use `scopeClaim` for an array)',
   },
+  accessTokenRule: {
+    default: ENV.authAccessTokenRule.default,
+    kind: 'string',
+    authMode: 'oidc',
+    allowed: '`typ` or `claim:NAME=VALUE`',
+    meaning: "what tells an access token from an ID token of the same issuer: `typ` — the header's `typ` is `at+jwt` (RFC 9068); `claim:NAME=VALUE` — a claim has that value (e.g. `claim:token_type=access_token`). Cognito mode always uses `claim:token_use=access`",
+  },
+  jwksMaxAgeSeconds: {
+    default: ENV.authJwksMaxAgeSeconds.default,
+    kind: 'integer',
+    min: ENV.authJwksMaxAgeSeconds.min,
+    max: ENV.authJwksMaxAgeSeconds.max,
+    meaning: "how long the issuer's signing keys are trusted before the JWKS is fetched again (a key removed at the issuer stops working within this time)",
+  },
   cognitoDomainPrefix: {
     defaultText: '`activity-tracker-<stage>-<account id>`',
     kind: 'string',

@@ -1,6 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
-import { ConfigError, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat } from '../contract';
+import { ConfigError, parseAccessTokenRule, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat } from '../contract';
 import { CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS } from './config-keys';
 
 export { CONFIG_KEYS, LOG_LEVELS };
@@ -23,6 +23,8 @@ export interface StackConfig {
   readonly maxTokenLifetimeSeconds: number;
   /** Clock-skew tolerance on `exp` and `nbf`, in seconds. */
   readonly clockSkewSeconds: number;
+  /** Seconds the issuer's signing keys are trusted before the JWKS is fetched again. */
+  readonly jwksMaxAgeSeconds: number;
   /** Events one request may carry (abuse limit; at most the contract's 500). */
   readonly maxEventsPerRequest: number;
   readonly retentionDays: number;
@@ -76,6 +78,8 @@ export type AuthConfig =
       /** Claim holding the scopes. */
       readonly scopeClaim: string;
       readonly scopeFormat: ScopeFormat;
+      /** `typ` or `claim:NAME=VALUE`: what tells an access token from an ID token. */
+      readonly accessTokenRule: string;
     };
 
 /**
@@ -159,6 +163,7 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     tenantClaim,
     maxTokenLifetimeSeconds: int(ctx, 'maxTokenLifetimeSeconds'),
     clockSkewSeconds: int(ctx, 'clockSkewSeconds'),
+    jwksMaxAgeSeconds: int(ctx, 'jwksMaxAgeSeconds'),
     maxEventsPerRequest: int(ctx, 'maxEventsPerRequest'),
     retentionDays: int(ctx, 'retentionDays'),
     tenantRetentionDays: tenantRetention(ctx),
@@ -252,7 +257,11 @@ const loadAuth = (ctx: ContextReader): AuthConfig => {
   if (scopeClaim === 'scope' && scopeFormat !== 'space-separated') {
     throw new ConfigError('scopeFormat', 'must be space-separated when scopeClaim is "scope" (set scopeClaim, e.g. "scp", for an array)');
   }
-  return { mode, issuer, audience, jwksUri, scopeClaim, scopeFormat: scopeFormat as ScopeFormat };
+  const accessTokenRule = str(ctx, 'accessTokenRule');
+  if (!parseAccessTokenRule(accessTokenRule)) {
+    throw new ConfigError('accessTokenRule', `expected "typ" or "claim:NAME=VALUE", got ${show(accessTokenRule)}`);
+  }
+  return { mode, issuer, audience, jwksUri, scopeClaim, scopeFormat: scopeFormat as ScopeFormat, accessTokenRule };
 };
 
 const required = (ctx: ContextReader, key: string, when: string): string => {

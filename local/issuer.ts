@@ -99,7 +99,8 @@ export const signToken = (keys: IssuerKeys, opts: TokenOptions): string => {
   const iat = Math.floor((opts.now ?? new Date()).getTime() / 1000);
   const ttl = opts.ttlSeconds ?? 3600;
   if (!Number.isInteger(ttl)) throw new Error('ttl must be an integer number of seconds');
-  const header = { alg: 'RS256', typ: 'JWT', kid: keys.jwk.kid };
+  // An access token by RFC 9068, as the functions require of an OIDC issuer by default.
+  const header = { alg: 'RS256', typ: 'at+jwt', kid: keys.jwk.kid };
   const payload = {
     iss: localIssuerUrl(opts.port ?? DEFAULT_PORT),
     sub: opts.sub ?? 'local-user',

@@ -17,7 +17,7 @@ export const localConfig: LocalAppConfig = {
     tenantClaim: (model) =>
       model.functions.map((fn) => fn.rawEnvironment.AUTH_TENANT_CLAIM).find((v): v is string => typeof v === 'string'),
   },
-  // Every other AUTH_* variable (tenant claim, lifetime cap, clock skew, token use) is the template's.
+  // Every other AUTH_* variable (tenant claim, lifetime cap, clock skew, access-token rule) is the template's.
   environment: (_fn, { issuer }) => ({
     AUTH_ISSUER: issuer.url,
     AUTH_AUDIENCE: issuer.audience,

@@ -1,7 +1,8 @@
 import { JwtVerifier } from 'aws-jwt-verify';
 import { FetchError, JwksNotAvailableInCacheError, JwksValidationError, NonRetryableFetchError } from 'aws-jwt-verify/error';
 import type { Fetcher } from 'aws-jwt-verify/https';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { SimpleJwksCache, type JwkWithKid, type Jwks, type JwksCache } from 'aws-jwt-verify/jwk';
+import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 import type { Scope } from '../../contract';
 import { bearerToken, checkVerifiedToken, principalFromClaims, requireScope, type AuthSettings, type Principal } from '../core/auth';
 import { ServiceUnavailableError, UnauthorizedError } from '../core/errors';
@@ -27,6 +28,50 @@ export class JwksFetcher implements Fetcher {
   }
 }
 
+/**
+ * aws-jwt-verify's cache keeps a JWKS for the life of the execution environment, so a key the
+ * issuer removed (rotated out, or revoked after a leak) would stay trusted in warm containers.
+ * This one starts over once its keys are older than `maxAgeMs`: the next token refetches the
+ * JWKS, and if the issuer cannot be reached then, verification answers 503 (it fails closed).
+ */
+export class ExpiringJwksCache implements JwksCache {
+  private inner: SimpleJwksCache;
+  private startedAt: number;
+
+  constructor(
+    private readonly fetcher: Fetcher,
+    private readonly maxAgeMs: number,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.inner = new SimpleJwksCache({ fetcher });
+    this.startedAt = now();
+  }
+
+  private current(): SimpleJwksCache {
+    if (this.now() - this.startedAt >= this.maxAgeMs) {
+      this.inner = new SimpleJwksCache({ fetcher: this.fetcher });
+      this.startedAt = this.now();
+    }
+    return this.inner;
+  }
+
+  getJwk(jwksUri: string, decomposedJwt: DecomposedJwt): Promise<JwkWithKid> {
+    return this.current().getJwk(jwksUri, decomposedJwt);
+  }
+
+  getCachedJwk(jwksUri: string, decomposedJwt: DecomposedJwt): JwkWithKid {
+    return this.current().getCachedJwk(jwksUri, decomposedJwt);
+  }
+
+  addJwks(jwksUri: string, jwks: Jwks): void {
+    this.current().addJwks(jwksUri, jwks);
+  }
+
+  getJwks(jwksUri: string): Promise<Jwks> {
+    return this.current().getJwks(jwksUri);
+  }
+}
+
 export type Authenticate = (headers: Readonly<Record<string, string | undefined>> | null, scope: Scope) => Promise<Principal>;
 
 /**
@@ -41,7 +86,8 @@ export const createAuthenticator = (config: AuthConfig, fetcher: Fetcher = new J
     scopeClaim: config.scopeClaim,
     scopeFormat: config.scopeFormat,
     maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
-    ...(config.tokenUse !== undefined && { tokenUse: config.tokenUse }),
+    clockSkewSeconds: config.clockSkewSeconds,
+    accessToken: config.accessTokenRule,
   };
   const verifier = JwtVerifier.create(
     {
@@ -51,7 +97,7 @@ export const createAuthenticator = (config: AuthConfig, fetcher: Fetcher = new J
       graceSeconds: config.clockSkewSeconds,
       customJwtCheck: ({ header, payload }) => checkVerifiedToken(header, payload, settings, Date.now() / 1000),
     },
-    { jwksCache: new SimpleJwksCache({ fetcher }) },
+    { jwksCache: new ExpiringJwksCache(fetcher, config.jwksMaxAgeSeconds * 1000) },
   );
 
   return async (headers, scope) => {

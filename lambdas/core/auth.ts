@@ -1,4 +1,4 @@
-import { TENANT_PATTERN, type Scope, type ScopeFormat } from '../../contract';
+import { TENANT_PATTERN, type AccessTokenRule, type Scope, type ScopeFormat } from '../../contract';
 import { ForbiddenError, UnauthorizedError } from './errors';
 
 /**
@@ -21,12 +21,18 @@ export interface AuthSettings {
   /** Scopes in the other format grant nothing (403), rather than being guessed at. */
   readonly scopeFormat: ScopeFormat;
   readonly maxTokenLifetimeSeconds: number;
-  /**
-   * Required value of the `token_use` claim, when the issuer sets one: `access` for Cognito, so an
-   * ID token of the same pool is never taken for an access token.
-   */
-  readonly tokenUse?: string;
+  /** Tolerance on time claims: an `iat` further ahead than this is refused. */
+  readonly clockSkewSeconds: number;
+  /** What tells an access token from an ID token of the same issuer (both carry `aud`, tenant and scopes). */
+  readonly accessToken: AccessTokenRule;
 }
+
+const ACCESS_TOKEN_TYPES: ReadonlySet<string> = new Set(['at+jwt', 'application/at+jwt']);
+
+const isAccessToken = (header: { typ?: unknown }, payload: Record<string, unknown>, rule: AccessTokenRule): boolean =>
+  rule.kind === 'typ'
+    ? typeof header.typ === 'string' && ACCESS_TOKEN_TYPES.has(header.typ.toLowerCase())
+    : payload[rule.claim] === rule.value;
 
 export const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'ES256']);
 
@@ -43,14 +49,15 @@ export const bearerToken = (headers: Readonly<Record<string, string | undefined>
  * only ever see authentic claims. Each throws with a reason; the caller answers 401.
  */
 export const checkVerifiedToken = (
-  header: { alg?: unknown },
+  header: { alg?: unknown; typ?: unknown },
   payload: Record<string, unknown>,
   settings: AuthSettings,
   nowSeconds: number,
 ): void => {
   if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.has(header.alg)) throw new Error('token algorithm not allowed');
   if (typeof payload.exp !== 'number') throw new Error('token has no exp');
-  if (settings.tokenUse !== undefined && payload.token_use !== settings.tokenUse) throw new Error(`token_use must be ${settings.tokenUse}`);
+  if (!isAccessToken(header, payload, settings.accessToken)) throw new Error('not an access token');
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + settings.clockSkewSeconds) throw new Error('token issued in the future');
   const issuedAt = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
   if (payload.exp - issuedAt > settings.maxTokenLifetimeSeconds || payload.exp - nowSeconds > settings.maxTokenLifetimeSeconds) {
     throw new Error('token lifetime above the allowed maximum');

@@ -8,6 +8,7 @@ import {
   type ScopeFormat,
   type TextVariable,
 } from '../../contract';
+import { parseAccessTokenRule, type AccessTokenRule } from '../../contract';
 
 /**
  * Runtime configuration: read from the environment once per cold start, validated, and loud
@@ -57,8 +58,10 @@ export interface AuthConfig {
   readonly scopeFormat: ScopeFormat;
   readonly maxTokenLifetimeSeconds: number;
   readonly clockSkewSeconds: number;
-  /** Required `token_use` claim (Cognito: `access`); undefined when the issuer sets none. */
-  readonly tokenUse?: string;
+  /** What tells an access token from an ID token (core/auth.ts). */
+  readonly accessTokenRule: AccessTokenRule;
+  /** How long fetched signing keys are trusted before the JWKS is fetched again. */
+  readonly jwksMaxAgeSeconds: number;
 }
 
 const isLoopback = (url: URL): boolean => ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
@@ -84,7 +87,9 @@ export const readAuthConfig = (env: Env): AuthConfig => {
   if (scopeClaim === 'scope' && scopeFormat !== 'space-separated') {
     throw invalid(ENV.authScopeFormat, "must be space-separated when the scope claim is 'scope'");
   }
-  const tokenUse = env[ENV.authTokenUse.name]?.trim();
+  const ruleText = optionalString(env, ENV.authAccessTokenRule);
+  const accessTokenRule = parseAccessTokenRule(ruleText);
+  if (!accessTokenRule) throw invalid(ENV.authAccessTokenRule, `must be 'typ' or 'claim:NAME=VALUE' (got '${ruleText}')`);
   return {
     issuer: requireString(env, ENV.authIssuer),
     audience: optionalString(env, ENV.authAudience).split(',').map((a) => a.trim()).filter(Boolean),
@@ -95,7 +100,8 @@ export const readAuthConfig = (env: Env): AuthConfig => {
     scopeFormat,
     maxTokenLifetimeSeconds: readInt(env, ENV.authMaxTokenLifetimeSeconds),
     clockSkewSeconds: readInt(env, ENV.authClockSkewSeconds),
-    ...(tokenUse && { tokenUse }),
+    accessTokenRule,
+    jwksMaxAgeSeconds: readInt(env, ENV.authJwksMaxAgeSeconds),
   };
 };
 

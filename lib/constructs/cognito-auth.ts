@@ -39,10 +39,16 @@ export interface TokenSettings {
    */
   readonly scopeFormat?: ScopeFormat;
   /**
-   * Required `token_use` claim (Cognito access tokens carry `access`).
-   * @default - not checked (the issuer sets no such claim)
+   * What tells an access token from an ID token of the same issuer: `typ` (header `at+jwt`, RFC 9068)
+   * or `claim:NAME=VALUE` (Cognito: `claim:token_use=access`).
+   * @default 'typ' (the functions' default)
    */
-  readonly tokenUse?: string;
+  readonly accessTokenRule?: string;
+  /**
+   * Seconds fetched signing keys are trusted before the JWKS is fetched again.
+   * @default 900 (the functions' default)
+   */
+  readonly jwksMaxAgeSeconds?: number;
   /**
    * Longest accepted token lifetime, seconds.
    * @default 86400 (the functions' default)
@@ -64,7 +70,8 @@ export const authEnvironment = (settings: TokenSettings, tenantClaim: string): R
   [ENV.authScopePrefix.name]: settings.scopePrefix,
   ...(settings.scopeClaim !== undefined && { [ENV.authScopeClaim.name]: settings.scopeClaim }),
   ...(settings.scopeFormat !== undefined && { [ENV.authScopeFormat.name]: settings.scopeFormat }),
-  ...(settings.tokenUse !== undefined && { [ENV.authTokenUse.name]: settings.tokenUse }),
+  ...(settings.accessTokenRule !== undefined && { [ENV.authAccessTokenRule.name]: settings.accessTokenRule }),
+  ...(settings.jwksMaxAgeSeconds !== undefined && { [ENV.authJwksMaxAgeSeconds.name]: String(settings.jwksMaxAgeSeconds) }),
   ...(settings.maxTokenLifetimeSeconds !== undefined && {
     [ENV.authMaxTokenLifetimeSeconds.name]: String(settings.maxTokenLifetimeSeconds),
   }),
@@ -170,7 +177,7 @@ export class CognitoAuth extends Construct {
     // pool (which depends on the function) can be named here without a dependency cycle.
     new Policy(this, 'ReadClientNames', {
       roles: [trigger.role!],
-      statements: [new PolicyStatement({ actions: ['cognito-idp:DescribeUserPoolClient'], resources: [userPool.userPoolArn] })],
+      statements: [new PolicyStatement({ actions: ['cognito-idp:ListUserPoolClients'], resources: [userPool.userPoolArn] })],
     });
 
     const stage = (props.stage ?? 'dev').toLowerCase();
@@ -186,7 +193,7 @@ export class CognitoAuth extends Construct {
       audience: [],
       jwksUri: `${userPool.userPoolProviderUrl}/.well-known/jwks.json`,
       scopePrefix: `${RESOURCE_SERVER_ID}/`,
-      tokenUse: 'access',
+      accessTokenRule: 'claim:token_use=access',
     };
   }
 }

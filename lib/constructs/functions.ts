@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,6 +10,26 @@ import { Construct } from 'constructs';
 import { ENV } from '../../contract';
 import { authEnvironment, type TokenSettings } from './cognito-auth';
 import { createServiceFunction } from './lambda-function';
+
+/**
+ * The table actions each function's code calls (lambdas/adapters/dynamo-store.ts), and no more:
+ * CDK's grantReadData/grantWriteData would add Scan, the stream reads, DescribeTable and
+ * ConditionCheckItem, which no function uses. test/infra/iam.test.ts pins every role's list.
+ */
+const TABLE_ACTIONS = {
+  /** Timelines (Query), one event or erasure marker (GetItem). */
+  query: ['dynamodb:Query', 'dynamodb:GetItem'],
+  /** Soft delete and restore (GetItem, UpdateItem), erasure requests (Query markers, PutItem receipt, work item and marker). */
+  admin: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  /** First deliveries (BatchWriteItem), redeliveries (BatchGetItem, then conditional PutItem), the tenant registry (PutItem). */
+  writer: ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+  /** Candidates (Query), which still exist (BatchGetItem), conditional deletes, erasure progress (UpdateItem). */
+  cleanup: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+} as const;
+
+/** GetSecretValue alone: grantRead would add DescribeSecret, which the functions never call. */
+const readSecret = (secret: ISecret, fn: IFunction): Grant =>
+  Grant.addToPrincipal({ grantee: fn, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretFullArn ?? secret.secretArn] });
 
 /** How the writer consumes the events queue. */
 export interface WriterSettings {
@@ -128,8 +149,8 @@ export class ServiceFunctions extends Construct {
         [ENV.maxEventsPerRequest.name]: String(props.maxEventsPerRequest ?? ENV.maxEventsPerRequest.default),
       },
     });
-    props.queue.grantSendMessages(ingest);
-    props.keysSecret.grantRead(ingest);
+    props.queue.grant(ingest, 'sqs:SendMessage');
+    readSecret(props.keysSecret, ingest);
 
     const query = createServiceFunction(this, 'Query', {
       ...common,
@@ -144,8 +165,8 @@ export class ServiceFunctions extends Construct {
         ...retention,
       },
     });
-    props.table.grantReadData(query);
-    props.keysSecret.grantRead(query);
+    props.table.grant(query, ...TABLE_ACTIONS.query);
+    readSecret(props.keysSecret, query);
 
     const admin = createServiceFunction(this, 'Admin', {
       ...common,
@@ -160,8 +181,8 @@ export class ServiceFunctions extends Construct {
         [ENV.maxOpenErasures.name]: String(props.maxOpenErasures ?? ENV.maxOpenErasures.default),
       },
     });
-    props.table.grantReadWriteData(admin);
-    props.keysSecret.grantRead(admin);
+    props.table.grant(admin, ...TABLE_ACTIONS.admin);
+    readSecret(props.keysSecret, admin);
 
     const writer = createServiceFunction(this, 'Writer', {
       ...common,
@@ -173,8 +194,7 @@ export class ServiceFunctions extends Construct {
         [ENV.queueVisibilityTimeoutSeconds.name]: String(props.writer.queueVisibilityTimeout.toSeconds()),
       },
     });
-    props.table.grantWriteData(writer);
-    props.table.grant(writer, 'dynamodb:BatchGetItem');
+    props.table.grant(writer, ...TABLE_ACTIONS.writer);
     writer.addEventSource(
       new SqsEventSource(props.queue, {
         batchSize: props.writer.batchSize,
@@ -197,7 +217,7 @@ export class ServiceFunctions extends Construct {
         ...(props.cleanupChunks?.maxChunks !== undefined && { [ENV.cleanupMaxChunks.name]: String(props.cleanupChunks.maxChunks) }),
       },
     });
-    props.table.grantReadWriteData(cleanup);
+    props.table.grant(cleanup, ...TABLE_ACTIONS.cleanup);
 
     this.ingest = ingest;
     this.query = query;

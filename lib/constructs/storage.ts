@@ -9,6 +9,11 @@ export interface EventStorageProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Refuse DeleteTable, whoever asks (a stack deletion, a console click), until it is turned off.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -29,6 +34,7 @@ export class EventStorage extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // No `encryption`: DynamoDB encrypts at rest with an AWS owned key, at no KMS cost per request.
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      ...(props.deletionProtection && { deletionProtection: true }),
     });
     // The layout is contract/table.ts: the functions query these indexes by name.
     for (const indexName of [GSI_BY_USER, GSI_BY_TYPE, GSI_BY_PURGE] as const) {

@@ -40,7 +40,7 @@ describe('local issuer', () => {
     expect(payload.exp! - payload.iat!).toBe(3600);
     expect(typeof payload.jti).toBe('string');
     const [header] = token.split('.');
-    expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT', kid: keys.jwk.kid });
+    expect(JSON.parse(Buffer.from(header!, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'at+jwt', kid: keys.jwk.kid });
   });
 
   it('honours sub, ttl, aud and extra claims', async () => {

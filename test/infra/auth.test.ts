@@ -38,7 +38,7 @@ describe('auth wiring', () => {
         .filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
       const cognito = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('cognito-idp:')));
-      expect(cognito).toEqual([expect.objectContaining({ Action: 'cognito-idp:DescribeUserPoolClient', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } })]);
+      expect(cognito).toEqual([expect.objectContaining({ Action: 'cognito-idp:ListUserPoolClients', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } })]);
     });
 
     it('defines the four API scopes on the activity-tracker resource server', () => {
@@ -65,7 +65,7 @@ describe('auth wiring', () => {
       for (const name of ['Ingest', 'Query']) {
         const [, fn] = byPath(template.findResources('AWS::Lambda::Function'), `ActivityTracker/Functions/${name}/Resource`);
         expect(fn.Properties.Environment.Variables).toMatchObject({
-          AUTH_TOKEN_USE: 'access',
+          AUTH_ACCESS_TOKEN_RULE: 'claim:token_use=access',
           AUTH_AUDIENCE: '',
           AUTH_SCOPE_PREFIX: 'activity-tracker/',
           AUTH_TENANT_CLAIM: 'org_id',
@@ -102,7 +102,8 @@ describe('auth wiring', () => {
         AUTH_MAX_TOKEN_LIFETIME_SECONDS: '86400',
         AUTH_CLOCK_SKEW_SECONDS: '60',
       });
-      expect(env.AUTH_TOKEN_USE).toBeUndefined();
+      // An OIDC issuer's access tokens are told from its ID tokens by the header (RFC 9068) unless configured otherwise.
+      expect(env.AUTH_ACCESS_TOKEN_RULE).toBe('typ');
     });
   });
 });

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       retentionDays: 365,
       tenantRetentionDays: {},
       deleteGraceDays: 30,
+      jwksMaxAgeSeconds: 900,
       maxOpenErasures: 100,
       cleanupChunkSize: 100,
       shardCount: 4,
@@ -187,7 +188,14 @@ describe('loadConfig', () => {
         jwksUri: 'https://idp.example.com/.well-known/jwks.json',
         scopeClaim: 'scope',
         scopeFormat: 'space-separated',
+        accessTokenRule: 'typ',
       });
+    });
+
+    it('reads the access-token rule and refuses one it cannot apply', () => {
+      expect(load({ ...OIDC, accessTokenRule: 'claim:token_type=access_token' }).auth).toMatchObject({ accessTokenRule: 'claim:token_type=access_token' });
+      expect(() => load({ ...OIDC, accessTokenRule: 'anything' })).toThrow('"accessTokenRule"');
+      expect(() => load({ accessTokenRule: 'typ' })).toThrow('"accessTokenRule"');
     });
 
     it('reads the scope claim and its format', () => {

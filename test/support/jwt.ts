@@ -1,6 +1,9 @@
 import { createHmac, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 
-/** Test-only token minting with node:crypto: real RS256/ES256 signatures, and forged ones. */
+/**
+ * Test-only token minting with node:crypto: real RS256/ES256 signatures, and forged ones. Tokens
+ * are access tokens by RFC 9068 (`typ: at+jwt`) unless the header says otherwise.
+ */
 export interface TestKeys {
   readonly privateKey: KeyObject;
   readonly publicJwk: Record<string, unknown>;
@@ -21,7 +24,7 @@ const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toStr
 
 export const signJwt = (keys: TestKeys, payload: Record<string, unknown>, header: Record<string, unknown> = {}): string => {
   const alg = (header.alg as string | undefined) ?? (keys.publicJwk.alg as string);
-  const head = { typ: 'JWT', alg, kid: keys.kid, ...header };
+  const head = { typ: 'at+jwt', alg, kid: keys.kid, ...header };
   const input = `${b64(head)}.${b64(payload)}`;
   if (alg === 'none' || alg.toLowerCase() === 'none') return `${input}.`;
   if (alg === 'HS256') {

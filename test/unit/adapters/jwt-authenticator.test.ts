@@ -14,6 +14,8 @@ const config: AuthConfig = {
   scopeFormat: 'space-separated',
   maxTokenLifetimeSeconds: 86_400,
   clockSkewSeconds: 30,
+  accessTokenRule: { kind: 'typ' },
+  jwksMaxAgeSeconds: 900,
 };
 const rsa = rsaKeys();
 const ec = ecKeys();
@@ -116,11 +118,47 @@ describe('JWT authentication', () => {
     await expect(scp(bearer(signJwt(rsa, claims({ scope: 'events:read' }))), 'events:read')).rejects.toMatchObject({ status: 403 });
   });
 
-  it('rejects a token whose token_use is not the required one (a Cognito ID token)', async () => {
-    const cognito = createAuthenticator({ ...config, tokenUse: 'access' }, fetcher());
+  it('takes only access tokens by RFC 9068: an ID token of the same issuer is refused', async () => {
+    await expect(authenticate(bearer(signJwt(rsa, claims(), { typ: 'JWT' })), 'events:read')).rejects.toMatchObject({ status: 401 });
+    await expect(authenticate(bearer(signJwt(rsa, claims(), { typ: undefined })), 'events:read')).rejects.toMatchObject({ status: 401 });
+    await expect(authenticate(bearer(signJwt(rsa, claims(), { typ: 'application/at+jwt' })), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+  });
+
+  it('takes only access tokens by a configured claim (a Cognito ID token has token_use id)', async () => {
+    const cognito = createAuthenticator({ ...config, accessTokenRule: { kind: 'claim', claim: 'token_use', value: 'access' } }, fetcher());
     await expect(cognito(bearer(signJwt(rsa, claims({ token_use: 'id' }))), 'events:read')).rejects.toMatchObject({ status: 401 });
     await expect(cognito(bearer(signJwt(rsa, claims())), 'events:read')).rejects.toMatchObject({ status: 401 });
-    await expect(cognito(bearer(signJwt(rsa, claims({ token_use: 'access' }))), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+    await expect(cognito(bearer(signJwt(rsa, claims({ token_use: 'access' }), { typ: 'JWT' })), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+  });
+
+  it('refuses a token issued in the future beyond the clock skew', async () => {
+    await expect(authenticate(bearer(signJwt(rsa, claims({ iat: now() + 120 }))), 'events:read')).rejects.toMatchObject({ status: 401 });
+    await expect(authenticate(bearer(signJwt(rsa, claims({ iat: now() + 10 }))), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+  });
+
+  it('stops trusting a key the issuer removed once the cached JWKS is older than the configured age', async () => {
+    let served = { keys: [rsa.publicJwk, ec.publicJwk] };
+    const calls: string[] = [];
+    const auth = createAuthenticator(config, {
+      fetch: async (uri: string) => {
+        calls.push(uri);
+        return new TextEncoder().encode(JSON.stringify(served)).buffer as ArrayBuffer;
+      },
+    });
+    await expect(auth(bearer(signJwt(ec, claims())), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+    served = { keys: [rsa.publicJwk] };
+    const start = Date.now();
+    const clock = jest.spyOn(Date, 'now');
+    try {
+      clock.mockReturnValue(start + 899_000);
+      await expect(auth(bearer(signJwt(ec, claims())), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+      clock.mockReturnValue(start + 901_000);
+      await expect(auth(bearer(signJwt(ec, claims())), 'events:read')).rejects.toMatchObject({ status: 401 });
+      await expect(auth(bearer(signJwt(rsa, claims())), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(calls).toHaveLength(2);
   });
 
   it.each([

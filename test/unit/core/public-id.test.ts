@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { randomInternalId } from '../../../lambdas/core/ids';
 import { decodePublicId, encodePublicId } from '../../../lambdas/core/public-id';
 import { encodeCursor, decodeCursor, filterDigest } from '../../../lambdas/core/cursor';
@@ -10,9 +11,15 @@ describe('public ids', () => {
 
   it('resolves to the item key for its tenant, and is stable', () => {
     const id = encodePublicId(keyring, 'acme', ref);
-    expect(id).toMatch(/^[A-Za-z0-9_-]{34}$/);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{44}$/);
     expect(encodePublicId(keyring, 'acme', ref)).toBe(id);
     expect(decodePublicId(keyring, 'acme', id)).toEqual(ref);
+  });
+
+  it('carries a 128-bit HMAC-SHA256 tag over version, tenant and ciphertext', () => {
+    const bytes = Buffer.from(encodePublicId(keyring, 'acme', ref), 'base64url');
+    const expected = createHmac('sha256', keyring.current.idMac).update(bytes.subarray(0, 1)).update('acme').update('\u0000').update(bytes.subarray(1, 17)).digest();
+    expect(bytes.subarray(17)).toEqual(expected.subarray(0, 16));
   });
 
   it('does not resolve for another tenant', () => {

@@ -4,7 +4,7 @@ import { readAuthConfig } from '../../../lambdas/shared/config';
 const base = { AUTH_ISSUER: 'https://issuer.test', AUTH_JWKS_URI: 'https://issuer.test/jwks.json' };
 
 describe('readAuthConfig', () => {
-  it('applies the defaults: tenant_id, space-separated scope, 24 h cap, 60 s skew, no token_use', () => {
+  it('applies the defaults: tenant_id, space-separated scope, 24 h cap, 60 s skew, RFC 9068 access tokens, keys trusted 15 min', () => {
     expect(readAuthConfig(base)).toEqual({
       issuer: 'https://issuer.test',
       audience: [],
@@ -15,6 +15,8 @@ describe('readAuthConfig', () => {
       scopeFormat: 'space-separated',
       maxTokenLifetimeSeconds: 86_400,
       clockSkewSeconds: 60,
+      accessTokenRule: { kind: 'typ' },
+      jwksMaxAgeSeconds: 900,
     });
   });
 
@@ -29,7 +31,8 @@ describe('readAuthConfig', () => {
         AUTH_SCOPE_FORMAT: 'array',
         AUTH_MAX_TOKEN_LIFETIME_SECONDS: '600',
         AUTH_CLOCK_SKEW_SECONDS: '5',
-        AUTH_TOKEN_USE: 'access',
+        AUTH_ACCESS_TOKEN_RULE: 'claim:token_use=access',
+        AUTH_JWKS_MAX_AGE_SECONDS: '300',
       }),
     ).toEqual({
       issuer: 'https://issuer.test',
@@ -41,7 +44,8 @@ describe('readAuthConfig', () => {
       scopeFormat: 'array',
       maxTokenLifetimeSeconds: 600,
       clockSkewSeconds: 5,
-      tokenUse: 'access',
+      accessTokenRule: { kind: 'claim', claim: 'token_use', value: 'access' },
+      jwksMaxAgeSeconds: 300,
     });
   });
 

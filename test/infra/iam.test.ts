@@ -1,0 +1,70 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import { OIDC_CONTEXT, synthStack } from '../support/stack';
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
+type Json = any;
+
+/** Every action of the identity policies attached to each function's role, by construct path. */
+const actionsByFunction = (template: Template): Record<string, string[]> => {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Json[];
+  const result: Record<string, string[]> = {};
+  for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as Json[]) {
+    const path = fn.Metadata?.['aws:cdk:path'] as string;
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+    const actions = policies
+      .filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => (p.Properties.PolicyDocument.Statement as Json[]).flatMap((s) => [s.Action].flat() as string[]));
+    result[path.replace(/^ActivityTracker\//, '').replace(/\/Resource$/, '')] = [...new Set(actions)].sort();
+  }
+  return result;
+};
+
+const TELEMETRY = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const only = (...actions: string[]) => [...actions, ...TELEMETRY].sort();
+
+describe('least privilege: each role lists exactly the actions its code uses', () => {
+  const expected = {
+    'Functions/Ingest': only('sqs:SendMessage', 'secretsmanager:GetSecretValue'),
+    'Functions/Query': only('dynamodb:Query', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue'),
+    'Functions/Admin': only('dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'),
+    // The SQS actions are the event source mapping's (it polls, deletes and extends visibility for the function).
+    'Functions/Writer': only(
+      'dynamodb:BatchWriteItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:PutItem',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ),
+    'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'),
+  };
+
+  it('in Cognito mode, where the pre-token trigger can list client names but never read a client secret', () => {
+    const actions = actionsByFunction(synthStack().template);
+    expect(actions).toEqual({ ...expected, 'Auth/PreTokenGeneration': only('cognito-idp:ListUserPoolClients') });
+  });
+
+  it('in OIDC mode', () => {
+    expect(actionsByFunction(synthStack(OIDC_CONTEXT).template)).toEqual(expected);
+  });
+
+  it('gives no function Scan, the stream reads, or DescribeTable', () => {
+    const all = Object.values(actionsByFunction(synthStack().template)).flat();
+    for (const action of ['dynamodb:Scan', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeTable', 'secretsmanager:DescribeSecret']) {
+      expect(all).not.toContain(action);
+    }
+  });
+});
+
+describe('table deletion protection', () => {
+  it('is on for prod, where a stray DeleteTable must fail', () => {
+    synthStack({ stage: 'prod' }).template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+  });
+
+  it('is off elsewhere, so a dev stack can be torn down', () => {
+    const [table] = Object.values(synthStack().template.findResources('AWS::DynamoDB::Table')) as Json[];
+    expect(table.Properties.DeletionProtectionEnabled).toBeUndefined();
+  });
+});
