@@ -80,11 +80,16 @@ export const writeUnits = (model: TableCapacityModel, item: Record<string, unkno
 
 /** Read request units of one eventually consistent Query returning these items (4 KB units, half price). */
 export const queryReadUnits = (items: readonly Record<string, unknown>[]): number =>
-  unitsFor(items.reduce((sum, item) => sum + itemSize(item), 0), 4096) / 2;
+  unitsFor(
+    items.reduce((sum, item) => sum + itemSize(item), 0),
+    4096,
+  ) / 2;
 
 /** The table's key and indexes, from a synthesized CloudFormation table resource. */
 export const capacityModelFromTemplate = (template: Template, logicalIdPrefix = ''): TableCapacityModel => {
-  const table = Object.entries(template.Resources).find(([id, r]) => r.Type === 'AWS::DynamoDB::Table' && id.startsWith(logicalIdPrefix))?.[1];
+  const table = Object.entries(template.Resources).find(
+    ([id, r]) => r.Type === 'AWS::DynamoDB::Table' && id.startsWith(logicalIdPrefix),
+  )?.[1];
   if (!table) throw new Error('no AWS::DynamoDB::Table in the template');
   const p = table.Properties;
   const names = (schema: { AttributeName: string }[]) => schema.map((k) => k.AttributeName);

@@ -34,7 +34,8 @@ export interface ColdStartResult {
 }
 
 /** The least a function that talks to AWS imports: one SDK client, created at import. */
-const FLOOR_ENTRY = "import { SQSClient } from '@aws-sdk/client-sqs';\nexport const client = new SQSClient({});\nexport const handler = async () => client.config.region();\n";
+const FLOOR_ENTRY =
+  "import { SQSClient } from '@aws-sdk/client-sqs';\nexport const client = new SQSClient({});\nexport const handler = async () => client.config.region();\n";
 
 /** Reference bundles with the stack's settings: SDK external (from the runtime), and SDK bundled. */
 const buildFloors = (outDir: string): FunctionAsset[] =>

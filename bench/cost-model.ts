@@ -72,10 +72,13 @@ export const costPerMillion = (counts: WorkloadCounts, pricing: Pricing): CostRe
     add('Lambda', `${name} requests`, f.invocations, 'requests', pricing.lambdaPerMillionRequests / 1e6);
     add('Lambda', `${name} duration (${f.memoryMb} MB)`, (f.durationMs / 1000) * (f.memoryMb / 1024), 'GB-s', pricing.lambdaArmPerGbSecond);
   }
-  for (const [action, n] of Object.entries(counts.sqsRequests)) add('SQS', action, n, 'requests', pricing.sqsStandardPerMillionRequests / 1e6);
-  for (const [target, n] of Object.entries(counts.writeUnits)) add('DynamoDB', `write units: ${target}`, n, 'WRU', pricing.dynamoDbOnDemandPerMillionWriteUnits / 1e6);
+  for (const [action, n] of Object.entries(counts.sqsRequests))
+    add('SQS', action, n, 'requests', pricing.sqsStandardPerMillionRequests / 1e6);
+  for (const [target, n] of Object.entries(counts.writeUnits))
+    add('DynamoDB', `write units: ${target}`, n, 'WRU', pricing.dynamoDbOnDemandPerMillionWriteUnits / 1e6);
   if (counts.readUnits > 0) add('DynamoDB', 'read units', counts.readUnits, 'RRU', pricing.dynamoDbOnDemandPerMillionReadUnits / 1e6);
-  for (const [source, bytes] of Object.entries(counts.logBytes)) add('CloudWatch Logs', source, bytes / 1024 ** 3, 'GB', pricing.cloudWatchLogsIngestionPerGb);
+  for (const [source, bytes] of Object.entries(counts.logBytes))
+    add('CloudWatch Logs', source, bytes / 1024 ** 3, 'GB', pricing.cloudWatchLogsIngestionPerGb);
   add('X-Ray', 'traces recorded', counts.tracedRequests, 'traces', pricing.xrayPerMillionTracesRecorded / 1e6);
   return { lines, usdPerMillion: lines.reduce((sum, l) => sum + l.usdPerMillion, 0) };
 };
@@ -97,7 +100,8 @@ export const PLATFORM_LINES = [
   `REPORT RequestId: ${REQUEST_ID}\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 96 MB\t\n` +
     'XRAY TraceId: 1-67a1b2c3-0123456789abcdef01234567\tSegmentId: 0123456789abcdef\tSampled: true\t',
 ];
-export const platformLogBytesPerInvocation = (): number => PLATFORM_LINES.reduce((sum, line) => sum + Buffer.byteLength(line) + LOG_EVENT_OVERHEAD, 0);
+export const platformLogBytesPerInvocation = (): number =>
+  PLATFORM_LINES.reduce((sum, line) => sum + Buffer.byteLength(line) + LOG_EVENT_OVERHEAD, 0);
 
 /** Sample values of the `$context` variables an access log format may use (a POST /v1/events answered 202). */
 const CONTEXT_SAMPLES: Readonly<Record<string, string>> = {
@@ -155,7 +159,8 @@ export const apiTelemetryFromTemplate = (template: Template, pricing: Pricing): 
   if (stages.length !== 1) throw new Error(`expected one API stage in the template, found ${stages.length}`);
   const format = stages[0]!.Properties?.AccessLogSetting?.Format;
   if (typeof format !== 'string') throw new Error('the API stage has no access log format');
-  const rule = resources.find((r) => r.Type === 'AWS::XRay::SamplingRule' && r.Properties?.SamplingRule?.ServiceType === 'AWS::ApiGateway::Stage');
+  const rule = resources.find(
+    (r) => r.Type === 'AWS::XRay::SamplingRule' && r.Properties?.SamplingRule?.ServiceType === 'AWS::ApiGateway::Stage',
+  );
   return { accessLogFormat: format, traceSampleRate: Number(rule?.Properties?.SamplingRule?.FixedRate ?? pricing.xraySampling.fixedRate) };
 };
-

@@ -55,7 +55,6 @@ const countsOf = (
   };
 };
 
-
 export interface CostRun {
   readonly label: string;
   readonly eventsPerRequest: number;
@@ -66,13 +65,18 @@ export interface CostRun {
   readonly writeUnitsByTarget: Record<string, number>;
 }
 
-
 /**
  * Our configuration: `events` 1 KB events, 50 per request, through the real API, ingest, SQS,
  * poller and writer. Counts come from the runtime (requests, invocations, durations, log bytes),
  * the poller (records) and the stored items (sizes → write units per table and index).
  */
-export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: number, perRequest = 50, tenant = `cost${perRequest}`): Promise<CostRun> => {
+export const runCostWorkload = async (
+  stack: Stack,
+  pricing: Pricing,
+  events: number,
+  perRequest = 50,
+  tenant = `cost${perRequest}`,
+): Promise<CostRun> => {
   const bodies = chunks(makeEvents(events, { seed: 7 }), perRequest).map((list) => JSON.stringify({ events: list }));
   // One request in flight: a Lambda sandbox runs one invocation at a time, while concurrent local
   // invocations share two cores and would bill each other's waiting (the e2e bench measures load).
@@ -100,7 +104,13 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
   for (const body of bodies) {
     const messages: QueueMessage[] = [];
     await ingest(
-      { tenant, body, contentType: 'application/json', source: { ip: '127.0.0.1', userAgent: 'bench/1.0 (node)' }, correlationId: randomUUID() },
+      {
+        tenant,
+        body,
+        contentType: 'application/json',
+        source: { ip: '127.0.0.1', userAgent: 'bench/1.0 (node)' },
+        correlationId: randomUUID(),
+      },
       { queue: { send: async (m) => (messages.push(...m), new Set()) }, keyring, shardCount: stack.shardCount, retentionDays: () => 90 },
     );
     for (const batch of chunkForSqs(messages)) {
@@ -110,7 +120,8 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
     }
     messageCount += messages.length;
   }
-  if (poll.succeeded !== messageCount) throw new Error(`${tenant}: the poller deleted ${poll.succeeded} messages, the model expects ${messageCount}`);
+  if (poll.succeeded !== messageCount)
+    throw new Error(`${tenant}: the poller deleted ${poll.succeeded} messages, the model expects ${messageCount}`);
   // Lambda's pollers receive at most 10 messages per ReceiveMessage (billed per 64 KB received) and delete in batches of 10.
   const receive = Math.ceil(poll.records / 10) * sqsBilled(pricing, (messageBytes / messageCount) * 10);
   const del = Math.ceil(poll.succeeded / 10);
@@ -118,7 +129,9 @@ export const runCostWorkload = async (stack: Stack, pricing: Pricing, events: nu
     {
       events,
       apiRequests: bodies.length,
-      functions: Object.fromEntries(Object.entries(fns).map(([k, f]) => [k, { invocations: f.invocations, durationMs: f.durationMs, memoryMb: f.memoryMb }])),
+      functions: Object.fromEntries(
+        Object.entries(fns).map(([k, f]) => [k, { invocations: f.invocations, durationMs: f.durationMs, memoryMb: f.memoryMb }]),
+      ),
       sqsRequests: { SendMessageBatch: send, ReceiveMessage: receive, DeleteMessageBatch: del },
       writeUnits: units,
       functionLogBytes: Object.values(fns).reduce((s, f) => s + f.logBytes, 0),
@@ -164,7 +177,10 @@ const NAIVE_MODEL: TableCapacityModel = {
 };
 
 /** The sample's API: standard access log fields, X-Ray's default sampling rule. */
-const naiveTelemetry = (pricing: Pricing): ApiTelemetry => ({ accessLogFormat: STANDARD_ACCESS_LOG_FORMAT, traceSampleRate: pricing.xraySampling.fixedRate });
+const naiveTelemetry = (pricing: Pricing): ApiTelemetry => ({
+  accessLogFormat: STANDARD_ACCESS_LOG_FORMAT,
+  traceSampleRate: pricing.xraySampling.fixedRate,
+});
 
 /**
  * The naive baseline, from its own counts: the same 1 KB events sent one per request through the
@@ -197,8 +213,12 @@ export const runNaiveWorkload = async (stack: Stack, pricing: Pricing, events: n
   const writerMsPerEvent = writerFn ? writerFn[1].durationMs / Math.max(1, pollerDelta(before, after).records) : 0;
   const naiveBatch = 10;
   const functions = {
-    ...(ingestFn && { [ingestFn[0]]: { invocations: ingestFn[1].invocations, durationMs: ingestFn[1].durationMs, memoryMb: ingestFn[1].memoryMb } }),
-    ...(writerFn && { [writerFn[0]]: { invocations: Math.ceil(events / naiveBatch), durationMs: writerMsPerEvent * events, memoryMb: writerFn[1].memoryMb } }),
+    ...(ingestFn && {
+      [ingestFn[0]]: { invocations: ingestFn[1].invocations, durationMs: ingestFn[1].durationMs, memoryMb: ingestFn[1].memoryMb },
+    }),
+    ...(writerFn && {
+      [writerFn[0]]: { invocations: Math.ceil(events / naiveBatch), durationMs: writerMsPerEvent * events, memoryMb: writerFn[1].memoryMb },
+    }),
   };
   const counts = countsOf(
     {

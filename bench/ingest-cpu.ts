@@ -17,11 +17,15 @@ export interface IngestCpuResult {
 
 const KEYRING = parseKeyring(JSON.stringify({ current: '1', k1: 'bench-secret-'.repeat(4) }));
 
-export const benchIngestCpu = async (opts: { requests?: number; eventsPerRequest?: number; rounds?: number } = {}): Promise<IngestCpuResult> => {
+export const benchIngestCpu = async (
+  opts: { requests?: number; eventsPerRequest?: number; rounds?: number } = {},
+): Promise<IngestCpuResult> => {
   const per = opts.eventsPerRequest ?? 50;
   const requests = opts.requests ?? 200;
   const rounds = opts.rounds ?? 5;
-  const bodies = Array.from({ length: requests }, (_, i) => JSON.stringify({ events: makeEvents(per, { seed: i + 1, startMs: Date.now() - 60_000 }) }));
+  const bodies = Array.from({ length: requests }, (_, i) =>
+    JSON.stringify({ events: makeEvents(per, { seed: i + 1, startMs: Date.now() - 60_000 }) }),
+  );
   const queue = { send: async (_m: readonly QueueMessage[]) => new Set<string>() };
   const deps = { queue, keyring: KEYRING, shardCount: 4, retentionDays: () => 90 };
   const source = { ip: '203.0.113.7', userAgent: 'bench/1.0 (node)' };

@@ -60,7 +60,10 @@ export const waitForDrained = async (stack: Stack, timeoutMs: number, pollMs = 2
     let left = 0;
     for (const url of stack.queueUrls) {
       const out = await stack.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
       );
       left += Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
     }
@@ -69,7 +72,6 @@ export const waitForDrained = async (stack: Stack, timeoutMs: number, pollMs = 2
     await new Promise((r) => setTimeout(r, pollMs));
   }
 };
-
 
 /** Every event item of a tenant, straight from the table. */
 export const scanTenant = async (stack: Stack, tenant: string): Promise<Record<string, unknown>[]> => {
@@ -103,7 +105,12 @@ export const functionDeltas = (stack: Stack, before: Snapshot, after: Snapshot) 
     const invocations = f.invocations - (b?.invocations ?? 0);
     if (invocations === 0) continue;
     const durationMs = ((f as { durationMs?: number }).durationMs ?? 0) - ((b as { durationMs?: number } | undefined)?.durationMs ?? 0);
-    out[fnName(id)] = { invocations, durationMs, memoryMb: stack.memoryMb[id] ?? 128, logBytes: (after.logs.get(id) ?? 0) - (before.logs.get(id) ?? 0) };
+    out[fnName(id)] = {
+      invocations,
+      durationMs,
+      memoryMb: stack.memoryMb[id] ?? 128,
+      logBytes: (after.logs.get(id) ?? 0) - (before.logs.get(id) ?? 0),
+    };
   }
   return out;
 };
@@ -130,4 +137,3 @@ export const measureWorkload = async (stack: Stack, tenant: string, bodies: stri
   const after = await snapshot(stack);
   return { before, after, fns: functionDeltas(stack, before, after) };
 };
-

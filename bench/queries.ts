@@ -46,13 +46,25 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
   const loadChunk = 500;
   const writes: Promise<void>[] = [];
   for (let offset = 0; offset < events; offset += loadChunk) {
-    const list = makeEvents(Math.min(loadChunk, events - offset), { seed: 1000 + offset, users, startMs: startMs + offset * stepMs, stepMs });
+    const list = makeEvents(Math.min(loadChunk, events - offset), {
+      seed: 1000 + offset,
+      users,
+      startMs: startMs + offset * stepMs,
+      stepMs,
+    });
     const items: EventItem[] = [];
     for (const batch of chunks(list, 500)) {
       await ingest(
-        { tenant, body: JSON.stringify({ events: batch }), contentType: 'application/json', source: { ip: '203.0.113.7', userAgent: 'bench/1.0' } },
         {
-          queue: { send: async (messages) => (messages.forEach((m) => items.push(...decodeMessage(m.body).map((d) => d.item))), new Set()) },
+          tenant,
+          body: JSON.stringify({ events: batch }),
+          contentType: 'application/json',
+          source: { ip: '203.0.113.7', userAgent: 'bench/1.0' },
+        },
+        {
+          queue: {
+            send: async (messages) => (messages.forEach((m) => items.push(...decodeMessage(m.body).map((d) => d.item))), new Set()),
+          },
           keyring,
           shardCount: stack.shardCount,
           retentionDays: () => 90,
@@ -103,10 +115,13 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
       returned += page.events.length;
       itemsRead += page.itemsRead;
       const started = performance.now();
-      const res = await fetch(`${stack.baseUrl}/v1/events?${new URLSearchParams(params).toString()}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${stack.baseUrl}/v1/events?${new URLSearchParams(params).toString()}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       const body = (await res.json()) as { events?: unknown[] };
       latencies.push(performance.now() - started);
-      if (res.status !== 200 || (body.events?.length ?? 0) !== page.events.length) throw new Error(`GET ${f.name}: ${res.status}, ${body.events?.length} events vs ${page.events.length}`);
+      if (res.status !== 200 || (body.events?.length ?? 0) !== page.events.length)
+        throw new Error(`GET ${f.name}: ${res.status}, ${body.events?.length} events vs ${page.events.length}`);
     }
     if (f.name !== 'userId + type') {
       allRead += itemsRead;

@@ -47,7 +47,11 @@ const span = (values: readonly number[], digits: number, unit = '') => {
   return lo === hi ? `${lo}${unit}` : `${lo}–${hi}${unit}`;
 };
 const list = (m: Readonly<Record<string, number>> | undefined, show: (v: number) => string) =>
-  m ? Object.entries(m).map(([k, v]) => `${k} ${show(v)}`).join(', ') : '';
+  m
+    ? Object.entries(m)
+        .map(([k, v]) => `${k} ${show(v)}`)
+        .join(', ')
+    : '';
 
 interface ServiceCost {
   total: number;
@@ -88,7 +92,11 @@ const costTable = (f: BenchFigures): string[] => {
     `| service | ours: 50 events/request |${naive ? ' naive: 1 event/request |' : ''}`,
     `| --- | ---: |${naive ? ' ---: |' : ''}`,
     ...services.map((s) => row(s, costCell(ours.get(s)), costCell(naive?.get(s)))),
-    row('**total**', `**${usd(f.costPerMillionUsd)}**`, f.baselineCostPerMillionUsd === undefined ? '—' : `**${usd(f.baselineCostPerMillionUsd)}**`),
+    row(
+      '**total**',
+      `**${usd(f.costPerMillionUsd)}**`,
+      f.baselineCostPerMillionUsd === undefined ? '—' : `**${usd(f.baselineCostPerMillionUsd)}**`,
+    ),
   ];
 };
 
@@ -124,20 +132,31 @@ export const renderBenchFigures = (f: BenchFigures, { date }: { readonly date: s
         (f.baselineWriteUnitsPerEvent === undefined ? '' : `; naive ${fixed(f.baselineWriteUnitsPerEvent, 2)}`),
       met(f.writeUnitsPerEvent <= 3),
     ],
-    ['ingest core vs JSON floor (`ingestVsJsonFloor`, CPU time)', '≥ 0.25', `**${fixed(f.ingestVsJsonFloor, 2)}**`, met(f.ingestVsJsonFloor >= 0.25)],
+    [
+      'ingest core vs JSON floor (`ingestVsJsonFloor`, CPU time)',
+      '≥ 0.25',
+      `**${fixed(f.ingestVsJsonFloor, 2)}**`,
+      met(f.ingestVsJsonFloor >= 0.25),
+    ],
     ['bundle size per function', '≤ 300 KB', `**${span(bundles, 0, ' KB')}**`, met(Math.max(...bundles) <= 300)],
     [
       'import time vs bare `node`',
       '≤ 2.0×',
-      `**${span(imports, 1, '×')}**` + (floor?.sdkClient === undefined ? '' : `; floor, one SDK client alone: ${fixed(floor.sdkClient, 1)}×`) +
+      `**${span(imports, 1, '×')}**` +
+        (floor?.sdkClient === undefined ? '' : `; floor, one SDK client alone: ${fixed(floor.sdkClient, 1)}×`) +
         (floor?.sdkClientBundled === undefined ? '' : ` (SDK bundled in: ${fixed(floor.sdkClientBundled, 1)}×)`),
       met(Math.max(...imports) <= 2),
     ],
-    ['end to end, HTTP → queryable, local mode', '≥ 2,000/s', `**${thousands(f.e2eEventsPerSec)} events/s**`, met(f.e2eEventsPerSec >= 2000)],
+    [
+      'end to end, HTTP → queryable, local mode',
+      '≥ 2,000/s',
+      `**${thousands(f.e2eEventsPerSec)} events/s**`,
+      met(f.e2eEventsPerSec >= 2000),
+    ],
     [
       'p99 lag 202 → queryable at 1,000 events/s, local mode',
       '≤ 2 s',
-      `**${fixed(f.lagP99Ms / 1000, 2)} s**` + (f.lagP50Ms === undefined ? '' : ` (p50 ${fixed(f.lagP50Ms / 1000, 2)} s)`),
+      `**${fixed(f.lagP99Ms / 1000, 2)} s**${f.lagP50Ms === undefined ? '' : ` (p50 ${fixed(f.lagP50Ms / 1000, 2)} s)`}`,
       met(f.lagP99Ms <= 2000),
     ],
     [
@@ -168,7 +187,10 @@ export const updateBenchBlock = (page: string, f: BenchFigures, opts: { readonly
   replaceBlock(page, BENCH_BLOCK, markdownBlock(BENCH_BLOCK, '`npm run bench` (bench/report.ts)', renderBenchFigures(f, opts)));
 
 /** Rewrites docs/performance.md's bench block; returns the file written. */
-export const writeBenchFigures = (f: BenchFigures, { date = new Date().toISOString().slice(0, 10), file = PERFORMANCE_PAGE } = {}): string => {
+export const writeBenchFigures = (
+  f: BenchFigures,
+  { date = new Date().toISOString().slice(0, 10), file = PERFORMANCE_PAGE } = {},
+): string => {
   writeFileSync(file, updateBenchBlock(readFileSync(file, 'utf8'), f, { date }));
   return file;
 };

@@ -24,8 +24,26 @@ import { templateOf } from './template';
 import { writeBenchFigures } from './report';
 
 const SIZES = {
-  full: { costEvents: 10_000, naiveEvents: 2_000, e2eEvents: 30_000, lagSeconds: 20, queryEvents: 100_000, queryPages: 40, ingestRequests: 200, coldRuns: 7 },
-  tiny: { costEvents: 200, naiveEvents: 40, e2eEvents: 500, lagSeconds: 2, queryEvents: 2_000, queryPages: 3, ingestRequests: 10, coldRuns: 1 },
+  full: {
+    costEvents: 10_000,
+    naiveEvents: 2_000,
+    e2eEvents: 30_000,
+    lagSeconds: 20,
+    queryEvents: 100_000,
+    queryPages: 40,
+    ingestRequests: 200,
+    coldRuns: 7,
+  },
+  tiny: {
+    costEvents: 200,
+    naiveEvents: 40,
+    e2eEvents: 500,
+    lagSeconds: 2,
+    queryEvents: 2_000,
+    queryPages: 3,
+    ingestRequests: 10,
+    coldRuns: 1,
+  },
 } as const;
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
@@ -50,7 +68,14 @@ const costTable = (title: string, report: CostReport) => {
   log(`### ${title}: $${fmt(report.usdPerMillion, 3)} per million events`);
   table(
     ['service', 'item', 'per million events', 'unit', 'USD', 'share'],
-    report.lines.map((l) => [l.service, l.item, fmt(l.perMillion, l.unit === 'GB' || l.unit === 'GB-s' ? 3 : 0), l.unit, fmt(l.usdPerMillion, 4), `${fmt((100 * l.usdPerMillion) / report.usdPerMillion, 1)}%`]),
+    report.lines.map((l) => [
+      l.service,
+      l.item,
+      fmt(l.perMillion, l.unit === 'GB' || l.unit === 'GB-s' ? 3 : 0),
+      l.unit,
+      fmt(l.usdPerMillion, 4),
+      `${fmt((100 * l.usdPerMillion) / report.usdPerMillion, 1)}%`,
+    ]),
   );
 };
 
@@ -61,7 +86,9 @@ const main = async () => {
   const started = performance.now();
   const pricing = loadPricing();
   log(`# Activity Tracker benchmarks (${sizeName})`);
-  log(`machine: ${cpus().length} cpus, ${cpus()[0]?.model ?? 'unknown cpu'}, Node ${process.version}; prices: us-east-1 arm64, checked ${pricing.checked} (bench/pricing.json)`);
+  log(
+    `machine: ${cpus().length} cpus, ${cpus()[0]?.model ?? 'unknown cpu'}, Node ${process.version}; prices: us-east-1 arm64, checked ${pricing.checked} (bench/pricing.json)`,
+  );
   log();
 
   const outDir = resolve(process.env.BENCH_OUT ?? join(REPO_ROOT, 'cdk.out.bench'));
@@ -73,7 +100,10 @@ const main = async () => {
 
   log('## Ingest CPU (core vs JSON floor, 50 events/request, process CPU time, best of 5)');
   const cpu = await benchIngestCpu({ requests: size.ingestRequests });
-  table(['ingest µs/event', 'floor µs/event', 'ingestVsJsonFloor', 'goal'], [[fmt(cpu.ingestUsPerEvent), fmt(cpu.floorUsPerEvent), fmt(cpu.ingestVsJsonFloor), '≥ 0.25']]);
+  table(
+    ['ingest µs/event', 'floor µs/event', 'ingestVsJsonFloor', 'goal'],
+    [[fmt(cpu.ingestUsPerEvent), fmt(cpu.floorUsPerEvent), fmt(cpu.ingestVsJsonFloor), '≥ 0.25']],
+  );
 
   log(`## Cold start (bundle size; import in a fresh node vs bare node, median of ${size.coldRuns})`);
   const cold = benchColdStart(outDir, { runs: size.coldRuns });
@@ -86,7 +116,12 @@ const main = async () => {
   log('Floor in the same run: a bundle that only creates one SQS client, built with the same settings.');
   table(
     ['reference', 'bundle KB', 'import ms', 'vs bare node'],
-    cold.floors.map((r) => [FLOOR_LABELS[r.function] ?? r.function, fmt(r.bundleKb, 1), fmt(r.importMs, 0), `${fmt(r.importVsNodeBaseline)}×`]),
+    cold.floors.map((r) => [
+      FLOOR_LABELS[r.function] ?? r.function,
+      fmt(r.bundleKb, 1),
+      fmt(r.importMs, 0),
+      `${fmt(r.importVsNodeBaseline)}×`,
+    ]),
   );
 
   const stack = await startStack(outDir, template);
@@ -96,7 +131,9 @@ const main = async () => {
       throw new Error(`warm-up failed: ${(e as Error).message}`);
     });
 
-    log(`## Cost per million 1 KB events (measured: ${size.costEvents} events at 50/request; naive: ${size.naiveEvents} events at 1/request)`);
+    log(
+      `## Cost per million 1 KB events (measured: ${size.costEvents} events at 50/request; naive: ${size.naiveEvents} events at 1/request)`,
+    );
     const ours = await runCostWorkload(stack, pricing, size.costEvents, 50);
     const naive = await runNaiveWorkload(stack, pricing, size.naiveEvents);
     costTable(ours.label, ours.report);
@@ -104,14 +141,37 @@ const main = async () => {
     table(
       ['configuration', 'USD / M events', 'write units / event', 'item bytes (mean)', 'API requests / M', 'goal'],
       [
-        [ours.label, fmt(ours.report.usdPerMillion, 3), fmt(ours.writeUnitsPerEvent), fmt(ours.itemBytesMean, 0), fmt(ours.counts.apiRequests * (1e6 / ours.counts.events), 0), '≤ $2.00, ≤ 3.0 WRU'],
-        [naive.label, fmt(naive.report.usdPerMillion, 3), fmt(naive.writeUnitsPerEvent), fmt(naive.itemBytesMean, 0), fmt(naive.counts.apiRequests * (1e6 / naive.counts.events), 0), ''],
+        [
+          ours.label,
+          fmt(ours.report.usdPerMillion, 3),
+          fmt(ours.writeUnitsPerEvent),
+          fmt(ours.itemBytesMean, 0),
+          fmt(ours.counts.apiRequests * (1e6 / ours.counts.events), 0),
+          '≤ $2.00, ≤ 3.0 WRU',
+        ],
+        [
+          naive.label,
+          fmt(naive.report.usdPerMillion, 3),
+          fmt(naive.writeUnitsPerEvent),
+          fmt(naive.itemBytesMean, 0),
+          fmt(naive.counts.apiRequests * (1e6 / naive.counts.events), 0),
+          '',
+        ],
       ],
     );
-    log('write units per stored event, by target (ours): ' + Object.entries(ours.writeUnitsByTarget).map(([k, v]) => `${k} ${fmt(v)}`).join(', '));
-    log('Lambda durations are measured locally, one request in flight (worker threads on this machine, not Graviton): treat them as an upper bound.');
+    log(
+      'write units per stored event, by target (ours): ' +
+        Object.entries(ours.writeUnitsByTarget)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', '),
+    );
+    log(
+      'Lambda durations are measured locally, one request in flight (worker threads on this machine, not Graviton): treat them as an upper bound.',
+    );
     const traced = (run: typeof ours) => `${fmt((run.counts.tracedRequests / run.counts.apiRequests) * 100, 0)}%`;
-    log(`X-Ray: ${traced(ours)} of API requests traced (the stack's sampling rule; naive: ${traced(naive)}, X-Ray's default); the 1 req/s reservoir is a fixed ~$13/month, not per event.`);
+    log(
+      `X-Ray: ${traced(ours)} of API requests traced (the stack's sampling rule; naive: ${traced(naive)}, X-Ray's default); the 1 req/s reservoir is a fixed ~$13/month, not per event.`,
+    );
     log();
 
     // End to end against the stack as `npm start` runs it (a child process), so the load generator
@@ -122,8 +182,26 @@ const main = async () => {
     log(`## End to end (local mode, ${inProcess ? 'in-process' : 'child process'}: ${size.e2eEvents} events at 50/request, 8 clients)`);
     const e2e = await runThroughput(e2eStack, size.e2eEvents);
     table(
-      ['accepted events/s', 'e2eEventsPerSec (HTTP → stored)', 'writer invocations', 'mean writer batch', 'writer ms/event', 'ingest ms/request', 'goal'],
-      [[fmt(e2e.acceptedPerSec, 0), fmt(e2e.e2eEventsPerSec, 0), e2e.writerInvocations, fmt(e2e.meanWriterBatch, 1), fmt(e2e.writerMsPerEvent, 3), fmt(e2e.ingestMsPerRequest, 1), '≥ 2,000/s']],
+      [
+        'accepted events/s',
+        'e2eEventsPerSec (HTTP → stored)',
+        'writer invocations',
+        'mean writer batch',
+        'writer ms/event',
+        'ingest ms/request',
+        'goal',
+      ],
+      [
+        [
+          fmt(e2e.acceptedPerSec, 0),
+          fmt(e2e.e2eEventsPerSec, 0),
+          e2e.writerInvocations,
+          fmt(e2e.meanWriterBatch, 1),
+          fmt(e2e.writerMsPerEvent, 3),
+          fmt(e2e.ingestMsPerRequest, 1),
+          '≥ 2,000/s',
+        ],
+      ],
     );
     log(`## Lag from 202 to queryable at 1,000 events/s for ${size.lagSeconds} s`);
     const lag = await runLag(e2eStack, 1000, size.lagSeconds);

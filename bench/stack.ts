@@ -44,7 +44,6 @@ const functionsOf = (template: Template) => {
   return { memoryMb, shardCount };
 };
 
-
 /**
  * The same stack in a child process (what `npm start` runs): the load generator then does not
  * share the runtime's main thread, so end-to-end figures measure the stack, not the client.
@@ -124,14 +123,9 @@ export const startStack = async (outDir: string, template: Template): Promise<St
   };
 };
 
-
 /** The queues an event source mapping consumes, by URL. */
-const consumedQueues = (
-  template: Template,
-  queues: Record<string, { readonly url: string; readonly arn: string }>,
-): string[] =>
+const consumedQueues = (template: Template, queues: Record<string, { readonly url: string; readonly arn: string }>): string[] =>
   Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
     .map((r) => r.Properties?.EventSourceArn?.['Fn::GetAtt']?.[0] as string)
     .flatMap((id) => (queues[id] ? [queues[id].url] : []));
-

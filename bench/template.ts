@@ -9,7 +9,9 @@ export interface Template {
 
 /** The stack's template file named by the cloud assembly's manifest in `outDir`. */
 const templateFileOf = (outDir: string): string => {
-  const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
+  const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as {
+    artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+  };
   const stack = Object.values(manifest.artifacts).find((a) => a.type === 'aws:cloudformation:stack');
   if (!stack?.properties?.templateFile) throw new Error(`no stack in ${outDir}`);
   return stack.properties.templateFile;

@@ -1,7 +1,16 @@
 /** The benchmark workload: realistic-looking client events that serialize to ~1 KB each. */
 
 const WORDS = ['invoice', 'project', 'report', 'settings', 'member', 'billing', 'export', 'dashboard', 'token', 'webhook', 'plan', 'seat'];
-const TYPES = ['user.login', 'page.viewed', 'resource.updated', 'customer.billed', 'account.changed', 'file.exported', 'member.invited', 'api.called'];
+const TYPES = [
+  'user.login',
+  'page.viewed',
+  'resource.updated',
+  'customer.billed',
+  'account.changed',
+  'file.exported',
+  'member.invited',
+  'api.called',
+];
 
 /** Deterministic pseudo-random numbers, so every run sends the same bytes. */
 export const rng = (seed: number) => {
@@ -57,7 +66,8 @@ export const makeEvents = (n: number, opts: WorkloadOptions = {}): Record<string
     const details = event.details as Record<string, unknown>;
     // Pad with a mix of words and identifiers (compressible like real payloads, not a run of one byte).
     let note = '';
-    while (JSON.stringify(event).length + note.length < target) note += r() < 0.6 ? `${WORDS[Math.floor(r() * WORDS.length)]} ` : `${hex(r, 8)} `;
+    while (JSON.stringify(event).length + note.length < target)
+      note += r() < 0.6 ? `${WORDS[Math.floor(r() * WORDS.length)]} ` : `${hex(r, 8)} `;
     details.note = note.slice(0, Math.max(0, target - JSON.stringify(event).length));
     events.push(event);
   }

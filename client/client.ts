@@ -158,7 +158,8 @@ export class ActivityTrackerClient {
       get: (id) => this.request<ErasureReceipt>('GET', `/v1/erasures/${encodeURIComponent(id)}`),
     };
 
-    const proc = (globalThis as { process?: { once: (e: string, f: () => void) => void; off: (e: string, f: () => void) => void } }).process;
+    const proc = (globalThis as { process?: { once: (e: string, f: () => void) => void; off: (e: string, f: () => void) => void } })
+      .process;
     if (options.flushOnExit && proc) {
       // 'beforeExit' fires when the event loop is empty: the flush's requests keep the process
       // alive until they settle, then it fires again with nothing left to send.
@@ -314,7 +315,12 @@ export class ActivityTrackerClient {
         } catch {
           // not JSON: keep the text
         }
-        error = new ApiError(res.status, detail.code, detail.message, parseRetryAfter(res.headers.get('retry-after'), this.now().getTime()));
+        error = new ApiError(
+          res.status,
+          detail.code,
+          detail.message,
+          parseRetryAfter(res.headers.get('retry-after'), this.now().getTime()),
+        );
       } catch (thrown) {
         // fetch rejects on network failures (TypeError); a body that is not JSON lands here too.
         error = new ApiError(0, 'network_error', thrown instanceof Error ? thrown.message : String(thrown));

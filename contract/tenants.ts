@@ -12,7 +12,10 @@ export const TENANT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const parseTenantRetention = (text: string, key: string, source: ConfigSource): Record<string, number> => {
   const { min, max } = ENV.retentionDays;
   const out: Record<string, number> = {};
-  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const [tenant = '', days = '', ...rest] = entry.split('=');
     if (rest.length > 0 || !TENANT_PATTERN.test(tenant) || !/^\d{1,4}$/.test(days) || Number(days) < min || Number(days) > max) {
       const reason = `expected tenant=days entries (days ${min}..${max}) separated by commas, got ${JSON.stringify(entry)}`;

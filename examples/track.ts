@@ -7,7 +7,7 @@
  * Against a deployed stack, set API_URL to the stack's ApiUrl output and TOKEN to an access token.
  */
 import { execFileSync } from 'node:child_process';
-import { createClient, EventRejectedError } from '../client';
+import { createClient, type EventRejectedError } from '../client';
 
 const baseUrl = process.env.API_URL ?? 'http://127.0.0.1:3000';
 const tenant = process.env.TENANT ?? 'acme';

@@ -87,7 +87,10 @@ export class ActivityTrackerStack extends Stack {
       tenantRetentionDays: config.tenantRetentionDays,
       deleteGraceDays: config.deleteGraceDays,
       maxOpenErasures: config.maxOpenErasures,
-      cleanupChunks: { chunkSize: config.cleanupChunkSize, ...(config.cleanupMaxChunks !== undefined && { maxChunks: config.cleanupMaxChunks }) },
+      cleanupChunks: {
+        chunkSize: config.cleanupChunkSize,
+        ...(config.cleanupMaxChunks !== undefined && { maxChunks: config.cleanupMaxChunks }),
+      },
       writer: {
         timeout: writerTimeout,
         batchSize: config.writerBatchSize,
@@ -118,7 +121,13 @@ export class ActivityTrackerStack extends Stack {
       deadLetterQueue: queue.deadLetterQueue,
       table: storage.table,
       tableIndexes: Object.keys(INDEXES),
-      functions: { ingest: functions.ingest, query: functions.query, admin: functions.admin, writer: functions.writer, cleanup: functions.cleanup },
+      functions: {
+        ingest: functions.ingest,
+        query: functions.query,
+        admin: functions.admin,
+        writer: functions.writer,
+        cleanup: functions.cleanup,
+      },
     };
     const dashboard = new ServiceDashboard(this, 'Dashboard', watched);
     const alarms = new ServiceAlarms(this, 'Alarms', {
@@ -135,7 +144,10 @@ export class ActivityTrackerStack extends Stack {
     new CfnOutput(this, 'TableName', { description: 'Events table', value: storage.table.tableName });
     new CfnOutput(this, 'QueueUrl', { description: 'Events queue', value: queue.queue.queueUrl });
     new CfnOutput(this, 'DashboardUrl', { description: 'CloudWatch dashboard of the service', value: dashboard.url });
-    new CfnOutput(this, 'AlarmTopicArn', { description: 'SNS topic every alarm notifies (subscribe on-call here)', value: alarms.topic.topicArn });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic every alarm notifies (subscribe on-call here)',
+      value: alarms.topic.topicArn,
+    });
     new CfnOutput(this, 'DlqUrl', { description: 'Dead-letter queue of the events queue', value: queue.deadLetterQueue.queueUrl });
     // What a client needs to get a token: the issuer, the claim that names the tenant, and the scopes as the issuer spells them.
     new CfnOutput(this, 'Stage', { description: 'Deployment stage (-c stage=...)', value: config.stage });

@@ -34,14 +34,15 @@ const keys = {
   stage: {
     default: 'dev',
     kind: 'string',
-    allowed: "1..32 letters, digits or `-`",
+    allowed: '1..32 letters, digits or `-`',
     meaning: 'deployment name: the stack is `ActivityTracker-<stage>` (plain `ActivityTracker` for `dev`, see lib/stage.ts), and tags',
   },
   authMode: {
     default: 'cognito',
     kind: 'string',
     values: ['cognito', 'oidc'],
-    meaning: '`cognito`: the stack creates a Cognito user pool, resource server, domain and tenant-claim trigger; `oidc`: bring your own issuer',
+    meaning:
+      '`cognito`: the stack creates a Cognito user pool, resource server, domain and tenant-claim trigger; `oidc`: bring your own issuer',
   },
   issuer: {
     kind: 'string',
@@ -89,21 +90,24 @@ const keys = {
     kind: 'string',
     authMode: 'oidc',
     allowed: '`typ` or `claim:NAME=VALUE`',
-    meaning: "what tells an access token from an ID token of the same issuer: `typ` — the header's `typ` is `at+jwt` (RFC 9068); `claim:NAME=VALUE` — a claim has that value (e.g. `claim:token_type=access_token`). Cognito mode always uses `claim:token_use=access`",
+    meaning:
+      "what tells an access token from an ID token of the same issuer: `typ` — the header's `typ` is `at+jwt` (RFC 9068); `claim:NAME=VALUE` — a claim has that value (e.g. `claim:token_type=access_token`). Cognito mode always uses `claim:token_use=access`",
   },
   jwksMaxAgeSeconds: {
     default: ENV.authJwksMaxAgeSeconds.default,
     kind: 'integer',
     min: ENV.authJwksMaxAgeSeconds.min,
     max: ENV.authJwksMaxAgeSeconds.max,
-    meaning: "how long the issuer's signing keys are trusted before the JWKS is fetched again (a key removed at the issuer stops working within this time)",
+    meaning:
+      "how long the issuer's signing keys are trusted before the JWKS is fetched again (a key removed at the issuer stops working within this time)",
   },
   cognitoDomainPrefix: {
     defaultText: '`activity-tracker-<stage>-<account id>`',
     kind: 'string',
     authMode: 'cognito',
-    allowed: "1..63 lower-case letters, digits or `-`, not starting or ending with `-`, without `aws`, `amazon` or `cognito`",
-    meaning: "prefix of the pool's domain (`https://<prefix>.auth.<region>.amazoncognito.com`, which serves `/oauth2/token`), unique per region",
+    allowed: '1..63 lower-case letters, digits or `-`, not starting or ending with `-`, without `aws`, `amazon` or `cognito`',
+    meaning:
+      "prefix of the pool's domain (`https://<prefix>.auth.<region>.amazoncognito.com`, which serves `/oauth2/token`), unique per region",
   },
   maxTokenLifetimeSeconds: {
     default: 86_400,
@@ -131,7 +135,8 @@ const keys = {
     kind: 'integer',
     min: ENV.retentionDays.min,
     max: ENV.retentionDays.max,
-    meaning: 'days an event is kept after it was received; expired events are hidden at once, deleted by the cleanup (DynamoDB TTL is the backstop)',
+    meaning:
+      'days an event is kept after it was received; expired events are hidden at once, deleted by the cleanup (DynamoDB TTL is the backstop)',
   },
   tenantRetentionDays: {
     kind: 'list',
@@ -173,7 +178,8 @@ const keys = {
     kind: 'integer',
     min: ENV.shardCount.min,
     max: ENV.shardCount.max,
-    meaning: 'partition-key shards per tenant: about 1,000 writes/s per shard; raise it, never lower it (docs/performance.md, "Hot tenants")',
+    meaning:
+      'partition-key shards per tenant: about 1,000 writes/s per shard; raise it, never lower it (docs/performance.md, "Hot tenants")',
   },
   writerBatchSize: {
     default: 100,
@@ -268,7 +274,8 @@ const keys = {
     // The events queue keeps messages 4 days (lib/constructs/queue.ts): the alarm must fire well before.
     min: 60,
     max: 259_200,
-    meaning: 'alarm when the oldest queued event is older than this (the queue keeps messages 4 days, so the alarm leaves at least a day to act)',
+    meaning:
+      'alarm when the oldest queued event is older than this (the queue keeps messages 4 days, so the alarm leaves at least a day to act)',
   },
   alarmApi5xxPercent: {
     default: 1,
@@ -290,7 +297,8 @@ const keys = {
     // CloudWatch evaluates daily periods over at most 7 days.
     min: 1,
     max: 7,
-    meaning: "alarm when the cleanup has not run successfully for this many days (7 is CloudWatch's longest evaluation range; give it more than the schedule's period)",
+    meaning:
+      "alarm when the cleanup has not run successfully for this many days (7 is CloudWatch's longest evaluation range; give it more than the schedule's period)",
   },
 } satisfies Record<string, ConfigKeySpec>;
 

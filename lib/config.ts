@@ -87,8 +87,27 @@ export type AuthConfig =
  * else already): the tenant claim must not be one of them.
  */
 const COGNITO_RESERVED_CLAIMS: ReadonlySet<string> = new Set([
-  'acr', 'amr', 'at_hash', 'aud', 'auth_time', 'azp', 'client_id', 'event_id', 'exp', 'iat', 'identities',
-  'iss', 'jti', 'nbf', 'nonce', 'origin_jti', 'scope', 'sub', 'token_use', 'username', 'version',
+  'acr',
+  'amr',
+  'at_hash',
+  'aud',
+  'auth_time',
+  'azp',
+  'client_id',
+  'event_id',
+  'exp',
+  'iat',
+  'identities',
+  'iss',
+  'jti',
+  'nbf',
+  'nonce',
+  'origin_jti',
+  'scope',
+  'sub',
+  'token_use',
+  'username',
+  'version',
 ]);
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -96,9 +115,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** Reads one context value; `undefined` when the key is not set. */
 export type ContextReader = (key: string) => unknown;
 
-const VALID_RETENTION_DAYS: ReadonlySet<number> = new Set(
-  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
-);
+const VALID_RETENTION_DAYS: ReadonlySet<number> = new Set(Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'));
 
 /**
  * Validates every deploy-time setting and applies defaults.
@@ -223,7 +240,10 @@ const loadAuth = (ctx: ContextReader): AuthConfig => {
       }
     }
     const domainPrefix = ctx('cognitoDomainPrefix') === undefined ? undefined : str(ctx, 'cognitoDomainPrefix');
-    if (domainPrefix !== undefined && (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domainPrefix) || /aws|amazon|cognito/.test(domainPrefix))) {
+    if (
+      domainPrefix !== undefined &&
+      (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domainPrefix) || /aws|amazon|cognito/.test(domainPrefix))
+    ) {
       throw new ConfigError(
         'cognitoDomainPrefix',
         `expected 1..63 lower-case letters, digits or '-' (not starting or ending with '-', without "aws", "amazon" or "cognito"), got ${show(domainPrefix)}`,
@@ -316,7 +336,12 @@ const parseNumber = (ctx: ContextReader, key: ConfigKeyName, pattern: RegExp, wh
     throw new ConfigError(key, `expected ${what}, got ${show(raw)}`);
   }
   if (value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : min === Number.MIN_SAFE_INTEGER ? `at most ${max}` : `between ${min} and ${max}`;
+    const range =
+      max === Number.MAX_SAFE_INTEGER
+        ? `at least ${min}`
+        : min === Number.MIN_SAFE_INTEGER
+          ? `at most ${max}`
+          : `between ${min} and ${max}`;
     throw new ConfigError(key, `expected ${what} ${range}, got ${value}`);
   }
   return value;
@@ -338,10 +363,7 @@ const checkSchedule = (expression: string): void => {
     return;
   }
   if (!CRON.test(expression)) {
-    throw new ConfigError(
-      'cleanupSchedule',
-      `expected "rate(<n> <unit>)" or "cron(<6 fields>)", got ${show(expression)}`,
-    );
+    throw new ConfigError('cleanupSchedule', `expected "rate(<n> <unit>)" or "cron(<6 fields>)", got ${show(expression)}`);
   }
 };
 

@@ -1,7 +1,7 @@
-import { type IResolvable, Stack, Validations } from 'aws-cdk-lib';
+import { type IResolvable, type Stack, Validations } from 'aws-cdk-lib';
 import { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
-import { CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { type CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { Policy, Role } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -68,7 +68,7 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     ack(
       api,
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      "The account-level role API Gateway assumes to write the access logs; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for it, and only the API Gateway service can assume the role.",
+      'The account-level role API Gateway assumes to write the access logs; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for it, and only the API Gateway service can assume the role.',
     );
   }
 
@@ -78,8 +78,15 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
   for (const fn of all.filter((c): c is LambdaFunction => c instanceof LambdaFunction)) {
     const statements = fn.role instanceof Role ? statementsOf(stack, fn.role) : [];
     const starStatements = statements.filter((s) => [s.Resource].flat().includes('*'));
-    if (starStatements.length > 0 && starStatements.every((s) => [s.Action].flat().every((a) => typeof a === 'string' && a.startsWith('xray:')))) {
-      ack(fn.role!, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.');
+    if (
+      starStatements.length > 0 &&
+      starStatements.every((s) => [s.Action].flat().every((a) => typeof a === 'string' && a.startsWith('xray:')))
+    ) {
+      ack(
+        fn.role!,
+        'AwsSolutions-IAM5[Resource::*]',
+        'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+      );
     }
     const resources = new Set(statements.flatMap((s) => [s.Resource].flat()).map((r) => showResource(stack, r)));
     for (const wildcard of indexWildcards) {
@@ -108,7 +115,11 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
   for (const queue of all.filter((c): c is Queue => c instanceof Queue)) {
     const isDeadLetterQueue = all.some((c) => c instanceof Queue && c.deadLetterQueue?.queue === queue);
     if (isDeadLetterQueue) {
-      ack(queue, 'Serverless-SQSRedrivePolicy', 'This is the dead-letter queue itself; operators redrive its messages back to the events queue.');
+      ack(
+        queue,
+        'Serverless-SQSRedrivePolicy',
+        'This is the dead-letter queue itself; operators redrive its messages back to the events queue.',
+      );
     }
   }
 
@@ -150,7 +161,8 @@ const showResource = (stack: Stack, resource: unknown): string => {
     if (Array.isArray(getAtt)) return `<${getAtt.join('.')}>`;
     if (typeof o.Ref === 'string') return `<${o.Ref}>`;
     const join = o['Fn::Join'];
-    if (Array.isArray(join) && Array.isArray(join[1])) return (join[1] as unknown[]).map((p) => showResource(stack, p)).join(join[0] as string);
+    if (Array.isArray(join) && Array.isArray(join[1]))
+      return (join[1] as unknown[]).map((p) => showResource(stack, p)).join(join[0] as string);
   }
   return JSON.stringify(r);
 };

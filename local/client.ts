@@ -66,7 +66,8 @@ export const connectLocal = async (baseUrl: string, { stateDir }: { readonly sta
       await getJson(`${baseUrl}/_local/clock`, { method: 'POST', body: JSON.stringify({ offsetMs }) });
       clockOffset = offsetMs;
     },
-    runSchedules: async () => (await getJson<{ results: ScheduleRunResult[] }>(`${baseUrl}/_local/schedules/run`, { method: 'POST' })).results,
+    runSchedules: async () =>
+      (await getJson<{ results: ScheduleRunResult[] }>(`${baseUrl}/_local/schedules/run`, { method: 'POST' })).results,
     stats: () => getJson<LocalStats>(`${baseUrl}/_local/stats`),
   };
 };

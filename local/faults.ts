@@ -68,13 +68,15 @@ export const parseFaultRules = (value: unknown): FaultRule[] => {
     if (typeof r !== 'object' || r === null) throw new Error(`rule ${i}: not an object`);
     if (!FAULT_KINDS.includes(r.kind as FaultKind)) throw new Error(`rule ${i}: kind must be one of ${FAULT_KINDS.join(', ')}`);
     if (typeof r.rate !== 'number' || !(r.rate >= 0 && r.rate <= 1)) throw new Error(`rule ${i}: rate must be a number in 0..1`);
-    if (r.service !== undefined && r.service !== 'dynamodb' && r.service !== 'sqs') throw new Error(`rule ${i}: service must be dynamodb or sqs`);
+    if (r.service !== undefined && r.service !== 'dynamodb' && r.service !== 'sqs')
+      throw new Error(`rule ${i}: service must be dynamodb or sqs`);
     for (const list of ['operations', 'functions'] as const) {
       if (r[list] !== undefined && !(Array.isArray(r[list]) && (r[list] as unknown[]).every((s) => typeof s === 'string'))) {
         throw new Error(`rule ${i}: ${list} must be a list of strings`);
       }
     }
-    if (r.limit !== undefined && !(Number.isInteger(r.limit) && (r.limit as number) >= 0)) throw new Error(`rule ${i}: limit must be an integer ≥ 0`);
+    if (r.limit !== undefined && !(Number.isInteger(r.limit) && (r.limit as number) >= 0))
+      throw new Error(`rule ${i}: limit must be an integer ≥ 0`);
     if (r.hangMs !== undefined && !(Number.isInteger(r.hangMs) && (r.hangMs as number) >= 0 && (r.hangMs as number) <= 600_000)) {
       throw new Error(`rule ${i}: hangMs must be an integer in 0..600000`);
     }
@@ -191,8 +193,19 @@ export class FaultProxy {
           return reply(res, await this.forward(service, req, body));
         case 'throttle':
           return service === 'dynamodb'
-            ? awsError(res, 400, 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', 'The level of configured provisioned throughput for the table was exceeded (injected)')
-            : awsError(res, 400, 'com.amazonaws.sqs#RequestThrottled', 'Request is throttled (injected)', 'AWS.SimpleQueueService.RequestThrottled;Sender');
+            ? awsError(
+                res,
+                400,
+                'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+                'The level of configured provisioned throughput for the table was exceeded (injected)',
+              )
+            : awsError(
+                res,
+                400,
+                'com.amazonaws.sqs#RequestThrottled',
+                'Request is throttled (injected)',
+                'AWS.SimpleQueueService.RequestThrottled;Sender',
+              );
         case 'error':
           return service === 'dynamodb'
             ? awsError(res, 500, 'com.amazonaws.dynamodb.v20120810#InternalServerError', 'Internal server error (injected)')
@@ -201,10 +214,13 @@ export class FaultProxy {
           return reply(res, await this.partial(service, operation, req, body));
         case 'hang': {
           this.hanging.add(res);
-          setTimeout(() => {
-            this.hanging.delete(res);
-            res.destroy();
-          }, rule.hangMs ?? this.opts.hangMs ?? 5000).unref();
+          setTimeout(
+            () => {
+              this.hanging.delete(res);
+              res.destroy();
+            },
+            rule.hangMs ?? this.opts.hangMs ?? 5000,
+          ).unref();
           return;
         }
         case 'drop':
@@ -236,7 +252,10 @@ export class FaultProxy {
       for (const [table, requests] of Object.entries(requestItems)) {
         // At least one request is left unprocessed; sometimes all of them.
         const cut = Math.floor(random() * requests.length);
-        const order = requests.map((r) => ({ r, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.r);
+        const order = requests
+          .map((r) => ({ r, k: random() }))
+          .sort((a, b) => a.k - b.k)
+          .map((x) => x.r);
         if (cut > 0) kept[table] = order.slice(0, cut);
         dropped[table] = order.slice(cut);
       }
@@ -246,13 +265,17 @@ export class FaultProxy {
         if (out.status !== 200) return out;
         const parsed = JSON.parse(out.body.toString('utf8')) as { UnprocessedItems?: Record<string, unknown[]> };
         unprocessed = { ...dropped };
-        for (const [table, left] of Object.entries(parsed.UnprocessedItems ?? {})) unprocessed[table] = [...(unprocessed[table] ?? []), ...left];
+        for (const [table, left] of Object.entries(parsed.UnprocessedItems ?? {}))
+          unprocessed[table] = [...(unprocessed[table] ?? []), ...left];
       }
       return jsonAnswer({ UnprocessedItems: unprocessed });
     }
     const entries = input.Entries as { Id: string }[];
     const cut = Math.floor(random() * entries.length);
-    const order = entries.map((e) => ({ e, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.e);
+    const order = entries
+      .map((e) => ({ e, k: random() }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.e);
     const failed = order.slice(cut).map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'injected' }));
     let successful: unknown[] = [];
     if (cut > 0) {
@@ -266,7 +289,11 @@ export class FaultProxy {
   }
 }
 
-const jsonAnswer = (body: unknown): Forwarded => ({ status: 200, headers: { 'content-type': JSON_TYPE }, body: Buffer.from(JSON.stringify(body)) });
+const jsonAnswer = (body: unknown): Forwarded => ({
+  status: 200,
+  headers: { 'content-type': JSON_TYPE },
+  body: Buffer.from(JSON.stringify(body)),
+});
 
 const reply = (res: ServerResponse, answer: Forwarded): void => {
   const headers = { ...answer.headers };

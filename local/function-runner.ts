@@ -93,7 +93,12 @@ export class FunctionPool {
     const slot = await this.acquire();
     const started = Date.now();
     if (!slot) {
-      return { ok: false, error: { errorType: 'Runtime.Shutdown', errorMessage: 'The local runtime is shutting down' }, requestId, durationMs: 0 };
+      return {
+        ok: false,
+        error: { errorType: 'Runtime.Shutdown', errorMessage: 'The local runtime is shutting down' },
+        requestId,
+        durationMs: 0,
+      };
     }
     this.stats.invocations++;
     // A cold environment first loads its code; the timeout covers the invocation only.
@@ -117,14 +122,23 @@ export class FunctionPool {
         void slot.worker.terminate();
         finish({
           ok: false,
-          error: { errorType: 'Sandbox.Timedout', errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${this.opts.timeoutSeconds.toFixed(2)} seconds` },
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${this.opts.timeoutSeconds.toFixed(2)} seconds`,
+          },
           requestId,
           durationMs: Date.now() - started,
         });
       }, timeoutMs);
       const pending: Pending = { id, requestId, started, timer, resolve: finish };
       slot.pending = pending;
-      slot.worker.postMessage({ type: 'invoke', id, eventJson: JSON.stringify(event ?? null), requestId, deadline: Date.now() + timeoutMs });
+      slot.worker.postMessage({
+        type: 'invoke',
+        id,
+        eventJson: JSON.stringify(event ?? null),
+        requestId,
+        deadline: Date.now() + timeoutMs,
+      });
     });
   }
 
@@ -233,7 +247,10 @@ export class FunctionPool {
         if (Buffer.byteLength(msg.payload) > MAX_RESPONSE_BYTES) {
           slot.pending.resolve({
             ok: false,
-            error: { errorType: 'Function.ResponseSizeTooLarge', errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).' },
+            error: {
+              errorType: 'Function.ResponseSizeTooLarge',
+              errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+            },
             requestId,
             durationMs,
           });
@@ -241,7 +258,12 @@ export class FunctionPool {
         }
         slot.pending.resolve({ ok: true, payload: JSON.parse(msg.payload) as unknown, requestId, durationMs });
       } else {
-        slot.pending.resolve({ ok: false, error: msg.error ?? { errorType: 'Error', errorMessage: 'Unknown error' }, requestId, durationMs });
+        slot.pending.resolve({
+          ok: false,
+          error: msg.error ?? { errorType: 'Error', errorMessage: 'Unknown error' },
+          requestId,
+          durationMs,
+        });
       }
     });
     worker.on('error', (err) => {
@@ -257,7 +279,10 @@ export class FunctionPool {
         slot.pending.resolve({
           ok: false,
           error: oom
-            ? { errorType: 'Runtime.OutOfMemory', errorMessage: `Runtime exited: the function ran out of memory (MemorySize ${opts.memoryMb} MB)` }
+            ? {
+                errorType: 'Runtime.OutOfMemory',
+                errorMessage: `Runtime exited: the function ran out of memory (MemorySize ${opts.memoryMb} MB)`,
+              }
             : {
                 errorType: 'Runtime.ExitError',
                 errorMessage: `RequestId: ${slot.pending.requestId} Error: Runtime exited with error: ${e ? `${e.name ?? 'Error'}: ${e.message ?? ''}` : `exit status ${code}`}`,

@@ -35,7 +35,11 @@ const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
 /** RFC 7638 thumbprint of an RSA public key (members e, kty, n in lexicographic order). */
 export const jwkThumbprint = (jwk: { e: string; n: string }) =>
-  b64url(createHash('sha256').update(JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n })).digest());
+  b64url(
+    createHash('sha256')
+      .update(JSON.stringify({ e: jwk.e, kty: 'RSA', n: jwk.n }))
+      .digest(),
+  );
 
 const keysFromPrivatePem = (pem: string): IssuerKeys => {
   const privateKey = createPrivateKey(pem);
@@ -141,7 +145,11 @@ export const readRunningStack = (stateDir: string = DEFAULT_STATE_DIR): RunningS
   try {
     const parsed = JSON.parse(readFileSync(runningFile(stateDir), 'utf8')) as Partial<RunningStack>;
     if (typeof parsed.port !== 'number' || typeof parsed.tenantClaim !== 'string') return undefined;
-    return { port: parsed.port, tenantClaim: parsed.tenantClaim, ...(typeof parsed.audience === 'string' ? { audience: parsed.audience } : {}) };
+    return {
+      port: parsed.port,
+      tenantClaim: parsed.tenantClaim,
+      ...(typeof parsed.audience === 'string' ? { audience: parsed.audience } : {}),
+    };
   } catch {
     return undefined;
   }

@@ -9,8 +9,18 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 
-const { assetDir, handler, functionName, functionVersion, memoryMb, invokedFunctionArn, logGroupName, logStreamName, fallbackPackageJson, clock } =
-  workerData;
+const {
+  assetDir,
+  handler,
+  functionName,
+  functionVersion,
+  memoryMb,
+  invokedFunctionArn,
+  logGroupName,
+  logStreamName,
+  fallbackPackageJson,
+  clock,
+} = workerData;
 
 // The local clock (local/clock.ts): real time plus a shared offset, so tests can move time
 // forward (retention, grace periods) without sleeping and without touching handler code.
@@ -50,7 +60,7 @@ const serializeError = (err) => {
   if (err instanceof Error) {
     return { errorType: err.name || 'Error', errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
   }
-  return { errorType: 'Error', errorMessage: typeof err === 'string' ? err : JSON.stringify(err) ?? String(err), trace: [] };
+  return { errorType: 'Error', errorMessage: typeof err === 'string' ? err : (JSON.stringify(err) ?? String(err)), trace: [] };
 };
 
 /** Lambda's handler string "dir/file.export" → the module file and export name. */

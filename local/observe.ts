@@ -27,7 +27,9 @@ const parseJson = (line: string): Json | undefined => {
 /** The metrics of an EMF line (`_aws.CloudWatchMetrics`), or undefined for any other line. */
 export const parseEmf = (line: string): EmfMetrics | undefined => {
   const doc = parseJson(line);
-  const aws = doc?._aws as { CloudWatchMetrics?: { Namespace?: string; Dimensions?: string[][]; Metrics?: { Name?: string }[] }[] } | undefined;
+  const aws = doc?._aws as
+    | { CloudWatchMetrics?: { Namespace?: string; Dimensions?: string[][]; Metrics?: { Name?: string }[] }[] }
+    | undefined;
   const directive = aws?.CloudWatchMetrics?.[0];
   if (!doc || !directive) return undefined;
   const dimensions: Record<string, string> = {};
@@ -57,8 +59,24 @@ const STANDARD_KEYS = new Set([
   'sampling_rate',
 ]);
 
-const COLOURS = { reset: '\x1b[0m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', magenta: '\x1b[35m', cyan: '\x1b[36m', grey: '\x1b[90m' };
-const LEVEL_COLOUR: Record<string, string> = { TRACE: COLOURS.grey, DEBUG: COLOURS.grey, INFO: COLOURS.green, WARN: COLOURS.yellow, ERROR: COLOURS.red, CRITICAL: COLOURS.red };
+const COLOURS = {
+  reset: '\x1b[0m',
+  dim: '\x1b[2m',
+  red: '\x1b[31m',
+  green: '\x1b[32m',
+  yellow: '\x1b[33m',
+  magenta: '\x1b[35m',
+  cyan: '\x1b[36m',
+  grey: '\x1b[90m',
+};
+const LEVEL_COLOUR: Record<string, string> = {
+  TRACE: COLOURS.grey,
+  DEBUG: COLOURS.grey,
+  INFO: COLOURS.green,
+  WARN: COLOURS.yellow,
+  ERROR: COLOURS.red,
+  CRITICAL: COLOURS.red,
+};
 
 const showValue = (value: unknown): string => {
   if (typeof value === 'string') return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
@@ -74,7 +92,11 @@ const timeOf = (timestamp: unknown, fallback: Date): string => {
  * One function log line, readable: Powertools JSON → `time LEVEL [fn] message key=value ...`,
  * an EMF line → `time METRIC [fn] Name=value ...`, anything else → `[fn] line`.
  */
-export const formatFunctionLine = (fn: string, line: string, { colour = false, now = new Date() }: { colour?: boolean; now?: Date } = {}): string => {
+export const formatFunctionLine = (
+  fn: string,
+  line: string,
+  { colour = false, now = new Date() }: { colour?: boolean; now?: Date } = {},
+): string => {
   const c = (code: string, text: string) => (colour ? `${code}${text}${COLOURS.reset}` : text);
   // Logical ids end in an 8-character hash (FunctionsWriter52E2D93B): the name reads better without.
   const tag = c(COLOURS.cyan, `[${fn.replace(/(?<=[a-z])[0-9A-F]{8}$/, '')}]`);
@@ -93,7 +115,13 @@ export const formatFunctionLine = (fn: string, line: string, { colour = false, n
   const fields = Object.entries(doc)
     .filter(([k, v]) => !STANDARD_KEYS.has(k) && v !== undefined)
     .map(([k, v]) => `${c(COLOURS.dim, `${k}=`)}${showValue(v)}`);
-  return [c(COLOURS.dim, timeOf(doc.timestamp, now)), c(LEVEL_COLOUR[level] ?? '', level.padEnd(5)), tag, String(doc.message), ...fields].join(' ');
+  return [
+    c(COLOURS.dim, timeOf(doc.timestamp, now)),
+    c(LEVEL_COLOUR[level] ?? '', level.padEnd(5)),
+    tag,
+    String(doc.message),
+    ...fields,
+  ].join(' ');
 };
 
 export interface RecentError {
@@ -119,7 +147,10 @@ export interface MetricsSnapshot {
   readonly rejectedByReason: Record<string, number>;
   /** End-to-end lag (received → written) over the most recent samples, in ms. */
   readonly lag: { readonly samples: number; readonly p50: number | null; readonly p99: number | null; readonly max: number | null };
-  readonly series: { readonly bucketSeconds: number; readonly buckets: { readonly t: string; readonly accepted: number; readonly written: number; readonly rejected: number }[] };
+  readonly series: {
+    readonly bucketSeconds: number;
+    readonly buckets: { readonly t: string; readonly accepted: number; readonly written: number; readonly rejected: number }[];
+  };
   readonly errors: RecentError[];
 }
 
@@ -139,7 +170,14 @@ export class LocalMetrics {
   private readonly errors: RecentError[] = [];
 
   constructor(
-    private readonly opts: { readonly namespace?: string; readonly bucketSeconds?: number; readonly buckets?: number; readonly lagSamples?: number; readonly errors?: number; readonly now?: () => number } = {},
+    private readonly opts: {
+      readonly namespace?: string;
+      readonly bucketSeconds?: number;
+      readonly buckets?: number;
+      readonly lagSamples?: number;
+      readonly errors?: number;
+      readonly now?: () => number;
+    } = {},
   ) {}
 
   private now() {
@@ -168,7 +206,8 @@ export class LocalMetrics {
         this.byReason[emf.dimensions.reason] = (this.byReason[emf.dimensions.reason] ?? 0) + sum('EventsRejectedByReason');
         return;
       }
-      for (const [name, values] of Object.entries(emf.values)) this.totals[name] = (this.totals[name] ?? 0) + values.reduce((a, b) => a + b, 0);
+      for (const [name, values] of Object.entries(emf.values))
+        this.totals[name] = (this.totals[name] ?? 0) + values.reduce((a, b) => a + b, 0);
       const lag = emf.values.EndToEndLag ?? [];
       this.lagSamples.push(...lag);
       const keep = this.opts.lagSamples ?? 2000;
@@ -218,7 +257,12 @@ export class LocalMetrics {
       now: new Date(this.now()).toISOString(),
       totals: { ...this.totals },
       rejectedByReason: { ...this.byReason },
-      lag: { samples: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.length ? (sorted[sorted.length - 1] as number) : null },
+      lag: {
+        samples: sorted.length,
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        max: sorted.length ? (sorted[sorted.length - 1] as number) : null,
+      },
       series: { bucketSeconds: size / 1000, buckets },
       errors: [...this.errors].reverse(),
     };

@@ -83,7 +83,8 @@ export const batchOutcome = (result: InvocationResult, messageIds: readonly stri
   const failedIds = new Set<string>();
   for (const f of failures) {
     const id = typeof f === 'object' && f !== null ? (f as { itemIdentifier?: unknown }).itemIdentifier : undefined;
-    if (typeof id !== 'string' || id === '') return { kind: 'failure', reason: 'invalid batch response (missing, null or empty itemIdentifier)' };
+    if (typeof id !== 'string' || id === '')
+      return { kind: 'failure', reason: 'invalid batch response (missing, null or empty itemIdentifier)' };
     if (!known.has(id)) return { kind: 'failure', reason: `invalid batch response (itemIdentifier ${id} is not in the batch)` };
     failedIds.add(id);
   }
@@ -113,13 +114,16 @@ export const buildSqsEvent = (messages: readonly Message[], queueArn: string, re
         SenderId: attrs.SenderId ?? 'AIDAIENQZJOLO23YVJ4VO',
         ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
       } as SQSRecord['attributes'],
-      messageAttributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, toLambdaAttribute(v)])) as SQSRecord['messageAttributes'],
+      messageAttributes: Object.fromEntries(
+        Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, toLambdaAttribute(v)]),
+      ) as SQSRecord['messageAttributes'],
       md5OfBody: m.MD5OfBody ?? '',
       eventSource: 'aws:sqs',
       eventSourceARN: queueArn,
       awsRegion: region,
     };
-    if (m.MD5OfMessageAttributes) (record as SQSRecord & { md5OfMessageAttributes?: string }).md5OfMessageAttributes = m.MD5OfMessageAttributes;
+    if (m.MD5OfMessageAttributes)
+      (record as SQSRecord & { md5OfMessageAttributes?: string }).md5OfMessageAttributes = m.MD5OfMessageAttributes;
     return record;
   }),
 });
@@ -212,7 +216,12 @@ export class SqsPoller {
         if (remaining <= 0) break;
         wait = Math.min(idleWait, Math.floor(remaining / 1000));
       }
-      const got = await sqs.receive({ queueUrl, maxMessages: Math.min(10, mapping.batchSize - batch.length), waitTimeSeconds: wait, signal });
+      const got = await sqs.receive({
+        queueUrl,
+        maxMessages: Math.min(10, mapping.batchSize - batch.length),
+        waitTimeSeconds: wait,
+        signal,
+      });
       if (got.length > 0 && batch.length === 0) windowEnd = Date.now() + windowMs;
       batch.push(...got);
       // Window 0: invoke with what one receive returned, as Lambda does.

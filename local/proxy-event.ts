@@ -74,7 +74,11 @@ export class Router {
     return { kind: 'found', match: { route, pathParameters: names.length ? found.params : null } };
   }
 
-  private resolve(node: Node, parts: string[], params: Record<string, string>): { resourcePath: string; params: Record<string, string> } | undefined {
+  private resolve(
+    node: Node,
+    parts: string[],
+    params: Record<string, string>,
+  ): { resourcePath: string; params: Record<string, string> } | undefined {
     if (parts.length === 0) {
       if (node.resourcePath !== undefined) return { resourcePath: node.resourcePath, params };
       return undefined;

@@ -9,7 +9,7 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 
 export interface RedriveResult {
@@ -24,7 +24,13 @@ export const redrive = async (sqs: SQSClient, dlqUrl: string, targetUrl: string)
   let failed = 0;
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) return { moved, failed };
     const out = await sqs.send(
@@ -42,7 +48,12 @@ export const redrive = async (sqs: SQSClient, dlqUrl: string, targetUrl: string)
     const done = Messages.filter((_, i) => sent.has(String(i)));
     if (done.length > 0) {
       // A crash between send and delete re-sends the message on the next redrive: still stored once.
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+        }),
+      );
       moved += done.length;
     }
     if (sent.size === 0) return { moved, failed };

@@ -67,10 +67,7 @@ export interface StoredSecret {
  * Values are generated once per secret. With a file, they are kept there (mode 0600) and reused
  * on the next start, so public ids and cursors minted earlier stay valid with persisted data.
  */
-export const loadSecrets = (
-  secrets: readonly { model: SecretModel; arn: string }[],
-  file?: string,
-): StoredSecret[] => {
+export const loadSecrets = (secrets: readonly { model: SecretModel; arn: string }[], file?: string): StoredSecret[] => {
   let saved: Record<string, StoredSecret> = {};
   if (file) {
     try {
@@ -106,7 +103,10 @@ const findSecret = (secrets: readonly StoredSecret[], id: string) =>
   secrets.find((s) => s.arn === id || s.name === id || (id.startsWith('arn:') && s.arn.startsWith(`${id}-`)));
 
 /** Starts the emulator on 127.0.0.1 (ephemeral port by default). */
-export const startSecretsManager = async (secrets: readonly StoredSecret[], port = 0): Promise<{ endpoint: string; server: Server; stop: () => Promise<void> }> => {
+export const startSecretsManager = async (
+  secrets: readonly StoredSecret[],
+  port = 0,
+): Promise<{ endpoint: string; server: Server; stop: () => Promise<void> }> => {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -134,10 +134,19 @@ export const startSecretsManager = async (secrets: readonly StoredSecret[], port
         return fail(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret value for VersionId");
       }
       if (input.VersionStage !== undefined && input.VersionStage !== 'AWSCURRENT') {
-        return fail(400, 'ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${String(input.VersionStage)}`);
+        return fail(
+          400,
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for staging label: ${String(input.VersionStage)}`,
+        );
       }
       if (action === 'DescribeSecret') {
-        return send(200, { ARN: secret.arn, Name: secret.name, CreatedDate: secret.createdDate, VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] } });
+        return send(200, {
+          ARN: secret.arn,
+          Name: secret.name,
+          CreatedDate: secret.createdDate,
+          VersionIdsToStages: { [secret.versionId]: ['AWSCURRENT'] },
+        });
       }
       send(200, {
         ARN: secret.arn,

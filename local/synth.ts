@@ -6,7 +6,12 @@ import { join, resolve } from 'node:path';
  * Runs `cdk synth --quiet` into outDir, offline (no notices, telemetry or version check), in the
  * app's folder (where cdk.json is) with its own CDK CLI (node_modules/.bin/cdk).
  */
-export const synth = (outDir: string, context: Record<string, string> = {}, stdio: 'inherit' | 'pipe' = 'inherit', appDir = process.cwd()) =>
+export const synth = (
+  outDir: string,
+  context: Record<string, string> = {},
+  stdio: 'inherit' | 'pipe' = 'inherit',
+  appDir = process.cwd(),
+) =>
   new Promise<void>((resolveSynth, reject) => {
     const args = ['synth', '--quiet', '--no-notices', '-o', outDir, ...Object.entries(context).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     const child = spawn(join(resolve(appDir), 'node_modules', '.bin', 'cdk'), args, {
@@ -18,5 +23,7 @@ export const synth = (outDir: string, context: Record<string, string> = {}, stdi
     child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolveSynth() : reject(new Error(`cdk synth failed (exit ${code})${output ? `:\n${output}` : ''}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolveSynth() : reject(new Error(`cdk synth failed (exit ${code})${output ? `:\n${output}` : ''}`)),
+    );
   });

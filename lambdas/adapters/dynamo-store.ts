@@ -86,7 +86,9 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   putIfAbsent(item: EventItem): Promise<boolean> {
-    return this.conditional(this.doc.send(new PutCommand({ TableName: this.tableName, Item: packItem(item), ConditionExpression: 'attribute_not_exists(pk)' })));
+    return this.conditional(
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: packItem(item), ConditionExpression: 'attribute_not_exists(pk)' })),
+    );
   }
 
   async queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }> {
@@ -153,7 +155,9 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     const items: T[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...input, ...(start && { ExclusiveStartKey: start }) }));
+      const out = await this.doc.send(
+        new QueryCommand({ TableName: this.tableName, ...input, ...(start && { ExclusiveStartKey: start }) }),
+      );
       items.push(...((out.Items ?? []) as T[]));
       start = out.LastEvaluatedKey;
     } while (start);
@@ -161,7 +165,11 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   deleteIfExists(key: ItemKey): Promise<boolean> {
-    return this.conditional(this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk }, ConditionExpression: 'attribute_exists(pk)' })));
+    return this.conditional(
+      this.doc.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk }, ConditionExpression: 'attribute_exists(pk)' }),
+      ),
+    );
   }
 
   deleteIfExpired(key: ItemKey, nowSeconds: number): Promise<boolean> {
@@ -206,11 +214,17 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   listMarkers(tenant: string): Promise<ErasureMarkerItem[]> {
-    return this.queryAll<ErasureMarkerItem>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': markerPartition(tenant) }, ConsistentRead: true });
+    return this.queryAll<ErasureMarkerItem>({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': markerPartition(tenant) },
+      ConsistentRead: true,
+    });
   }
 
   async getReceipt(tenant: string, receiptId: string): Promise<ErasureReceiptItem | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: receiptPartition(tenant), sk: receiptId }, ConsistentRead: true }));
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: receiptPartition(tenant), sk: receiptId }, ConsistentRead: true }),
+    );
     return out.Item as ErasureReceiptItem | undefined;
   }
 
@@ -220,15 +234,24 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   listErasureWork(): Promise<ErasureWorkItem[]> {
-    return this.queryAll<ErasureWorkItem>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': ERASURE_WORK_PARTITION }, ConsistentRead: true });
+    return this.queryAll<ErasureWorkItem>({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': ERASURE_WORK_PARTITION },
+      ConsistentRead: true,
+    });
   }
 
   async existing(keys: readonly ItemKey[]): Promise<ItemKey[]> {
     const found: ItemKey[] = [];
     for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string }> | undefined = {
-        [this.tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })), ConsistentRead: true, ProjectionExpression: 'pk, sk' },
-      };
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string }> | undefined =
+        {
+          [this.tableName]: {
+            Keys: keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })),
+            ConsistentRead: true,
+            ProjectionExpression: 'pk, sk',
+          },
+        };
       for (let attempt = 0; request && attempt < 8; attempt++) {
         if (attempt > 0) await (this.options.wait ?? sleep)(backoffMs(attempt));
         const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
@@ -319,7 +342,10 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   async listTenants(): Promise<string[]> {
-    const items = await this.queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': TENANT_REGISTRY_PARTITION } });
+    const items = await this.queryAll<{ sk: string }>({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': TENANT_REGISTRY_PARTITION },
+    });
     return items.map((item) => item.sk);
   }
 

@@ -17,7 +17,8 @@ const messageAttributes = (message: QueueMessage) =>
  * Bytes a message counts toward the 256 KiB batch limit: SQS counts the body and, for each
  * message attribute, its name, data type and value.
  */
-export const sqsMessageBytes = (message: QueueMessage): number => Buffer.byteLength(message.body, 'utf8') + attributeBytes(message.correlationId);
+export const sqsMessageBytes = (message: QueueMessage): number =>
+  Buffer.byteLength(message.body, 'utf8') + attributeBytes(message.correlationId);
 
 /** Splits messages into SendMessageBatch requests that respect the entry and size limits. */
 export const chunkForSqs = (messages: readonly QueueMessage[]): QueueMessage[][] => {

@@ -57,7 +57,8 @@ export const checkVerifiedToken = (
   if (typeof header.alg !== 'string' || !ALLOWED_ALGORITHMS.has(header.alg)) throw new Error('token algorithm not allowed');
   if (typeof payload.exp !== 'number') throw new Error('token has no exp');
   if (!isAccessToken(header, payload, settings.accessToken)) throw new Error('not an access token');
-  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + settings.clockSkewSeconds) throw new Error('token issued in the future');
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + settings.clockSkewSeconds)
+    throw new Error('token issued in the future');
   const issuedAt = typeof payload.iat === 'number' ? payload.iat : nowSeconds;
   if (payload.exp - issuedAt > settings.maxTokenLifetimeSeconds || payload.exp - nowSeconds > settings.maxTokenLifetimeSeconds) {
     throw new Error('token lifetime above the allowed maximum');

@@ -108,11 +108,25 @@ export const runCleanup = async (deps: CleanupDeps): Promise<CleanupReport> => {
 
   try {
     const work = await deps.store.listErasureWork();
-    await eraseUsers(deps, work.filter((w) => w.su === undefined), chunk, budget, now, counts);
+    await eraseUsers(
+      deps,
+      work.filter((w) => w.su === undefined),
+      chunk,
+      budget,
+      now,
+      counts,
+    );
     await purgeSoftDeleted(deps, chunk, budget, now, counts);
     await expireEvents(deps, chunk, budget, now, counts);
     // Sweeps of completed erasures (late arrivals) come last: they must not starve the rest.
-    await eraseUsers(deps, work.filter((w) => w.su !== undefined), chunk, budget, now, counts);
+    await eraseUsers(
+      deps,
+      work.filter((w) => w.su !== undefined),
+      chunk,
+      budget,
+      now,
+      counts,
+    );
   } catch (error) {
     if (error instanceof OutOfBudget) return { ...counts, more: true };
     throw error;
@@ -225,7 +239,9 @@ const expireEvents = async (deps: CleanupDeps, chunk: number, budget: Budget, no
     for (const shard of shardRange(deps.shardCount)) {
       await forEachChunk(deps.store, { partition: tenantPartition(tenant, shard), upper }, chunk, budget, async (items) => {
         const expired = items.filter((item) => item.x <= nowSeconds);
-        const deleted = (await mapLimit(expired, 16, (item) => deps.store.deleteIfExpired({ pk: item.pk, sk: item.sk }, nowSeconds))).filter(Boolean).length;
+        const deleted = (
+          await mapLimit(expired, 16, (item) => deps.store.deleteIfExpired({ pk: item.pk, sk: item.sk }, nowSeconds))
+        ).filter(Boolean).length;
         counts.expired += deleted;
         counts.skipped += items.length - deleted;
       });

@@ -27,7 +27,14 @@ export const filterDigest = (filters: Record<string, unknown>): string =>
   createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 22);
 
 const syntheticIv = (key: KeyVersion, tenant: string, digest: string, position: Buffer): Buffer =>
-  createHmac('sha256', key.cursorMac).update(tenant).update('\u0000').update(digest).update('\u0000').update(position).digest().subarray(0, IV_BYTES);
+  createHmac('sha256', key.cursorMac)
+    .update(tenant)
+    .update('\u0000')
+    .update(digest)
+    .update('\u0000')
+    .update(position)
+    .digest()
+    .subarray(0, IV_BYTES);
 
 /** AES-CTR is its own inverse. */
 const ctr = (key: KeyVersion, iv: Buffer, data: Buffer): Buffer => {

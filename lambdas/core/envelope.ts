@@ -46,9 +46,7 @@ export interface EventError {
   message: string;
 }
 
-export type EventCheck =
-  | { ok: true; event: ClientEvent; occurredAtMs: number | undefined }
-  | { ok: false; error: EventError };
+export type EventCheck = { ok: true; event: ClientEvent; occurredAtMs: number | undefined } | { ok: false; error: EventError };
 
 const fail = (code: EventErrorCode, message: string): EventCheck => ({ ok: false, error: { code, message } });
 
@@ -83,7 +81,8 @@ export const checkEvent = (raw: unknown, nowMs: number): EventCheck => {
   if (!isPlainObject(raw)) return fail('invalid_event', 'an event must be a JSON object');
   for (const key of Object.keys(raw)) {
     if (SERVER_FIELDS.has(key)) return fail('forbidden_field', `field '${key}' is set by the server and must not be sent`);
-    if (!CLIENT_FIELDS.has(key)) return fail('unknown_field', `unknown field '${truncate(key)}'; allowed: ${[...CLIENT_FIELDS].join(', ')}`);
+    if (!CLIENT_FIELDS.has(key))
+      return fail('unknown_field', `unknown field '${truncate(key)}'; allowed: ${[...CLIENT_FIELDS].join(', ')}`);
   }
   const { type, userId, occurredAt, target, idempotencyKey, details } = raw;
 
@@ -131,7 +130,10 @@ export const checkEvent = (raw: unknown, nowMs: number): EventCheck => {
       return fail('idempotencyKey_invalid', `'idempotencyKey' must be a string of 1-${LIMITS.maxIdempotencyKeyLength} characters`);
     }
     if (occurredAt === undefined) {
-      return fail('occurredAt_required', "an event with 'idempotencyKey' must also carry 'occurredAt' (a retry arrives at a different time)");
+      return fail(
+        'occurredAt_required',
+        "an event with 'idempotencyKey' must also carry 'occurredAt' (a retry arrives at a different time)",
+      );
     }
   }
 

@@ -59,7 +59,10 @@ export const isPendingMarker = (marker: ErasureMarkerItem): boolean => marker.c 
 const isLiveMarker = (marker: ErasureMarkerItem, nowMs: number): boolean => marker.x === undefined || marker.x * 1000 > nowMs;
 
 /** Which events the tenant's erasure markers hide: by user key, all while pending, then up to the cutoff. */
-export const erasureFilter = (markers: readonly ErasureMarkerItem[], nowMs: number): ((item: EventItem, event?: StoredEvent) => boolean) => {
+export const erasureFilter = (
+  markers: readonly ErasureMarkerItem[],
+  nowMs: number,
+): ((item: EventItem, event?: StoredEvent) => boolean) => {
   const byUser = new Map(markers.filter((m) => isLiveMarker(m, nowMs)).map((m) => [m.sk, m]));
   if (byUser.size === 0) return () => false;
   return (item, event) => {
@@ -81,10 +84,12 @@ const parseErasureBody = (body: string | null | undefined, contentType: string |
   } catch {
     throw new BadRequestError('invalid_json', 'the body is not valid JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRequestError('invalid_body', 'the body must be {"userId":"..."}');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new BadRequestError('invalid_body', 'the body must be {"userId":"..."}');
   const keys = Object.keys(parsed);
   const unknown = keys.find((key) => key !== 'userId');
-  if (unknown !== undefined) throw new BadRequestError('unknown_field', `unknown field '${unknown.slice(0, 64)}'; the body is {"userId":"..."}`);
+  if (unknown !== undefined)
+    throw new BadRequestError('unknown_field', `unknown field '${unknown.slice(0, 64)}'; the body is {"userId":"..."}`);
   const { userId } = parsed as { userId?: unknown };
   if (userId === undefined) throw new BadRequestError('userId_required', "'userId' is required");
   if (typeof userId !== 'string' || userId.length < 1 || userId.length > LIMITS.maxUserIdLength) {
@@ -120,7 +125,10 @@ export const requestErasure = async (
     if (receipt) return toReceipt(deps.keyring, tenant, receipt);
   }
   if (pending.length >= deps.maxOpenErasures) {
-    throw new TooManyRequestsError('too_many_erasures', `at most ${deps.maxOpenErasures} erasure requests may be pending at once; retry after the next cleanup`);
+    throw new TooManyRequestsError(
+      'too_many_erasures',
+      `at most ${deps.maxOpenErasures} erasure requests may be pending at once; retry after the next cleanup`,
+    );
   }
   const receiptId = randomInternalId(now, randomBytes);
   const receipt: ErasureReceiptItem = { pk: receiptPartition(tenant), sk: receiptId, s: 'pending', n: 0, ra: now };
@@ -133,7 +141,11 @@ export const requestErasure = async (
 };
 
 /** GET /v1/erasures/{id}: the receipt, visible only to its tenant. */
-export const getErasure = async (tenant: string, publicId: string, deps: Pick<ErasureDeps, 'store' | 'keyring'>): Promise<ErasureReceipt> => {
+export const getErasure = async (
+  tenant: string,
+  publicId: string,
+  deps: Pick<ErasureDeps, 'store' | 'keyring'>,
+): Promise<ErasureReceipt> => {
   const ref = decodePublicId(deps.keyring, tenant, publicId, 'erasure');
   const receipt = ref && (await deps.store.getReceipt(tenant, ref.internalId));
   if (!receipt) throw new NotFoundError('erasure request not found');

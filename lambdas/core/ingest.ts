@@ -6,7 +6,15 @@ import { idempotencyDigest, idempotentInternalId, randomInternalId } from './ids
 import type { Keyring } from './keyring';
 import { tenantPartition, typePartition, userPartition, type EventItem } from './item-keys';
 import { encodePublicId } from './public-id';
-import { attributeBytes, encodeEntry, MESSAGE_BUDGET_BYTES, messageBody, packEntries, type MessageEntry, type QueueMessage } from './message';
+import {
+  attributeBytes,
+  encodeEntry,
+  MESSAGE_BUDGET_BYTES,
+  messageBody,
+  packEntries,
+  type MessageEntry,
+  type QueueMessage,
+} from './message';
 
 /** The port through which ingest enqueues: returns the ids of the messages it could NOT enqueue. */
 export interface EventQueue {
@@ -125,7 +133,10 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
   const positions = new Map<string, number[]>();
   for (const group of packEntries(encoded, budget)) {
     const id = String(messages.length);
-    positions.set(id, group.flatMap((i) => (entries[i] as { positions: number[] }).positions));
+    positions.set(
+      id,
+      group.flatMap((i) => (entries[i] as { positions: number[] }).positions),
+    );
     messages.push({
       id,
       body: messageBody(group.map((i) => encoded[i] as string)),

@@ -65,7 +65,8 @@ export const firstJsonProblem = (
   while (stack.length > 0) {
     const { value, depth } = stack.pop() as { value: unknown; depth: number };
     if (typeof value === 'string') {
-      if (!isWellFormedText(value)) return problem('string_invalid', where, 'a string holds an unpaired UTF-16 surrogate (not valid Unicode)');
+      if (!isWellFormedText(value))
+        return problem('string_invalid', where, 'a string holds an unpaired UTF-16 surrogate (not valid Unicode)');
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) return problem('number_invalid', where, 'a number is too large to store (not finite)');
       if (lostDigits(value)) {
@@ -81,7 +82,8 @@ export const firstJsonProblem = (
         for (const item of value) stack.push({ value: item, depth: depth + 1 });
       } else {
         for (const [key, item] of Object.entries(value)) {
-          if (!isWellFormedText(key)) return problem('string_invalid', where, 'a key holds an unpaired UTF-16 surrogate (not valid Unicode)');
+          if (!isWellFormedText(key))
+            return problem('string_invalid', where, 'a key holds an unpaired UTF-16 surrogate (not valid Unicode)');
           stack.push({ value: item, depth: depth + 1 });
         }
       }

@@ -29,11 +29,18 @@ const eventType = (description: string): JsonObject => ({
   examples: ['customer.billed'],
 });
 
-export const boundedString = (max: number, description: string, min = 1): JsonObject => ({ type: 'string', minLength: min, maxLength: max, description });
+export const boundedString = (max: number, description: string, min = 1): JsonObject => ({
+  type: 'string',
+  minLength: min,
+  maxLength: max,
+  description,
+});
 
 /** Per-field schemas of the client event; the keys must be exactly CLIENT_FIELDS (checked below). */
 const clientFieldSchemas: Record<string, JsonObject> = {
-  type: eventType('What happened: lower-case, 1-100 characters of a-z, 0-9, `_`, `.`, `:`, `-`, starting with a letter or digit. The list of types is open.'),
+  type: eventType(
+    'What happened: lower-case, 1-100 characters of a-z, 0-9, `_`, `.`, `:`, `-`, starting with a letter or digit. The list of types is open.',
+  ),
   userId: boundedString(LIMITS.maxUserIdLength, 'Who did it.'),
   occurredAt: dateTime(
     `When it happened (RFC 3339). Default: the time the API received it. At most ${LIMITS.maxFutureSkewMs / 60_000} minutes in the future (\`occurredAt_in_future\`). Required with \`idempotencyKey\`.`,
@@ -67,10 +74,11 @@ export const SCHEMAS: Record<string, JsonObject> = {
   },
   EventInput: {
     type: 'object',
-    description:
-      `An event as a client sends it. Unknown fields are rejected (\`unknown_field\`), and so are fields the server sets (${[...SERVER_FIELDS]
-        .map((f) => `\`${f}\``)
-        .join(', ')}: \`forbidden_field\`). At most ${LIMITS.maxEventBytes} bytes serialized (\`event_too_large\`).`,
+    description: `An event as a client sends it. Unknown fields are rejected (\`unknown_field\`), and so are fields the server sets (${[
+      ...SERVER_FIELDS,
+    ]
+      .map((f) => `\`${f}\``)
+      .join(', ')}: \`forbidden_field\`). At most ${LIMITS.maxEventBytes} bytes serialized (\`event_too_large\`).`,
     required: ['type', 'userId'],
     additionalProperties: false,
     properties: clientFieldSchemas,
@@ -135,7 +143,10 @@ export const SCHEMAS: Record<string, JsonObject> = {
     additionalProperties: false,
     properties: {
       events: { type: 'array', maxItems: QUERY_LIMITS.maxLimit, items: ref('Event') },
-      nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last page. A page may be short and still have a cursor.' },
+      nextCursor: {
+        type: ['string', 'null'],
+        description: 'Pass as `cursor` for the next page; null on the last page. A page may be short and still have a cursor.',
+      },
     },
   },
   ErasureRequest: {

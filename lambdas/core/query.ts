@@ -89,7 +89,8 @@ export const parseEventQuery = (params: Readonly<Record<string, readonly string[
       if (key.length === 0 || key.length > QUERY_LIMITS.maxDetailKeyLength) {
         throw badParam(`'${clip(name)}' needs a key of 1-${QUERY_LIMITS.maxDetailKeyLength} characters after 'details.'`);
       }
-      if (value.length > QUERY_LIMITS.maxDetailValueLength) throw badParam(`'${clip(name)}' must be at most ${QUERY_LIMITS.maxDetailValueLength} characters`);
+      if (value.length > QUERY_LIMITS.maxDetailValueLength)
+        throw badParam(`'${clip(name)}' must be at most ${QUERY_LIMITS.maxDetailValueLength} characters`);
       details.push([key, value]);
     } else if (SIMPLE_PARAMS.has(name)) {
       single[name] = value;
@@ -101,10 +102,15 @@ export const parseEventQuery = (params: Readonly<Record<string, readonly string[
 
   const { userId, type, targetId, from, to, cursor } = single;
   const maxFilter = QUERY_LIMITS.maxFilterLength;
-  if (userId !== undefined && (userId.length < 1 || userId.length > maxFilter)) throw badParam(`'userId' must be 1-${maxFilter} characters`);
+  if (userId !== undefined && (userId.length < 1 || userId.length > maxFilter))
+    throw badParam(`'userId' must be 1-${maxFilter} characters`);
   if (type !== undefined && !TYPE_PATTERN.test(type)) throw badParam("'type' is not a valid event type");
-  if (targetId !== undefined && (targetId.length < 1 || targetId.length > maxFilter)) throw badParam(`'targetId' must be 1-${maxFilter} characters`);
-  for (const [name, value] of [['from', from], ['to', to]] as const) {
+  if (targetId !== undefined && (targetId.length < 1 || targetId.length > maxFilter))
+    throw badParam(`'targetId' must be 1-${maxFilter} characters`);
+  for (const [name, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const) {
     if (value !== undefined && parseRfc3339(value) === undefined) throw badParam(`'${name}' must be an RFC 3339 timestamp`);
   }
   const order = single.order ?? 'desc';
@@ -201,8 +207,8 @@ const pageRange = (query: EventQuery, position: string | undefined): SortKeyRang
   if (position !== undefined) {
     const next = adjacentId(position, query.order === 'desc' ? -1 : 1);
     if (next === undefined) return undefined;
-    if (query.order === 'desc') upper = next < upper ? next : upper;
-    else lower = next > lower ? next : lower;
+    if (query.order === 'desc') upper = Math.min(next , upper);
+    else lower = Math.max(next , lower);
   }
   return lower > upper ? undefined : { lower, upper };
 };
@@ -232,7 +238,10 @@ const pageFilter =
 export const getEvent = async (tenant: string, publicId: string, deps: QueryDeps): Promise<PublicEvent> => {
   const ref = decodePublicId(deps.keyring, tenant, publicId);
   if (!ref) throw new NotFoundError('event not found');
-  const [item, markers] = await Promise.all([deps.store.get(tenantPartition(tenant, ref.shard), ref.internalId), deps.store.listMarkers(tenant)]);
+  const [item, markers] = await Promise.all([
+    deps.store.get(tenantPartition(tenant, ref.shard), ref.internalId),
+    deps.store.listMarkers(tenant),
+  ]);
   const nowMs = (deps.now ?? Date.now)();
   if (!item || !isVisible(item, nowMs) || erasureFilter(markers, nowMs)(item)) throw new NotFoundError('event not found');
   return toPublicEvent(deps.keyring, tenant, item);

@@ -23,7 +23,9 @@ const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObjec
   },
   '403': { description: 'The token lacks the scope this route needs (`forbidden`).' },
   '404': { description: 'Not found (`not_found`): unknown ids, ids of another tenant, deleted, expired or erased events.' },
-  '413': { description: `Too large (\`payload_too_large\`: more than ${LIMITS.maxBodyBytes} bytes; \`too_many_events\`: more than ${LIMITS.maxEventsPerRequest} events; \`event_too_large\`).` },
+  '413': {
+    description: `Too large (\`payload_too_large\`: more than ${LIMITS.maxBodyBytes} bytes; \`too_many_events\`: more than ${LIMITS.maxEventsPerRequest} events; \`event_too_large\`).`,
+  },
   '415': { description: 'The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json`.' },
   '429': {
     description: 'Throttled (`throttled`), or too many pending erasures (`too_many_erasures`). Retry later.',
@@ -51,7 +53,13 @@ const errorResponses = (statuses: readonly string[]): JsonObject =>
   );
 
 const COMMON_ERRORS = ['401', '403', '429', '500', '502', '503', '504'] as const;
-const idParameter = (what: string): JsonObject => ({ name: 'id', in: 'path', required: true, description: `Public id of the ${what}.`, schema: { type: 'string', minLength: 1 } });
+const idParameter = (what: string): JsonObject => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: `Public id of the ${what}.`,
+  schema: { type: 'string', minLength: 1 },
+});
 
 const operation = (route: Route, spec: JsonObject & { responses: JsonObject }, errors: readonly string[]): JsonObject => ({
   ...spec,
@@ -72,7 +80,10 @@ const queryParameters = (): JsonObject[] => {
       description: 'Most events per page.',
       schema: { type: 'integer', minimum: 1, maximum: QUERY_LIMITS.maxLimit, default: QUERY_LIMITS.defaultLimit },
     },
-    cursor: { description: 'The `nextCursor` of the previous page, with the same filters (400 `invalid_cursor` otherwise).', schema: { type: 'string', minLength: 1 } },
+    cursor: {
+      description: 'The `nextCursor` of the previous page, with the same filters (400 `invalid_cursor` otherwise).',
+      schema: { type: 'string', minLength: 1 },
+    },
   };
   const params: JsonObject[] = QUERY_PARAMETERS.map((name) => ({ name, in: 'query', required: false, ...schemas[name] }));
   params.push({
@@ -131,7 +142,7 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
           description:
             `One event object, or \`{"events":[...]}\` with 1-${LIMITS.maxEventsPerRequest} events; the body at most ${LIMITS.maxBodyBytes} bytes (1 MiB). ` +
             'Answered 202 once the events are durably queued; each event gets its id or its error, in request order. ' +
-            'A single event that breaks a rule is answered 400 (413 if too large) with that rule\'s code.',
+            "A single event that breaks a rule is answered 400 (413 if too large) with that rule's code.",
           'x-max-body-bytes': LIMITS.maxBodyBytes,
           requestBody: {
             required: true,
@@ -140,7 +151,11 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
           responses: {
             '202': {
               description: 'Queued: per-event results in request order.',
-              content: jsonContent(ref('IngestResponse'), { results: [{ id: 'AbC…' }, { error: { code: 'type_invalid', message: '…' } }], accepted: 1, rejected: 1 }),
+              content: jsonContent(ref('IngestResponse'), {
+                results: [{ id: 'AbC…' }, { error: { code: 'type_invalid', message: '…' } }],
+                accepted: 1,
+                rejected: 1,
+              }),
             },
           },
         },
@@ -202,9 +217,9 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
         {
           operationId: 'createErasure',
           tags: ['lifecycle'],
-          summary: "Erase every event of a user (GDPR)",
+          summary: 'Erase every event of a user (GDPR)',
           description:
-            "Every event of that user in the tenant is hidden at once and deleted by the next cleanup. A second request while one is pending returns the pending receipt.",
+            'Every event of that user in the tenant is hidden at once and deleted by the next cleanup. A second request while one is pending returns the pending receipt.',
           requestBody: { required: true, content: jsonContent(ref('ErasureRequest')) },
           responses: { '202': { description: 'Accepted: the receipt.', content: jsonContent(ref('ErasureReceipt')) } },
         },

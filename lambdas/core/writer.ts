@@ -257,7 +257,12 @@ const collectOutcomes = (
       const decodedRecord = byId.get(record.messageId);
       const outcome = decodedRecord === undefined ? 'poison' : failed.has(record.messageId) ? 'failed' : 'stored';
       const receivedAt = decodedRecord?.receivedAt;
-      return { messageId: record.messageId, outcome, events: decodedRecord?.entries.length ?? 0, ...(receivedAt !== undefined && { receivedAt }) };
+      return {
+        messageId: record.messageId,
+        outcome,
+        events: decodedRecord?.entries.length ?? 0,
+        ...(receivedAt !== undefined && { receivedAt }),
+      };
     }),
   };
 };

@@ -46,7 +46,11 @@ export const createAdminHandler = ({ authenticate, keyring, ...deps }: AdminHand
       }
       case 'POST /v1/erasures': {
         const { tenant } = await authorize('events:erase');
-        const receipt = await requestErasure(tenant, { body: event.body, contentType: header(event, 'content-type') }, { ...deps, keyring: await keyring() });
+        const receipt = await requestErasure(
+          tenant,
+          { body: event.body, contentType: header(event, 'content-type') },
+          { ...deps, keyring: await keyring() },
+        );
         metrics.addMetric('ErasuresRequested', MetricUnit.Count, 1);
         return json(202, receipt);
       }

@@ -92,7 +92,10 @@ export const readAuthConfig = (env: Env): AuthConfig => {
   if (!accessTokenRule) throw invalid(ENV.authAccessTokenRule, `must be 'typ' or 'claim:NAME=VALUE' (got '${ruleText}')`);
   return {
     issuer: requireString(env, ENV.authIssuer),
-    audience: optionalString(env, ENV.authAudience).split(',').map((a) => a.trim()).filter(Boolean),
+    audience: optionalString(env, ENV.authAudience)
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
     jwksUri,
     tenantClaim: optionalString(env, ENV.authTenantClaim),
     scopePrefix: optionalString(env, ENV.authScopePrefix),

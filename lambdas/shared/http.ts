@@ -40,10 +40,13 @@ export const header = (event: Pick<APIGatewayProxyEvent, 'headers'>, name: strin
 };
 
 /** All query-string values by name (repeated names keep every value). */
-export const queryParams = (event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>): Record<string, string[]> => {
+export const queryParams = (
+  event: Pick<APIGatewayProxyEvent, 'queryStringParameters' | 'multiValueQueryStringParameters'>,
+): Record<string, string[]> => {
   // Prototype-free: a parameter may be called `toString` or `__proto__`.
   const out: Record<string, string[]> = Object.create(null);
   for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) if (values) out[name] = values;
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined && !Object.hasOwn(out, name)) out[name] = [value];
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {}))
+    if (value !== undefined && !Object.hasOwn(out, name)) out[name] = [value];
   return out;
 };

@@ -78,6 +78,7 @@ export const publishRejections = (codes: readonly string[]): void => {
 };
 
 /** The X-Ray root trace id of an `AWSTraceHeader` (`Root=1-...;Parent=...;Sampled=1`). */
-export const traceRootOf = (traceHeader: string | undefined): string | undefined => /(?:^|;)\s*Root=([0-9a-f-]+)/i.exec(traceHeader ?? '')?.[1];
+export const traceRootOf = (traceHeader: string | undefined): string | undefined =>
+  /(?:^|;)\s*Root=([0-9a-f-]+)/i.exec(traceHeader ?? '')?.[1];
 
 export { logger, metrics, tracer };

@@ -137,7 +137,9 @@ export class ServiceAlarms extends Construct {
       new MathExpression({
         // Lambda publishes nothing for a function that was not invoked: fill, or the sum is missing.
         expression: fns.map(([name]) => `FILL(${name}, 0)`).join(' + '),
-        usingMetrics: Object.fromEntries(fns.map(([name, fn]) => [name, fn.metricThrottles({ period: fiveMinutes, statistic: Stats.SUM })])),
+        usingMetrics: Object.fromEntries(
+          fns.map(([name, fn]) => [name, fn.metricThrottles({ period: fiveMinutes, statistic: Stats.SUM })]),
+        ),
         label: 'throttles, all functions',
         period: fiveMinutes,
       }),
@@ -158,7 +160,9 @@ export class ServiceAlarms extends Construct {
       'DynamoDbThrottles',
       new MathExpression({
         // A metric with no data in the period is missing, not 0: fill it so the sum exists.
-        expression: Object.keys(throttleMetrics).map((k) => `FILL(${k}, 0)`).join(' + '),
+        expression: Object.keys(throttleMetrics)
+          .map((k) => `FILL(${k}, 0)`)
+          .join(' + '),
         usingMetrics: throttleMetrics,
         label: 'DynamoDB throttled requests',
         period: fiveMinutes,

@@ -9,7 +9,7 @@ import {
   UserPool,
   type UserPoolDomain,
   UserPoolOperation,
-  UserPoolResourceServer,
+  type UserPoolResourceServer,
 } from 'aws-cdk-lib/aws-cognito';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -157,9 +157,7 @@ export class CognitoAuth extends Construct {
     this.resourceServer = userPool.addResourceServer('ResourceServer', {
       identifier: RESOURCE_SERVER_ID,
       userPoolResourceServerName: 'Activity Tracker API',
-      scopes: SCOPES.map(
-        (scopeName) => new ResourceServerScope({ scopeName, scopeDescription: SCOPE_DESCRIPTIONS[scopeName] }),
-      ),
+      scopes: SCOPES.map((scopeName) => new ResourceServerScope({ scopeName, scopeDescription: SCOPE_DESCRIPTIONS[scopeName] })),
     });
 
     const trigger = createServiceFunction(this, 'PreTokenGeneration', {

@@ -124,7 +124,9 @@ export class ServiceDashboard extends Construct {
         queue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, label: 'queue visible' }),
         deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, label: 'DLQ depth' }),
       ]),
-      graph('Queue: age of oldest message (s)', [queue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, label: 'oldest message' })]),
+      graph('Queue: age of oldest message (s)', [
+        queue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, label: 'oldest message' }),
+      ]),
       new SingleValueWidget({
         title: 'DLQ depth',
         metrics: [deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, label: 'messages in DLQ' })],
@@ -140,10 +142,14 @@ export class ServiceDashboard extends Construct {
         writer.metricErrors({ label: 'errors' }),
         writer.metricThrottles({ label: 'throttles' }),
       ]),
-      graph('Writer: duration (ms) and concurrency', [
-        writer.metricDuration({ statistic: Stats.p(50), label: 'duration p50' }),
-        writer.metricDuration({ statistic: Stats.p(99), label: 'duration p99' }),
-      ], { right: [writer.metric('ConcurrentExecutions', { statistic: Stats.MAXIMUM, label: 'concurrency (max)' })] }),
+      graph(
+        'Writer: duration (ms) and concurrency',
+        [
+          writer.metricDuration({ statistic: Stats.p(50), label: 'duration p50' }),
+          writer.metricDuration({ statistic: Stats.p(99), label: 'duration p99' }),
+        ],
+        { right: [writer.metric('ConcurrentExecutions', { statistic: Stats.MAXIMUM, label: 'concurrency (max)' })] },
+      ),
       graph('Events written, retries, failures', [
         serviceMetric('EventsWritten', { label: 'written' }),
         serviceMetric('WriteRetries', { label: 'redelivered records' }),
@@ -197,14 +203,18 @@ export class ServiceDashboard extends Construct {
     );
 
     dashboard.addWidgets(
-      graph('API 5xx rate (%)', [
-        new MathExpression({
-          expression: 'IF(requests > 0, 100 * errors / requests, 0)',
-          usingMetrics: { requests: apiMetric(api, 'Count'), errors: apiMetric(api, '5XXError') },
-          label: '5xx %',
-          period: FIVE_MINUTES,
-        }),
-      ], { width: 24 }),
+      graph(
+        'API 5xx rate (%)',
+        [
+          new MathExpression({
+            expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+            usingMetrics: { requests: apiMetric(api, 'Count'), errors: apiMetric(api, '5XXError') },
+            label: '5xx %',
+            period: FIVE_MINUTES,
+          }),
+        ],
+        { width: 24 },
+      ),
     );
 
     this.dashboard = dashboard;

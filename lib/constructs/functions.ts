@@ -29,7 +29,11 @@ const TABLE_ACTIONS = {
 
 /** GetSecretValue alone: grantRead would add DescribeSecret, which the functions never call. */
 const readSecret = (secret: ISecret, fn: IFunction): Grant =>
-  Grant.addToPrincipal({ grantee: fn, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretFullArn ?? secret.secretArn] });
+  Grant.addToPrincipal({
+    grantee: fn,
+    actions: ['secretsmanager:GetSecretValue'],
+    resourceArns: [secret.secretFullArn ?? secret.secretArn],
+  });
 
 /** How the writer consumes the events queue. */
 export interface WriterSettings {

@@ -16,7 +16,11 @@ export const runRedrive = async (args: readonly string[]) => {
   const res = await fetch(`${baseUrl}/_local/health`).catch(() => undefined);
   if (!res?.ok) throw new Error(`no local stack answers at ${baseUrl} (start it with npm start)`);
   const health = (await res.json()) as { region: string; endpoints: { sqs: string }; queues: Record<string, { url: string; arn: string }> };
-  const sqs = new SQSClient({ region: health.region, endpoint: health.endpoints.sqs, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const sqs = new SQSClient({
+    region: health.region,
+    endpoint: health.endpoints.sqs,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     for (const { source, dlq } of await redrivePairs(sqs, health.queues)) {
       const result = await redrive(sqs, dlq.url, source.url);
@@ -26,4 +30,3 @@ export const runRedrive = async (args: readonly string[]) => {
     sqs.destroy();
   }
 };
-

@@ -18,7 +18,16 @@ const fail = (message: string): never => {
 
 /** Runs `token` with the arguments after the command name; prints only the token. */
 export const runToken = (args: readonly string[], config: LocalAppConfig = {}) => {
-  let values: { tenant?: string; scope?: string; sub?: string; ttl?: string; aud?: string; claim?: string[]; 'offset-ms'?: string; help?: boolean };
+  let values: {
+    tenant?: string;
+    scope?: string;
+    sub?: string;
+    ttl?: string;
+    aud?: string;
+    claim?: string[];
+    'offset-ms'?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
@@ -81,4 +90,3 @@ export const runToken = (args: readonly string[], config: LocalAppConfig = {}) =
   });
   process.stdout.write(`${token}\n`);
 };
-

@@ -46,7 +46,14 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local }: ApiGate
     const { route } = match;
     const apiModel = model.apis.find((a) => a.logicalId === route.apiLogicalId) ?? api;
     const event = buildProxyEvent(
-      { method, url, rawHeaders: req.rawHeaders, body, sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', localPort: port },
+      {
+        method,
+        url,
+        rawHeaders: req.rawHeaders,
+        body,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        localPort: port,
+      },
       {
         match,
         stage: apiModel?.stageName ?? 'prod',
@@ -84,7 +91,12 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local }: ApiGate
     }
     if (!result.ok) {
       log(`${route.functionLogicalId} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
-      metrics.error({ time: new Date().toISOString(), fn: route.functionLogicalId, level: 'FAILED', message: `${result.error.errorType}: ${result.error.errorMessage}` });
+      metrics.error({
+        time: new Date().toISOString(),
+        fn: route.functionLogicalId,
+        level: 'FAILED',
+        message: `${result.error.errorType}: ${result.error.errorMessage}`,
+      });
       return internalError();
     }
     try {
@@ -127,7 +139,9 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local }: ApiGate
         status: 403,
         message: 'Missing Authentication Token',
         requestId,
-        fallback: errorAnswer(405, 'method_not_allowed', `Method ${method} is not allowed on ${found.resourcePath}`, [['Allow', found.allowed.join(', ')]]),
+        fallback: errorAnswer(405, 'method_not_allowed', `Method ${method} is not allowed on ${found.resourcePath}`, [
+          ['Allow', found.allowed.join(', ')],
+        ]),
       });
       return { answer, target: '' };
     }

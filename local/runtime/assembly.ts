@@ -44,7 +44,8 @@ export const invokedFunctionAssets = (model: TemplateModel, assemblyDir: string,
   }
   const assets = new Map<string, string>();
   for (const fn of functions) {
-    if (!fn.runtime.startsWith('nodejs')) throw new Error(`Function ${fn.logicalId}: runtime ${fn.runtime} cannot run locally (Node.js only)`);
+    if (!fn.runtime.startsWith('nodejs'))
+      throw new Error(`Function ${fn.logicalId}: runtime ${fn.runtime} cannot run locally (Node.js only)`);
     if (!fn.assetPath) throw new Error(`Function ${fn.logicalId}: no aws:asset:path metadata (synth with asset metadata on)`);
     const dir = join(assemblyDir, fn.assetPath);
     if (!existsSync(dir)) throw new Error(`Function ${fn.logicalId}: asset folder ${dir} missing: run cdk synth`);

@@ -41,7 +41,10 @@ const tableInput = (t: TableModel): CreateTableCommandInput => {
   const gsis: GlobalSecondaryIndex[] = t.globalSecondaryIndexes.map((ix) => ({
     IndexName: ix.indexName,
     KeySchema: ix.keySchema,
-    Projection: { ProjectionType: ix.projection.projectionType, ...(ix.projection.nonKeyAttributes ? { NonKeyAttributes: ix.projection.nonKeyAttributes } : {}) },
+    Projection: {
+      ProjectionType: ix.projection.projectionType,
+      ...(ix.projection.nonKeyAttributes ? { NonKeyAttributes: ix.projection.nonKeyAttributes } : {}),
+    },
   }));
   return {
     TableName: t.tableName,
@@ -54,14 +57,23 @@ const tableInput = (t: TableModel): CreateTableCommandInput => {
           LocalSecondaryIndexes: t.localSecondaryIndexes.map((ix) => ({
             IndexName: ix.indexName,
             KeySchema: ix.keySchema,
-            Projection: { ProjectionType: ix.projection.projectionType, ...(ix.projection.nonKeyAttributes ? { NonKeyAttributes: ix.projection.nonKeyAttributes } : {}) },
+            Projection: {
+              ProjectionType: ix.projection.projectionType,
+              ...(ix.projection.nonKeyAttributes ? { NonKeyAttributes: ix.projection.nonKeyAttributes } : {}),
+            },
           })),
         }
       : {}),
   };
 };
 
-const startDynamoDb = async (model: TemplateModel, region: string, dataDir: string | undefined, log: (line: string) => void, stops: Stops) => {
+const startDynamoDb = async (
+  model: TemplateModel,
+  region: string,
+  dataDir: string | undefined,
+  log: (line: string) => void,
+  stops: Stops,
+) => {
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) });
   const ddbPort = await listen(ddbServer, 0);
@@ -164,7 +176,10 @@ export const queueDepths = async (model: TemplateModel, { sqs, queues }: Pick<Em
   return Promise.all(
     Object.entries(queues).map(async ([logicalId, q]) => {
       const { Attributes: a } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+        new GetQueueAttributesCommand({
+          QueueUrl: q.url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
       );
       return {
         name: logicalId,

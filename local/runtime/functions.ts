@@ -28,7 +28,11 @@ export interface FunctionPoolsOptions {
 }
 
 /** What Lambda sets in every execution environment, pointed at the local emulators. */
-const lambdaEnvironment = (fn: FunctionModel, assetDir: string, { region, endpoints }: FunctionEnvironmentContext): Record<string, string> => ({
+const lambdaEnvironment = (
+  fn: FunctionModel,
+  assetDir: string,
+  { region, endpoints }: FunctionEnvironmentContext,
+): Record<string, string> => ({
   AWS_REGION: region,
   AWS_DEFAULT_REGION: region,
   AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -32,7 +32,14 @@ export const localRoutes =
     if (method === 'GET' && path === '/_local/health') return json(200, health());
     if (method === 'GET' && path === '/_local/stats') return json(200, stats());
     if (method === 'GET' && path === '/_local/') {
-      return { statusCode: 200, headers: [['Content-Type', 'text/html; charset=utf-8'], ['Cache-Control', 'no-store']], body: Buffer.from(STATUS_PAGE_HTML) };
+      return {
+        statusCode: 200,
+        headers: [
+          ['Content-Type', 'text/html; charset=utf-8'],
+          ['Cache-Control', 'no-store'],
+        ],
+        body: Buffer.from(STATUS_PAGE_HTML),
+      };
     }
     if (method === 'GET' && path === '/_local/metrics') return json(200, await metrics());
     if (path === '/_local/clock' && (method === 'GET' || method === 'POST')) {

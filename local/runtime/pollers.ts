@@ -22,7 +22,9 @@ const sqsPort = (sqs: SQSClient): SqsPort => ({
     return out.Messages ?? [];
   },
   deleteBatch: async (queueUrl, entries) => {
-    const out = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries.map((e) => ({ Id: e.id, ReceiptHandle: e.receiptHandle })) }));
+    const out = await sqs.send(
+      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries.map((e) => ({ Id: e.id, ReceiptHandle: e.receiptHandle })) }),
+    );
     return (out.Failed ?? []).map((f) => f.Id ?? '');
   },
 });
@@ -56,7 +58,12 @@ export const createPollers = ({ model, ctx, sqs, queues, poolOf, metrics }: Poll
         invoke: async (event: SQSEvent) => {
           const r = await pool.invoke(event);
           if (!r.ok) {
-            metrics.error({ time: new Date().toISOString(), fn: mapping.functionLogicalId, level: 'FAILED', message: `${r.error.errorType}: ${r.error.errorMessage}` });
+            metrics.error({
+              time: new Date().toISOString(),
+              fn: mapping.functionLogicalId,
+              level: 'FAILED',
+              message: `${r.error.errorType}: ${r.error.errorMessage}`,
+            });
           }
           return r;
         },

@@ -29,7 +29,11 @@ export const createScheduler = ({ model, ctx, invoke, log }: SchedulerOptions) =
       results.push(
         r.ok
           ? { rule: rule.logicalId, function: target.functionLogicalId, result: r.payload }
-          : { rule: rule.logicalId, function: target.functionLogicalId, error: { errorType: r.error.errorType, errorMessage: r.error.errorMessage } },
+          : {
+              rule: rule.logicalId,
+              function: target.functionLogicalId,
+              error: { errorType: r.error.errorType, errorMessage: r.error.errorMessage },
+            },
       );
     }
     return results;
@@ -58,19 +62,25 @@ export const createScheduler = ({ model, ctx, invoke, log }: SchedulerOptions) =
         if (!at) return;
         // setTimeout holds at most ~24.8 days; longer waits re-arm on the way.
         const delay = Math.min(at.getTime() - Date.now(), 2 ** 31 - 1);
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (Date.now() < at.getTime()) return arm(after);
-          arm(at);
-          void runRule(rule, at).then((results) => {
-            for (const r of results) log(`schedule ${r.rule} → ${r.function}: ${r.error ? `error ${r.error.errorType}: ${r.error.errorMessage}` : 'ok'}`);
-          });
-        }, Math.max(0, delay));
+        const timer = setTimeout(
+          () => {
+            timers.delete(timer);
+            if (Date.now() < at.getTime()) return arm(after);
+            arm(at);
+            void runRule(rule, at).then((results) => {
+              for (const r of results)
+                log(`schedule ${r.rule} → ${r.function}: ${r.error ? `error ${r.error.errorType}: ${r.error.errorMessage}` : 'ok'}`);
+            });
+          },
+          Math.max(0, delay),
+        );
         timer.unref();
         timers.add(timer);
       };
       arm(origin);
-      log(`schedule ${rule.logicalId} (${rule.scheduleExpression}) next at ${nextFireTime(schedule, origin, origin)?.toISOString() ?? 'never'}`);
+      log(
+        `schedule ${rule.logicalId} (${rule.scheduleExpression}) next at ${nextFireTime(schedule, origin, origin)?.toISOString() ?? 'never'}`,
+      );
     }
   };
 

@@ -9,7 +9,16 @@ import { resolve } from 'node:path';
 import { LocalClock } from '../clock';
 import { FaultProxy } from '../faults';
 import type { FunctionPool } from '../function-runner';
-import { DEFAULT_AUDIENCE, DEFAULT_PORT, DEFAULT_STATE_DIR, DEFAULT_TENANT_CLAIM, loadOrCreateIssuerKeys, localIssuerUrl, localJwksUrl, signToken } from '../issuer';
+import {
+  DEFAULT_AUDIENCE,
+  DEFAULT_PORT,
+  DEFAULT_STATE_DIR,
+  DEFAULT_TENANT_CLAIM,
+  loadOrCreateIssuerKeys,
+  localIssuerUrl,
+  localJwksUrl,
+  signToken,
+} from '../issuer';
 import { LocalMetrics } from '../observe';
 import { parseTemplate } from '../template/read';
 import { apiGateway } from './api-gateway';
@@ -75,7 +84,12 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const closeServer = closer(server);
     stops.push(closeServer);
     const baseUrl = `http://127.0.0.1:${port}`;
-    const issuer: LocalIssuer = { url: localIssuerUrl(port), jwksUri: localJwksUrl(port), audience: options.issuer?.audience ?? DEFAULT_AUDIENCE, tenantClaim };
+    const issuer: LocalIssuer = {
+      url: localIssuerUrl(port),
+      jwksUri: localJwksUrl(port),
+      audience: options.issuer?.audience ?? DEFAULT_AUDIENCE,
+      tenantClaim,
+    };
 
     // Telemetry: the functions' EMF lines become the status page's figures (GET /_local/).
     const metrics = new LocalMetrics();

@@ -239,4 +239,3 @@ export const resolveFunctionEnvironment = (
   }
   return env;
 };
-

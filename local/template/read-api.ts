@@ -16,7 +16,8 @@ export const parseApis = (resources: Record<string, CfnResource>, warnings: stri
     const refsApi = (v: unknown) => referencedLogicalId(v)?.logicalId === apiId;
     const stage = entries.find(([, r]) => r.Type === 'AWS::ApiGateway::Stage' && refsApi(r.Properties?.RestApiId));
     const deploymentStage = entries.find(
-      ([, r]) => r.Type === 'AWS::ApiGateway::Deployment' && refsApi(r.Properties?.RestApiId) && typeof r.Properties?.StageName === 'string',
+      ([, r]) =>
+        r.Type === 'AWS::ApiGateway::Deployment' && refsApi(r.Properties?.RestApiId) && typeof r.Properties?.StageName === 'string',
     );
     apis.push({
       logicalId: apiId,
@@ -35,7 +36,7 @@ export const parseApis = (resources: Record<string, CfnResource>, warnings: stri
       const cached = pathCache.get(resourceId);
       if (cached !== undefined) return cached;
       const r = resources[resourceId];
-      if (!r || r.Type !== 'AWS::ApiGateway::Resource') throw new TemplateError(`ApiGateway resource ${resourceId} not found`);
+      if (r?.Type !== 'AWS::ApiGateway::Resource') throw new TemplateError(`ApiGateway resource ${resourceId} not found`);
       if (seen.includes(resourceId)) throw new TemplateError(`ApiGateway resource ${resourceId}: ParentId cycle`);
       const part = str(r.Properties?.PathPart);
       if (!part) throw new TemplateError(`ApiGateway resource ${resourceId}: PathPart missing`);
@@ -72,13 +73,23 @@ export const parseApis = (resources: Record<string, CfnResource>, warnings: stri
       }
       const authorizationType = str(mp.AuthorizationType) ?? 'NONE';
       if (authorizationType !== 'NONE') {
-        warnings.push(`ApiGateway method ${methodId} (${httpMethod} ${path}): authorizer ${authorizationType} is not emulated; the function verifies tokens itself`);
+        warnings.push(
+          `ApiGateway method ${methodId} (${httpMethod} ${path}): authorizer ${authorizationType} is not emulated; the function verifies tokens itself`,
+        );
       }
       if (mp.RequestValidatorId !== undefined) {
         warnings.push(`ApiGateway method ${methodId} (${httpMethod} ${path}): request validation is not emulated locally`);
       }
       const integrationTimeoutMs = num(integration.TimeoutInMillis, `ApiGateway method ${methodId} Integration.TimeoutInMillis`) ?? 29_000;
-      routes.push({ apiLogicalId: apiId, methodLogicalId: methodId, resourcePath: path, httpMethod, functionLogicalId: fn, authorizationType, integrationTimeoutMs });
+      routes.push({
+        apiLogicalId: apiId,
+        methodLogicalId: methodId,
+        resourcePath: path,
+        httpMethod,
+        functionLogicalId: fn,
+        authorizationType,
+        integrationTimeoutMs,
+      });
     }
   }
   return { apis, routes };
@@ -108,4 +119,3 @@ export const parseGatewayResponses = (resources: Record<string, CfnResource>, wa
   }
   return out;
 };
-

@@ -64,9 +64,10 @@ const parseTable = (logicalId: string, p: Record<string, unknown>, warnings: str
   });
   const ttl = isRecord(p.TimeToLiveSpecification) ? p.TimeToLiveSpecification : undefined;
   if (p.StreamSpecification !== undefined) warnings.push(`${what}: DynamoDB streams are not emulated locally`);
-  const billingMode = p.BillingMode === 'PROVISIONED' || (p.BillingMode === undefined && p.ProvisionedThroughput !== undefined)
-    ? 'PROVISIONED'
-    : 'PAY_PER_REQUEST';
+  const billingMode =
+    p.BillingMode === 'PROVISIONED' || (p.BillingMode === undefined && p.ProvisionedThroughput !== undefined)
+      ? 'PROVISIONED'
+      : 'PAY_PER_REQUEST';
   const ttlAttribute = ttl && bool(ttl.Enabled) !== false ? str(ttl.AttributeName) : undefined;
   return {
     logicalId,
@@ -287,7 +288,8 @@ export const parseTemplate = (template: unknown): TemplateModel => {
   model.routes.push(...routes);
   model.gatewayResponses.push(...parseGatewayResponses(resources, warnings));
   for (const fn of invokedFunctions(model)) {
-    for (const [name, value] of Object.entries(fn.rawEnvironment)) checkSupported(value, model, `Function ${fn.logicalId}, environment variable ${name}`);
+    for (const [name, value] of Object.entries(fn.rawEnvironment))
+      checkSupported(value, model, `Function ${fn.logicalId}, environment variable ${name}`);
   }
   return model;
 };

@@ -1,8 +1,7 @@
 /** Small readers shared by the template readers and the intrinsic resolver. */
 import { TemplateError } from './model';
 
-export const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 

@@ -19,11 +19,19 @@ const upstream = async () => {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 };
 
 const post = async (url: string, target: string, body: unknown) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 };
 
@@ -34,7 +42,11 @@ describe('fault proxy', () => {
 
   beforeEach(async () => {
     up = await upstream();
-    proxy = new FaultProxy({ targets: { dynamodb: up.url, sqs: up.url }, kill: (fn, worker) => killed.push(`${fn}/${worker}`), hangMs: 50 });
+    proxy = new FaultProxy({
+      targets: { dynamodb: up.url, sqs: up.url },
+      kill: (fn, worker) => killed.push(`${fn}/${worker}`),
+      hangMs: 50,
+    });
     await proxy.start();
   });
   afterEach(async () => {
@@ -51,7 +63,10 @@ describe('fault proxy', () => {
   });
 
   it('answers throttling and 5xx errors in the service format without forwarding', async () => {
-    proxy.setRules([{ kind: 'throttle', rate: 1, service: 'dynamodb' }, { kind: 'error', rate: 1, service: 'sqs' }]);
+    proxy.setRules([
+      { kind: 'throttle', rate: 1, service: 'dynamodb' },
+      { kind: 'error', rate: 1, service: 'sqs' },
+    ]);
     const throttled = await post(proxy.endpoint('dynamodb', 'W', '1'), 'DynamoDB_20120810.PutItem', {});
     expect(throttled.status).toBe(400);
     expect(throttled.body.__type).toMatch(/ProvisionedThroughputExceededException$/);
@@ -86,8 +101,13 @@ describe('fault proxy', () => {
   });
 
   it('applies a request and then kills the calling environment (kill-after), or drops the answer (drop-after)', async () => {
-    proxy.setRules([{ kind: 'kill-after', rate: 1, limit: 1 }, { kind: 'drop-after', rate: 1 }]);
-    await expect(post(proxy.endpoint('dynamodb', 'FunctionsWriter1', '7'), 'DynamoDB_20120810.BatchWriteItem', { RequestItems: {} })).rejects.toThrow();
+    proxy.setRules([
+      { kind: 'kill-after', rate: 1, limit: 1 },
+      { kind: 'drop-after', rate: 1 },
+    ]);
+    await expect(
+      post(proxy.endpoint('dynamodb', 'FunctionsWriter1', '7'), 'DynamoDB_20120810.BatchWriteItem', { RequestItems: {} }),
+    ).rejects.toThrow();
     expect(killed).toEqual(['FunctionsWriter1/7']);
     await expect(post(proxy.endpoint('dynamodb', 'W', '1'), 'DynamoDB_20120810.PutItem', {})).rejects.toThrow();
     expect(up.seen).toHaveLength(2);
@@ -106,6 +126,8 @@ describe('fault proxy', () => {
     expect(() => parseFaultRules({ rules: [{ kind: 'explode', rate: 1 }] })).toThrow(/kind/);
     expect(() => parseFaultRules({ rules: [{ kind: 'drop', rate: 2 }] })).toThrow(/rate/);
     expect(() => parseFaultRules({ rules: [{ kind: 'drop', rate: 1, functions: 'Writer' }] })).toThrow(/functions/);
-    expect(parseFaultRules({ rules: [{ kind: 'drop', rate: 0.5, service: 'sqs' }] })).toEqual([{ kind: 'drop', rate: 0.5, service: 'sqs' }]);
+    expect(parseFaultRules({ rules: [{ kind: 'drop', rate: 0.5, service: 'sqs' }] })).toEqual([
+      { kind: 'drop', rate: 0.5, service: 'sqs' },
+    ]);
   });
 });

@@ -63,7 +63,11 @@ describe('FunctionPool', () => {
 
   it('invokes the bundled handler with the event and a Lambda context', async () => {
     const r = await pool('index.echo').invoke({ a: 1 }, 'req-1');
-    expect(r).toMatchObject({ ok: true, requestId: 'req-1', payload: { event: { a: 1 }, functionName: 'Fn', awsRequestId: 'req-1', memory: '256' } });
+    expect(r).toMatchObject({
+      ok: true,
+      requestId: 'req-1',
+      payload: { event: { a: 1 }, functionName: 'Fn', awsRequestId: 'req-1', memory: '256' },
+    });
     const remaining = (r as { payload: { remaining: number } }).payload.remaining;
     expect(remaining).toBeGreaterThan(0);
     expect(remaining).toBeLessThanOrEqual(3000);

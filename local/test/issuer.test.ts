@@ -27,16 +27,28 @@ describe('local issuer', () => {
     expect(readFileSync(file, 'utf8')).toContain('BEGIN PRIVATE KEY');
     expect(Buffer.from(keys.jwk.n, 'base64url')).toHaveLength(256);
     expect(loadOrCreateIssuerKeys(stateDir).jwk).toEqual(keys.jwk);
-    expect(jwksDocument(keys)).toEqual({ keys: [{ kty: 'RSA', n: keys.jwk.n, e: 'AQAB', kid: jwkThumbprint(keys.jwk), alg: 'RS256', use: 'sig' }] });
+    expect(jwksDocument(keys)).toEqual({
+      keys: [{ kty: 'RSA', n: keys.jwk.n, e: 'AQAB', kid: jwkThumbprint(keys.jwk), alg: 'RS256', use: 'sig' }],
+    });
   });
 
   it('signs tokens aws-jwt-verify accepts against the JWKS', async () => {
     const keys = loadOrCreateIssuerKeys(stateDir);
     const token = signToken(keys, { tenant: 'acme', scope: 'events:write events:read', port: 4321, aud: LOCAL_AUDIENCE });
-    const verifier = JwtRsaVerifier.create({ issuer: localIssuerUrl(4321), audience: LOCAL_AUDIENCE, jwksUri: 'http://127.0.0.1:4321/_local/jwks.json' });
+    const verifier = JwtRsaVerifier.create({
+      issuer: localIssuerUrl(4321),
+      audience: LOCAL_AUDIENCE,
+      jwksUri: 'http://127.0.0.1:4321/_local/jwks.json',
+    });
     verifier.cacheJwks(jwksDocument(keys) as unknown as Parameters<typeof verifier.cacheJwks>[0]);
     const payload = await verifier.verify(token);
-    expect(payload).toMatchObject({ iss: 'http://127.0.0.1:4321/_local/issuer', aud: 'activity-tracker-local', sub: 'local-user', tenant_id: 'acme', scope: 'events:write events:read' });
+    expect(payload).toMatchObject({
+      iss: 'http://127.0.0.1:4321/_local/issuer',
+      aud: 'activity-tracker-local',
+      sub: 'local-user',
+      tenant_id: 'acme',
+      scope: 'events:write events:read',
+    });
     expect(payload.exp! - payload.iat!).toBe(3600);
     expect(typeof payload.jti).toBe('string');
     const [header] = token.split('.');
@@ -48,6 +60,13 @@ describe('local issuer', () => {
     const now = new Date('2026-11-21T10:00:00Z');
     const token = signToken(keys, { tenant: 't', scope: '', sub: 'svc', ttlSeconds: 60, aud: 'other', claims: { extra: 1 }, now });
     const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
-    expect(payload).toMatchObject({ iss: 'http://127.0.0.1:3000/_local/issuer', sub: 'svc', aud: 'other', iat: 1795255200, exp: 1795255260, extra: 1 });
+    expect(payload).toMatchObject({
+      iss: 'http://127.0.0.1:3000/_local/issuer',
+      sub: 'svc',
+      aud: 'other',
+      iat: 1795255200,
+      exp: 1795255260,
+      extra: 1,
+    });
   });
 });

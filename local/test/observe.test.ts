@@ -4,7 +4,13 @@ const emfLine = (metrics: Record<string, number | number[]>, dims: Record<string
   JSON.stringify({
     _aws: {
       Timestamp: Date.parse('2026-11-21T10:00:01.250Z'),
-      CloudWatchMetrics: [{ Namespace: 'ActivityTracker', Dimensions: [['service', ...Object.keys(dims)]], Metrics: Object.keys(metrics).map((Name) => ({ Name, Unit: 'Count' })) }],
+      CloudWatchMetrics: [
+        {
+          Namespace: 'ActivityTracker',
+          Dimensions: [['service', ...Object.keys(dims)]],
+          Metrics: Object.keys(metrics).map((Name) => ({ Name, Unit: 'Count' })),
+        },
+      ],
     },
     service: 'activity-tracker',
     ...dims,
@@ -33,7 +39,9 @@ describe('local telemetry: pretty function logs', () => {
   });
 
   it('quotes values with spaces and prints objects as JSON', () => {
-    expect(formatFunctionLine('Ingest', logLine({ level: 'WARN', message: 'x', reason: 'a b', detail: { n: 1 } }))).toBe('10:00:00.123 WARN  [Ingest] x reason="a b" detail={"n":1}');
+    expect(formatFunctionLine('Ingest', logLine({ level: 'WARN', message: 'x', reason: 'a b', detail: { n: 1 } }))).toBe(
+      '10:00:00.123 WARN  [Ingest] x reason="a b" detail={"n":1}',
+    );
   });
 
   it('prints an EMF line as METRIC with its values and extra dimensions', () => {
@@ -53,7 +61,11 @@ describe('local telemetry: pretty function logs', () => {
 
 describe('local telemetry: metrics from EMF lines', () => {
   it('parses metrics and dimensions, ignoring other lines', () => {
-    expect(parseEmf(emfLine({ EventsAccepted: 3 }))).toEqual({ namespace: 'ActivityTracker', dimensions: { service: 'activity-tracker' }, values: { EventsAccepted: [3] } });
+    expect(parseEmf(emfLine({ EventsAccepted: 3 }))).toEqual({
+      namespace: 'ActivityTracker',
+      dimensions: { service: 'activity-tracker' },
+      values: { EventsAccepted: [3] },
+    });
     expect(parseEmf(logLine({}))).toBeUndefined();
     expect(parseEmf('not json')).toBeUndefined();
   });
@@ -71,7 +83,12 @@ describe('local telemetry: metrics from EMF lines', () => {
     expect(s.totals.EventsRejectedByReason).toBeUndefined();
     expect(s.rejectedByReason).toEqual({ type_invalid: 1 });
     expect(s.lag).toEqual({ samples: 3, p50: 20, p99: 300, max: 300 });
-    expect(s.series.buckets.map((b) => [b.accepted, b.written])).toEqual([[0, 0], [0, 0], [3, 0], [0, 3]]);
+    expect(s.series.buckets.map((b) => [b.accepted, b.written])).toEqual([
+      [0, 0],
+      [0, 0],
+      [3, 0],
+      [0, 3],
+    ]);
     expect(s.errors).toEqual([{ time: expect.any(String), fn: 'Writer', level: 'ERROR', message: 'boom', correlationId: 'req-9' }]);
   });
 });

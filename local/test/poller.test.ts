@@ -5,14 +5,24 @@ import { SqsPoller, batchOutcome, buildSqsEvent, type SqsPort } from '../poller'
 import type { EventSourceMappingModel } from '../template/model';
 
 const ok = (payload: unknown): InvocationResult => ({ ok: true, payload, requestId: 'r', durationMs: 1 });
-const failed = (errorType = 'Error'): InvocationResult => ({ ok: false, error: { errorType, errorMessage: 'boom' }, requestId: 'r', durationMs: 1 });
+const failed = (errorType = 'Error'): InvocationResult => ({
+  ok: false,
+  error: { errorType, errorMessage: 'boom' },
+  requestId: 'r',
+  durationMs: 1,
+});
 
 const message = (n: number): Message => ({
   MessageId: `m${n}`,
   ReceiptHandle: `rh${n}`,
   Body: `{"n":${n}}`,
   MD5OfBody: 'md5',
-  Attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: '1700000000001' },
+  Attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: '1700000000000',
+    SenderId: 'AIDA',
+    ApproximateFirstReceiveTimestamp: '1700000000001',
+  },
 });
 
 /** An in-memory queue: receive hands out what is ready, up to maxMessages; deletes are recorded. */
@@ -67,12 +77,18 @@ const poller = (sqs: FakeSqs, invoke: (e: SQSEvent) => Promise<InvocationResult>
 
 describe('batchOutcome (ReportBatchItemFailures)', () => {
   const ids = ['a', 'b', 'c'];
-  it.each([[undefined], [null], [{}], [{ batchItemFailures: null }], [{ batchItemFailures: [] }]])('treats %j as complete success', (payload) => {
-    expect(batchOutcome(ok(payload), ids, true)).toEqual({ kind: 'success' });
-  });
+  it.each([[undefined], [null], [{}], [{ batchItemFailures: null }], [{ batchItemFailures: [] }]])(
+    'treats %j as complete success',
+    (payload) => {
+      expect(batchOutcome(ok(payload), ids, true)).toEqual({ kind: 'success' });
+    },
+  );
 
   it('reports the listed items as failed', () => {
-    expect(batchOutcome(ok({ batchItemFailures: [{ itemIdentifier: 'b' }] }), ids, true)).toEqual({ kind: 'partial', failedIds: new Set(['b']) });
+    expect(batchOutcome(ok({ batchItemFailures: [{ itemIdentifier: 'b' }] }), ids, true)).toEqual({
+      kind: 'partial',
+      failedIds: new Set(['b']),
+    });
   });
 
   it.each([
@@ -107,7 +123,12 @@ describe('buildSqsEvent', () => {
       messageId: 'm1',
       receiptHandle: 'rh1',
       body: '{"n":1}',
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: 'AIDA', ApproximateFirstReceiveTimestamp: '1700000000001' },
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '1700000000000',
+        SenderId: 'AIDA',
+        ApproximateFirstReceiveTimestamp: '1700000000001',
+      },
       messageAttributes: {
         kind: { stringValue: 'x', stringListValues: [], binaryListValues: [], dataType: 'String' },
         raw: { binaryValue: Buffer.from('hi').toString('base64'), stringListValues: [], binaryListValues: [], dataType: 'Binary' },
@@ -201,7 +222,15 @@ describe('SqsPoller', () => {
     const p = poller(sqs, invoke, { batchSize: 5, maximumConcurrency: 3 });
     expect(p.concurrency).toBe(3);
     expect(poller(sqs, invoke).concurrency).toBe(2);
-    const capped = new SqsPoller({ mapping: mapping({ maximumConcurrency: 10 }), queueUrl: 'q', queueArn: 'a', region: 'r', sqs, invoke, concurrencyLimit: 4 });
+    const capped = new SqsPoller({
+      mapping: mapping({ maximumConcurrency: 10 }),
+      queueUrl: 'q',
+      queueArn: 'a',
+      region: 'r',
+      sqs,
+      invoke,
+      concurrencyLimit: 4,
+    });
     expect(capped.concurrency).toBe(4);
     p.start();
     await new Promise((r) => setTimeout(r, 400));

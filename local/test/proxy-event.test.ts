@@ -65,7 +65,11 @@ describe('Router', () => {
     expect(router.lookup('GET', '/v2/events')).toEqual({ kind: 'not_found' });
     expect(router.lookup('GET', '/v1/events/a/b')).toEqual({ kind: 'not_found' });
     expect(router.lookup('GET', '/v1//events')).toEqual({ kind: 'not_found' });
-    expect(router.lookup('DELETE', '/v1/events/x')).toEqual({ kind: 'method_not_allowed', allowed: ['GET'], resourcePath: '/v1/events/{id}' });
+    expect(router.lookup('DELETE', '/v1/events/x')).toEqual({
+      kind: 'method_not_allowed',
+      allowed: ['GET'],
+      resourcePath: '/v1/events/{id}',
+    });
   });
 });
 
@@ -136,16 +140,34 @@ describe('buildProxyEvent', () => {
         identity: { sourceIp: '127.0.0.1', userAgent: 'curl/8' },
       },
     });
-    expect(event.headers).toMatchObject({ Host: '127.0.0.1:3000', Authorization: 'Bearer t', 'X-Multi': '2', 'X-Forwarded-For': '127.0.0.1' });
+    expect(event.headers).toMatchObject({
+      Host: '127.0.0.1:3000',
+      Authorization: 'Bearer t',
+      'X-Multi': '2',
+      'X-Forwarded-For': '127.0.0.1',
+    });
     expect(event.multiValueHeaders['X-Multi']).toEqual(['1', '2']);
   });
 
   it('passes a text body as a string and nulls absent query and path parameters', () => {
     const event = buildProxyEvent(
-      { method: 'POST', url: '/v1/events', rawHeaders: ['Content-Type', 'application/json'], body: Buffer.from('{"é":1}'), sourceIp: '10.0.0.1', localPort: 3000 },
+      {
+        method: 'POST',
+        url: '/v1/events',
+        rawHeaders: ['Content-Type', 'application/json'],
+        body: Buffer.from('{"é":1}'),
+        sourceIp: '10.0.0.1',
+        localPort: 3000,
+      },
       { ...base, match: { route: route('POST', '/v1/events'), pathParameters: null } },
     );
-    expect(event).toMatchObject({ body: '{"é":1}', isBase64Encoded: false, queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: null });
+    expect(event).toMatchObject({
+      body: '{"é":1}',
+      isBase64Encoded: false,
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      pathParameters: null,
+    });
   });
 
   it('base64-encodes a body of a binary media type, or one that is not UTF-8', () => {
@@ -197,12 +219,16 @@ describe('proxyResultToHttp', () => {
     expect(answer.headers).toEqual([['Content-Type', 'application/json']]);
   });
 
-  it.each([[null], ['ok'], [{ body: 'x' }], [{ statusCode: 99 }], [{ statusCode: 200, body: { a: 1 } }], [{ statusCode: 200, headers: { a: {} } }]])(
-    'rejects the malformed response %j (API Gateway answers 502)',
-    (result) => {
-      expect(() => proxyResultToHttp(result)).toThrow(MalformedProxyResponseError);
-    },
-  );
+  it.each([
+    [null],
+    ['ok'],
+    [{ body: 'x' }],
+    [{ statusCode: 99 }],
+    [{ statusCode: 200, body: { a: 1 } }],
+    [{ statusCode: 200, headers: { a: {} } }],
+  ])('rejects the malformed response %j (API Gateway answers 502)', (result) => {
+    expect(() => proxyResultToHttp(result)).toThrow(MalformedProxyResponseError);
+  });
 });
 
 describe('gatewayErrorAnswer', () => {
@@ -230,22 +256,42 @@ describe('gatewayErrorAnswer', () => {
   const fallback = errorAnswer(418, 'fallback', 'used when the template customizes nothing');
 
   it('uses the template response of the specific type', () => {
-    const a = gatewayErrorAnswer(responses, { responseType: 'MISSING_AUTHENTICATION_TOKEN', status: 403, message: 'Missing Authentication Token', requestId: 'r', fallback });
+    const a = gatewayErrorAnswer(responses, {
+      responseType: 'MISSING_AUTHENTICATION_TOKEN',
+      status: 403,
+      message: 'Missing Authentication Token',
+      requestId: 'r',
+      fallback,
+    });
     expect(a.statusCode).toBe(404);
     expect(JSON.parse(a.body.toString())).toEqual({ error: { code: 'not_found', message: 'Route not found' } });
     expect(a.headers).toContainEqual(['Access-Control-Allow-Origin', '*']);
   });
 
   it('falls back to DEFAULT_4XX/5XX with API Gateway status and message', () => {
-    const tooLarge = gatewayErrorAnswer(responses, { responseType: 'REQUEST_TOO_LARGE', status: 413, message: 'Request Too Long', requestId: 'r', fallback });
+    const tooLarge = gatewayErrorAnswer(responses, {
+      responseType: 'REQUEST_TOO_LARGE',
+      status: 413,
+      message: 'Request Too Long',
+      requestId: 'r',
+      fallback,
+    });
     expect(tooLarge.statusCode).toBe(413);
     expect(JSON.parse(tooLarge.body.toString())).toEqual({ error: { code: 'bad_request', message: 'Request Too Long' } });
-    const crash = gatewayErrorAnswer(responses, { responseType: 'DEFAULT_5XX', status: 502, message: 'Internal server error', requestId: 'r', fallback });
+    const crash = gatewayErrorAnswer(responses, {
+      responseType: 'DEFAULT_5XX',
+      status: 502,
+      message: 'Internal server error',
+      requestId: 'r',
+      fallback,
+    });
     expect(crash.statusCode).toBe(502);
     expect(JSON.parse(crash.body.toString())).toEqual({ error: { code: 'internal_error', message: 'Internal server error' } });
   });
 
   it('uses the fallback when the template customizes nothing', () => {
-    expect(gatewayErrorAnswer([], { responseType: 'DEFAULT_5XX', status: 502, message: 'Internal server error', requestId: 'r', fallback })).toBe(fallback);
+    expect(
+      gatewayErrorAnswer([], { responseType: 'DEFAULT_5XX', status: 502, message: 'Internal server error', requestId: 'r', fallback }),
+    ).toBe(fallback);
   });
 });

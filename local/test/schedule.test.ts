@@ -14,9 +14,12 @@ describe('parseScheduleExpression', () => {
     expect(parseScheduleExpression(expr)).toEqual({ kind: 'rate', intervalMs: ms });
   });
 
-  it.each(['rate(0 minutes)', 'rate(1 week)', 'every day', 'cron(0 3 * * *)', 'cron(0 3 1 * MON *)'])('reports %s as unsupported, not a guess', (expr) => {
-    expect(parseScheduleExpression(expr).kind).toBe('unsupported');
-  });
+  it.each(['rate(0 minutes)', 'rate(1 week)', 'every day', 'cron(0 3 * * *)', 'cron(0 3 1 * MON *)'])(
+    'reports %s as unsupported, not a guess',
+    (expr) => {
+      expect(parseScheduleExpression(expr).kind).toBe('unsupported');
+    },
+  );
 
   it.each(['cron(0 12 L * ? *)', 'cron(0 12 15W * ? *)', 'cron(0 12 ? * 6L *)', 'cron(0 12 ? * MON#2 *)'])(
     'reports %s (L, W, #) as unsupported so it runs only on demand',

@@ -74,18 +74,25 @@ describe('Secrets Manager emulator', () => {
   let client: SecretsManagerClient;
   beforeAll(async () => {
     emulator = await startSecretsManager(secrets);
-    client = new SecretsManagerClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    client = new SecretsManagerClient({
+      region: 'us-east-1',
+      endpoint: emulator.endpoint,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
   });
   afterAll(async () => {
     client.destroy();
     await emulator.stop();
   });
 
-  it.each([[arn], ['Keys'], ['arn:aws:secretsmanager:us-east-1:000000000000:secret:Keys']])('serves GetSecretValue for SecretId %s', async (id) => {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: id }));
-    expect(out).toMatchObject({ ARN: arn, Name: 'Keys', SecretString: '{"current":"1","k1":"x"}', VersionId: 'v1' });
-    expect(out.CreatedDate).toEqual(new Date(1700000000 * 1000));
-  });
+  it.each([[arn], ['Keys'], ['arn:aws:secretsmanager:us-east-1:000000000000:secret:Keys']])(
+    'serves GetSecretValue for SecretId %s',
+    async (id) => {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: id }));
+      expect(out).toMatchObject({ ARN: arn, Name: 'Keys', SecretString: '{"current":"1","k1":"x"}', VersionId: 'v1' });
+      expect(out.CreatedDate).toEqual(new Date(1700000000 * 1000));
+    },
+  );
 
   it('answers ResourceNotFoundException for an unknown secret', async () => {
     await expect(client.send(new GetSecretValueCommand({ SecretId: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);

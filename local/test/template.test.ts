@@ -5,7 +5,15 @@ import { invokedFunctions, parseTemplate, queuesInCreationOrder } from '../templ
 const lambdaUri = (fn: string) => ({
   'Fn::Join': [
     '',
-    ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ':lambda:path/2015-03-31/functions/', { 'Fn::GetAtt': [fn, 'Arn'] }, '/invocations'],
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':apigateway:',
+      { Ref: 'AWS::Region' },
+      ':lambda:path/2015-03-31/functions/',
+      { 'Fn::GetAtt': [fn, 'Arn'] },
+      '/invocations',
+    ],
   ],
 });
 
@@ -53,7 +61,12 @@ const fixture = () => ({
     Keys: {
       Type: 'AWS::SecretsManager::Secret',
       Properties: {
-        GenerateSecretString: { ExcludePunctuation: true, GenerateStringKey: 'k1', PasswordLength: 64, SecretStringTemplate: '{"current":"1"}' },
+        GenerateSecretString: {
+          ExcludePunctuation: true,
+          GenerateStringKey: 'k1',
+          PasswordLength: 64,
+          SecretStringTemplate: '{"current":"1"}',
+        },
       },
     },
     Pool: { Type: 'AWS::Cognito::UserPool', Properties: {} },
@@ -110,9 +123,15 @@ const fixture = () => ({
     },
     Api: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'RestApi' } },
     Stage: { Type: 'AWS::ApiGateway::Stage', Properties: { RestApiId: { Ref: 'Api' }, StageName: 'prod' } },
-    V1: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'v1', RestApiId: { Ref: 'Api' } } },
+    V1: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'v1', RestApiId: { Ref: 'Api' } },
+    },
     Events: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { Ref: 'V1' }, PathPart: 'events', RestApiId: { Ref: 'Api' } } },
-    EventId: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { Ref: 'Events' }, PathPart: '{id}', RestApiId: { Ref: 'Api' } } },
+    EventId: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { Ref: 'Events' }, PathPart: '{id}', RestApiId: { Ref: 'Api' } },
+    },
     EventsPost: {
       Type: 'AWS::ApiGateway::Method',
       Properties: {
@@ -125,11 +144,21 @@ const fixture = () => ({
     },
     EventsGet: {
       Type: 'AWS::ApiGateway::Method',
-      Properties: { HttpMethod: 'GET', ResourceId: { Ref: 'Events' }, RestApiId: { Ref: 'Api' }, Integration: { Type: 'AWS_PROXY', Uri: lambdaUri('Query') } },
+      Properties: {
+        HttpMethod: 'GET',
+        ResourceId: { Ref: 'Events' },
+        RestApiId: { Ref: 'Api' },
+        Integration: { Type: 'AWS_PROXY', Uri: lambdaUri('Query') },
+      },
     },
     EventGet: {
       Type: 'AWS::ApiGateway::Method',
-      Properties: { HttpMethod: 'GET', ResourceId: { Ref: 'EventId' }, RestApiId: { Ref: 'Api' }, Integration: { Type: 'AWS_PROXY', Uri: lambdaUri('Query') } },
+      Properties: {
+        HttpMethod: 'GET',
+        ResourceId: { Ref: 'EventId' },
+        RestApiId: { Ref: 'Api' },
+        Integration: { Type: 'AWS_PROXY', Uri: lambdaUri('Query') },
+      },
     },
     EventsOptions: {
       Type: 'AWS::ApiGateway::Method',
@@ -156,7 +185,11 @@ const fixture = () => ({
     },
     Cron: {
       Type: 'AWS::Events::Rule',
-      Properties: { ScheduleExpression: 'rate(1 day)', State: 'ENABLED', Targets: [{ Arn: { 'Fn::GetAtt': ['Cleanup', 'Arn'] }, Id: 'Target0' }] },
+      Properties: {
+        ScheduleExpression: 'rate(1 day)',
+        State: 'ENABLED',
+        Targets: [{ Arn: { 'Fn::GetAtt': ['Cleanup', 'Arn'] }, Id: 'Target0' }],
+      },
     },
     Paused: {
       Type: 'AWS::Events::Rule',
@@ -251,7 +284,13 @@ describe('parseTemplate', () => {
 
   it('reads functions with handler, runtime, timeout, memory and asset folder; Lambda defaults otherwise', () => {
     const ingest = model.functions.find((f) => f.logicalId === 'Ingest');
-    expect(ingest).toMatchObject({ handler: 'index.handler', runtime: 'nodejs22.x', timeoutSeconds: 10, memoryMb: 512, assetPath: 'asset.ingest' });
+    expect(ingest).toMatchObject({
+      handler: 'index.handler',
+      runtime: 'nodejs22.x',
+      timeoutSeconds: 10,
+      memoryMb: 512,
+      assetPath: 'asset.ingest',
+    });
     expect(model.functions.find((f) => f.logicalId === 'Query')).toMatchObject({ timeoutSeconds: 3, memoryMb: 128 });
   });
 
@@ -291,7 +330,13 @@ describe('parseTemplate', () => {
 
   it('reads schedule rules (not event-pattern rules) with their targets, input and state', () => {
     expect(model.schedules).toEqual([
-      { logicalId: 'Cron', ruleName: 'Cron', scheduleExpression: 'rate(1 day)', enabled: true, targets: [{ id: 'Target0', functionLogicalId: 'Cleanup' }] },
+      {
+        logicalId: 'Cron',
+        ruleName: 'Cron',
+        scheduleExpression: 'rate(1 day)',
+        enabled: true,
+        targets: [{ id: 'Target0', functionLogicalId: 'Cleanup' }],
+      },
       {
         logicalId: 'Paused',
         ruleName: 'Paused',
@@ -305,7 +350,9 @@ describe('parseTemplate', () => {
   it('rejects an env var using an intrinsic the resolver does not support, naming function and variable', () => {
     const t = fixture();
     (t.Resources.Query.Properties.Environment.Variables as Record<string, unknown>).IMPORTED = { 'Fn::ImportValue': 'shared-table' };
-    expect(() => parseTemplate(t)).toThrow(new TemplateError('Function Query, environment variable IMPORTED: intrinsic Fn::ImportValue is not supported by the local runtime'));
+    expect(() => parseTemplate(t)).toThrow(
+      new TemplateError('Function Query, environment variable IMPORTED: intrinsic Fn::ImportValue is not supported by the local runtime'),
+    );
   });
 
   it('leaves functions nothing invokes (deploy-time custom resources) unchecked and unstarted', () => {
@@ -315,7 +362,11 @@ describe('parseTemplate', () => {
       Properties: { Handler: 'index.handler', Runtime: 'python3.12', Environment: { Variables: { X: { 'Fn::If': ['C', 'a', 'b'] } } } },
     };
     const m = parseTemplate(t);
-    expect(invokedFunctions(m).map((f) => f.logicalId).sort()).toEqual(['Cleanup', 'Ingest', 'Query', 'Writer']);
+    expect(
+      invokedFunctions(m)
+        .map((f) => f.logicalId)
+        .sort(),
+    ).toEqual(['Cleanup', 'Ingest', 'Query', 'Writer']);
   });
 
   it('rejects a redrive policy that does not point at a queue of the template', () => {
@@ -352,7 +403,9 @@ describe('resolveFunctionEnvironment', () => {
 
   it('fails loudly on an attribute it cannot produce locally, unless the runtime overrides the variable', () => {
     expect(() => resolveFunctionEnvironment(model, ingest, ctx)).toThrow(
-      new TemplateError('Function Ingest, environment variable AUTH_ISSUER: Fn::GetAtt Pool.ProviderURL (AWS::Cognito::UserPool) is not supported by the local runtime'),
+      new TemplateError(
+        'Function Ingest, environment variable AUTH_ISSUER: Fn::GetAtt Pool.ProviderURL (AWS::Cognito::UserPool) is not supported by the local runtime',
+      ),
     );
   });
 });

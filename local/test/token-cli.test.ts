@@ -12,10 +12,14 @@ afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
 
 const { PORT: _port, ...withoutPort } = process.env;
 const mint = (args: string[], env: Record<string, string> = {}) => {
-  const token = execFileSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'local', 'cli', 'main.ts'), 'token', ...args], {
-    env: { ...withoutPort, LOCAL_STATE_DIR: stateDir, ...env },
-    encoding: 'utf8',
-  }).trim();
+  const token = execFileSync(
+    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    [join(REPO_ROOT, 'local', 'cli', 'main.ts'), 'token', ...args],
+    {
+      env: { ...withoutPort, LOCAL_STATE_DIR: stateDir, ...env },
+      encoding: 'utf8',
+    },
+  ).trim();
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 };
 
@@ -35,12 +39,18 @@ it('issues for the PORT the stack runs on, and --offset-ms moves its times with 
 it('issues for the stack npm start runs: its port and its tenant claim (PORT still wins)', () => {
   writeRunningStack(stateDir, { port: 4321, tenantClaim: 'org_id' });
   try {
-    expect(mint(['--tenant', 'acme', '--scope', 'events:read'])).toMatchObject({ iss: 'http://127.0.0.1:4321/_local/issuer', org_id: 'acme' });
+    expect(mint(['--tenant', 'acme', '--scope', 'events:read'])).toMatchObject({
+      iss: 'http://127.0.0.1:4321/_local/issuer',
+      org_id: 'acme',
+    });
     expect(mint(['--tenant', 'acme', '--scope', 'events:read'], { PORT: '5000' }).iss).toBe('http://127.0.0.1:5000/_local/issuer');
   } finally {
     clearRunningStack(stateDir);
   }
-  expect(mint(['--tenant', 'acme', '--scope', 'events:read'])).toMatchObject({ iss: 'http://127.0.0.1:3000/_local/issuer', tenant_id: 'acme' });
+  expect(mint(['--tenant', 'acme', '--scope', 'events:read'])).toMatchObject({
+    iss: 'http://127.0.0.1:3000/_local/issuer',
+    tenant_id: 'acme',
+  });
 }, 60_000);
 
 it('refuses an --offset-ms that is not a whole number of milliseconds', () => {

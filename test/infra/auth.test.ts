@@ -11,9 +11,17 @@ const byPath = (resources: Record<string, Json>, path: string): [string, Json] =
 
 describe('auth wiring', () => {
   describe('cognito mode (default)', () => {
-    const { template } = synthStack({ tenantClaim: 'org_id', maxTokenLifetimeSeconds: '3600', clockSkewSeconds: '30', maxEventsPerRequest: '100' });
+    const { template } = synthStack({
+      tenantClaim: 'org_id',
+      maxTokenLifetimeSeconds: '3600',
+      clockSkewSeconds: '30',
+      maxEventsPerRequest: '100',
+    });
     const [poolId] = byPath(template.findResources('AWS::Cognito::UserPool'), 'ActivityTracker/Auth/UserPool/Resource');
-    const [triggerId, trigger] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Auth/PreTokenGeneration/Resource');
+    const [triggerId, trigger] = byPath(
+      template.findResources('AWS::Lambda::Function'),
+      'ActivityTracker/Auth/PreTokenGeneration/Resource',
+    );
 
     it('runs the pre-token-generation trigger with event V3_0 (client-credentials tokens) on an Essentials pool', () => {
       template.hasResourceProperties('AWS::Cognito::UserPool', {
@@ -38,7 +46,9 @@ describe('auth wiring', () => {
         .filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
       const cognito = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('cognito-idp:')));
-      expect(cognito).toEqual([expect.objectContaining({ Action: 'cognito-idp:ListUserPoolClients', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } })]);
+      expect(cognito).toEqual([
+        expect.objectContaining({ Action: 'cognito-idp:ListUserPoolClients', Resource: { 'Fn::GetAtt': [poolId, 'Arn'] } }),
+      ]);
     });
 
     it('defines the four API scopes on the activity-tracker resource server', () => {
@@ -58,7 +68,9 @@ describe('auth wiring', () => {
     });
 
     it('takes the domain prefix from context', () => {
-      synthStack({ cognitoDomainPrefix: 'acme-events' }).template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'acme-events' });
+      synthStack({ cognitoDomainPrefix: 'acme-events' }).template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+        Domain: 'acme-events',
+      });
     });
 
     it('makes the API functions require Cognito access tokens with the configured limits', () => {

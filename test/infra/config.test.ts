@@ -43,9 +43,22 @@ describe('loadConfig', () => {
   });
 
   it('reads the log sample rate and the alarm settings, and rejects bad ones', () => {
-    const config = load({ logSampleRate: '0.1', alarmEmail: 'oncall@example.com', alarmQueueAgeSeconds: '900', alarmApi5xxPercent: '2.5', alarmWriterErrors: '3', alarmCleanupMissedDays: '3' });
+    const config = load({
+      logSampleRate: '0.1',
+      alarmEmail: 'oncall@example.com',
+      alarmQueueAgeSeconds: '900',
+      alarmApi5xxPercent: '2.5',
+      alarmWriterErrors: '3',
+      alarmCleanupMissedDays: '3',
+    });
     expect(config.logSampleRate).toBe(0.1);
-    expect(config.alarms).toEqual({ email: 'oncall@example.com', queueAgeSeconds: 900, api5xxPercent: 2.5, writerErrors: 3, cleanupMissedDays: 3 });
+    expect(config.alarms).toEqual({
+      email: 'oncall@example.com',
+      queueAgeSeconds: 900,
+      api5xxPercent: 2.5,
+      writerErrors: 3,
+      cleanupMissedDays: 3,
+    });
     expect(() => load({ logSampleRate: '2' })).toThrow(/logSampleRate/);
     expect(load({ traceSampleRate: '0.05' }).traceSampleRate).toBe(0.05);
     expect(() => load({ traceSampleRate: '-0.1' })).toThrow(/traceSampleRate/);
@@ -193,7 +206,9 @@ describe('loadConfig', () => {
     });
 
     it('reads the access-token rule and refuses one it cannot apply', () => {
-      expect(load({ ...OIDC, accessTokenRule: 'claim:token_type=access_token' }).auth).toMatchObject({ accessTokenRule: 'claim:token_type=access_token' });
+      expect(load({ ...OIDC, accessTokenRule: 'claim:token_type=access_token' }).auth).toMatchObject({
+        accessTokenRule: 'claim:token_type=access_token',
+      });
       expect(() => load({ ...OIDC, accessTokenRule: 'anything' })).toThrow('"accessTokenRule"');
       expect(() => load({ accessTokenRule: 'typ' })).toThrow('"accessTokenRule"');
     });
@@ -235,7 +250,10 @@ describe('loadConfig', () => {
       expect(() => load({ [key]: OIDC[key as keyof typeof OIDC] })).toThrow(`"${key}"`);
     });
 
-    it.each([['scopeClaim', 'scp'], ['scopeFormat', 'array']])('rejects %s, fixed by Cognito', (key, value) => {
+    it.each([
+      ['scopeClaim', 'scp'],
+      ['scopeFormat', 'array'],
+    ])('rejects %s, fixed by Cognito', (key, value) => {
       expect(() => load({ [key]: value })).toThrow(`"${key}"`);
     });
 

@@ -14,10 +14,21 @@ const cdkJsonContext = (JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'ut
  * esbuild bundling, into two fresh folders at once.
  */
 const files = (dir: string, prefix = ''): string[] =>
-  readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name), `${prefix}${name}/`) : [`${prefix}${name}`]));
+  readdirSync(dir).flatMap((name) =>
+    statSync(join(dir, name)).isDirectory() ? files(join(dir, name), `${prefix}${name}/`) : [`${prefix}${name}`],
+  );
 
 const digestOfTree = (dir: string): Record<string, string> =>
-  Object.fromEntries(files(dir).sort().map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
+  Object.fromEntries(
+    files(dir)
+      .sort()
+      .map((f) => [
+        f,
+        createHash('sha256')
+          .update(readFileSync(join(dir, f)))
+          .digest('hex'),
+      ]),
+  );
 
 /** What must not change between two synths: templates, asset manifests, the cloud-assembly manifest, every asset's bytes. */
 const fingerprint = (outDir: string) => {
@@ -59,11 +70,17 @@ describe('synth', () => {
     const run = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'bin', 'app.ts')], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
-      env: { ...process.env, CDK_OUTDIR: dir, CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext, stage: 'staging', 'aws:cdk:bundling-stacks': [] }) },
+      env: {
+        ...process.env,
+        CDK_OUTDIR: dir,
+        CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext, stage: 'staging', 'aws:cdk:bundling-stacks': [] }),
+      },
     });
     expect(run.status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, { type: string }> };
-    const stacks = Object.entries(manifest.artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack').map(([id]) => id);
+    const stacks = Object.entries(manifest.artifacts)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([id]) => id);
     expect(stacks).toEqual(['ActivityTracker-staging']);
   }, 60_000);
 });

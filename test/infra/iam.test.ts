@@ -26,7 +26,13 @@ describe('least privilege: each role lists exactly the actions its code uses', (
   const expected = {
     'Functions/Ingest': only('sqs:SendMessage', 'secretsmanager:GetSecretValue'),
     'Functions/Query': only('dynamodb:Query', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue'),
-    'Functions/Admin': only('dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'),
+    'Functions/Admin': only(
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'secretsmanager:GetSecretValue',
+    ),
     // The SQS actions are the event source mapping's (it polls, deletes and extends visibility for the function).
     'Functions/Writer': only(
       'dynamodb:BatchWriteItem',
@@ -52,7 +58,13 @@ describe('least privilege: each role lists exactly the actions its code uses', (
 
   it('gives no function Scan, the stream reads, or DescribeTable', () => {
     const all = Object.values(actionsByFunction(synthStack().template)).flat();
-    for (const action of ['dynamodb:Scan', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeTable', 'secretsmanager:DescribeSecret']) {
+    for (const action of [
+      'dynamodb:Scan',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:DescribeTable',
+      'secretsmanager:DescribeSecret',
+    ]) {
       expect(all).not.toContain(action);
     }
   });

@@ -26,11 +26,16 @@ describe.each([
 ])('cdk-nag, %s mode', (_mode, context) => {
   const { stack, template } = synthStack(context);
 
-  it.each(nagPacks().map((pack) => [pack.readPackName, pack] as const))('reports no unacknowledged finding of the %s pack, error or warning', (_name, pack) => {
-    const report = pack.validateScope(stack);
-    const findings = report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
-    expect(findings).toEqual([]);
-  });
+  it.each(nagPacks().map((pack) => [pack.readPackName, pack] as const))(
+    'reports no unacknowledged finding of the %s pack, error or warning',
+    (_name, pack) => {
+      const report = pack.validateScope(stack);
+      const findings = report.violations.map(
+        (v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      );
+      expect(findings).toEqual([]);
+    },
+  );
 
   it('acknowledges only the reviewed rules, each with a specific reason', () => {
     const acks = acknowledgements(stack);
@@ -55,7 +60,9 @@ describe.each([
   });
 
   it('holds the evidence behind the IAM acknowledgements: "*" only for X-Ray, no wildcard action', () => {
-    const statements: Json[] = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
+    const statements: Json[] = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Json[],
+    );
     for (const statement of statements) {
       const actions = [statement.Action].flat() as string[];
       expect(actions.filter((a) => a === '*' || a.endsWith(':*'))).toEqual([]);
@@ -64,7 +71,9 @@ describe.each([
   });
 
   it('gives no role an AWS managed policy but the API Gateway account logging role', () => {
-    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([, r]) => (r.Properties.ManagedPolicyArns ?? []).length > 0);
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(
+      ([, r]) => (r.Properties.ManagedPolicyArns ?? []).length > 0,
+    );
     expect(roles.map(([, r]) => r.Metadata['aws:cdk:path'])).toEqual(['ActivityTracker/Api/RestApi/CloudWatchRole/Resource']);
   });
 

@@ -12,7 +12,13 @@ const dashboardBody = (): string => {
   expect(dashboards).toHaveLength(1);
   const body = dashboards[0]!.Properties.DashboardBody as Json;
   const flatten = (v: unknown): string =>
-    typeof v === 'string' ? v : Array.isArray(v) ? v.map(flatten).join('') : v && typeof v === 'object' ? `{${JSON.stringify(v)}}` : String(v);
+    typeof v === 'string'
+      ? v
+      : Array.isArray(v)
+        ? v.map(flatten).join('')
+        : v && typeof v === 'object'
+          ? `{${JSON.stringify(v)}}`
+          : String(v);
   return flatten(body['Fn::Join']?.[1] ?? body);
 };
 
@@ -31,16 +37,23 @@ const topicId = (): string => {
 describe('observability: tracing', () => {
   it('traces the API stage and every function actively', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', { TracingEnabled: true });
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME);
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,
+    );
     expect(functions.length).toBeGreaterThanOrEqual(5);
     for (const f of functions) expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
   it('gives every function the log level and sample rate', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME);
-    for (const f of functions) expect(f.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_LOGGER_SAMPLE_RATE: '0' });
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,
+    );
+    for (const f of functions)
+      expect(f.Properties.Environment.Variables).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_LOGGER_SAMPLE_RATE: '0' });
     const sampled = synthStack({ logSampleRate: '0.25' }).template;
-    sampled.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_LOGGER_SAMPLE_RATE: '0.25' }) } });
+    sampled.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_LOGGER_SAMPLE_RATE: '0.25' }) },
+    });
   });
 });
 
@@ -49,13 +62,24 @@ describe('observability: trace sampling and access logs', () => {
     const rules = Object.values(template.findResources('AWS::XRay::SamplingRule'));
     expect(rules).toHaveLength(1);
     const rule = rules[0]!.Properties.SamplingRule as Json;
-    expect(rule).toMatchObject({ ServiceType: 'AWS::ApiGateway::Stage', FixedRate: 0.01, ReservoirSize: 1, Host: '*', HTTPMethod: '*', URLPath: '*' });
+    expect(rule).toMatchObject({
+      ServiceType: 'AWS::ApiGateway::Stage',
+      FixedRate: 0.01,
+      ReservoirSize: 1,
+      Host: '*',
+      HTTPMethod: '*',
+      URLPath: '*',
+    });
     expect(rule.RuleName).toMatch(/^[A-Za-z0-9]{1,32}$/);
     // The rule matches this stack's stage only: arn:aws:apigateway:<region>::/restapis/<api>/stages/<stage>.
     const [api] = Object.keys(template.findResources('AWS::ApiGateway::RestApi'));
     const [stage] = Object.keys(template.findResources('AWS::ApiGateway::Stage'));
-    const arn = (rule.ResourceARN['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join('');
-    expect(arn).toMatch(new RegExp(`^arn:(aws|<AWS::Partition>):apigateway:([a-z0-9-]+|<AWS::Region>)::/restapis/<${api}>/stages/<${stage}>$`));
+    const arn = (rule.ResourceARN['Fn::Join'][1] as unknown[])
+      .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+      .join('');
+    expect(arn).toMatch(
+      new RegExp(`^arn:(aws|<AWS::Partition>):apigateway:([a-z0-9-]+|<AWS::Region>)::/restapis/<${api}>/stages/<${stage}>$`),
+    );
     const sampled = synthStack({ traceSampleRate: '0.2' }).template;
     sampled.hasResourceProperties('AWS::XRay::SamplingRule', { SamplingRule: Match.objectLike({ FixedRate: 0.2 }) });
   });
@@ -131,7 +155,9 @@ describe('observability: alarms', () => {
     expect(key.Properties.EnableKeyRotation).toBe(true);
     expect(JSON.stringify(key.Properties.KeyPolicy)).toContain('cloudwatch.amazonaws.com');
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 
@@ -145,11 +171,21 @@ describe('observability: alarms', () => {
 
   it('alarms on any message in the DLQ', () => {
     const a = alarmByPath('/DeadLetterAlarm/Alarm/Resource');
-    expect(a).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS', Statistic: 'Maximum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(a).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('alarms on the age of the oldest message above the threshold from context', () => {
-    expect(alarmByPath('/Alarms/QueueAgeHigh/Resource')).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 300, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarmByPath('/Alarms/QueueAgeHigh/Resource')).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
     const custom = synthStack({ alarmQueueAgeSeconds: '900' }).template;
     custom.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 900 });
   });
@@ -159,11 +195,21 @@ describe('observability: alarms', () => {
     expect(a.Threshold).toBe(1);
     const expression = (a.Metrics as Json[]).find((m) => m.Expression)?.Expression;
     expect(expression).toBe('IF(requests > 0, 100 * errors / requests, 0)');
-    expect((a.Metrics as Json[]).filter((m) => m.MetricStat).map((m) => m.MetricStat.Metric.MetricName).sort()).toEqual(['5XXError', 'Count']);
+    expect(
+      (a.Metrics as Json[])
+        .filter((m) => m.MetricStat)
+        .map((m) => m.MetricStat.Metric.MetricName)
+        .sort(),
+    ).toEqual(['5XXError', 'Count']);
   });
 
   it('alarms on writer errors', () => {
-    expect(alarmByPath('/Alarms/WriterErrors/Resource')).toMatchObject({ MetricName: 'Errors', Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 });
+    expect(alarmByPath('/Alarms/WriterErrors/Resource')).toMatchObject({
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
   });
 
   it('alarms on throttles of any of the five functions', () => {
@@ -171,14 +217,18 @@ describe('observability: alarms', () => {
     const stats = (a.Metrics as Json[]).filter((m) => m.MetricStat);
     expect(stats).toHaveLength(5);
     for (const m of stats) expect(m.MetricStat.Metric.MetricName).toBe('Throttles');
-    expect((a.Metrics as Json[]).find((m) => m.Expression)?.Expression).toBe('FILL(ingest, 0) + FILL(query, 0) + FILL(admin, 0) + FILL(writer, 0) + FILL(cleanup, 0)');
+    expect((a.Metrics as Json[]).find((m) => m.Expression)?.Expression).toBe(
+      'FILL(ingest, 0) + FILL(query, 0) + FILL(admin, 0) + FILL(writer, 0) + FILL(cleanup, 0)',
+    );
   });
 
   it('alarms on DynamoDB throttles of the table and each index', () => {
     const a = alarmByPath('/Alarms/DynamoDbThrottles/Resource');
     const stats = (a.Metrics as Json[]).filter((m) => m.MetricStat);
     expect(stats).toHaveLength(8);
-    const indexes = stats.map((m) => (m.MetricStat.Metric.Dimensions as Json[]).find((d) => d.Name === 'GlobalSecondaryIndexName')?.Value).filter(Boolean);
+    const indexes = stats
+      .map((m) => (m.MetricStat.Metric.Dimensions as Json[]).find((d) => d.Name === 'GlobalSecondaryIndexName')?.Value)
+      .filter(Boolean);
     expect(indexes.sort()).toEqual(['byPurge', 'byPurge', 'byType', 'byType', 'byUser', 'byUser']);
   });
 

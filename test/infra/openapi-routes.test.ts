@@ -16,6 +16,10 @@ describe('openapi.yaml and the REST API', () => {
       .filter((r) => r.Type === 'AWS::ApiGateway::Method' && r.Properties.HttpMethod !== 'OPTIONS')
       .map((r) => `${r.Properties.HttpMethod} ${pathOf(r.Properties.ResourceId)}`)
       .sort();
-    expect(served).toEqual(responseChecker().operations.map((o) => o.route).sort());
+    expect(served).toEqual(
+      responseChecker()
+        .operations.map((o) => o.route)
+        .sort(),
+    );
   });
 });

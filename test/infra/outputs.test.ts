@@ -5,10 +5,13 @@ describe('stack outputs a client and an operator need', () => {
   it('gives the API and dashboard URLs, the stage, and the auth details in Cognito mode', () => {
     const { template } = synthStack({ stage: 'staging' });
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    for (const name of ['ApiUrl', 'DashboardUrl', 'Stage', 'TokenIssuer', 'TenantClaim', 'Scopes', 'TokenUrl', 'UserPoolId']) expect(outputs[name]).toBeDefined();
+    for (const name of ['ApiUrl', 'DashboardUrl', 'Stage', 'TokenIssuer', 'TenantClaim', 'Scopes', 'TokenUrl', 'UserPoolId'])
+      expect(outputs[name]).toBeDefined();
     expect(outputs.Stage!.Value).toBe('staging');
     expect(outputs.TenantClaim!.Value).toBe('tenant_id');
-    expect(outputs.Scopes!.Value).toBe('activity-tracker/events:write activity-tracker/events:read activity-tracker/events:delete activity-tracker/events:erase');
+    expect(outputs.Scopes!.Value).toBe(
+      'activity-tracker/events:write activity-tracker/events:read activity-tracker/events:delete activity-tracker/events:erase',
+    );
   });
 
   it('gives the external issuer and plain scopes in OIDC mode', () => {

@@ -7,9 +7,11 @@ import { ActivityTrackerStack } from '../../lib/activity-tracker-stack';
 import { loadConfig } from '../../lib/config';
 
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
-const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
-  context: Record<string, unknown>;
-}).context;
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
 
 interface SynthOptions {
   /** Run esbuild (slow); otherwise bundling is skipped. */
@@ -42,9 +44,7 @@ type FunctionName = 'Ingest' | 'Query' | 'Admin' | 'Writer' | 'Cleanup';
 const FUNCTION_NAMES: FunctionName[] = ['Ingest', 'Query', 'Admin', 'Writer', 'Cleanup'];
 
 const resourceAt = (template: Template, type: string, path: string): { id: string; resource: Json } => {
-  const found = Object.entries(template.findResources(type)).filter(
-    ([, resource]) => resource.Metadata?.['aws:cdk:path'] === path,
-  );
+  const found = Object.entries(template.findResources(type)).filter(([, resource]) => resource.Metadata?.['aws:cdk:path'] === path);
   expect(found).toHaveLength(1);
   const [id, resource] = found[0]!;
   return { id, resource };
@@ -54,8 +54,7 @@ const fn = (template: Template, name: FunctionName) =>
   resourceAt(template, 'AWS::Lambda::Function', `ActivityTracker/Functions/${name}/Resource`);
 
 const eventsQueue = (template: Template) => resourceAt(template, 'AWS::SQS::Queue', 'ActivityTracker/Queue/Queue/Resource');
-const deadLetterQueue = (template: Template) =>
-  resourceAt(template, 'AWS::SQS::Queue', 'ActivityTracker/Queue/DeadLetterQueue/Resource');
+const deadLetterQueue = (template: Template) => resourceAt(template, 'AWS::SQS::Queue', 'ActivityTracker/Queue/DeadLetterQueue/Resource');
 
 /** Every statement of the identity policies attached to the function's role. */
 const statementsOf = (template: Template, name: FunctionName): Json[] => {
@@ -133,10 +132,9 @@ describe('ActivityTracker stack', () => {
     });
 
     it('throttles the stage with the limits given in context', () => {
-      synth({ apiThrottleRateLimit: '25', apiThrottleBurstLimit: '50' }).template.hasResourceProperties(
-        'AWS::ApiGateway::Stage',
-        { MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 })]) },
-      );
+      synth({ apiThrottleRateLimit: '25', apiThrottleBurstLimit: '50' }).template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 })]),
+      });
     });
 
     it('answers gateway errors in the API error shape, with no internals in 5xx bodies', () => {
@@ -200,7 +198,13 @@ describe('ActivityTracker stack', () => {
 
     it('gives each function exactly the environment of the contract', () => {
       const template = defaults();
-      const shared = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_LOGGER_SAMPLE_RATE', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
+      const shared = [
+        'NODE_OPTIONS',
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_LOGGER_SAMPLE_RATE',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+      ];
       const auth = [
         'AUTH_AUDIENCE',
         'AUTH_ISSUER',
@@ -255,7 +259,10 @@ describe('ActivityTracker stack', () => {
     });
 
     it("gives the writer the queue's visibility timeout (a first receive older than it may be a redrive)", () => {
-      for (const [context, seconds] of [[{}, '181'], [{ writerTimeoutSeconds: '5', writerBatchWindowSeconds: '2' }, '32']] as const) {
+      for (const [context, seconds] of [
+        [{}, '181'],
+        [{ writerTimeoutSeconds: '5', writerBatchWindowSeconds: '2' }, '32'],
+      ] as const) {
         const template = synth(context).template;
         expect(eventsQueue(template).resource.Properties.VisibilityTimeout).toBe(Number(seconds));
         expect(fn(template, 'Writer').resource.Properties.Environment.Variables.QUEUE_VISIBILITY_TIMEOUT_SECONDS).toBe(seconds);
@@ -468,7 +475,9 @@ describe('ActivityTracker stack', () => {
       const actions = actionsOf(defaults(), 'Cleanup');
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem']));
       expect(actions).not.toContain('dynamodb:BatchWriteItem');
-      expect(actions.filter((action) => !/^(dynamodb|xray):/.test(action) && !['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action))).toEqual([]);
+      expect(
+        actions.filter((action) => !/^(dynamodb|xray):/.test(action) && !['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action)),
+      ).toEqual([]);
     });
 
     it('grants no wildcard actions, and resource "*" only for X-Ray', () => {
@@ -504,9 +513,7 @@ describe('ActivityTracker stack', () => {
       });
       template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
         Identifier: 'activity-tracker',
-        Scopes: ['events:write', 'events:read', 'events:delete', 'events:erase'].map((ScopeName) =>
-          Match.objectLike({ ScopeName }),
-        ),
+        Scopes: ['events:write', 'events:read', 'events:delete', 'events:erase'].map((ScopeName) => Match.objectLike({ ScopeName })),
       });
       template.hasOutput('UserPoolId', {});
     });

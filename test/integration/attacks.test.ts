@@ -118,11 +118,17 @@ const forgedTokens = (): [string, string][] => {
     ['kid path injection', signed(good, { header: { kid: '../../../../../dev/null' }, key: attackerKey })],
     ['kid SQL injection', signed(good, { header: { kid: "x' OR '1'='1" }, key: attackerKey })],
     ['kid of the issuer, signed by another key', signed(good, { key: attackerKey })],
-    ['jku pointing at the attacker JWKS', signed(good, { header: { kid: 'attacker', jku: 'https://attacker.example/jwks.json' }, key: attackerKey })],
+    [
+      'jku pointing at the attacker JWKS',
+      signed(good, { header: { kid: 'attacker', jku: 'https://attacker.example/jwks.json' }, key: attackerKey }),
+    ],
     ['embedded jwk of the attacker', signed(good, { header: { kid: 'attacker', jwk: attackerJwk }, key: attackerKey })],
     ['payload edited after signing (tenant swapped)', `${goodHeader}.${b64({ ...good, tenant_id: attacker })}.${goodSignature}`],
     ['payload edited after signing (scope raised)', `${readHeader}.${b64({ ...readOnly, scope: ALL_SCOPES })}.${readSignature}`],
-    ['an expired token', signed(claims(victim, ALL_SCOPES, { iat: nowSeconds() - 7200, nbf: nowSeconds() - 7200, exp: nowSeconds() - 3600 }))],
+    [
+      'an expired token',
+      signed(claims(victim, ALL_SCOPES, { iat: nowSeconds() - 7200, nbf: nowSeconds() - 7200, exp: nowSeconds() - 3600 })),
+    ],
     ['nbf in the future', signed(claims(victim, ALL_SCOPES, { nbf: nowSeconds() + 3600, exp: nowSeconds() + 7200 }))],
     ['a lifetime above the 24 h cap', signed(claims(victim, ALL_SCOPES, { exp: nowSeconds() + 25 * 3600 }))],
     ['a lifetime above the cap without iat', signed(claims(victim, ALL_SCOPES, { iat: undefined, exp: nowSeconds() + 25 * 3600 }))],
@@ -149,7 +155,11 @@ const requestFor = (route: string): { method: string; path: string; body?: unkno
   const id = template.startsWith('/v1/erasures') ? (victimErasureId ?? 'unknown-erasure') : (victimIds[0] as string);
   const path = template.replace('{id}', encodeURIComponent(id));
   const body =
-    route === 'POST /v1/events' ? { type: 'forged.event', userId: 'victim-user' } : route === 'POST /v1/erasures' ? { userId: 'victim-user' } : undefined;
+    route === 'POST /v1/events'
+      ? { type: 'forged.event', userId: 'victim-user' }
+      : route === 'POST /v1/erasures'
+        ? { userId: 'victim-user' }
+        : undefined;
   return { method, path, ...(body !== undefined && { body }) };
 };
 
@@ -169,7 +179,11 @@ const attack = async (
   tried += 1;
   const ok = res.status === expectedStatus && (await defeated(res));
   if (!ok) accepted += 1;
-  expect({ attack: name, route: `${method} ${path}`, status: res.status }).toEqual({ attack: name, route: `${method} ${path}`, status: expectedStatus });
+  expect({ attack: name, route: `${method} ${path}`, status: res.status }).toEqual({
+    attack: name,
+    route: `${method} ${path}`,
+    status: expectedStatus,
+  });
   return res;
 };
 
@@ -177,10 +191,14 @@ const listAs = (tenant: string, query = '') => request(stack.baseUrl, 'GET', `/v
 
 /** Waits until the victim's timeline holds `count` events, and returns them. */
 const victimEvents = async (count: number) =>
-  eventually(async () => {
-    const res = await listAs(victim, '?limit=1000');
-    return res.status === 200 && res.body.events.length === count ? (res.body.events as { id: string; type: string }[]) : undefined;
-  }, 20_000, `${count} events of the victim`);
+  eventually(
+    async () => {
+      const res = await listAs(victim, '?limit=1000');
+      return res.status === 200 && res.body.events.length === count ? (res.body.events as { id: string; type: string }[]) : undefined;
+    },
+    20_000,
+    `${count} events of the victim`,
+  );
 
 // ---------------------------------------------------------------------------------------------
 
@@ -206,7 +224,13 @@ describe('attacks over HTTP', () => {
     const token = validToken(victim);
     for (const route of routes) {
       const { method, path, body } = requestFor(route);
-      await attack('Basic scheme', method, path, { body, headers: { authorization: `Basic ${Buffer.from(`${victim}:x`).toString('base64')}` } }, 401);
+      await attack(
+        'Basic scheme',
+        method,
+        path,
+        { body, headers: { authorization: `Basic ${Buffer.from(`${victim}:x`).toString('base64')}` } },
+        401,
+      );
       await attack('token in the query string', method, `${path}${path.includes('?') ? '&' : '?'}access_token=${token}`, { body }, 401);
       await attack('token in a cookie', method, path, { body, headers: { cookie: `token=${token}` } }, 401);
     }
@@ -228,7 +252,9 @@ describe('attacks over HTTP', () => {
   it('answers 403 to a valid token without the scope of the route (read, write, delete, erase)', async () => {
     for (const route of routes) {
       const scope = ROUTE_SCOPES[route as Route];
-      const others = ALL_SCOPES.split(' ').filter((s) => s !== scope).join(' ');
+      const others = ALL_SCOPES.split(' ')
+        .filter((s) => s !== scope)
+        .join(' ');
       const { method, path, body } = requestFor(route);
       const res = await attack(`missing ${scope}`, method, path, { token: validToken(victim, others), body }, 403);
       expect(res.body.error.code).toBe('forbidden');
@@ -241,12 +267,25 @@ describe('attacks over HTTP', () => {
   describe('tenant isolation', () => {
     it('ignores a tenant sent in the query string of POST, and refuses one in the query of GET with 400', async () => {
       const marker = `query-override-${randomUUID().slice(0, 8)}`;
-      await attack('tenant in the query (POST)', 'POST', `/v1/events?tenant_id=${victim}&tenantId=${victim}&tenant=${victim}`, {
-        token: validToken(attacker),
-        body: { type: 'override.attempt', userId: marker },
-      }, 202, async () => landedWithAttackerOnly(marker));
+      await attack(
+        'tenant in the query (POST)',
+        'POST',
+        `/v1/events?tenant_id=${victim}&tenantId=${victim}&tenant=${victim}`,
+        {
+          token: validToken(attacker),
+          body: { type: 'override.attempt', userId: marker },
+        },
+        202,
+        async () => landedWithAttackerOnly(marker),
+      );
       for (const param of ['tenant_id', 'tenantId', 'tenant']) {
-        const res = await attack(`tenant in the query (GET ${param})`, 'GET', `/v1/events?${param}=${victim}`, { token: validToken(attacker) }, 400);
+        const res = await attack(
+          `tenant in the query (GET ${param})`,
+          'GET',
+          `/v1/events?${param}=${victim}`,
+          { token: validToken(attacker) },
+          400,
+        );
         expect(res.body.error.code).toBe('unknown_parameter');
       }
     });
@@ -254,8 +293,13 @@ describe('attacks over HTTP', () => {
     it('ignores a tenant sent in headers: the event lands in the token tenant, and reads show only its events', async () => {
       const headers = { 'x-tenant-id': victim, 'x-tenant': victim, tenant: victim, 'tenant-id': victim, 'x-amzn-tenant-id': victim };
       const marker = `header-override-${randomUUID().slice(0, 8)}`;
-      await attack('tenant in headers (POST)', 'POST', '/v1/events', { token: validToken(attacker), headers, body: { type: 'override.attempt', userId: marker } }, 202, async () =>
-        landedWithAttackerOnly(marker),
+      await attack(
+        'tenant in headers (POST)',
+        'POST',
+        '/v1/events',
+        { token: validToken(attacker), headers, body: { type: 'override.attempt', userId: marker } },
+        202,
+        async () => landedWithAttackerOnly(marker),
       );
       await attack('tenant in headers (GET list)', 'GET', '/v1/events?limit=1000', { token: validToken(attacker), headers }, 200, (res) =>
         (res.body.events as { id: string }[]).every((e) => !victimIds.includes(e.id)),
@@ -266,12 +310,30 @@ describe('attacks over HTTP', () => {
     it('refuses a tenant, or any server-set field, in the body (mass assignment) with 400', async () => {
       const token = validToken(attacker);
       for (const field of ['tenantId', 'tenant', 'tenant_id']) {
-        await attack(`${field} in a single event`, 'POST', '/v1/events', { token, body: { type: 'override.attempt', userId: 'u', [field]: victim } }, 400);
+        await attack(
+          `${field} in a single event`,
+          'POST',
+          '/v1/events',
+          { token, body: { type: 'override.attempt', userId: 'u', [field]: victim } },
+          400,
+        );
       }
       for (const field of ['id', 'receivedAt', 'deletedAt', 'source']) {
-        await attack(`${field} in a single event`, 'POST', '/v1/events', { token, body: { type: 'override.attempt', userId: 'u', [field]: 'x' } }, 400);
+        await attack(
+          `${field} in a single event`,
+          'POST',
+          '/v1/events',
+          { token, body: { type: 'override.attempt', userId: 'u', [field]: 'x' } },
+          400,
+        );
       }
-      await attack('tenantId beside the batch', 'POST', '/v1/events', { token, body: { tenantId: victim, events: [{ type: 'override.attempt', userId: 'u' }] } }, 400);
+      await attack(
+        'tenantId beside the batch',
+        'POST',
+        '/v1/events',
+        { token, body: { tenantId: victim, events: [{ type: 'override.attempt', userId: 'u' }] } },
+        400,
+      );
       const res = await attack(
         'tenantId inside a batched event',
         'POST',
@@ -282,25 +344,40 @@ describe('attacks over HTTP', () => {
       );
       expect(res.body.results[0].error.code).toBe('forbidden_field');
       if (has('POST /v1/erasures')) {
-        await attack('tenantId in an erasure request', 'POST', '/v1/erasures', { token: validToken(attacker), body: { userId: 'victim-user', tenantId: victim } }, 400);
+        await attack(
+          'tenantId in an erasure request',
+          'POST',
+          '/v1/erasures',
+          { token: validToken(attacker), body: { userId: 'victim-user', tenantId: victim } },
+          400,
+        );
       }
       expect((await victimEvents(3)).map((e) => e.type)).toEqual(['secret.viewed', 'secret.viewed', 'secret.viewed']);
     });
 
     it("answers 404 for another tenant's public id, without a hint that it exists (GET, DELETE, restore)", async () => {
       const token = validToken(attacker);
-      const unknown = await request(stack.baseUrl, 'GET', `/v1/events/${victimIds[0]!.slice(0, -2)}${victimIds[0]!.endsWith('AA') ? 'BB' : 'AA'}`, { token });
+      const unknown = await request(
+        stack.baseUrl,
+        'GET',
+        `/v1/events/${victimIds[0]!.slice(0, -2)}${victimIds[0]!.endsWith('AA') ? 'BB' : 'AA'}`,
+        { token },
+      );
       for (const id of victimIds) {
         const res = await attack("another tenant's id (GET)", 'GET', `/v1/events/${id}`, { token }, 404);
         expect(res.text).not.toContain(victim);
         // Same answer as for an id that does not exist at all.
         expect(res.body).toEqual(unknown.body);
       }
-      if (has('DELETE /v1/events/{id}')) await attack("another tenant's id (DELETE)", 'DELETE', `/v1/events/${victimIds[1]}`, { token }, 404);
-      if (has('POST /v1/events/{id}/restore')) await attack("another tenant's id (restore)", 'POST', `/v1/events/${victimIds[1]}/restore`, { token }, 404);
-      if (has('GET /v1/erasures/{id}') && victimErasureId) await attack("another tenant's erasure id", 'GET', `/v1/erasures/${victimErasureId}`, { token }, 404);
+      if (has('DELETE /v1/events/{id}'))
+        await attack("another tenant's id (DELETE)", 'DELETE', `/v1/events/${victimIds[1]}`, { token }, 404);
+      if (has('POST /v1/events/{id}/restore'))
+        await attack("another tenant's id (restore)", 'POST', `/v1/events/${victimIds[1]}/restore`, { token }, 404);
+      if (has('GET /v1/erasures/{id}') && victimErasureId)
+        await attack("another tenant's erasure id", 'GET', `/v1/erasures/${victimErasureId}`, { token }, 404);
       // The victim still has every event.
-      for (const id of victimIds) expect((await request(stack.baseUrl, 'GET', `/v1/events/${id}`, { token: validToken(victim) })).status).toBe(200);
+      for (const id of victimIds)
+        expect((await request(stack.baseUrl, 'GET', `/v1/events/${id}`, { token: validToken(victim) })).status).toBe(200);
     });
 
     it("refuses another tenant's cursor, and a cursor reused with a different filter, with 400", async () => {
@@ -308,11 +385,29 @@ describe('attacks over HTTP', () => {
       const cursor = page.body.nextCursor as string;
       expect(cursor).toEqual(expect.any(String));
       const token = validToken(attacker);
-      const other = await attack("another tenant's cursor", 'GET', `/v1/events?limit=1&cursor=${encodeURIComponent(cursor)}`, { token }, 400);
+      const other = await attack(
+        "another tenant's cursor",
+        'GET',
+        `/v1/events?limit=1&cursor=${encodeURIComponent(cursor)}`,
+        { token },
+        400,
+      );
       expect(other.body.error.code).toBe('invalid_cursor');
-      for (const filter of ['&type=secret.viewed', '&userId=victim-user', '&order=asc', '&details.k=v', `&from=${encodeURIComponent('2026-01-01T00:00:00Z')}`]) {
+      for (const filter of [
+        '&type=secret.viewed',
+        '&userId=victim-user',
+        '&order=asc',
+        '&details.k=v',
+        `&from=${encodeURIComponent('2026-01-01T00:00:00Z')}`,
+      ]) {
         const query = `?limit=1${filter}&cursor=${encodeURIComponent(cursor)}`;
-        const res = await attack(`cursor reused with ${decodeURIComponent(filter.slice(1))}`, 'GET', `/v1/events${query}`, { token: validToken(victim) }, 400);
+        const res = await attack(
+          `cursor reused with ${decodeURIComponent(filter.slice(1))}`,
+          'GET',
+          `/v1/events${query}`,
+          { token: validToken(victim) },
+          400,
+        );
         expect(res.body.error.code).toBe('invalid_cursor');
       }
       // Control: the cursor works for its tenant and filter.
@@ -329,10 +424,14 @@ describe('attacks over HTTP', () => {
 
 /** True once the marker event is readable by the attacker, and never by the victim. */
 const landedWithAttackerOnly = async (marker: string): Promise<boolean> => {
-  await eventually(async () => {
-    const res = await listAs(attacker, `?userId=${encodeURIComponent(marker)}`);
-    return res.status === 200 && res.body.events.length === 1 ? true : undefined;
-  }, 20_000, `the ${marker} event in the attacker's timeline`);
+  await eventually(
+    async () => {
+      const res = await listAs(attacker, `?userId=${encodeURIComponent(marker)}`);
+      return res.status === 200 && res.body.events.length === 1 ? true : undefined;
+    },
+    20_000,
+    `the ${marker} event in the attacker's timeline`,
+  );
   const victimView = await listAs(victim, `?userId=${encodeURIComponent(marker)}`);
   return victimView.status === 200 && victimView.body.events.length === 0;
 };

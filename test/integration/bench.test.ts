@@ -31,7 +31,15 @@ it('runs every benchmark on a tiny workload and ends with one JSON line of figur
   expect({ code, stderr: code === 0 ? '' : stderr.slice(-2000) }).toEqual({ code: 0, stderr: '' });
   const lines = stdout.trim().split('\n');
   const figures = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
-  for (const key of ['costPerMillionUsd', 'baselineCostPerMillionUsd', 'writeUnitsPerEvent', 'ingestVsJsonFloor', 'e2eEventsPerSec', 'lagP99Ms', 'queryReadAmplification']) {
+  for (const key of [
+    'costPerMillionUsd',
+    'baselineCostPerMillionUsd',
+    'writeUnitsPerEvent',
+    'ingestVsJsonFloor',
+    'e2eEventsPerSec',
+    'lagP99Ms',
+    'queryReadAmplification',
+  ]) {
     expect(typeof figures[key]).toBe('number');
     expect(Number.isFinite(figures[key])).toBe(true);
   }

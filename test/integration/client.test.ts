@@ -46,10 +46,14 @@ const clientFor = (tenant: string, loseResponses = 0): ActivityTrackerClient =>
   });
 
 const waitForCount = (client: ActivityTrackerClient, userId: string, count: number) =>
-  eventually(async () => {
-    const events = await client.events.list({ userId }).all();
-    return events.length === count ? events : undefined;
-  }, 20_000, `${count} events of ${userId}`);
+  eventually(
+    async () => {
+      const events = await client.events.list({ userId }).all();
+      return events.length === count ? events : undefined;
+    },
+    20_000,
+    `${count} events of ${userId}`,
+  );
 
 describe('client against the local stack', () => {
   it('tracks events in batches, surfaces a per-event error, and reads them back page by page', async () => {
@@ -80,7 +84,10 @@ describe('client against the local stack', () => {
 
   it('retries a batch whose response was lost, and the idempotency keys keep it to one stored copy', async () => {
     const client = clientFor(uniqueTenant('client-retry'), 2);
-    const ids = await Promise.all([client.track({ type: 'order.placed', userId: 'bob' }), client.track({ type: 'order.placed', userId: 'bob' })]);
+    const ids = await Promise.all([
+      client.track({ type: 'order.placed', userId: 'bob' }),
+      client.track({ type: 'order.placed', userId: 'bob' }),
+    ]);
     expect(new Set(ids).size).toBe(2);
     await waitForCount(client, 'bob', 2);
     // The writer has had time for all three copies of each event; still exactly two stored.

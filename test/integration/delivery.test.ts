@@ -112,7 +112,10 @@ describe('event source mapping, from the template', () => {
     expect(after.failedRecords - before.failedRecords).toBe(maxReceiveCount);
     expect(after.records - before.records).toBe(items.length + maxReceiveCount);
     const attrs = await stack.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: mainUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: mainUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
     expect(attrs.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
   }, 150_000);

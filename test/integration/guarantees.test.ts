@@ -85,7 +85,11 @@ const depth = async (url: string): Promise<number> => {
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
     }),
   );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 };
 
 /** Waits until the events queue is empty (nothing waiting, nothing in flight) twice in a row. */
@@ -272,7 +276,13 @@ describe('the producer', () => {
     const occurredAt = new Date().toISOString();
     // 20 KB events: three share a 64 KB message, so the request sends ten messages that can fail apart.
     const pad = 'x'.repeat(20 * 1024);
-    const events = Array.from({ length: 30 }, (_, i) => ({ type: 'enqueue.test', userId: `u${i}`, occurredAt, idempotencyKey: `k${i}`, details: { i, pad } }));
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      type: 'enqueue.test',
+      userId: `u${i}`,
+      occurredAt,
+      idempotencyKey: `k${i}`,
+      details: { i, pad },
+    }));
 
     // Every SendMessageBatch fails: nothing is acknowledged, nothing is stored.
     await setFaults(stack.baseUrl, [{ service: 'sqs', functions: ['Ingest'], operations: ['SendMessageBatch'], kind: 'error', rate: 1 }]);
@@ -300,7 +310,9 @@ describe('the producer', () => {
     });
     await drained(60_000);
     const rows = await scanTenant(tenant);
-    console.log(`producer: all sends failing → ${none.status}; partial sends → accepted ${results.length - failed.length}, enqueue_failed ${failed.length}, stored ${partly.length}; after the retry stored ${rows.length} of 30`);
+    console.log(
+      `producer: all sends failing → ${none.status}; partial sends → accepted ${results.length - failed.length}, enqueue_failed ${failed.length}, stored ${partly.length}; after the retry stored ${rows.length} of 30`,
+    );
     expect(rows).toHaveLength(30);
     expect(new Set(rows.map((r) => r.e.details.i)).size).toBe(30);
   }, 120_000);
@@ -310,8 +322,16 @@ describe('idempotency and crashes', () => {
   it('stores one item for the same idempotencyKey sent 50 times concurrently', async () => {
     const tenant = uniqueTenant('idem');
     const token = stack.token({ tenant, scope: 'events:write' });
-    const event = { type: 'invoice.paid', userId: 'u1', occurredAt: new Date().toISOString(), idempotencyKey: 'pay-42', details: { amount: 7 } };
-    const answers = await Promise.all(Array.from({ length: 50 }, () => request(stack.baseUrl, 'POST', '/v1/events', { token, body: event })));
+    const event = {
+      type: 'invoice.paid',
+      userId: 'u1',
+      occurredAt: new Date().toISOString(),
+      idempotencyKey: 'pay-42',
+      details: { amount: 7 },
+    };
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => request(stack.baseUrl, 'POST', '/v1/events', { token, body: event })),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(202));
     const ids = new Set(answers.map((a) => a.body.results[0].id as string));
     await drained(60_000);
@@ -325,7 +345,9 @@ describe('idempotency and crashes', () => {
     const tenant = uniqueTenant('crash');
     const token = stack.token({ tenant, scope: 'events:write' });
     const pollerBefore = await writerPoller();
-    await setFaults(stack.baseUrl, [{ service: 'dynamodb', functions: ['Writer'], operations: ['BatchWriteItem'], kind: 'kill-after', rate: 1, limit: 1 }]);
+    await setFaults(stack.baseUrl, [
+      { service: 'dynamodb', functions: ['Writer'], operations: ['BatchWriteItem'], kind: 'kill-after', rate: 1, limit: 1 },
+    ]);
     // No idempotency keys: the first delivery is an unconditional BatchWriteItem.
     const res = await request(stack.baseUrl, 'POST', '/v1/events', {
       token,
@@ -356,11 +378,19 @@ describe('poison messages and redrive', () => {
   it('moves a message the writer cannot store to the DLQ, stores its batch-mates, and stores it once after a redrive that keeps a soft delete made meanwhile', async () => {
     const tenant = uniqueTenant('redrive');
     const token = stack.token({ tenant, scope: 'events:write events:read events:delete' });
-    const { Attributes } = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: mainQueue.url, AttributeNames: ['RedrivePolicy'] }));
+    const { Attributes } = await stack.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: mainQueue.url, AttributeNames: ['RedrivePolicy'] }),
+    );
     const maxReceiveCount = Number(JSON.parse(Attributes!.RedrivePolicy!).maxReceiveCount);
     // Conditional puts fail every time: the idempotency-keyed event cannot be stored, its batch-mates can.
     await setFaults(stack.baseUrl, [{ service: 'dynamodb', functions: ['Writer'], operations: ['PutItem'], kind: 'error', rate: 1 }]);
-    const stuck = { type: 'stuck', userId: 'u0', occurredAt: new Date().toISOString(), idempotencyKey: 'stuck-1', details: { stuck: true } };
+    const stuck = {
+      type: 'stuck',
+      userId: 'u0',
+      occurredAt: new Date().toISOString(),
+      idempotencyKey: 'stuck-1',
+      details: { stuck: true },
+    };
     const res = await request(stack.baseUrl, 'POST', '/v1/events', {
       token,
       body: { events: [{ type: 'mate', userId: 'u1' }, stuck, { type: 'mate', userId: 'u2' }, { type: 'mate', userId: 'u3' }] },
@@ -369,7 +399,11 @@ describe('poison messages and redrive', () => {
     const stuckId = res.body.results[1].id as string;
     const mateId = res.body.results[0].id as string;
 
-    await eventually(async () => ((await depth(deadLetterQueue.url)) > 0 ? true : undefined), (maxReceiveCount + 2) * 15_000, 'the message in the DLQ');
+    await eventually(
+      async () => ((await depth(deadLetterQueue.url)) > 0 ? true : undefined),
+      (maxReceiveCount + 2) * 15_000,
+      'the message in the DLQ',
+    );
     const before = await scanTenant(tenant);
     expect(before.map((r) => r.e.type).sort()).toEqual(['mate', 'mate', 'mate']);
     expect(await depth(mainQueue.url)).toBe(0);
@@ -384,7 +418,9 @@ describe('poison messages and redrive', () => {
     const second = await redrive(stack.sqs, deadLetterQueue.url, mainQueue.url);
     const rows = await scanTenant(tenant);
     const got = await request(stack.baseUrl, 'GET', `/v1/events/${stuckId}`, { token });
-    console.log(`poison: DLQ after ${maxReceiveCount} receives, batch-mates stored ${before.length}, redriven ${first.moved} (+${second.moved}), stored ${rows.length}`);
+    console.log(
+      `poison: DLQ after ${maxReceiveCount} receives, batch-mates stored ${before.length}, redriven ${first.moved} (+${second.moved}), stored ${rows.length}`,
+    );
     expect(first.moved).toBe(1);
     expect(rows.filter((r) => r.e.type === 'stuck')).toHaveLength(1);
     expect(rows).toHaveLength(4);
@@ -406,7 +442,11 @@ describe('fuzzing over HTTP', () => {
     {
       type: typeArb,
       userId: fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.jsonValue()),
-      occurredAt: fc.oneof(fc.constant(undefined).map(() => nowIso()), fc.string(), fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString()))),
+      occurredAt: fc.oneof(
+        fc.constant(undefined).map(() => nowIso()),
+        fc.string(),
+        fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())),
+      ),
       target: fc.oneof(fc.record({ type: typeArb, id: fc.string({ maxLength: 300 }) }), fc.jsonValue()),
       idempotencyKey: fc.oneof(fc.string({ minLength: 1, maxLength: 140 }), fc.jsonValue()),
       details: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.jsonValue()),
@@ -418,8 +458,16 @@ describe('fuzzing over HTTP', () => {
   const eventArb = fc.oneof({ weight: 3, arbitrary: validEventArb }, { weight: 2, arbitrary: wildEventArb });
   const bodyArb = fc.oneof(
     { weight: 4, arbitrary: eventArb.map((e) => ({ body: JSON.stringify(e), contentType: 'application/json' })) },
-    { weight: 3, arbitrary: fc.array(eventArb, { minLength: 1, maxLength: 6 }).map((events) => ({ body: JSON.stringify({ events }), contentType: 'application/json' })) },
-    { weight: 2, arbitrary: fc.jsonValue().map((v) => ({ body: JSON.stringify(v) ?? 'null', contentType: 'application/json; charset=utf-8' })) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .array(eventArb, { minLength: 1, maxLength: 6 })
+        .map((events) => ({ body: JSON.stringify({ events }), contentType: 'application/json' })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.jsonValue().map((v) => ({ body: JSON.stringify(v) ?? 'null', contentType: 'application/json; charset=utf-8' })),
+    },
     {
       weight: 1,
       arbitrary: fc.record({
@@ -432,12 +480,43 @@ describe('fuzzing over HTTP', () => {
   /** Percent-encodes any string; a lone surrogate becomes the bytes of an (invalid) UTF-8 surrogate. */
   const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
   const encode = (text: string) => text.split(LONE_SURROGATE).map(encodeURIComponent).join('%ED%A0%80');
-  const QUERY_NAMES = ['userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor', 'details.amount', 'details.', 'x', '', '__proto__', 'constructor', 'toString', 'details.__proto__'];
+  const QUERY_NAMES = [
+    'userId',
+    'type',
+    'targetId',
+    'from',
+    'to',
+    'order',
+    'limit',
+    'cursor',
+    'details.amount',
+    'details.',
+    'x',
+    '',
+    '__proto__',
+    'constructor',
+    'toString',
+    'details.__proto__',
+  ];
   const valueArb = fc.oneof(
     fc.string(),
     fc.string({ unit: 'binary', maxLength: 30 }),
     fc.integer().map(String),
-    fc.constantFrom('asc', 'desc', '0', '1000', '1001', '-1', '1e3', '2026-11-21T10:00:00Z', '2026-02-30T00:00:00Z', 'null', '%zz', '%', '%E0%A4%A'),
+    fc.constantFrom(
+      'asc',
+      'desc',
+      '0',
+      '1000',
+      '1001',
+      '-1',
+      '1e3',
+      '2026-11-21T10:00:00Z',
+      '2026-02-30T00:00:00Z',
+      'null',
+      '%zz',
+      '%',
+      '%E0%A4%A',
+    ),
     fc.date().map((d) => (Number.isNaN(d.getTime()) ? '' : d.toISOString())),
   );
   const queryArb = fc
@@ -499,7 +578,10 @@ describe('fuzzing over HTTP', () => {
         res.status === 200 &&
         expectations.some((expected) => Object.entries(expected).every(([k, v]) => JSON.stringify(got[k]) === JSON.stringify(v)));
       if (same) unchanged++;
-      else mismatches.push(`${id}: sent ${JSON.stringify(expectations[0]).slice(0, 200)} got ${res.status} ${JSON.stringify(got).slice(0, 200)}`);
+      else
+        mismatches.push(
+          `${id}: sent ${JSON.stringify(expectations[0]).slice(0, 200)} got ${res.status} ${JSON.stringify(got).slice(0, 200)}`,
+        );
     });
     const distinctAccepted = new Set(accepted.keys()).size;
     console.log(

@@ -31,10 +31,14 @@ const list = (tenant: string, query = '') => request(stack.baseUrl, 'GET', `/v1/
 const call = (tenant: string, method: string, path: string, body?: unknown, scope = ALL) =>
   request(stack.baseUrl, method, path, { token: token(tenant, scope), ...(body !== undefined && { body }) });
 const listUntil = (tenant: string, query: string, count: number) =>
-  eventually(async () => {
-    const res = await list(tenant, query);
-    return res.status === 200 && res.body.events.length === count ? res.body : undefined;
-  }, 20_000, `${count} events for ${tenant}${query}`);
+  eventually(
+    async () => {
+      const res = await list(tenant, query);
+      return res.status === 200 && res.body.events.length === count ? res.body : undefined;
+    },
+    20_000,
+    `${count} events for ${tenant}${query}`,
+  );
 
 type Report = Record<string, number | boolean>;
 /** One run of every schedule (POST /_local/schedules/run); the cleanup's report. */
@@ -58,7 +62,11 @@ const itemsOf = async (tenant: string) => {
   let count = 0;
   for (let shard = 0; shard < 4; shard++) {
     const out = await stack.ddb.send(
-      new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } } }),
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } },
+      }),
     );
     count += out.Count ?? 0;
   }
@@ -110,7 +118,10 @@ describe('erasure', () => {
   it('hides the user at once; the cleanup, cut short after each chunk, ends like an uninterrupted one with the right count', async () => {
     const tenant = uniqueTenant('gdpr');
     const namesakeTenant = uniqueTenant('twin');
-    const res = await post(tenant, Array.from({ length: 30 }, (_, i) => ({ type: 'page.viewed', userId: i < 25 ? 'erin' : 'frank' })));
+    const res = await post(
+      tenant,
+      Array.from({ length: 30 }, (_, i) => ({ type: 'page.viewed', userId: i < 25 ? 'erin' : 'frank' })),
+    );
     expect(res.body.accepted).toBe(30);
     await post(namesakeTenant, [{ type: 'page.viewed', userId: 'erin' }]);
     await listUntil(tenant, '?limit=100', 30);
@@ -149,7 +160,11 @@ describe('retention (the clock moves; nothing sleeps)', () => {
 
   it('hides events past retention at once, the cleanup purges them, and a soft delete is purged after the grace period', async () => {
     const tenant = uniqueTenant('ret');
-    const res = await post(tenant, [{ type: 'old', userId: 'u' }, { type: 'old', userId: 'u' }, { type: 'deleted', userId: 'u' }]);
+    const res = await post(tenant, [
+      { type: 'old', userId: 'u' },
+      { type: 'old', userId: 'u' },
+      { type: 'deleted', userId: 'u' },
+    ]);
     const deletedId = res.body.results[2].id;
     await listUntil(tenant, '', 3);
     expect((await call(tenant, 'DELETE', `/v1/events/${deletedId}`)).status).toBe(204);

@@ -12,15 +12,38 @@ import { startLocalStack, type LocalStack } from './harness';
 jest.setTimeout(90_000);
 
 const uri = (fn: string) => ({
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ':lambda:path/2015-03-31/functions/', { 'Fn::GetAtt': [fn, 'Arn'] }, '/invocations']],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':apigateway:',
+      { Ref: 'AWS::Region' },
+      ':lambda:path/2015-03-31/functions/',
+      { 'Fn::GetAtt': [fn, 'Arn'] },
+      '/invocations',
+    ],
+  ],
 });
 const method = (httpMethod: string, resource: unknown, fn: string) => ({
   Type: 'AWS::ApiGateway::Method',
-  Properties: { HttpMethod: httpMethod, AuthorizationType: 'NONE', ResourceId: resource, RestApiId: { Ref: 'Api' }, Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST', Uri: uri(fn) } },
+  Properties: {
+    HttpMethod: httpMethod,
+    AuthorizationType: 'NONE',
+    ResourceId: resource,
+    RestApiId: { Ref: 'Api' },
+    Integration: { Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST', Uri: uri(fn) },
+  },
 });
 const fn = (asset: string, timeout: number, env: Record<string, unknown> = {}) => ({
   Type: 'AWS::Lambda::Function',
-  Properties: { Handler: 'index.handler', Runtime: 'nodejs22.x', Timeout: timeout, MemorySize: 256, Environment: { Variables: { AUTH_ISSUER: 'https://cloud.example', ...env } } },
+  Properties: {
+    Handler: 'index.handler',
+    Runtime: 'nodejs22.x',
+    Timeout: timeout,
+    MemorySize: 256,
+    Environment: { Variables: { AUTH_ISSUER: 'https://cloud.example', ...env } },
+  },
   Metadata: { 'aws:asset:path': asset, 'aws:asset:property': 'Code' },
 });
 
@@ -35,12 +58,27 @@ const template = {
           { AttributeName: 'g', AttributeType: 'S' },
         ],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [{ IndexName: 'byG', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+        GlobalSecondaryIndexes: [
+          { IndexName: 'byG', KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+        ],
       },
     },
-    Queue: { Type: 'AWS::SQS::Queue', Properties: { VisibilityTimeout: 2, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 2 } } },
+    Queue: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { VisibilityTimeout: 2, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 2 } },
+    },
     Dlq: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1209600 } },
-    Keys: { Type: 'AWS::SecretsManager::Secret', Properties: { GenerateSecretString: { SecretStringTemplate: '{"current":"1"}', GenerateStringKey: 'k1', PasswordLength: 64, ExcludePunctuation: true } } },
+    Keys: {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        GenerateSecretString: {
+          SecretStringTemplate: '{"current":"1"}',
+          GenerateStringKey: 'k1',
+          PasswordLength: 64,
+          ExcludePunctuation: true,
+        },
+      },
+    },
     ApiFn: fn('asset.api', 10, { TABLE_NAME: { Ref: 'Table' }, QUEUE_URL: { Ref: 'Queue' }, KEYS_SECRET_ARN: { Ref: 'Keys' } }),
     CrashFn: fn('asset.crash', 10),
     SlowFn: fn('asset.slow', 1),
@@ -58,15 +96,27 @@ const template = {
     },
     Api: { Type: 'AWS::ApiGateway::RestApi', Properties: { Name: 'Api' } },
     Stage: { Type: 'AWS::ApiGateway::Stage', Properties: { RestApiId: { Ref: 'Api' }, StageName: 'live' } },
-    Items: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'items', RestApiId: { Ref: 'Api' } } },
+    Items: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'items', RestApiId: { Ref: 'Api' } },
+    },
     Item: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { Ref: 'Items' }, PathPart: '{id}', RestApiId: { Ref: 'Api' } } },
-    Crash: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'crash', RestApiId: { Ref: 'Api' } } },
-    Slow: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'slow', RestApiId: { Ref: 'Api' } } },
+    Crash: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'crash', RestApiId: { Ref: 'Api' } },
+    },
+    Slow: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'slow', RestApiId: { Ref: 'Api' } },
+    },
     ItemGet: method('GET', { Ref: 'Item' }, 'ApiFn'),
     ItemsPost: method('POST', { Ref: 'Items' }, 'ApiFn'),
     CrashGet: method('GET', { Ref: 'Crash' }, 'CrashFn'),
     SlowGet: method('GET', { Ref: 'Slow' }, 'SlowFn'),
-    Impatient: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'impatient', RestApiId: { Ref: 'Api' } } },
+    Impatient: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'impatient', RestApiId: { Ref: 'Api' } },
+    },
     ImpatientGet: {
       Type: 'AWS::ApiGateway::Method',
       Properties: {
@@ -76,7 +126,14 @@ const template = {
         Integration: { Type: 'AWS_PROXY', Uri: uri('SlowFn'), TimeoutInMillis: 300 },
       },
     },
-    Daily: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 day)', State: 'ENABLED', Targets: [{ Arn: { 'Fn::GetAtt': ['CronFn', 'Arn'] }, Id: 'T0' }] } },
+    Daily: {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        ScheduleExpression: 'rate(1 day)',
+        State: 'ENABLED',
+        Targets: [{ Arn: { 'Fn::GetAtt': ['CronFn', 'Arn'] }, Id: 'T0' }],
+      },
+    },
   },
 };
 
@@ -129,7 +186,16 @@ describe('local runtime (fixture assembly)', () => {
     stateDir = mkdtempSync(join(tmpdir(), 'local-state-'));
     writeFileSync(
       join(outDir, 'manifest.json'),
-      JSON.stringify({ version: '55.0.0', artifacts: { Fixture: { type: 'aws:cloudformation:stack', environment: 'aws://unknown-account/unknown-region', properties: { templateFile: 'Fixture.template.json' } } } }),
+      JSON.stringify({
+        version: '55.0.0',
+        artifacts: {
+          Fixture: {
+            type: 'aws:cloudformation:stack',
+            environment: 'aws://unknown-account/unknown-region',
+            properties: { templateFile: 'Fixture.template.json' },
+          },
+        },
+      }),
     );
     writeFileSync(join(outDir, 'Fixture.template.json'), JSON.stringify(template));
     for (const [asset, code] of Object.entries(ASSETS)) {
@@ -151,7 +217,13 @@ describe('local runtime (fixture assembly)', () => {
     expect(stack.output()).toMatch(new RegExp(`^ready on http://127\\.0\\.0\\.1:${stack.port}$`, 'm'));
     expect(stack.tables).toEqual({ Table: 'Table' });
     expect(Object.keys(stack.queues).sort()).toEqual(['Dlq', 'Queue']);
-    expect(stack.routes.sort()).toEqual(['GET /crash → CrashFn', 'GET /impatient → SlowFn', 'GET /items/{id} → ApiFn', 'GET /slow → SlowFn', 'POST /items → ApiFn']);
+    expect(stack.routes.sort()).toEqual([
+      'GET /crash → CrashFn',
+      'GET /impatient → SlowFn',
+      'GET /items/{id} → ApiFn',
+      'GET /slow → SlowFn',
+      'POST /items → ApiFn',
+    ]);
   });
 
   it('serves the JWKS', async () => {
@@ -199,7 +271,11 @@ describe('local runtime (fixture assembly)', () => {
   });
 
   it('passes a POST body as a string', async () => {
-    const res = await fetch(`${stack.baseUrl}/items`, { method: 'POST', headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' }, body: '{"a":1}' });
+    const res = await fetch(`${stack.baseUrl}/items`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     const body = (await res.json()) as { event: { body: string; isBase64Encoded: boolean } };
     expect(body.event).toMatchObject({ body: '{"a":1}', isBase64Encoded: false });
   });
@@ -222,11 +298,18 @@ describe('local runtime (fixture assembly)', () => {
 
   it('polls the queue: deletes successes, retries reported failures and lets SQS move them to the DLQ', async () => {
     const bodies = ['one', 'two', 'fail-1', 'three', 'fail-2', 'four'];
-    await stack.sqs.send(new SendMessageBatchCommand({ QueueUrl: stack.queues.Queue!.url, Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })) }));
+    await stack.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: stack.queues.Queue!.url,
+        Entries: bodies.map((b, i) => ({ Id: String(i), MessageBody: b })),
+      }),
+    );
     const deadline = Date.now() + 30_000;
     let dlq = 0;
     while (Date.now() < deadline) {
-      const { Attributes } = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queues.Dlq!.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+      const { Attributes } = await stack.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: stack.queues.Dlq!.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      );
       dlq = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
       if (dlq === 2) break;
       await new Promise((r) => setTimeout(r, 250));
@@ -236,10 +319,18 @@ describe('local runtime (fixture assembly)', () => {
     expect(Items?.map((i) => i.pk?.S).sort()).toEqual(['four', 'one', 'three', 'two']);
     expect(Items?.[0]?.src?.S).toBe('arn:aws:sqs:us-east-1:000000000000:Queue');
     const stats = await stack.stats();
-    expect(stats.pollers.Mapping).toMatchObject({ queue: 'Queue', function: 'WriterFn', succeededRecords: 4, failedRecords: 4, functionErrors: 0 });
+    expect(stats.pollers.Mapping).toMatchObject({
+      queue: 'Queue',
+      function: 'WriterFn',
+      succeededRecords: 4,
+      failedRecords: 4,
+      functionErrors: 0,
+    });
   });
 
   it('runs every schedule rule on demand with a scheduled event', async () => {
-    expect(await stack.runSchedules()).toEqual([{ rule: 'Daily', function: 'CronFn', result: { ran: true, source: 'aws.events', detailType: 'Scheduled Event' } }]);
+    expect(await stack.runSchedules()).toEqual([
+      { rule: 'Daily', function: 'CronFn', result: { ran: true, source: 'aws.events', detailType: 'Scheduled Event' } },
+    ]);
   });
 });

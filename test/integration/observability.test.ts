@@ -50,25 +50,40 @@ describe('observability on the local stack', () => {
     const res = await request(stack.baseUrl, 'POST', '/v1/events', {
       token: stack.token({ tenant, scope: 'events:write events:read' }),
       headers: { 'x-request-id': requestId },
-      body: { events: [{ type: 'login', userId: 'u1' }, { type: 'login', userId: 'u2' }, { type: 'login', userId: 'u3' }, { type: 'Bad Type', userId: 'u4' }] },
+      body: {
+        events: [
+          { type: 'login', userId: 'u1' },
+          { type: 'login', userId: 'u2' },
+          { type: 'login', userId: 'u3' },
+          { type: 'Bad Type', userId: 'u4' },
+        ],
+      },
     });
     expect(res.status).toBe(202);
     expect(res.headers.get('x-request-id')).toBe(requestId);
 
-    const ingest = await eventually(async () => {
-      const docs = emfOf('FunctionsIngest').slice(ingestBefore);
-      return docs.some((d) => d.EventsAccepted !== undefined) ? docs : undefined;
-    }, 10_000, 'the ingest EMF line');
+    const ingest = await eventually(
+      async () => {
+        const docs = emfOf('FunctionsIngest').slice(ingestBefore);
+        return docs.some((d) => d.EventsAccepted !== undefined) ? docs : undefined;
+      },
+      10_000,
+      'the ingest EMF line',
+    );
     const main = ingest.find((d) => d.EventsAccepted !== undefined)!;
     expect(main).toMatchObject({ EventsAccepted: 3, EventsRejected: 1, service: 'activity-tracker' });
     expect(main._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'ActivityTracker', Dimensions: [['service']] });
     expect(ingest.find((d) => d.reason !== undefined)).toMatchObject({ reason: 'type_invalid', EventsRejectedByReason: 1 });
 
     // The writer's line for this request's record (its three events travel in one message) carries its correlation id.
-    const handled = await eventually(async () => {
-      const lines = linesOf('FunctionsWriter').filter((l) => l.message === 'record handled' && l.correlation_id === requestId);
-      return lines.length === 1 ? lines : undefined;
-    }, 20_000, "the writer's record line");
+    const handled = await eventually(
+      async () => {
+        const lines = linesOf('FunctionsWriter').filter((l) => l.message === 'record handled' && l.correlation_id === requestId);
+        return lines.length === 1 ? lines : undefined;
+      },
+      20_000,
+      "the writer's record line",
+    );
     expect(handled.map((l) => [l.outcome, l.events])).toEqual([['stored', 3]]);
 
     const writer = emfOf('FunctionsWriter');
@@ -81,11 +96,15 @@ describe('observability on the local stack', () => {
   });
 
   it('serves the same figures as JSON at /_local/metrics, with queue and DLQ depth', async () => {
-    const m = await eventually(async () => {
-      const res = await fetch(`${stack.baseUrl}/_local/metrics`);
-      const body = (await res.json()) as Json;
-      return body.totals.EventsWritten >= 3 ? body : undefined;
-    }, 10_000, 'metrics');
+    const m = await eventually(
+      async () => {
+        const res = await fetch(`${stack.baseUrl}/_local/metrics`);
+        const body = (await res.json()) as Json;
+        return body.totals.EventsWritten >= 3 ? body : undefined;
+      },
+      10_000,
+      'metrics',
+    );
     expect(m.totals).toMatchObject({ EventsAccepted: 3, EventsRejected: 1 });
     expect(m.rejectedByReason).toEqual({ type_invalid: 1 });
     expect(m.lag.samples).toBeGreaterThanOrEqual(1);

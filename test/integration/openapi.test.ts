@@ -49,20 +49,41 @@ describe('the API against openapi.yaml', () => {
 
   beforeAll(async () => {
     tenant = uniqueTenant('oas');
-    const res = await call('POST', '/v1/events', { tenant, body: { type: 'user.login', userId: 'u1', occurredAt: at(1), target: { type: 'page', id: 'p1' }, details: { a: 1 } } });
+    const res = await call('POST', '/v1/events', {
+      tenant,
+      body: { type: 'user.login', userId: 'u1', occurredAt: at(1), target: { type: 'page', id: 'p1' }, details: { a: 1 } },
+    });
     expect(res.status).toBe(202);
     id = res.body.results[0].id;
-    await eventually(async () => ((await call('GET', `/v1/events/${id}`, { tenant })).status === 200 ? true : undefined), 20_000, 'event stored');
+    await eventually(
+      async () => ((await call('GET', `/v1/events/${id}`, { tenant })).status === 200 ? true : undefined),
+      20_000,
+      'event stored',
+    );
   });
 
   it('POST /v1/events: 202, 400, 413, 415', async () => {
-    const batch = await call('POST', '/v1/events', { tenant, body: { events: [{ type: 'a', userId: 'u2' }, { type: 'Bad', userId: 'u2' }] } });
+    const batch = await call('POST', '/v1/events', {
+      tenant,
+      body: {
+        events: [
+          { type: 'a', userId: 'u2' },
+          { type: 'Bad', userId: 'u2' },
+        ],
+      },
+    });
     expect([batch.status, batch.body.accepted, batch.body.rejected]).toEqual([202, 1, 1]);
     expect((await call('POST', '/v1/events', { tenant, rawBody: '{nope' })).body.error.code).toBe('invalid_json');
     expect((await call('POST', '/v1/events', { tenant, body: { type: 'Bad', userId: 'u' } })).status).toBe(400);
-    const tooMany = await call('POST', '/v1/events', { tenant, body: { events: Array.from({ length: LIMITS.maxEventsPerRequest + 1 }, () => ({ type: 'a', userId: 'u' })) } });
+    const tooMany = await call('POST', '/v1/events', {
+      tenant,
+      body: { events: Array.from({ length: LIMITS.maxEventsPerRequest + 1 }, () => ({ type: 'a', userId: 'u' })) },
+    });
     expect([tooMany.status, tooMany.body.error.code]).toEqual([413, 'too_many_events']);
-    const huge = await call('POST', '/v1/events', { tenant, body: { type: 'a', userId: 'u', details: { blob: 'x'.repeat(LIMITS.maxBodyBytes) } } });
+    const huge = await call('POST', '/v1/events', {
+      tenant,
+      body: { type: 'a', userId: 'u', details: { blob: 'x'.repeat(LIMITS.maxBodyBytes) } },
+    });
     expect([huge.status, huge.body.error.code]).toEqual([413, 'payload_too_large']);
     expect((await call('POST', '/v1/events', { tenant, rawBody: 'type=a', contentType: 'text/plain' })).status).toBe(415);
   });

@@ -29,17 +29,27 @@ const at = (minute: number) => new Date(Date.parse('2026-11-01T00:00:00Z') + min
 
 /** Waits until a query returns `count` events (the writer runs asynchronously). */
 const listUntil = async (tenant: string, query: string, count: number) =>
-  eventually(async () => {
-    const res = await list(tenant, query);
-    return res.status === 200 && res.body.events.length === count ? res.body : undefined;
-  }, 20_000, `${count} events for ${query}`);
+  eventually(
+    async () => {
+      const res = await list(tenant, query);
+      return res.status === 200 && res.body.events.length === count ? res.body : undefined;
+    },
+    20_000,
+    `${count} events for ${query}`,
+  );
 
 describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
   it('answers a batch with one invalid event with 202, 2 ids and 1 error, and both events are readable by user, type and time range, newest first', async () => {
     const tenant = uniqueTenant('batch');
     const res = await post(tenant, {
       events: [
-        { type: 'customer.billed', userId: 'alice', occurredAt: at(1), target: { type: 'invoice', id: 'inv-1' }, details: { amount: 1200 } },
+        {
+          type: 'customer.billed',
+          userId: 'alice',
+          occurredAt: at(1),
+          target: { type: 'invoice', id: 'inv-1' },
+          details: { amount: 1200 },
+        },
         { type: 'Not A Type', userId: 'alice' },
         { type: 'customer.billed', userId: 'alice', occurredAt: at(2) },
       ],
@@ -52,7 +62,13 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
 
     const byUser = await listUntil(tenant, '?userId=alice', 2);
     expect(byUser.events.map((e: { id: string }) => e.id)).toEqual([second, first]);
-    expect(byUser.events[1]).toMatchObject({ type: 'customer.billed', userId: 'alice', occurredAt: at(1), target: { type: 'invoice', id: 'inv-1' }, details: { amount: 1200 } });
+    expect(byUser.events[1]).toMatchObject({
+      type: 'customer.billed',
+      userId: 'alice',
+      occurredAt: at(1),
+      target: { type: 'invoice', id: 'inv-1' },
+      details: { amount: 1200 },
+    });
     expect(byUser.events[1].source.ip).toBe('127.0.0.1');
 
     const byType = await list(tenant, '?type=customer.billed');
@@ -70,7 +86,9 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
 
   it('pages through 25 events in pages of 10 without gaps or duplicates', async () => {
     const tenant = uniqueTenant('pages');
-    const res = await post(tenant, { events: Array.from({ length: 25 }, (_, i) => ({ type: 'page.viewed', userId: `u${i % 4}`, occurredAt: at(i) })) });
+    const res = await post(tenant, {
+      events: Array.from({ length: 25 }, (_, i) => ({ type: 'page.viewed', userId: `u${i % 4}`, occurredAt: at(i) })),
+    });
     expect(res.body.accepted).toBe(25);
     const expected = res.body.results.map((r: { id: string }) => r.id).reverse();
     await listUntil(tenant, '?limit=100', 25);
@@ -128,7 +146,11 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
     let items = 0;
     for (let shard = 0; shard < 4; shard++) {
       const out = await stack.ddb.send(
-        new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } } }),
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } },
+        }),
       );
       items += out.Count ?? 0;
     }
@@ -152,7 +174,10 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
     const noToken = await request(stack.baseUrl, 'GET', '/v1/events');
     expect(noToken.status).toBe(401);
     expect(noToken.headers.get('www-authenticate')).toContain('Bearer');
-    const readOnly = await request(stack.baseUrl, 'POST', '/v1/events', { token: tokenFor('acme', 'events:read'), body: { type: 'a', userId: 'u' } });
+    const readOnly = await request(stack.baseUrl, 'POST', '/v1/events', {
+      token: tokenFor('acme', 'events:read'),
+      body: { type: 'a', userId: 'u' },
+    });
     expect(readOnly.status).toBe(403);
     const writeOnly = await request(stack.baseUrl, 'GET', '/v1/events', { token: tokenFor('acme', 'events:write') });
     expect(writeOnly.status).toBe(403);
@@ -163,25 +188,44 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
     const malformed = await request(stack.baseUrl, 'POST', '/v1/events', { token, rawBody: '{"type":' });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('invalid_json');
-    const tooMany = await request(stack.baseUrl, 'POST', '/v1/events', { token, body: { events: Array.from({ length: 501 }, () => ({ type: 'a', userId: 'u' })) } });
+    const tooMany = await request(stack.baseUrl, 'POST', '/v1/events', {
+      token,
+      body: { events: Array.from({ length: 501 }, () => ({ type: 'a', userId: 'u' })) },
+    });
     expect(tooMany.status).toBe(413);
-    const tooBig = await request(stack.baseUrl, 'POST', '/v1/events', { token, rawBody: JSON.stringify({ type: 'a', userId: 'u', details: { s: 'x'.repeat(1024 * 1024) } }) });
+    const tooBig = await request(stack.baseUrl, 'POST', '/v1/events', {
+      token,
+      rawBody: JSON.stringify({ type: 'a', userId: 'u', details: { s: 'x'.repeat(1024 * 1024) } }),
+    });
     expect(tooBig.status).toBe(413);
-    const notJson = await request(stack.baseUrl, 'POST', '/v1/events', { token, rawBody: 'type=a', contentType: 'application/x-www-form-urlencoded' });
+    const notJson = await request(stack.baseUrl, 'POST', '/v1/events', {
+      token,
+      rawBody: 'type=a',
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect(notJson.status).toBe(415);
     expect(notJson.body.error.code).toBe('unsupported_media_type');
   });
 
   it('purges a soft-deleted event once the grace period is over, and keeps a younger one', async () => {
     const tenant = uniqueTenant('purge');
-    const res = await post(tenant, { events: [{ type: 'a', userId: 'u', occurredAt: at(1) }, { type: 'a', userId: 'u', occurredAt: at(2) }] });
+    const res = await post(tenant, {
+      events: [
+        { type: 'a', userId: 'u', occurredAt: at(1) },
+        { type: 'a', userId: 'u', occurredAt: at(2) },
+      ],
+    });
     expect(res.body.accepted).toBe(2);
     await listUntil(tenant, '', 2);
     // Find both items and soft-delete them as the delete route does: one 31 days ago, one today.
     const keys: { pk: string; sk: string }[] = [];
     for (let shard = 0; shard < 4; shard++) {
       const out = await stack.ddb.send(
-        new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } } }),
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } },
+        }),
       );
       for (const item of out.Items ?? []) keys.push({ pk: item.pk?.S as string, sk: item.sk?.S as string });
     }

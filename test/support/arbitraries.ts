@@ -13,4 +13,6 @@ export const validEventArb = fc
     },
     { requiredKeys: ['type', 'userId'] },
   )
-  .map((e) => (e.idempotencyKey !== undefined && e.occurredAt === undefined ? { ...e, occurredAt: new Date(Date.now() - 60_000).toISOString() } : e));
+  .map((e) =>
+    e.idempotencyKey !== undefined && e.occurredAt === undefined ? { ...e, occurredAt: new Date(Date.now() - 60_000).toISOString() } : e,
+  );

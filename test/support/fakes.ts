@@ -20,8 +20,8 @@ import type { LifecycleStore } from '../../lambdas/core/lifecycle';
 import type { EventQueue } from '../../lambdas/core/ingest';
 import type { QueueMessage } from '../../lambdas/core/message';
 
-export const SECRET_V1 = JSON.stringify({ current: '1', k1: 'a'.repeat(40) + 'secret-one-for-tests' });
-export const SECRET_V2 = JSON.stringify({ current: '2', k1: 'a'.repeat(40) + 'secret-one-for-tests', k2: 'b'.repeat(40) + 'secret-two' });
+export const SECRET_V1 = JSON.stringify({ current: '1', k1: `${'a'.repeat(40)}secret-one-for-tests` });
+export const SECRET_V2 = JSON.stringify({ current: '2', k1: `${'a'.repeat(40)}secret-one-for-tests`, k2: `${'b'.repeat(40)}secret-two` });
 export const testKeyring = (secret = SECRET_V1): Keyring => parseKeyring(secret);
 
 /** A queue that takes every message and keeps it in `sent`, in order. */

@@ -65,7 +65,12 @@ export const createResponseChecker = (doc: OpenApiDocument = loadOpenApi()) => {
   const operations: OperationMatch[] = Object.entries(doc.paths).flatMap(([path, item]) =>
     Object.entries(item)
       .filter(([method]) => METHODS.includes(method))
-      .map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, path, method: method.toUpperCase(), operation: operation as OperationSpec })),
+      .map(([method, operation]) => ({
+        route: `${method.toUpperCase()} ${path}`,
+        path,
+        method: method.toUpperCase(),
+        operation: operation as OperationSpec,
+      })),
   );
   const matchers = operations.map((op) => ({ op, regex: new RegExp(`^${op.path.replace(/\{[^/}]+\}/g, '[^/]+')}$`) }));
 
@@ -92,7 +97,8 @@ export const createResponseChecker = (doc: OpenApiDocument = loadOpenApi()) => {
       if (text !== '') problems.push(`${where}: documented without a body, got ${JSON.stringify(text.slice(0, 200))}`);
       return problems;
     }
-    if (!/^application\/json\b/i.test(headers.get('content-type') ?? '')) problems.push(`${where}: content-type ${headers.get('content-type')}`);
+    if (!/^application\/json\b/i.test(headers.get('content-type') ?? ''))
+      problems.push(`${where}: content-type ${headers.get('content-type')}`);
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -12,7 +12,9 @@ const fakeClient = (names: Record<string, string>, failure?: Error) => {
       if (failure) throw failure;
       const all = Object.entries(names);
       const start = Number(command.input.NextToken ?? '0');
-      const page = all.slice(start, start + 2).map(([ClientId, ClientName]) => ({ ClientId, ClientName, UserPoolId: command.input.UserPoolId }));
+      const page = all
+        .slice(start, start + 2)
+        .map(([ClientId, ClientName]) => ({ ClientId, ClientName, UserPoolId: command.input.UserPoolId }));
       return { UserPoolClients: page, ...(start + 2 < all.length && { NextToken: String(start + 2) }) };
     },
   };
@@ -47,7 +49,9 @@ describe('CognitoClientDirectory', () => {
   it('never asks for a client secret (DescribeUserPoolClient is not called)', async () => {
     const client = fakeClient({ c1: 'tenant-acme' });
     const sent: string[] = [];
-    const directory = new CognitoClientDirectory({ send: (command: { constructor: { name: string } }) => (sent.push(command.constructor.name), client.send(command as never)) } as never);
+    const directory = new CognitoClientDirectory({
+      send: (command: { constructor: { name: string } }) => (sent.push(command.constructor.name), client.send(command as never)),
+    } as never);
     await directory.clientName('pool', 'c1');
     expect(sent).toEqual(['ListUserPoolClientsCommand']);
   });

@@ -51,7 +51,12 @@ describe('DynamoDB store adapter', () => {
     const store = new DynamoEventStore(doc, 'T');
     await expect(store.putIfAbsent(item(1))).resolves.toBe(false);
     expect(calls[0]?.input.ConditionExpression).toBe('attribute_not_exists(pk)');
-    const broken = new DynamoEventStore(fakeDoc(() => { throw new Error('boom'); }).doc, 'T');
+    const broken = new DynamoEventStore(
+      fakeDoc(() => {
+        throw new Error('boom');
+      }).doc,
+      'T',
+    );
     await expect(broken.putIfAbsent(item(1))).rejects.toThrow('boom');
   });
 

@@ -53,7 +53,9 @@ describe('JWT authentication', () => {
 
   it('accepts an RS256 and an ES256 token and takes the tenant from the claim', async () => {
     await expect(authenticate(bearer(signJwt(rsa, claims())), 'events:read')).resolves.toMatchObject({ tenant: 'acme', subject: 'svc' });
-    await expect(authenticate(bearer(signJwt(ec, claims({ tenant_id: 'globex' }))), 'events:write')).resolves.toMatchObject({ tenant: 'globex' });
+    await expect(authenticate(bearer(signJwt(ec, claims({ tenant_id: 'globex' }))), 'events:write')).resolves.toMatchObject({
+      tenant: 'globex',
+    });
   });
 
   it.each([
@@ -104,7 +106,9 @@ describe('JWT authentication', () => {
   });
 
   it('rejects a scope claim that is not a string (aws-jwt-verify) with 401', async () => {
-    await expect(authenticate(bearer(signJwt(rsa, claims({ scope: ['events:read'] }))), 'events:read')).rejects.toMatchObject({ status: 401 });
+    await expect(authenticate(bearer(signJwt(rsa, claims({ scope: ['events:read'] }))), 'events:read')).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
   it('reads scopes from another claim, as an array, when configured for it', async () => {
@@ -113,7 +117,9 @@ describe('JWT authentication', () => {
     await expect(scp(bearer(token), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
     await expect(scp(bearer(token), 'events:write')).rejects.toMatchObject({ status: 403 });
     // A space-separated string where an array is expected grants nothing.
-    await expect(scp(bearer(signJwt(rsa, claims({ scope: undefined, scp: 'events:read' }))), 'events:read')).rejects.toMatchObject({ status: 403 });
+    await expect(scp(bearer(signJwt(rsa, claims({ scope: undefined, scp: 'events:read' }))), 'events:read')).rejects.toMatchObject({
+      status: 403,
+    });
     // The `scope` claim is not read when another claim is configured.
     await expect(scp(bearer(signJwt(rsa, claims({ scope: 'events:read' }))), 'events:read')).rejects.toMatchObject({ status: 403 });
   });
@@ -121,14 +127,18 @@ describe('JWT authentication', () => {
   it('takes only access tokens by RFC 9068: an ID token of the same issuer is refused', async () => {
     await expect(authenticate(bearer(signJwt(rsa, claims(), { typ: 'JWT' })), 'events:read')).rejects.toMatchObject({ status: 401 });
     await expect(authenticate(bearer(signJwt(rsa, claims(), { typ: undefined })), 'events:read')).rejects.toMatchObject({ status: 401 });
-    await expect(authenticate(bearer(signJwt(rsa, claims(), { typ: 'application/at+jwt' })), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+    await expect(authenticate(bearer(signJwt(rsa, claims(), { typ: 'application/at+jwt' })), 'events:read')).resolves.toMatchObject({
+      tenant: 'acme',
+    });
   });
 
   it('takes only access tokens by a configured claim (a Cognito ID token has token_use id)', async () => {
     const cognito = createAuthenticator({ ...config, accessTokenRule: { kind: 'claim', claim: 'token_use', value: 'access' } }, fetcher());
     await expect(cognito(bearer(signJwt(rsa, claims({ token_use: 'id' }))), 'events:read')).rejects.toMatchObject({ status: 401 });
     await expect(cognito(bearer(signJwt(rsa, claims())), 'events:read')).rejects.toMatchObject({ status: 401 });
-    await expect(cognito(bearer(signJwt(rsa, claims({ token_use: 'access' }), { typ: 'JWT' })), 'events:read')).resolves.toMatchObject({ tenant: 'acme' });
+    await expect(cognito(bearer(signJwt(rsa, claims({ token_use: 'access' }), { typ: 'JWT' })), 'events:read')).resolves.toMatchObject({
+      tenant: 'acme',
+    });
   });
 
   it('refuses a token issued in the future beyond the clock skew', async () => {

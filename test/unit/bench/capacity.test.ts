@@ -1,5 +1,12 @@
 import { capacityModelFromTemplate, itemSize, queryReadUnits, writeUnits } from '../../../bench/capacity';
-import { accessLogLine, apiTelemetryFromTemplate, costPerMillion, loadPricing, sqsBilled, STANDARD_ACCESS_LOG_FORMAT } from '../../../bench/cost-model';
+import {
+  accessLogLine,
+  apiTelemetryFromTemplate,
+  costPerMillion,
+  loadPricing,
+  sqsBilled,
+  STANDARD_ACCESS_LOG_FORMAT,
+} from '../../../bench/cost-model';
 import { benchIngestCpu } from '../../../bench/ingest-cpu';
 import { makeEvents, percentile } from '../../../bench/workload';
 
@@ -13,8 +20,22 @@ const template = {
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
         GlobalSecondaryIndexes: [
-          { IndexName: 'byUser', KeySchema: [{ AttributeName: 'u', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
-          { IndexName: 'byPurge', KeySchema: [{ AttributeName: 'p', KeyType: 'HASH' }, { AttributeName: 'd', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+          {
+            IndexName: 'byUser',
+            KeySchema: [
+              { AttributeName: 'u', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: 'byPurge',
+            KeySchema: [
+              { AttributeName: 'p', KeyType: 'HASH' },
+              { AttributeName: 'd', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
         ],
       },
     },
@@ -75,10 +96,19 @@ describe('cost model', () => {
     expect(report.usdPerMillion).toBeCloseTo(report.lines.reduce((s, l) => s + l.usdPerMillion, 0));
   });
 
-  it('reads the access log format and the X-Ray rate from the template, with X-Ray\'s default rate when no rule matches', () => {
-    const stage = { Type: 'AWS::ApiGateway::Stage', Properties: { AccessLogSetting: { Format: '{"id":"$context.requestId","status":"$context.status"}' } } };
-    const rule = { Type: 'AWS::XRay::SamplingRule', Properties: { SamplingRule: { ServiceType: 'AWS::ApiGateway::Stage', FixedRate: 0.01 } } };
-    expect(apiTelemetryFromTemplate({ Resources: { stage, rule } }, pricing)).toEqual({ accessLogFormat: stage.Properties.AccessLogSetting.Format, traceSampleRate: 0.01 });
+  it("reads the access log format and the X-Ray rate from the template, with X-Ray's default rate when no rule matches", () => {
+    const stage = {
+      Type: 'AWS::ApiGateway::Stage',
+      Properties: { AccessLogSetting: { Format: '{"id":"$context.requestId","status":"$context.status"}' } },
+    };
+    const rule = {
+      Type: 'AWS::XRay::SamplingRule',
+      Properties: { SamplingRule: { ServiceType: 'AWS::ApiGateway::Stage', FixedRate: 0.01 } },
+    };
+    expect(apiTelemetryFromTemplate({ Resources: { stage, rule } }, pricing)).toEqual({
+      accessLogFormat: stage.Properties.AccessLogSetting.Format,
+      traceSampleRate: 0.01,
+    });
     expect(apiTelemetryFromTemplate({ Resources: { stage } }, pricing).traceSampleRate).toBe(pricing.xraySampling.fixedRate);
     expect(() => apiTelemetryFromTemplate({ Resources: { rule } }, pricing)).toThrow(/one API stage/);
   });

@@ -38,7 +38,9 @@ describe('bench figures in docs/performance.md', () => {
   });
 
   it('shows each figure beside its goal and whether the goal is met', () => {
-    expect(row(markdown, 'cost per million')).toBe('| cost per million 1 KB events, 50 events/request, 3 timelines indexed | ≤ $2.00 | **$1.991**, every log line counted | met |');
+    expect(row(markdown, 'cost per million')).toBe(
+      '| cost per million 1 KB events, 50 events/request, 3 timelines indexed | ≤ $2.00 | **$1.991**, every log line counted | met |',
+    );
     expect(row(markdown, 'bundle size')).toContain('**171–199 KB** | met');
     expect(row(markdown, 'import time')).toContain('**5.3–6.4×**; floor, one SDK client alone: 3.8× (SDK bundled in: 3.0×) | **not met**');
     expect(row(markdown, 'end to end')).toContain('**2,685 events/s** | met');

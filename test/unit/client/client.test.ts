@@ -1,4 +1,12 @@
-import { ApiError, createClient, EventRejectedError, parseRetryAfter, queryString, type ClientOptions, type TrackEvent } from '../../../client';
+import {
+  ApiError,
+  createClient,
+  EventRejectedError,
+  parseRetryAfter,
+  queryString,
+  type ClientOptions,
+  type TrackEvent,
+} from '../../../client';
 import type { ClientEvent } from '../../../lambdas/core/envelope';
 
 /** A scripted fetch: each call takes the next answer (a Response factory, or an error to throw). */
@@ -59,7 +67,11 @@ describe('client: track', () => {
       { type: 'page.viewed', userId: 'u1', occurredAt: '2026-11-21T10:00:00.000Z', idempotencyKey: 'k1' },
       { type: 'page.viewed', userId: 'u2', occurredAt: '2026-01-01T00:00:00Z', idempotencyKey: 'mine' },
     ]);
-    expect(calls[0]).toMatchObject({ url: 'https://api.example.com/prod/v1/events', method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' } });
+    expect(calls[0]).toMatchObject({
+      url: 'https://api.example.com/prod/v1/events',
+      method: 'POST',
+      headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+    });
   });
 
   it('sends a batch as soon as it holds maxEvents events', async () => {
@@ -96,7 +108,10 @@ describe('client: track', () => {
   it('rejects at once an event too large for any request', async () => {
     const onError = jest.fn();
     const { client, calls } = setup([accept], { batch: { maxBytes: 2048 }, onError });
-    await expect(client.track(ev(1, { details: { big: 'x'.repeat(3000) } }))).rejects.toMatchObject({ name: 'EventRejectedError', code: 'event_too_large' });
+    await expect(client.track(ev(1, { details: { big: 'x'.repeat(3000) } }))).rejects.toMatchObject({
+      name: 'EventRejectedError',
+      code: 'event_too_large',
+    });
     expect(onError).toHaveBeenCalledTimes(1);
     await client.flush();
     expect(calls).toHaveLength(0);
@@ -112,7 +127,12 @@ describe('client: track', () => {
   });
 
   it('retries 503 and network errors with the same body, so the idempotency keys never change', async () => {
-    const { client, calls, sleeps } = setup([unavailable, () => new TypeError('fetch failed'), () => json(500, { error: { code: 'internal_error', message: 'x' } }), accept]);
+    const { client, calls, sleeps } = setup([
+      unavailable,
+      () => new TypeError('fetch failed'),
+      () => json(500, { error: { code: 'internal_error', message: 'x' } }),
+      accept,
+    ]);
     const id = client.track(ev(1));
     await client.flush();
     expect(await id).toBe('id-k1');
@@ -162,7 +182,7 @@ describe('client: track', () => {
   it("surfaces per-event errors to that event's caller and keeps the others", async () => {
     const onError = jest.fn();
     const { client } = setup(
-      [(body) => json(202, { results: [{ id: 'a' }, { error: { code: 'type_invalid', message: 'bad type' } }], accepted: 1, rejected: 1 })],
+      [(_body) => json(202, { results: [{ id: 'a' }, { error: { code: 'type_invalid', message: 'bad type' } }], accepted: 1, rejected: 1 })],
       { onError },
     );
     const good = client.track(ev(1));
@@ -178,8 +198,7 @@ describe('client: track', () => {
 
   it('sends again, alone and with the same key, an event the API could not queue', async () => {
     const { client, calls } = setup([
-      (body) =>
-        json(202, { results: [{ id: 'a' }, { error: { code: 'enqueue_failed', message: 'retry it' } }], accepted: 1, rejected: 1 }),
+      (_body) => json(202, { results: [{ id: 'a' }, { error: { code: 'enqueue_failed', message: 'retry it' } }], accepted: 1, rejected: 1 }),
       accept,
     ]);
     const ids = [client.track(ev(1)), client.track(ev(2))];
@@ -233,7 +252,13 @@ describe('client: reads, lifecycle, erasures', () => {
     const page = (ids: string[], nextCursor: string | null) => () => json(200, { events: ids.map((id) => ({ id })), nextCursor });
     const { client, calls } = setup([page(['a', 'b'], 'c1'), page(['c'], 'c2'), page([], null)]);
     const ids: string[] = [];
-    for await (const event of client.events.list({ userId: 'u 1', details: { currency: 'EUR', amount: 12 }, limit: 2, from: new Date('2026-01-01T00:00:00Z') })) ids.push(event.id);
+    for await (const event of client.events.list({
+      userId: 'u 1',
+      details: { currency: 'EUR', amount: 12 },
+      limit: 2,
+      from: new Date('2026-01-01T00:00:00Z'),
+    }))
+      ids.push(event.id);
     expect(ids).toEqual(['a', 'b', 'c']);
     expect(calls.map((c) => c.url)).toEqual([
       'https://api.example.com/prod/v1/events?userId=u+1&from=2026-01-01T00%3A00%3A00.000Z&limit=2&details.currency=EUR&details.amount=12',

@@ -53,8 +53,14 @@ const deps = (table: MemoryTable, over: Partial<CleanupDeps> = {}): CleanupDeps 
   ...over,
 });
 const visible = async (table: MemoryTable, tenant: string, params: Record<string, string> = {}, now = NOW) =>
-  (await queryEvents(tenant, parseEventQuery(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, [v]]))), { store: table, keyring, shardCount: 2, now: () => now }))
-    .events;
+  (
+    await queryEvents(tenant, parseEventQuery(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, [v]]))), {
+      store: table,
+      keyring,
+      shardCount: 2,
+      now: () => now,
+    })
+  ).events;
 const erasureDeps = (table: MemoryTable, now = NOW) => ({ store: table, keyring, maxOpenErasures: 3, now: () => now });
 const erase = (table: MemoryTable, tenant: string, userId: string, now = NOW) =>
   requestErasure(tenant, { body: JSON.stringify({ userId }), contentType: 'application/json' }, erasureDeps(table, now));
@@ -103,7 +109,11 @@ describe('cleanup: budget and resume', () => {
   it('ends in the same state whether it ran through, ran one chunk at a time, or crashed midway', async () => {
     const scenario = async () => {
       const table = new MemoryTable();
-      await seed(table, 'acme', Array.from({ length: 25 }, (_, i) => ({ type: 'a', userId: i % 5 === 0 ? 'gone' : 'kept' })));
+      await seed(
+        table,
+        'acme',
+        Array.from({ length: 25 }, (_, i) => ({ type: 'a', userId: i % 5 === 0 ? 'gone' : 'kept' })),
+      );
       await seed(table, 'globex', [{ type: 'a', userId: 'gone' }]);
       await seed(table, 'acme', [{ type: 'old', userId: 'kept' }], NOW - 40 * DAY);
       seedDeleted(table, 7, NOW - 40 * DAY, 1);
@@ -114,7 +124,10 @@ describe('cleanup: budget and resume', () => {
     const snapshot = async (table: MemoryTable, receiptId: string) => {
       const { id: _id, ...receipt } = await getErasure('acme', receiptId, { store: table, keyring });
       return {
-        events: table.all().map((item) => `${item.pk.split('#')[0]} ${JSON.parse(item.e).type} ${JSON.parse(item.e).userId} ${item.d ?? ''}`).sort(),
+        events: table
+          .all()
+          .map((item) => `${item.pk.split('#')[0]} ${JSON.parse(item.e).type} ${JSON.parse(item.e).userId} ${item.d ?? ''}`)
+          .sort(),
         receipt,
         markers: (await table.listMarkers('acme')).map((m) => m.c),
       };
@@ -164,8 +177,17 @@ describe('cleanup: erasure', () => {
 
     const report = await runCleanup(deps(table));
     expect(report).toMatchObject({ erasuresCompleted: 1, erased: 2 });
-    expect(await getErasure('acme', receipt.id, { store: table, keyring })).toMatchObject({ status: 'completed', erased: 2, completedAt: new Date(NOW).toISOString() });
-    expect(table.all().filter((i) => i.pk.startsWith('acme#')).map((i) => JSON.parse(i.e).userId)).toEqual(['bob']);
+    expect(await getErasure('acme', receipt.id, { store: table, keyring })).toMatchObject({
+      status: 'completed',
+      erased: 2,
+      completedAt: new Date(NOW).toISOString(),
+    });
+    expect(
+      table
+        .all()
+        .filter((i) => i.pk.startsWith('acme#'))
+        .map((i) => JSON.parse(i.e).userId),
+    ).toEqual(['bob']);
     expect((await visible(table, 'globex')).map((e) => e.userId)).toEqual(['alice']);
   });
 
@@ -226,7 +248,12 @@ describe('cleanup: retention', () => {
     expect((await visible(table, 'acme')).map((e) => e.type).sort()).toEqual(['backfill', 'new']);
     const report = await runCleanup(deps(table));
     expect(report).toMatchObject({ expired: 1, more: false });
-    expect(table.all().map((i) => JSON.parse(i.e).type).sort()).toEqual(['backfill', 'new']);
+    expect(
+      table
+        .all()
+        .map((i) => JSON.parse(i.e).type)
+        .sort(),
+    ).toEqual(['backfill', 'new']);
   });
 
   it('applies a per-tenant retention', async () => {

@@ -12,7 +12,13 @@ describe('event envelope rules', () => {
   it('accepts a minimal event and a full one', () => {
     expect(codeOf(good)).toBeUndefined();
     expect(
-      codeOf({ ...good, occurredAt: '2026-11-21T10:00:00Z', target: { type: 'invoice', id: 'inv-9' }, idempotencyKey: 'k1', details: { amount: 1200, currency: 'EUR' } }),
+      codeOf({
+        ...good,
+        occurredAt: '2026-11-21T10:00:00Z',
+        target: { type: 'invoice', id: 'inv-9' },
+        idempotencyKey: 'k1',
+        details: { amount: 1200, currency: 'EUR' },
+      }),
     ).toBeUndefined();
   });
 
@@ -43,7 +49,11 @@ describe('event envelope rules', () => {
     ['a string target', { ...good, target: 'inv-9' }, 'target_invalid'],
     ['array details', { ...good, details: [1, 2] }, 'details_invalid'],
     ['null details', { ...good, details: null }, 'details_invalid'],
-    ['an idempotencyKey of 129 characters', { ...good, occurredAt: '2026-11-21T10:00:00Z', idempotencyKey: 'k'.repeat(129) }, 'idempotencyKey_invalid'],
+    [
+      'an idempotencyKey of 129 characters',
+      { ...good, occurredAt: '2026-11-21T10:00:00Z', idempotencyKey: 'k'.repeat(129) },
+      'idempotencyKey_invalid',
+    ],
     ['an idempotencyKey without occurredAt', { ...good, idempotencyKey: 'k' }, 'occurredAt_required'],
   ])('rejects %s', (_name, raw, code) => {
     expect(codeOf(raw)).toBe(code);
@@ -70,7 +80,10 @@ describe('request body', () => {
   const json = 'application/json';
   it('reads one event or a batch', () => {
     expect(parseEventsBody(JSON.stringify(good), json)).toEqual({ events: [good], batch: false });
-    expect(parseEventsBody(JSON.stringify({ events: [good, good] }), 'application/json; charset=utf-8')).toEqual({ events: [good, good], batch: true });
+    expect(parseEventsBody(JSON.stringify({ events: [good, good] }), 'application/json; charset=utf-8')).toEqual({
+      events: [good, good],
+      batch: true,
+    });
   });
 
   it('answers 415 for a body that is not declared JSON', () => {
@@ -100,7 +113,9 @@ describe('request body', () => {
   it('applies a lower per-deployment cap on events per request, never a higher one', () => {
     const body = (n: number) => JSON.stringify({ events: Array.from({ length: n }, () => good) });
     expect(parseEventsBody(body(10), json, false, 10).events).toHaveLength(10);
-    expect(() => parseEventsBody(body(11), json, false, 10)).toThrow(expect.objectContaining({ status: 413, code: 'too_many_events', message: expect.stringContaining('at most 10') }));
+    expect(() => parseEventsBody(body(11), json, false, 10)).toThrow(
+      expect.objectContaining({ status: 413, code: 'too_many_events', message: expect.stringContaining('at most 10') }),
+    );
     expect(() => parseEventsBody(body(501), json, false, 1000)).toThrow(expect.objectContaining({ status: 413, code: 'too_many_events' }));
   });
 

@@ -33,7 +33,16 @@ const request = (body: unknown, tenant = 'acme') => ({
 describe('ingest', () => {
   it('answers per event in request order and enqueues only the valid ones', async () => {
     const queue = new FakeQueue();
-    const out = await ingest(request({ events: [{ type: 'a', userId: 'u1' }, { type: 'BAD', userId: 'u1' }, { type: 'b', userId: 'u2' }] }), deps(queue));
+    const out = await ingest(
+      request({
+        events: [
+          { type: 'a', userId: 'u1' },
+          { type: 'BAD', userId: 'u1' },
+          { type: 'b', userId: 'u2' },
+        ],
+      }),
+      deps(queue),
+    );
     expect(out.accepted).toBe(2);
     expect(out.rejected).toBe(1);
     expect(out.results[0]).toHaveProperty('id');
@@ -42,12 +51,13 @@ describe('ingest', () => {
     expect(queue.entries.map((e) => JSON.parse(e.item.e).type)).toEqual(['a', 'b']);
   });
 
-  it('packs a request\'s events, in order, into as few messages as fit one 64 KB billing chunk', async () => {
+  it("packs a request's events, in order, into as few messages as fit one 64 KB billing chunk", async () => {
     const queue = new FakeQueue();
     const events = Array.from({ length: 120 }, (_, n) => ({ type: 'a', userId: `u${n}`, details: { blob: 'x'.repeat(900) } }));
     const out = await ingest({ ...request({ events }), correlationId: 'req-1' }, deps(queue));
     expect(out.accepted).toBe(120);
-    for (const m of queue.sent) expect(m.body.length + 'correlationId'.length + 'String'.length + 'req-1'.length).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES);
+    for (const m of queue.sent)
+      expect(m.body.length + 'correlationId'.length + 'String'.length + 'req-1'.length).toBeLessThanOrEqual(MESSAGE_BUDGET_BYTES);
     // ~1.1 KB per event: ≥ 50 fit one message, so 120 events need 3 messages, not 120.
     expect(queue.sent).toHaveLength(3);
     expect(queue.entries.map((e) => JSON.parse(e.item.e).userId)).toEqual(events.map((e) => e.userId));

@@ -28,7 +28,9 @@ describe('bounded JSON', () => {
     const unsafeIntegers = unsafeIntegerLiterals(text);
     expect([...unsafeIntegers].sort()).toEqual([-98765432109876543210, 12345678901234567890].sort());
     expect(firstJsonProblem(JSON.parse(text), 'details', { unsafeIntegers })?.code).toBe('number_invalid');
-    expect(firstJsonProblem(JSON.parse('{"float":1.5e300}'), 'details', { unsafeIntegers: unsafeIntegerLiterals('{"float":1.5e300}') })).toBeUndefined();
+    expect(
+      firstJsonProblem(JSON.parse('{"float":1.5e300}'), 'details', { unsafeIntegers: unsafeIntegerLiterals('{"float":1.5e300}') }),
+    ).toBeUndefined();
     expect(unsafeIntegerLiterals('[0.12345678901234567890, 1e-12345678901234567890]').size).toBe(0);
     expect(unsafeIntegerLiterals('{"s":"9007199254740993","t":"a\\"9007199254740993"}').size).toBe(0);
   });

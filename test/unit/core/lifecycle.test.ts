@@ -18,7 +18,8 @@ const seedOne = async (table: MemoryTable, tenant = 'acme'): Promise<string> => 
   return (out.results[0] as { id: string }).id;
 };
 const deps = (table: MemoryTable, now = NOW) => ({ store: table, keyring, deleteGraceDays: 30, now: () => now });
-const read = (table: MemoryTable, id: string, tenant = 'acme', now = NOW) => getEvent(tenant, id, { store: table, keyring, shardCount: 2, now: () => now });
+const read = (table: MemoryTable, id: string, tenant = 'acme', now = NOW) =>
+  getEvent(tenant, id, { store: table, keyring, shardCount: 2, now: () => now });
 
 describe('soft delete and restore', () => {
   it('hides a deleted event at once and brings it back on restore', async () => {

@@ -2,8 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { packItem, storedItemBytes, unpackItem } from '../../../lambdas/core/payload';
 import type { EventItem } from '../../../lambdas/core/item-keys';
 
-const item = (e: string): EventItem => ({ pk: 't#0', sk: '0123456789ABCDEFGHJKMNPQ', u: 't#abcdefghijklmnopqrstuv', t: 't#0#page.viewed', e, x: 1_900_000_000 });
-const event = (pad: number) => JSON.stringify({ type: 'page.viewed', userId: 'u-1', details: { note: 'words and more words '.repeat(pad) } });
+const item = (e: string): EventItem => ({
+  pk: 't#0',
+  sk: '0123456789ABCDEFGHJKMNPQ',
+  u: 't#abcdefghijklmnopqrstuv',
+  t: 't#0#page.viewed',
+  e,
+  x: 1_900_000_000,
+});
+const event = (pad: number) =>
+  JSON.stringify({ type: 'page.viewed', userId: 'u-1', details: { note: 'words and more words '.repeat(pad) } });
 
 describe('payload packing', () => {
   it('leaves an item that fits in 1 KB as it is, with e readable', () => {

@@ -18,7 +18,12 @@ describe('public ids', () => {
 
   it('carries a 128-bit HMAC-SHA256 tag over version, tenant and ciphertext', () => {
     const bytes = Buffer.from(encodePublicId(keyring, 'acme', ref), 'base64url');
-    const expected = createHmac('sha256', keyring.current.idMac).update(bytes.subarray(0, 1)).update('acme').update('\u0000').update(bytes.subarray(1, 17)).digest();
+    const expected = createHmac('sha256', keyring.current.idMac)
+      .update(bytes.subarray(0, 1))
+      .update('acme')
+      .update('\u0000')
+      .update(bytes.subarray(1, 17))
+      .digest();
     expect(bytes.subarray(17)).toEqual(expected.subarray(0, 16));
   });
 
@@ -57,7 +62,7 @@ describe('public ids', () => {
   });
 
   it('refuses a secret without a current key', () => {
-    expect(() => parseKeyring('{"current":"2","k1":"' + 'x'.repeat(40) + '"}')).toThrow(/current/);
+    expect(() => parseKeyring(`{"current":"2","k1":"${'x'.repeat(40)}"}`)).toThrow(/current/);
     expect(() => parseKeyring('{"current":"1","k1":"short"}')).toThrow(/k1/);
     expect(() => parseKeyring('nope')).toThrow(/JSON/);
   });
@@ -75,15 +80,21 @@ describe('cursors', () => {
   it('rejects a cursor of another tenant, another filter, or edited by hand', () => {
     const cursor = encodeCursor(keyring, 'acme', digest, { position: 'ABC' });
     expect(() => decodeCursor(keyring, 'globex', digest, cursor)).toThrow(expect.objectContaining({ status: 400, code: 'invalid_cursor' }));
-    expect(() => decodeCursor(keyring, 'acme', filterDigest({ userId: 'u-2', order: 'desc' }), cursor)).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => decodeCursor(keyring, 'acme', filterDigest({ userId: 'u-2', order: 'desc' }), cursor)).toThrow(
+      expect.objectContaining({ status: 400 }),
+    );
     // Every single-bit change to the bytes is refused (version, IV, or encrypted position).
     const bytes = Buffer.from(cursor, 'base64url');
     for (let i = 0; i < bytes.length; i++) {
       const edited = Buffer.from(bytes);
       edited[i] = (edited[i] as number) ^ 1;
-      expect(() => decodeCursor(keyring, 'acme', digest, edited.toString('base64url'))).toThrow(expect.objectContaining({ status: 400, code: 'invalid_cursor' }));
+      expect(() => decodeCursor(keyring, 'acme', digest, edited.toString('base64url'))).toThrow(
+        expect.objectContaining({ status: 400, code: 'invalid_cursor' }),
+      );
     }
-    expect(() => decodeCursor(keyring, 'acme', digest, bytes.subarray(0, 17).toString('base64url'))).toThrow(expect.objectContaining({ status: 400 }));
+    expect(() => decodeCursor(keyring, 'acme', digest, bytes.subarray(0, 17).toString('base64url'))).toThrow(
+      expect.objectContaining({ status: 400 }),
+    );
     for (const junk of ['garbage', 'a.b', '', 'x'.repeat(600)]) {
       expect(() => decodeCursor(keyring, 'acme', digest, junk)).toThrow(expect.objectContaining({ status: 400 }));
     }

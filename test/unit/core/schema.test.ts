@@ -27,15 +27,27 @@ describe('openapi.yaml', () => {
     const doc = loadOpenApi();
     let compiled = 0;
     for (const { operation } of checker.operations) {
-      const op = operation as unknown as { requestBody?: { content: Record<string, { schema: object }> }; responses: Record<string, { content?: Record<string, { schema: object }> }> };
-      for (const media of [op.requestBody?.content['application/json'], ...Object.values(op.responses).map((r) => r.content?.['application/json'])]) {
+      const op = operation as unknown as {
+        requestBody?: { content: Record<string, { schema: object }> };
+        responses: Record<string, { content?: Record<string, { schema: object }> }>;
+      };
+      for (const media of [
+        op.requestBody?.content['application/json'],
+        ...Object.values(op.responses).map((r) => r.content?.['application/json']),
+      ]) {
         if (!media) continue;
         checker.ajv.compile(checker.rewriteRefs(media.schema) as object);
         compiled++;
       }
     }
     expect(compiled).toBeGreaterThan(20);
-    expect(Object.keys(doc.paths).sort()).toEqual(['/v1/erasures', '/v1/erasures/{id}', '/v1/events', '/v1/events/{id}', '/v1/events/{id}/restore']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/erasures',
+      '/v1/erasures/{id}',
+      '/v1/events',
+      '/v1/events/{id}',
+      '/v1/events/{id}/restore',
+    ]);
   });
 
   it('names one scope per operation, the one of ROUTE_SCOPES', () => {
@@ -65,7 +77,17 @@ describe('the EventInput schema and checkEvent agree', () => {
   const long = (n: number) => 'x'.repeat(n);
   const cases: [string, unknown][] = [
     ['minimal', { type: 'user.login', userId: 'u' }],
-    ['full', { type: 'customer.billed', userId: 'u-42', occurredAt: '2026-11-21T10:00:00Z', target: { type: 'invoice', id: 'inv-9' }, idempotencyKey: 'k', details: { a: 1 } }],
+    [
+      'full',
+      {
+        type: 'customer.billed',
+        userId: 'u-42',
+        occurredAt: '2026-11-21T10:00:00Z',
+        target: { type: 'invoice', id: 'inv-9' },
+        idempotencyKey: 'k',
+        details: { a: 1 },
+      },
+    ],
     ['offset time', { type: 'a', userId: 'u', occurredAt: '2026-11-21T10:00:00.123+02:00' }],
     ['type upper case', { type: 'User.Login', userId: 'u' }],
     ['type too long', { type: long(101), userId: 'u' }],
@@ -84,7 +106,10 @@ describe('the EventInput schema and checkEvent agree', () => {
     ['target bad type', { type: 'a', userId: 'u', target: { type: 'X', id: 'y' } }],
     ['details array', { type: 'a', userId: 'u', details: [1] }],
     ['key without time', { type: 'a', userId: 'u', idempotencyKey: 'k' }],
-    ['key too long', { type: 'a', userId: 'u', occurredAt: '2026-11-21T10:00:00Z', idempotencyKey: long(LIMITS.maxIdempotencyKeyLength + 1) }],
+    [
+      'key too long',
+      { type: 'a', userId: 'u', occurredAt: '2026-11-21T10:00:00Z', idempotencyKey: long(LIMITS.maxIdempotencyKeyLength + 1) },
+    ],
     ['key empty', { type: 'a', userId: 'u', occurredAt: '2026-11-21T10:00:00Z', idempotencyKey: '' }],
     ['unknown field', { type: 'a', userId: 'u', colour: 'red' }],
     ['server field', { type: 'a', userId: 'u', receivedAt: '2026-11-21T10:00:00Z' }],
@@ -113,13 +138,24 @@ describe('the GET /v1/events parameters and parseEventQuery agree', () => {
     }
   };
   const cases: [string, string][] = [
-    ['limit', '1'], ['limit', '1000'], ['limit', '0'], ['limit', '1001'], ['limit', 'ten'],
-    ['order', 'asc'], ['order', 'up'],
-    ['type', 'a.b'], ['type', 'A'],
-    ['userId', 'x'.repeat(256)], ['userId', 'x'.repeat(257)],
-    ['from', '2026-11-21T10:00:00Z'], ['from', 'today'],
+    ['limit', '1'],
+    ['limit', '1000'],
+    ['limit', '0'],
+    ['limit', '1001'],
+    ['limit', 'ten'],
+    ['order', 'asc'],
+    ['order', 'up'],
+    ['type', 'a.b'],
+    ['type', 'A'],
+    ['userId', 'x'.repeat(256)],
+    ['userId', 'x'.repeat(257)],
+    ['from', '2026-11-21T10:00:00Z'],
+    ['from', 'today'],
   ];
-  it.each(cases.map(([name, value]) => [`${name}=${value.length > 20 ? `<${value.length} characters>` : value}`, name, value]))('%s', (_label, name, value) => {
-    expect(valid(name, value)).toBe(parses(name, value));
-  });
+  it.each(cases.map(([name, value]) => [`${name}=${value.length > 20 ? `<${value.length} characters>` : value}`, name, value]))(
+    '%s',
+    (_label, name, value) => {
+      expect(valid(name, value)).toBe(parses(name, value));
+    },
+  );
 });

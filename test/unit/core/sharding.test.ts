@@ -15,7 +15,11 @@ const TYPES = ['a.one', 'b.two', 'c.three'];
 /** Items for `count` events of one tenant, built by the real ingest core, 500 per request. */
 const ingestItems = async (tenant: string, count: number, shardCount: number, startMs: number): Promise<EventItem[]> => {
   const items: EventItem[] = [];
-  const queue = { send: async (messages: readonly { body: string }[]) => (messages.forEach((m) => items.push(...decodeMessage(m.body).map((d) => d.item))), new Set<string>()) };
+  const queue = {
+    send: async (messages: readonly { body: string }[]) => (
+      messages.forEach((m) => items.push(...decodeMessage(m.body).map((d) => d.item))), new Set<string>()
+    ),
+  };
   for (let offset = 0; offset < count; offset += 500) {
     const events = Array.from({ length: Math.min(500, count - offset) }, (_, i) => ({
       type: TYPES[(offset + i) % TYPES.length],
@@ -23,12 +27,21 @@ const ingestItems = async (tenant: string, count: number, shardCount: number, st
       // Several events share a millisecond: the merge must order by the full id, not the time.
       occurredAt: new Date(startMs + Math.floor((offset + i) / 3)).toISOString(),
     }));
-    await ingest({ tenant, body: JSON.stringify({ events }), contentType: 'application/json', source: {} }, { queue, keyring, shardCount, retentionDays: () => 30, now: () => startMs + 3_600_000 });
+    await ingest(
+      { tenant, body: JSON.stringify({ events }), contentType: 'application/json', source: {} },
+      { queue, keyring, shardCount, retentionDays: () => 30, now: () => startMs + 3_600_000 },
+    );
   }
   return items;
 };
 
-const pageAll = async (table: MemoryTable, tenant: string, params: Record<string, string>, shardCount: number, now: number): Promise<PublicEvent[]> => {
+const pageAll = async (
+  table: MemoryTable,
+  tenant: string,
+  params: Record<string, string>,
+  shardCount: number,
+  now: number,
+): Promise<PublicEvent[]> => {
   const seen: PublicEvent[] = [];
   let cursor: string | undefined;
   for (let pages = 0; pages < 10_000; pages++) {
@@ -66,7 +79,10 @@ describe('hot-tenant write sharding', () => {
     });
 
     const expected = (filter: (item: EventItem) => boolean, order: 'asc' | 'desc') => {
-      const list = items.filter(filter).map((item) => item.sk).sort();
+      const list = items
+        .filter(filter)
+        .map((item) => item.sk)
+        .sort();
       return order === 'desc' ? list.reverse() : list;
     };
     /** Public events carry no internal id: map them back through the stored JSON (unique per event here). */
@@ -83,7 +99,12 @@ describe('hot-tenant write sharding', () => {
       ['tenant timeline, newest first', {}, 'desc', () => true],
       ['tenant timeline, oldest first', { order: 'asc' }, 'asc', () => true],
       ['type timeline (sharded like the tenant)', { type: 'b.two' }, 'desc', (item: EventItem) => item.t.endsWith('#b.two')],
-      ['user timeline', { userId: 'u3', order: 'asc' }, 'asc', (item: EventItem) => item.u === items.find((i) => JSON.parse(i.e).userId === 'u3')!.u],
+      [
+        'user timeline',
+        { userId: 'u3', order: 'asc' },
+        'asc',
+        (item: EventItem) => item.u === items.find((i) => JSON.parse(i.e).userId === 'u3')!.u,
+      ],
     ] as const)('%s: every event once, in exact id order, across pages of 250', async (_name, params, order, filter) => {
       const events = await pageAll(table, 'hot', { ...params, limit: '250' }, shardCount, now);
       const got = events.map(skOf);

@@ -18,7 +18,13 @@ const packed = (...items: EventItem[]) => encodeMessage(items.map((i) => ({ item
 describe('writer', () => {
   it('stores every record and reports no failure', async () => {
     const table = new MemoryTable();
-    const out = await writeBatch([record('m1', encodeMessage([{ item: item(1), idempotent: false }])), record('m2', encodeMessage([{ item: item(2), idempotent: false }]))], { store: table });
+    const out = await writeBatch(
+      [
+        record('m1', encodeMessage([{ item: item(1), idempotent: false }])),
+        record('m2', encodeMessage([{ item: item(2), idempotent: false }])),
+      ],
+      { store: table },
+    );
     expect(out.batchItemFailures).toEqual([]);
     expect(table.items.size).toBe(2);
   });
@@ -26,7 +32,11 @@ describe('writer', () => {
   it('reports exactly the poison message and stores its batch-mates', async () => {
     const table = new MemoryTable();
     const out = await writeBatch(
-      [record('m1', encodeMessage([{ item: item(1), idempotent: false }])), record('bad', '{"v":1,"pk":"x"}'), record('m3', encodeMessage([{ item: item(3), idempotent: false }]))],
+      [
+        record('m1', encodeMessage([{ item: item(1), idempotent: false }])),
+        record('bad', '{"v":1,"pk":"x"}'),
+        record('m3', encodeMessage([{ item: item(3), idempotent: false }])),
+      ],
       { store: table },
     );
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'bad' }]);
@@ -106,7 +116,13 @@ describe('writer', () => {
         return items.filter((i) => i.sk === item(2).sk);
       },
     };
-    const out = await writeBatch([record('m1', encodeMessage([{ item: item(1), idempotent: false }])), record('m2', encodeMessage([{ item: item(2), idempotent: false }]))], { store });
+    const out = await writeBatch(
+      [
+        record('m1', encodeMessage([{ item: item(1), idempotent: false }])),
+        record('m2', encodeMessage([{ item: item(2), idempotent: false }])),
+      ],
+      { store },
+    );
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm2' }]);
   });
 
@@ -120,7 +136,13 @@ describe('writer', () => {
       },
     };
     await expect(
-      writeBatch([record('m1', encodeMessage([{ item: item(1), idempotent: false }])), record('m2', encodeMessage([{ item: item(2), idempotent: true }]))], { store }),
+      writeBatch(
+        [
+          record('m1', encodeMessage([{ item: item(1), idempotent: false }])),
+          record('m2', encodeMessage([{ item: item(2), idempotent: true }])),
+        ],
+        { store },
+      ),
     ).rejects.toBeInstanceOf(BatchWriteError);
   });
 
@@ -133,7 +155,9 @@ describe('writer', () => {
     const table = new MemoryTable();
     const receivedAt = '2026-11-21T12:00:00.000Z';
     const withReceipt = (n: number) => item(n, { e: JSON.stringify({ n, receivedAt }) });
-    const out = await writeBatch([record('m1', packed(withReceipt(1), withReceipt(2), withReceipt(3))), record('bad', 'nope')], { store: table });
+    const out = await writeBatch([record('m1', packed(withReceipt(1), withReceipt(2), withReceipt(3))), record('bad', 'nope')], {
+      store: table,
+    });
     expect(table.items.size).toBe(3);
     expect(out.written).toBe(3);
     expect(out.records).toEqual([
@@ -174,7 +198,10 @@ describe('writer', () => {
     const table = new MemoryTable();
     const putIfAbsent = jest.spyOn(table, 'putIfAbsent').mockRejectedValueOnce(new Error('throttled'));
     const existing = jest.spyOn(table, 'existing');
-    const out = await writeBatch([record('a', packed(item(1), item(2))), record('b', packed(item(2), item(3))), record('c', packed(item(4)))], { store: table });
+    const out = await writeBatch(
+      [record('a', packed(item(1), item(2))), record('b', packed(item(2), item(3))), record('c', packed(item(4)))],
+      { store: table },
+    );
     // The event two messages carry may have been stored by an earlier copy: looked up, then put with a condition.
     expect(existing.mock.calls.map(([keys]) => keys.map((k) => k.sk))).toEqual([[item(2).sk]]);
     expect(putIfAbsent).toHaveBeenCalledTimes(1);

@@ -38,7 +38,11 @@ const wildEventArb = fc.record(
   {
     type: typeArb,
     userId: fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ maxLength: 300 }), fc.jsonValue()),
-    occurredAt: fc.oneof(recentIso, fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+    occurredAt: fc.oneof(
+      recentIso,
+      fc.string(),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    ),
     target: fc.oneof(fc.record({ type: typeArb, id: fc.string({ maxLength: 300 }) }), fc.jsonValue()),
     idempotencyKey: fc.oneof(fc.string({ minLength: 1, maxLength: 140 }), fc.jsonValue()),
     details: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })), fc.jsonValue()),
@@ -50,9 +54,22 @@ const wildEventArb = fc.record(
 const eventArb = fc.oneof({ weight: 3, arbitrary: validEventArb }, { weight: 2, arbitrary: wildEventArb });
 /** Bodies of every shape: single events, batches, any JSON, any bytes, with or without a JSON media type. */
 const requestArb = fc.oneof(
-  { weight: 4, arbitrary: eventArb.map((e) => ({ body: JSON.stringify(e) as string | null, contentType: 'application/json', base64: false })) },
-  { weight: 3, arbitrary: fc.array(eventArb, { minLength: 0, maxLength: 8 }).map((events) => ({ body: JSON.stringify({ events }) as string | null, contentType: 'application/json', base64: false })) },
-  { weight: 2, arbitrary: fc.jsonValue().map((v) => ({ body: (JSON.stringify(v) ?? null) as string | null, contentType: 'application/json', base64: false })) },
+  {
+    weight: 4,
+    arbitrary: eventArb.map((e) => ({ body: JSON.stringify(e) as string | null, contentType: 'application/json', base64: false })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .array(eventArb, { minLength: 0, maxLength: 8 })
+      .map((events) => ({ body: JSON.stringify({ events }) as string | null, contentType: 'application/json', base64: false })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .jsonValue()
+      .map((v) => ({ body: (JSON.stringify(v) ?? null) as string | null, contentType: 'application/json', base64: false })),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -111,14 +128,21 @@ describe('ingest and query handlers, property-based', () => {
         for (const [i, result] of results.entries()) {
           if (!('id' in result)) continue;
           const got = await query(
-            apiEvent({ headers: { authorization: 'Bearer acme events:read' }, path: `/v1/events/${result.id}`, pathParameters: { id: result.id } }),
+            apiEvent({
+              headers: { authorization: 'Bearer acme events:read' },
+              path: `/v1/events/${result.id}`,
+              pathParameters: { id: result.id },
+            }),
             context,
           );
           expect(got.statusCode).toBe(200);
           const stored = JSON.parse(got.body);
           const event = events[i]!;
           // Copies of one idempotent event: the first one in the request is the one stored.
-          const first = events.find((e) => e.idempotencyKey !== undefined && e.idempotencyKey === event.idempotencyKey && e.occurredAt === event.occurredAt) ?? event;
+          const first =
+            events.find(
+              (e) => e.idempotencyKey !== undefined && e.idempotencyKey === event.idempotencyKey && e.occurredAt === event.occurredAt,
+            ) ?? event;
           for (const key of ['type', 'userId', 'occurredAt', 'target', 'details'] as const) {
             if (first[key] !== undefined) expect(JSON.stringify(stored[key])).toBe(JSON.stringify(first[key]));
           }
@@ -182,7 +206,24 @@ describe('ingest and query handlers, property-based', () => {
     const table = new MemoryTable();
     const query = createQueryHandler({ authenticate, store: table, keyring: async () => keyring, shardCount: 2 });
     const names = fc.oneof(
-      fc.constantFrom('userId', 'type', 'targetId', 'from', 'to', 'order', 'limit', 'cursor', 'details.amount', 'details.', 'details', 'x', '__proto__', 'constructor', 'toString', 'details.__proto__'),
+      fc.constantFrom(
+        'userId',
+        'type',
+        'targetId',
+        'from',
+        'to',
+        'order',
+        'limit',
+        'cursor',
+        'details.amount',
+        'details.',
+        'details',
+        'x',
+        '__proto__',
+        'constructor',
+        'toString',
+        'details.__proto__',
+      ),
       fc.string({ maxLength: 12 }),
     );
     const values = fc.oneof(
@@ -197,7 +238,11 @@ describe('ingest and query handlers, property-based', () => {
       fc.asyncProperty(fc.dictionary(names, fc.array(values, { minLength: 1, maxLength: 3 }), { maxKeys: 6 }), async (params) => {
         const single = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v[v.length - 1]!]));
         const res = await query(
-          apiEvent({ headers: { authorization: 'Bearer acme events:read' }, queryStringParameters: single, multiValueQueryStringParameters: params }),
+          apiEvent({
+            headers: { authorization: 'Bearer acme events:read' },
+            queryStringParameters: single,
+            multiValueQueryStringParameters: params,
+          }),
           context,
         );
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);

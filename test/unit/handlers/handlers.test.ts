@@ -34,12 +34,21 @@ describe('API handlers with fakes', () => {
 
   const post = (body: unknown, token = 'acme events:write') =>
     ingestHandler(
-      apiEvent({ httpMethod: 'POST', headers: { authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }),
+      apiEvent({
+        httpMethod: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
       context,
     );
 
   it('takes a batch through ingest, writer and query', async () => {
-    const res = await post({ events: [{ type: 'login', userId: 'u1' }, { type: 'nope!', userId: 'u1' }] });
+    const res = await post({
+      events: [
+        { type: 'login', userId: 'u1' },
+        { type: 'nope!', userId: 'u1' },
+      ],
+    });
     expect(res.statusCode).toBe(202);
     const body = JSON.parse(res.body);
     expect(body).toMatchObject({ accepted: 1, rejected: 1 });
@@ -49,15 +58,26 @@ describe('API handlers with fakes', () => {
     } as unknown as SQSEvent;
     await expect(writerHandler(sqsEvent, context)).resolves.toEqual({ batchItemFailures: [] });
 
-    const list = await queryHandler(apiEvent({ headers: { authorization: 'Bearer acme events:read' }, multiValueQueryStringParameters: { userId: ['u1'] } }), context);
+    const list = await queryHandler(
+      apiEvent({ headers: { authorization: 'Bearer acme events:read' }, multiValueQueryStringParameters: { userId: ['u1'] } }),
+      context,
+    );
     expect(list.statusCode).toBe(200);
     expect(JSON.parse(list.body).events.map((e: { id: string }) => e.id)).toEqual([body.results[0].id]);
 
     const one = await queryHandler(
-      apiEvent({ resource: '/v1/events/{id}', headers: { authorization: 'Bearer acme events:read' }, pathParameters: { id: body.results[0].id } }),
+      apiEvent({
+        resource: '/v1/events/{id}',
+        headers: { authorization: 'Bearer acme events:read' },
+        pathParameters: { id: body.results[0].id },
+      }),
       context,
     );
-    expect(JSON.parse(one.body)).toMatchObject({ id: body.results[0].id, type: 'login', source: { ip: '198.51.100.1', userAgent: 'jest' } });
+    expect(JSON.parse(one.body)).toMatchObject({
+      id: body.results[0].id,
+      type: 'login',
+      source: { ip: '198.51.100.1', userAgent: 'jest' },
+    });
   });
 
   it('maps errors to status and JSON: 401 with WWW-Authenticate, 403, 404, 415', async () => {
@@ -81,13 +101,21 @@ describe('API handlers with fakes', () => {
   it('answers 500 without internals when a dependency throws something unexpected', async () => {
     const broken = createIngestHandler({
       authenticate,
-      queue: { send: async () => { throw new Error('secret internal detail at 10.0.0.1'); } },
+      queue: {
+        send: async () => {
+          throw new Error('secret internal detail at 10.0.0.1');
+        },
+      },
       keyring: async () => keyring,
       shardCount: 2,
       retentionDays: () => 30,
     });
     const res = await broken(
-      apiEvent({ httpMethod: 'POST', headers: { authorization: 'Bearer acme events:write', 'content-type': 'application/json' }, body: '{"type":"a","userId":"u"}' }),
+      apiEvent({
+        httpMethod: 'POST',
+        headers: { authorization: 'Bearer acme events:write', 'content-type': 'application/json' },
+        body: '{"type":"a","userId":"u"}',
+      }),
       context,
     );
     expect(res.statusCode).toBe(500);
@@ -97,7 +125,12 @@ describe('API handlers with fakes', () => {
   it('the writer reports exactly the failed message ids', async () => {
     const good = encodeMessage([{ item: { pk: 'acme#0', sk: 'S1', u: 'u', t: 't', e: '{}', x: 1 }, idempotent: false }]);
     const out = await writerHandler(
-      { Records: [{ messageId: 'ok', body: good, attributes: { ApproximateReceiveCount: '1' } }, { messageId: 'bad', body: 'x', attributes: {} }] } as unknown as SQSEvent,
+      {
+        Records: [
+          { messageId: 'ok', body: good, attributes: { ApproximateReceiveCount: '1' } },
+          { messageId: 'bad', body: 'x', attributes: {} },
+        ],
+      } as unknown as SQSEvent,
       context,
     );
     expect(out).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });

@@ -15,8 +15,10 @@ configureHandlerEnv({
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { createIngestHandler } = require('../../../lambdas/handlers/ingest') as typeof import('../../../lambdas/handlers/ingest');
 const { createWriterHandler } = require('../../../lambdas/handlers/writer') as typeof import('../../../lambdas/handlers/writer');
-const { SqsEventQueue, chunkForSqs, sqsMessageBytes, SQS_BATCH_BYTES } = require('../../../lambdas/adapters/sqs-queue') as typeof import('../../../lambdas/adapters/sqs-queue');
-const { correlationIdOf, rejectionReason } = require('../../../lambdas/shared/telemetry') as typeof import('../../../lambdas/shared/telemetry');
+const { SqsEventQueue, chunkForSqs, sqsMessageBytes, SQS_BATCH_BYTES } =
+  require('../../../lambdas/adapters/sqs-queue') as typeof import('../../../lambdas/adapters/sqs-queue');
+const { correlationIdOf, rejectionReason } =
+  require('../../../lambdas/shared/telemetry') as typeof import('../../../lambdas/shared/telemetry');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -66,8 +68,13 @@ const sqsEventOf = (messages: readonly QueueMessage[], receiveCount = 1): SQSEve
     Records: messages.map((m, i) => ({
       messageId: `m${i}`,
       body: m.body,
-      attributes: { ApproximateReceiveCount: String(receiveCount), AWSTraceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' },
-      messageAttributes: m.correlationId ? { correlationId: { stringValue: m.correlationId, dataType: 'String', stringListValues: [], binaryListValues: [] } } : {},
+      attributes: {
+        ApproximateReceiveCount: String(receiveCount),
+        AWSTraceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+      },
+      messageAttributes: m.correlationId
+        ? { correlationId: { stringValue: m.correlationId, dataType: 'String', stringListValues: [], binaryListValues: [] } }
+        : {},
     })),
   }) as unknown as SQSEvent;
 
@@ -87,15 +94,28 @@ describe('correlation ids, logs and metrics through ingest → SQS → writer', 
   });
 
   it("carries a client's valid x-request-id into every message and every writer log line for its records", async () => {
-    const body = { events: [{ type: 'login', userId: 'u1' }, { type: 'logout', userId: 'u2' }, { type: 'Bad Type', userId: 'u3' }] };
-    const { result: res, lines: ingestLines } = await captureStdout(() => ingest(apiEvent({ 'X-Request-Id': 'client-req-0001' }, body), context));
+    const body = {
+      events: [
+        { type: 'login', userId: 'u1' },
+        { type: 'logout', userId: 'u2' },
+        { type: 'Bad Type', userId: 'u3' },
+      ],
+    };
+    const { result: res, lines: ingestLines } = await captureStdout(() =>
+      ingest(apiEvent({ 'X-Request-Id': 'client-req-0001' }, body), context),
+    );
     expect(res.statusCode).toBe(202);
     expect(res.headers?.['x-request-id']).toBe('client-req-0001');
     // Both valid events travel in one message, which carries the correlation id.
     expect(sent.map((m) => m.correlationId)).toEqual(['client-req-0001']);
     // The request's one line is its metrics document, which carries the correlation id.
     const received = ingestLines.find((l) => l.EventsAccepted !== undefined);
-    expect(received).toMatchObject({ correlation_id: 'client-req-0001', EventsAccepted: 2, EventsRejected: 1, service: 'activity-tracker' });
+    expect(received).toMatchObject({
+      correlation_id: 'client-req-0001',
+      EventsAccepted: 2,
+      EventsRejected: 1,
+      service: 'activity-tracker',
+    });
     expect(ingestLines.filter((l) => l._aws === undefined)).toEqual([]);
 
     clock = Date.now() + 1500;
@@ -115,7 +135,9 @@ describe('correlation ids, logs and metrics through ingest → SQS → writer', 
   });
 
   it('falls back to the API Gateway request id when x-request-id is missing or not a plain token', async () => {
-    await captureStdout(() => ingest(apiEvent({ 'x-request-id': 'has spaces <script>' }, { type: 'login', userId: 'u1' }, 'apigw-req-42'), context));
+    await captureStdout(() =>
+      ingest(apiEvent({ 'x-request-id': 'has spaces <script>' }, { type: 'login', userId: 'u1' }, 'apigw-req-42'), context),
+    );
     expect(sent.map((m) => m.correlationId)).toEqual(['apigw-req-42']);
     const { lines } = await captureStdout(() => writer(sqsEventOf(sent), context));
     expect(lines.filter((l) => l.message === 'record handled').map((l) => l.correlation_id)).toEqual(['apigw-req-42']);
@@ -125,7 +147,13 @@ describe('correlation ids, logs and metrics through ingest → SQS → writer', 
   it('logs no token, no details payload and no user id at INFO', async () => {
     const secret = 'acme events:write';
     const { lines: ingestLines } = await captureStdout(() =>
-      ingest(apiEvent({ 'x-request-id': 'client-req-0002' }, { type: 'login', userId: 'person@example.com', details: { card: '4111111111111111' } }), context),
+      ingest(
+        apiEvent(
+          { 'x-request-id': 'client-req-0002' },
+          { type: 'login', userId: 'person@example.com', details: { card: '4111111111111111' } },
+        ),
+        context,
+      ),
     );
     const { lines: writerLines } = await captureStdout(() => writer(sqsEventOf(sent), context));
     const text = JSON.stringify([...ingestLines, ...writerLines].filter((l) => l._aws === undefined));
@@ -135,7 +163,14 @@ describe('correlation ids, logs and metrics through ingest → SQS → writer', 
   });
 
   it('emits EMF metrics in one namespace with the service dimension: accepted, rejected by reason, written, lag per record', async () => {
-    const body = { events: [{ type: 'login', userId: 'u1' }, { type: 'x', userId: 'u2', secret: 1 }, { type: 'Bad', userId: 'u3' }, { type: 'Bad', userId: 'u4' }] };
+    const body = {
+      events: [
+        { type: 'login', userId: 'u1' },
+        { type: 'x', userId: 'u2', secret: 1 },
+        { type: 'Bad', userId: 'u3' },
+        { type: 'Bad', userId: 'u4' },
+      ],
+    };
     const { lines } = await captureStdout(() => ingest(apiEvent({}, body), context));
     expect(metricValues(lines, 'EventsAccepted')).toEqual([1]);
     expect(metricValues(lines, 'EventsRejected')).toEqual([3]);
@@ -189,7 +224,10 @@ describe('SQS adapter: the correlation id as a message attribute', () => {
         return { Successful: command.input.Entries.map((e: Json) => ({ Id: e.Id })) };
       },
     } as unknown as SQSClient;
-    await new SqsEventQueue(client, 'url').send([{ id: '0', body: '{}', correlationId: 'c-123456789' }, { id: '1', body: '{}' }]);
+    await new SqsEventQueue(client, 'url').send([
+      { id: '0', body: '{}', correlationId: 'c-123456789' },
+      { id: '1', body: '{}' },
+    ]);
     expect(inputs[0]?.Entries).toEqual([
       { Id: '0', MessageBody: '{}', MessageAttributes: { correlationId: { DataType: 'String', StringValue: 'c-123456789' } } },
       { Id: '1', MessageBody: '{}' },

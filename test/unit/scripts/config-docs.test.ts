@@ -32,7 +32,14 @@ describe('docs/configuration.md', () => {
 
   it('documents the defaults loadConfig applies', () => {
     const config = loadConfig(() => undefined) as unknown as Record<string, unknown>;
-    for (const key of ['shardCount', 'retentionDays', 'deleteGraceDays', 'writerBatchSize', 'cleanupSchedule', 'traceSampleRate'] as const) {
+    for (const key of [
+      'shardCount',
+      'retentionDays',
+      'deleteGraceDays',
+      'writerBatchSize',
+      'cleanupSchedule',
+      'traceSampleRate',
+    ] as const) {
       expect(config[key]).toBe(CONFIG_KEYS[key].default);
     }
   });

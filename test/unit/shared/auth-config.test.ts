@@ -61,6 +61,8 @@ describe('readAuthConfig', () => {
   });
 
   it('allows plain http only for the local issuer on loopback', () => {
-    expect(readAuthConfig({ ...base, AUTH_JWKS_URI: 'http://127.0.0.1:3000/_local/jwks.json' }).jwksUri).toBe('http://127.0.0.1:3000/_local/jwks.json');
+    expect(readAuthConfig({ ...base, AUTH_JWKS_URI: 'http://127.0.0.1:3000/_local/jwks.json' }).jwksUri).toBe(
+      'http://127.0.0.1:3000/_local/jwks.json',
+    );
   });
 });
