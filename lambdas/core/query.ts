@@ -207,8 +207,9 @@ const pageRange = (query: EventQuery, position: string | undefined): SortKeyRang
   if (position !== undefined) {
     const next = adjacentId(position, query.order === 'desc' ? -1 : 1);
     if (next === undefined) return undefined;
-    if (query.order === 'desc') upper = Math.min(next , upper);
-    else lower = Math.max(next , lower);
+    // Sort keys are strings: compared, not Math.min'ed.
+    if (query.order === 'desc') upper = next < upper ? next : upper;
+    else lower = next > lower ? next : lower;
   }
   return lower > upper ? undefined : { lower, upper };
 };
