@@ -95,11 +95,17 @@ export const capacityModelFromTemplate = (template: Template, logicalIdPrefix = 
   const names = (schema: { AttributeName: string }[]) => schema.map((k) => k.AttributeName);
   return {
     keys: names(p.KeySchema),
-    indexes: (p.GlobalSecondaryIndexes ?? []).map((g: any) => ({
-      name: g.IndexName,
-      keys: names(g.KeySchema),
-      projection: g.Projection?.ProjectionType ?? 'ALL',
-      ...(g.Projection?.NonKeyAttributes && { include: g.Projection.NonKeyAttributes }),
-    })),
+    indexes: (p.GlobalSecondaryIndexes ?? []).map(
+      (g: {
+        IndexName: string;
+        KeySchema: { AttributeName: string }[];
+        Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
+      }) => ({
+        name: g.IndexName,
+        keys: names(g.KeySchema),
+        projection: g.Projection?.ProjectionType ?? 'ALL',
+        ...(g.Projection?.NonKeyAttributes && { include: g.Projection.NonKeyAttributes }),
+      }),
+    ),
   };
 };

@@ -111,7 +111,17 @@ export const runCostWorkload = async (
         source: { ip: '127.0.0.1', userAgent: 'bench/1.0 (node)' },
         correlationId: randomUUID(),
       },
-      { queue: { send: async (m) => (messages.push(...m), new Set()) }, keyring, shardCount: stack.shardCount, retentionDays: () => 90 },
+      {
+        queue: {
+          send: async (m) => {
+            messages.push(...m);
+            return new Set();
+          },
+        },
+        keyring,
+        shardCount: stack.shardCount,
+        retentionDays: () => 90,
+      },
     );
     for (const batch of chunkForSqs(messages)) {
       const bytes = batch.reduce((sum, m) => sum + sqsMessageBytes(m), 0);

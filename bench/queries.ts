@@ -63,7 +63,10 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
         },
         {
           queue: {
-            send: async (messages) => (messages.forEach((m) => items.push(...decodeMessage(m.body).map((d) => d.item))), new Set()),
+            send: async (messages) => {
+              for (const m of messages) items.push(...decodeMessage(m.body).map((d) => d.item));
+              return new Set();
+            },
           },
           keyring,
           shardCount: stack.shardCount,

@@ -60,7 +60,7 @@ const table = (headers: string[], rows: (string | number)[][]) => {
   const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   log(line(headers));
   log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  cells.forEach((r) => log(line(r)));
+  for (const r of cells) log(line(r));
   log();
 };
 

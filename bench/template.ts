@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Template {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation properties are free-form JSON
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties are free-form JSON
   readonly Resources: Record<string, { readonly Type: string; readonly Properties?: any }>;
 }
 

@@ -277,7 +277,10 @@ export class ActivityTrackerClient {
     batch.forEach((p, index) => {
       p.attempts++;
       const result: EventResult | undefined = response.results[index];
-      if (result && 'id' in result) return p.resolve(result.id);
+      if (result && 'id' in result) {
+        p.resolve(result.id);
+        return;
+      }
       const detail = result?.error ?? { code: 'missing_result', message: 'the API returned no result for this event' };
       // SQS could not take it: the same key and occurredAt give the same id, so sending it again is safe.
       if (detail.code === 'enqueue_failed' && p.attempts < this.maxAttempts) again.push(p);

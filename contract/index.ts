@@ -7,10 +7,8 @@ export { ENV, type EnvVariable, type IntVariable, type TextVariable } from './en
 export {
   ConfigError,
   EVENT_ERROR_CODES,
-  type ConfigSource,
   type ErrorCode,
   type EventErrorCode,
-  type RequestErrorCode,
 } from './errors';
 export { parseAccessTokenRule, type AccessTokenRule } from './access-token';
 export { LIMITS, QUERY_LIMITS } from './limits';

@@ -156,7 +156,7 @@ export class FunctionPool {
       });
       await slot.worker.terminate();
     }
-    waiters.forEach((w) => w(undefined));
+    for (const w of waiters) w(undefined);
   }
 
   /**

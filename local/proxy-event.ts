@@ -52,7 +52,10 @@ export class Router {
           return;
         }
         let child = node.static.get(part);
-        if (!child) node.static.set(part, (child = newNode()));
+        if (!child) {
+          child = newNode();
+          node.static.set(part, child);
+        }
         node = child;
       });
       if (!/\{.+\+\}$/.test(route.resourcePath)) node.resourcePath = route.resourcePath;
@@ -167,7 +170,7 @@ export const buildProxyEvent = (req: ProxyRequest, opts: ProxyEventOptions): API
     const key = canonical.get(name.toLowerCase()) ?? name;
     canonical.set(name.toLowerCase(), key);
     headers[key] = value;
-    (multiValueHeaders[key] ??= []).push(value);
+    multiValueHeaders[key] = [...(multiValueHeaders[key] ?? []), value];
   };
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) addHeader(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   if (!canonical.has('x-forwarded-for')) addHeader('X-Forwarded-For', req.sourceIp);
@@ -186,7 +189,7 @@ export const buildProxyEvent = (req: ProxyRequest, opts: ProxyEventOptions): API
     const name = decode(eq >= 0 ? pair.slice(0, eq) : pair);
     const value = decode(eq >= 0 ? pair.slice(eq + 1) : '');
     qs[name] = value;
-    (mqs[name] ??= []).push(value);
+    mqs[name] = [...(mqs[name] ?? []), value];
   }
   const hasQuery = Object.keys(qs).length > 0;
 
@@ -293,7 +296,7 @@ export const proxyResultToHttp = (result: unknown): HttpAnswer => {
     merged.set(name.toLowerCase(), [name, vs.map((v) => headerValue(v, name))]);
   }
   const headers: [string, string][] = [];
-  for (const [name, values] of merged.values()) values.forEach((v) => headers.push([name, v]));
+  for (const [name, values] of merged.values()) for (const v of values) headers.push([name, v]);
   // API Gateway answers application/json when the function sets no content type.
   if (!merged.has('content-type')) headers.unshift(['Content-Type', 'application/json']);
   if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') {

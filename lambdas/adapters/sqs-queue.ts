@@ -7,9 +7,6 @@ import { attributeBytes, CORRELATION_ATTRIBUTE, type QueueMessage } from '../cor
 export const SQS_BATCH_ENTRIES = 10;
 export const SQS_BATCH_BYTES = 256 * 1024;
 
-/** SQS message attribute carrying the correlation id (defined beside the message format). */
-export { CORRELATION_ATTRIBUTE };
-
 const messageAttributes = (message: QueueMessage) =>
   message.correlationId === undefined ? undefined : { [CORRELATION_ATTRIBUTE]: { DataType: 'String', StringValue: message.correlationId } };
 

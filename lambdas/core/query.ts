@@ -207,8 +207,10 @@ const pageRange = (query: EventQuery, position: string | undefined): SortKeyRang
   if (position !== undefined) {
     const next = adjacentId(position, query.order === 'desc' ? -1 : 1);
     if (next === undefined) return undefined;
-    // Sort keys are strings: compared, not Math.min'ed.
+    // Sort keys are strings: Math.min/max would not compare them.
+    // biome-ignore lint/complexity/useMathMinMax: strings
     if (query.order === 'desc') upper = next < upper ? next : upper;
+    // biome-ignore lint/complexity/useMathMinMax: strings
     else lower = next > lower ? next : lower;
   }
   return lower > upper ? undefined : { lower, upper };

@@ -131,7 +131,7 @@ const decodeRecords = (records: readonly WriterRecord[], now: number, deps: Writ
   const decoded: DecodedRecord[] = [];
   const poison: string[] = [];
   for (const record of records) {
-    let entries;
+    let entries: ReturnType<typeof decodeMessage>;
     try {
       entries = decodeMessage(record.body);
     } catch (error) {

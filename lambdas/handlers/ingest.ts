@@ -40,7 +40,7 @@ export const createIngestHandler = ({ authenticate, keyring, ...deps }: IngestHa
     const { tenant } = await authenticate(event.headers, 'events:write');
     annotate({ tenant });
     const identity = event.requestContext?.identity;
-    let result;
+    let result: Awaited<ReturnType<typeof ingest>>;
     try {
       result = await ingest(
         {

@@ -38,7 +38,7 @@ export const createWriterHandler = (store: EventWriteStore, opts: Pick<WriterDep
       });
     };
     annotate({ recordCount: records.length });
-    let outcome;
+    let outcome: Awaited<ReturnType<typeof writeBatch>>;
     try {
       outcome = await writeBatch(records, { ...opts, store, log: (message, fields) => logger.warn(message, fields) });
     } catch (error) {

@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { EVENT_ERROR_CODES } from '../../contract';
 import { header } from './http';
-import { logger, metrics, tracer } from './powertools';
+import { metrics, tracer } from './powertools';
 
 /**
  * Observability helpers shared by the handlers: correlation ids, X-Ray subsegments with
@@ -81,4 +81,4 @@ export const publishRejections = (codes: readonly string[]): void => {
 export const traceRootOf = (traceHeader: string | undefined): string | undefined =>
   /(?:^|;)\s*Root=([0-9a-f-]+)/i.exec(traceHeader ?? '')?.[1];
 
-export { logger, metrics, tracer };
+export { metrics, tracer };

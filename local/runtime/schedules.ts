@@ -85,7 +85,7 @@ export const createScheduler = ({ model, ctx, invoke, log }: SchedulerOptions) =
   };
 
   const stop = async () => {
-    timers.forEach((t) => clearTimeout(t));
+    for (const t of timers) clearTimeout(t);
     timers.clear();
   };
 

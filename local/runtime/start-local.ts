@@ -124,7 +124,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     if (options.schedules !== false) scheduler.start();
 
     const pollers = createPollers({ model, ctx, sqs: emulators.sqs, queues, poolOf, metrics });
-    if (options.pollers !== false) pollers.forEach((p) => p.start());
+    if (options.pollers !== false) for (const p of pollers.values()) p.start();
     // Pollers stop before the functions and emulators (stops run in reverse order).
     stops.push(() => stopPollers(pollers));
 

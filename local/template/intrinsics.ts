@@ -16,14 +16,17 @@ import { isRecord, referencedLogicalId } from './values';
 const SUPPORTED_INTRINSICS = new Set(['Ref', 'Fn::GetAtt', 'Fn::Join', 'Fn::Sub', 'Fn::Select', 'Fn::Split']);
 
 export const checkSupported = (v: unknown, model: TemplateModel, where: string): void => {
-  if (Array.isArray(v)) return v.forEach((x) => checkSupported(x, model, where));
+  if (Array.isArray(v)) {
+    for (const x of v) checkSupported(x, model, where);
+    return;
+  }
   if (!isRecord(v)) return;
   const keys = Object.keys(v);
   const intrinsic = keys.find((k) => k === 'Ref' || k.startsWith('Fn::') || k === 'Condition');
   if (intrinsic && !SUPPORTED_INTRINSICS.has(intrinsic)) {
     throw new TemplateError(`${where}: intrinsic ${intrinsic} is not supported by the local runtime`);
   }
-  Object.values(v).forEach((x) => checkSupported(x, model, where));
+  for (const x of Object.values(v)) checkSupported(x, model, where);
 };
 
 const SECRET_SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

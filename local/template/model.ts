@@ -12,11 +12,6 @@ export interface CfnResource {
   readonly Metadata?: Record<string, unknown>;
 }
 
-export interface CfnTemplate {
-  readonly Resources?: Record<string, CfnResource>;
-  readonly Parameters?: Record<string, { Type?: string; Default?: unknown }>;
-}
-
 /** A template shape or intrinsic the local runtime cannot honour. */
 export class TemplateError extends Error {
   override name = 'TemplateError';

@@ -321,6 +321,6 @@ export const queuesInCreationOrder = (model: TemplateModel): QueueModel[] => {
     }
     ordered.push(q);
   };
-  model.queues.forEach((q) => visit(q, []));
+  for (const q of model.queues) visit(q, []);
   return ordered;
 };

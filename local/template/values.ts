@@ -36,7 +36,7 @@ export const referencedLogicalId = (v: unknown): { logicalId: string; attribute?
 export const allReferences = (v: unknown, out: { logicalId: string; attribute?: string }[] = []) => {
   const ref = referencedLogicalId(v);
   if (ref) out.push(ref);
-  else if (Array.isArray(v)) v.forEach((x) => allReferences(x, out));
-  else if (isRecord(v)) Object.values(v).forEach((x) => allReferences(x, out));
+  else if (Array.isArray(v)) for (const x of v) allReferences(x, out);
+  else if (isRecord(v)) for (const x of Object.values(v)) allReferences(x, out);
   return out;
 };

@@ -49,14 +49,24 @@ describe('FunctionPool: crashes and per-environment settings', () => {
 
   it('gives each execution environment its own extra environment', async () => {
     const ids: string[] = [];
-    const p = pool('index.tag', { workerEnv: (id) => (ids.push(id), { WORKER_TAG: `w-${id}` }) });
+    const p = pool('index.tag', {
+      workerEnv: (id) => {
+        ids.push(id);
+        return { WORKER_TAG: `w-${id}` };
+      },
+    });
     const r = await p.invoke({});
     expect(r.ok && r.payload).toBe(`w-${ids[0]}`);
   });
 
   it('fails the invocation in flight when its environment is terminated, and starts the next one cold', async () => {
     const ids: string[] = [];
-    const p = pool('index.wait', { workerEnv: (id) => (ids.push(id), {}) });
+    const p = pool('index.wait', {
+      workerEnv: (id) => {
+        ids.push(id);
+        return {};
+      },
+    });
     const running = p.invoke({ ms: 2000 });
     await new Promise((r) => setTimeout(r, 300));
     expect(p.terminateWorker(ids[0]!)).toBe(true);

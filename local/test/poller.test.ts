@@ -36,8 +36,14 @@ class FakeSqs implements SqsPort {
     if (this.ready.length === 0) {
       // Long poll: wait a little (not the full wait) or until aborted.
       await new Promise<void>((resolve) => {
-        const onAbort = () => (clearTimeout(t), resolve());
-        const t = setTimeout(() => (input.signal.removeEventListener('abort', onAbort), resolve()), 20);
+        const onAbort = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        const t = setTimeout(() => {
+          input.signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, 20);
         input.signal.addEventListener('abort', onAbort, { once: true });
       });
       if (input.signal.aborted) throw new Error('aborted');

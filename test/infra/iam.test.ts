@@ -1,7 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { OIDC_CONTEXT, synthStack } from '../support/stack';
 
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
 type Json = any;
 
 /** Every action of the identity policies attached to each function's role, by construct path. */

@@ -24,7 +24,7 @@ const dashboardBody = (): string => {
 
 const alarms = (): [string, Json][] => Object.entries(template.findResources('AWS::CloudWatch::Alarm'));
 const alarmByPath = (suffix: string): Json => {
-  const found = alarms().filter(([, a]) => (a.Metadata?.['aws:cdk:path'] as string).endsWith(suffix));
+  const found = alarms().filter(([, a]) => String(a.Metadata?.['aws:cdk:path']).endsWith(suffix));
   expect(found.map(([id]) => id)).toHaveLength(1);
   return found[0]![1].Properties as Json;
 };

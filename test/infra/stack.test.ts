@@ -160,7 +160,7 @@ describe('ActivityTracker stack', () => {
     it('runs every function on nodejs24.x, arm64, with active tracing and its own log group with retention', () => {
       const template = defaults();
       const serviceFunctions = Object.values(template.findResources('AWS::Lambda::Function')).filter((r) =>
-        (r.Metadata?.['aws:cdk:path'] as string).startsWith('ActivityTracker/Functions/'),
+        String(r.Metadata?.['aws:cdk:path']).startsWith('ActivityTracker/Functions/'),
       );
       expect(serviceFunctions).toHaveLength(FUNCTION_NAMES.length);
       for (const name of FUNCTION_NAMES) {

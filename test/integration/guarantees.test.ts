@@ -178,7 +178,7 @@ describe('the set test', () => {
         const retry: number[] = [];
         await mapLimit(chunks, 4, async (chunk) => {
           counts.requests++;
-          let res;
+          let res: Awaited<ReturnType<typeof request>>;
           try {
             res = await request(stack.baseUrl, 'POST', '/v1/events', { token, body: { events: chunk.map(eventOf) } });
           } catch {

@@ -246,7 +246,7 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
     const results = await stack.runSchedules();
     const cleanup = results.find((r) => r.error === undefined && r.result !== undefined);
     expect(cleanup?.result).toMatchObject({ more: false });
-    expect((cleanup?.result as { purged: number }).purged).toBeGreaterThanOrEqual(1);
+    expect((cleanup?.result as { purged: number } | undefined)?.purged).toBeGreaterThanOrEqual(1);
     const gone = await stack.ddb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: keys[0]!.pk }, sk: { S: keys[0]!.sk } } }));
     expect(gone.Item).toBeUndefined();
     const kept = await stack.ddb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: keys[1]!.pk }, sk: { S: keys[1]!.sk } } }));

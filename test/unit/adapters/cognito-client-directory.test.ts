@@ -50,7 +50,10 @@ describe('CognitoClientDirectory', () => {
     const client = fakeClient({ c1: 'tenant-acme' });
     const sent: string[] = [];
     const directory = new CognitoClientDirectory({
-      send: (command: { constructor: { name: string } }) => (sent.push(command.constructor.name), client.send(command as never)),
+      send: (command: { constructor: { name: string } }) => {
+        sent.push(command.constructor.name);
+        return client.send(command as never);
+      },
     } as never);
     await directory.clientName('pool', 'c1');
     expect(sent).toEqual(['ListUserPoolClientsCommand']);

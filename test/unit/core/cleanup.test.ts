@@ -32,7 +32,12 @@ const seed = async (table: MemoryTable, tenant: string, events: object[], at = N
   const out = await ingest(
     { tenant, body: JSON.stringify({ events }), contentType: 'application/json', source: {} },
     {
-      queue: { send: async (m) => (sent.push(...m), new Set()) },
+      queue: {
+        send: async (m) => {
+          sent.push(...m);
+          return new Set();
+        },
+      },
       keyring,
       shardCount: 2,
       retentionDays: () => retention,

@@ -25,7 +25,7 @@ describe('internal ids', () => {
     const times = [0, 1, 1_700_000_000_000, 1_700_000_000_001, 2_000_000_000_000];
     const ids = times.map((t) => randomInternalId(t));
     expect([...ids].sort()).toEqual(ids);
-    ids.forEach((id, i) => expect(timeOfInternalId(id)).toBe(times[i]));
+    for (const [i, id] of ids.entries()) expect(timeOfInternalId(id)).toBe(times[i]);
     expect(ids.every(isInternalId)).toBe(true);
   });
 

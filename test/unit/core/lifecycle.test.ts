@@ -12,7 +12,18 @@ const seedOne = async (table: MemoryTable, tenant = 'acme'): Promise<string> => 
   const sent: QueueMessage[] = [];
   const out = await ingest(
     { tenant, body: JSON.stringify({ type: 'a', userId: 'u' }), contentType: 'application/json', source: {} },
-    { queue: { send: async (m) => (sent.push(...m), new Set()) }, keyring, shardCount: 2, retentionDays: () => 365, now: () => NOW },
+    {
+      queue: {
+        send: async (m) => {
+          sent.push(...m);
+          return new Set();
+        },
+      },
+      keyring,
+      shardCount: 2,
+      retentionDays: () => 365,
+      now: () => NOW,
+    },
   );
   await table.putBatch(sent.flatMap((m) => decodeMessage(m.body).map((d) => d.item)));
   return (out.results[0] as { id: string }).id;

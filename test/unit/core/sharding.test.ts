@@ -16,9 +16,10 @@ const TYPES = ['a.one', 'b.two', 'c.three'];
 const ingestItems = async (tenant: string, count: number, shardCount: number, startMs: number): Promise<EventItem[]> => {
   const items: EventItem[] = [];
   const queue = {
-    send: async (messages: readonly { body: string }[]) => (
-      messages.forEach((m) => items.push(...decodeMessage(m.body).map((d) => d.item))), new Set<string>()
-    ),
+    send: async (messages: readonly { body: string }[]) => {
+      for (const m of messages) items.push(...decodeMessage(m.body).map((d) => d.item));
+      return new Set<string>();
+    },
   };
   for (let offset = 0; offset < count; offset += 500) {
     const events = Array.from({ length: Math.min(500, count - offset) }, (_, i) => ({
