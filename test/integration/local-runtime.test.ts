@@ -65,7 +65,9 @@ const template = {
     },
     Queue: {
       Type: 'AWS::SQS::Queue',
-      Properties: { VisibilityTimeout: 2, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 2 } },
+      // Long enough that a worker's cold start on a loaded machine never outlives it (a success
+      // would be received twice and counted twice); failures still reach the DLQ in ~10 s.
+      Properties: { VisibilityTimeout: 5, RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 2 } },
     },
     Dlq: { Type: 'AWS::SQS::Queue', Properties: { MessageRetentionPeriod: 1209600 } },
     Keys: {
