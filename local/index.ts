@@ -45,3 +45,4 @@ export {
 } from './issuer';
 export { redrive, redrivePairs, type RedriveResult } from './redrive';
 export type { FaultRule, FaultStats } from './faults';
+export type { DashboardOptions } from './observe';

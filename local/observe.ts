@@ -139,7 +139,30 @@ interface Bucket {
   rejected: number;
 }
 
+/**
+ * Which of the app's EMF metrics the status page charts: the runtime knows no metric names of its
+ * own. Every metric is summed into `totals` either way.
+ */
+export interface DashboardOptions {
+  /** Page title. @default 'Local status' */
+  readonly title?: string;
+  /** Items entering the system (e.g. accepted requests or events). */
+  readonly in?: string;
+  /** Items the system finished (e.g. written to storage). */
+  readonly out?: string;
+  /** Items refused. */
+  readonly rejected?: string;
+  /** Items a batch consumer reported as failed. */
+  readonly failures?: string;
+  /** A latency metric (ms) whose p50/p99 the page shows. */
+  readonly lag?: string;
+  /** A metric counted per reason, with the reason in this dimension. */
+  readonly byReason?: { readonly metric: string; readonly dimension: string };
+}
+
 export interface MetricsSnapshot {
+  /** The dashboard's settings, so the page knows what to show. */
+  readonly dashboard: DashboardOptions;
   readonly since: string;
   readonly now: string;
   /** Sum of every value of each metric of the service namespace, since start. */
@@ -177,6 +200,7 @@ export class LocalMetrics {
       readonly lagSamples?: number;
       readonly errors?: number;
       readonly now?: () => number;
+      readonly dashboard?: DashboardOptions;
     } = {},
   ) {}
 
@@ -201,22 +225,25 @@ export class LocalMetrics {
     const emf = parseEmf(line);
     if (emf) {
       if (this.opts.namespace !== undefined && emf.namespace !== this.opts.namespace) return;
-      const sum = (name: string) => (emf.values[name] ?? []).reduce((a, b) => a + b, 0);
-      if (emf.dimensions.reason !== undefined) {
-        this.byReason[emf.dimensions.reason] = (this.byReason[emf.dimensions.reason] ?? 0) + sum('EventsRejectedByReason');
+      const sum = (name: string | undefined) => (name === undefined ? 0 : (emf.values[name] ?? []).reduce((a, b) => a + b, 0));
+      const { dashboard = {} } = this.opts;
+      const reason = dashboard.byReason && emf.dimensions[dashboard.byReason.dimension];
+      if (dashboard.byReason && reason !== undefined) {
+        this.byReason[reason] = (this.byReason[reason] ?? 0) + sum(dashboard.byReason.metric);
         return;
       }
       for (const [name, values] of Object.entries(emf.values))
         this.totals[name] = (this.totals[name] ?? 0) + values.reduce((a, b) => a + b, 0);
-      const lag = emf.values.EndToEndLag ?? [];
+      const lag = dashboard.lag === undefined ? [] : (emf.values[dashboard.lag] ?? []);
       this.lagSamples.push(...lag);
       const keep = this.opts.lagSamples ?? 2000;
       if (this.lagSamples.length > keep) this.lagSamples.splice(0, this.lagSamples.length - keep);
-      if (sum('EventsAccepted') || sum('EventsWritten') || sum('EventsRejected')) {
+      const [accepted, written, rejected] = [sum(dashboard.in), sum(dashboard.out), sum(dashboard.rejected)];
+      if (accepted || written || rejected) {
         const b = this.bucket();
-        b.accepted += sum('EventsAccepted');
-        b.written += sum('EventsWritten');
-        b.rejected += sum('EventsRejected');
+        b.accepted += accepted;
+        b.written += written;
+        b.rejected += rejected;
       }
       return;
     }
@@ -253,6 +280,7 @@ export class LocalMetrics {
       return { t: new Date(start).toISOString(), accepted: b?.accepted ?? 0, written: b?.written ?? 0, rejected: b?.rejected ?? 0 };
     });
     return {
+      dashboard: { title: 'Local status', ...this.opts.dashboard },
       since: new Date(this.started).toISOString(),
       now: new Date(this.now()).toISOString(),
       totals: { ...this.totals },

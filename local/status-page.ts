@@ -8,7 +8,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Activity Tracker — local status</title>
+<title>Local status</title>
 <style>
   :root { --bg:#0f172a; --panel:#1e293b; --text:#e2e8f0; --muted:#94a3b8; --in:#38bdf8; --out:#4ade80; --bad:#f87171; --warn:#fbbf24; }
   * { box-sizing: border-box; }
@@ -41,7 +41,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 </style>
 </head>
 <body>
-<header><h1>Activity Tracker — local status</h1><span id="status">connecting…</span></header>
+<header><h1 id="title">Local status</h1><span id="status">connecting…</span></header>
 <main>
   <section class="tiles">
     <div class="tile" id="t-in"><div class="label">Events in</div><div class="value" data-k="in">–</div></div>
@@ -96,16 +96,19 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       const res = await fetch('metrics', { cache: 'no-store' });
       const m = await res.json();
       const t = m.totals || {};
-      set('in', fmt(t.EventsAccepted || 0));
-      set('out', fmt(t.EventsWritten || 0));
-      set('rejected', fmt(t.EventsRejected || 0));
-      set('failures', fmt(t.BatchItemFailures || 0));
+      const d = m.dashboard || {};
+      const total = (name) => (name ? t[name] || 0 : null);
+      document.title = $('#title').textContent = d.title || 'Local status';
+      set('in', fmt(total(d.in)));
+      set('out', fmt(total(d.out)));
+      set('rejected', fmt(total(d.rejected)));
+      set('failures', fmt(total(d.failures)));
       const main = m.queues.filter((q) => q.role === 'queue').reduce((a, q) => a + q.visible + q.inFlight, 0);
       const dlq = m.queues.filter((q) => q.role === 'dlq').reduce((a, q) => a + q.visible + q.inFlight, 0);
       set('queue', fmt(main));
       set('dlq', fmt(dlq));
       $('#t-dlq').classList.toggle('alert', dlq > 0);
-      $('#t-fail').classList.toggle('alert', (t.BatchItemFailures || 0) > 0);
+      $('#t-fail').classList.toggle('alert', (total(d.failures) || 0) > 0);
       set('p50', fmt(m.lag.p50));
       set('p99', fmt(m.lag.p99));
       draw(m.series);

@@ -12,6 +12,16 @@ import { runLocalCli, type LocalAppConfig } from '@activity-tracker/local';
 export const LOCAL_AUDIENCE = 'activity-tracker-local';
 
 export const localConfig: LocalAppConfig = {
+  // The status page (GET /_local/) charts this app's own EMF metrics.
+  dashboard: {
+    title: 'Activity Tracker — local status',
+    in: 'EventsAccepted',
+    out: 'EventsWritten',
+    rejected: 'EventsRejected',
+    failures: 'BatchItemFailures',
+    lag: 'EndToEndLag',
+    byReason: { metric: 'EventsRejectedByReason', dimension: 'reason' },
+  },
   issuer: {
     audience: LOCAL_AUDIENCE,
     tenantClaim: (model) =>

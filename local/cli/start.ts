@@ -16,7 +16,7 @@ import type { StartLocalOptions } from '../runtime/types';
 import { synth } from '../synth';
 
 /** What an app adds to the generic commands: its functions' local environment and its issuer settings. */
-export type LocalAppConfig = Pick<StartLocalOptions, 'environment' | 'issuer' | 'appDir'>;
+export type LocalAppConfig = Pick<StartLocalOptions, 'environment' | 'issuer' | 'appDir' | 'dashboard'>;
 
 /** Runs `start` with the arguments after the command name; resolves once the stack serves. */
 export const runStart = async (args: readonly string[], config: LocalAppConfig = {}) => {

@@ -92,7 +92,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     };
 
     // Telemetry: the functions' EMF lines become the status page's figures (GET /_local/).
-    const metrics = new LocalMetrics();
+    const metrics = new LocalMetrics(options.dashboard ? { dashboard: options.dashboard } : {});
     for (const [id, pool] of startFunctionPools({
       model,
       functions,

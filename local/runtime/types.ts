@@ -1,3 +1,4 @@
+import type { DashboardOptions } from '../observe';
 /** The options, results and handle of `startLocal` (runtime/start-local.ts). */
 import type { FaultProxy, FaultRule } from '../faults';
 import type { FunctionPool, InvocationResult } from '../function-runner';
@@ -85,6 +86,8 @@ export interface StartLocalOptions {
    * issuer. The template's value of a variable returned here is not resolved.
    */
   readonly environment?: (fn: FunctionModel, ctx: FunctionEnvironmentContext) => Record<string, string>;
+  /** What the status page (GET /_local/) charts from the functions' EMF metrics. @default title only */
+  readonly dashboard?: DashboardOptions;
 }
 
 export interface ScheduleRunResult {

@@ -72,7 +72,18 @@ describe('local telemetry: metrics from EMF lines', () => {
 
   it('sums totals, keeps rejections by reason apart, and computes lag percentiles', () => {
     let now = Date.parse('2026-11-21T10:00:00Z');
-    const m = new LocalMetrics({ now: () => now, bucketSeconds: 5, buckets: 4 });
+    const m = new LocalMetrics({
+      now: () => now,
+      bucketSeconds: 5,
+      buckets: 4,
+      dashboard: {
+        in: 'EventsAccepted',
+        out: 'EventsWritten',
+        rejected: 'EventsRejected',
+        lag: 'EndToEndLag',
+        byReason: { metric: 'EventsRejectedByReason', dimension: 'reason' },
+      },
+    });
     m.line('Ingest', emfLine({ EventsAccepted: 3, EventsRejected: 1 }));
     m.line('Ingest', emfLine({ EventsRejectedByReason: 1 }, { reason: 'type_invalid' }));
     now += 5000;
