@@ -27,6 +27,7 @@ import { queueDepths, startEmulators, type Stops } from './emulators';
 import { startFunctionPools } from './functions';
 import { closer, listen } from './http';
 import { localRoutes } from './local-routes';
+import { guardRequests } from './request-guard';
 import { createPollers, stopPollers } from './pollers';
 import { createScheduler } from './schedules';
 import { DEFAULT_REGION, type LocalIssuer, type LocalRuntime, type LocalStats, type StartLocalOptions } from './types';
@@ -124,7 +125,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     if (options.schedules !== false) scheduler.start();
 
     const pollers = createPollers({ model, ctx, sqs: emulators.sqs, queues, poolOf, metrics });
-    if (options.pollers !== false) pollers.forEach((p) => p.start());
+    if (options.pollers !== false) for (const p of pollers.values()) p.start();
     // Pollers stop before the functions and emulators (stops run in reverse order).
     stops.push(() => stopPollers(pollers));
 
@@ -164,7 +165,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       runSchedules: scheduler.runSchedules,
       ...(faults ? { faults } : {}),
     });
-    server.on('request', apiGateway({ model, port, poolOf, metrics, log, local }));
+    // Loopback Host only, and no cross-origin writes to /_local (request-guard.ts), before any routing.
+    server.on('request', guardRequests(port, apiGateway({ model, port, poolOf, metrics, log, local }), log));
 
     return {
       baseUrl,
