@@ -13,7 +13,8 @@
  *   `Origin`) still does.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { errorAnswer, type HttpAnswer } from '../proxy-event';
 import { send } from './http';
 
@@ -40,16 +41,21 @@ const ownOrigins = (port: number) => LOOPBACK_NAMES.map((name) => (port === 80 ?
 
 const isJson = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase() === 'application/json';
 
+/** A 421 unless `Host` names the server on `port` by a loopback name. */
+export const refuseHost = (headers: IncomingHttpHeaders, port: number): HttpAnswer | undefined => {
+  const host = header(headers, 'host')?.toLowerCase();
+  if (host !== undefined && loopbackHosts(port).includes(host)) return undefined;
+  return errorAnswer(
+    421,
+    'misdirected_request',
+    `The local runtime answers only to Host ${loopbackHosts(port).join(', ')} (got ${host === undefined ? 'none' : JSON.stringify(host)})`,
+  );
+};
+
 /** Why the runtime on `port` refuses this request, as its answer; undefined when it may be served. */
 export const refuseRequest = ({ method, url, headers }: GuardedRequest, port: number): HttpAnswer | undefined => {
-  const host = header(headers, 'host')?.toLowerCase();
-  if (host === undefined || !loopbackHosts(port).includes(host)) {
-    return errorAnswer(
-      421,
-      'misdirected_request',
-      `The local runtime answers only to Host ${loopbackHosts(port).join(', ')} (got ${host === undefined ? 'none' : JSON.stringify(host)})`,
-    );
-  }
+  const misdirected = refuseHost(headers, port);
+  if (misdirected) return misdirected;
   const path = (url ?? '/').split('?')[0]!;
   if (!path.startsWith('/_local/') || SAFE_METHODS.has((method ?? 'GET').toUpperCase())) return undefined;
 
@@ -87,3 +93,25 @@ export const guardRequests =
     res.shouldKeepAlive = false;
     send(res, refused, randomUUID());
   };
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The Host check on a listening emulator (DynamoDB, SQS, Secrets Manager, the fault proxy): a
+ * rebound page that found its port would otherwise read every table, queue and secret. Its
+ * request listeners run only for requests that name it by a loopback Host and its own port.
+ */
+export const guardHost = (server: Server): void => {
+  const { port } = server.address() as AddressInfo;
+  const listeners = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const refused = refuseHost(req.headers, port);
+    if (!refused) {
+      for (const listener of listeners) listener.call(server, req, res);
+      return;
+    }
+    res.shouldKeepAlive = false;
+    send(res, refused, randomUUID());
+  });
+};

@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { guardRequests, refuseRequest } from '../runtime/request-guard';
+import { guardHost, guardRequests, refuseRequest } from '../runtime/request-guard';
 
 const PORT = 3000;
 const refuse = (method: string, url: string, headers: IncomingHttpHeaders) => {
@@ -174,5 +174,37 @@ describe('guardRequests', () => {
     const ok = await send({ host: `localhost:${port}`, 'content-type': 'application/json' }, '{"advanceMs":1}');
     expect(ok).toMatchObject({ status: 200, body: 'ok' });
     expect(reached).toEqual(['POST /_local/clock']);
+  });
+});
+
+describe('guardHost (the emulators)', () => {
+  it('runs the server’s own listener only for a loopback Host with its port', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(String(req.headers.host));
+      res.end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    guardHost(server);
+    const get = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/', headers: { host }, setHost: false, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await get(`evil.example:${port}`)).toBe(421);
+      expect(await get(`127.0.0.1:${port + 1}`)).toBe(421);
+      expect(seen).toEqual([]);
+      expect(await get(`127.0.0.1:${port}`)).toBe(200);
+      expect(await get(`localhost:${port}`)).toBe(200);
+      expect(seen).toEqual([`127.0.0.1:${port}`, `localhost:${port}`]);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 
 jest.setTimeout(120_000);
@@ -29,12 +30,12 @@ interface Raw {
 }
 
 /** One request with exactly these headers (no Host is added). */
-const raw = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+const raw = (method: string, path: string, headers: Record<string, string>, body?: string, port = stack.port) =>
   new Promise<Raw>((resolve, reject) => {
     const req = httpRequest(
       {
         host: '127.0.0.1',
-        port: stack.port,
+        port,
         method,
         path,
         setHost: false,
@@ -146,6 +147,23 @@ describe('DNS rebinding: a foreign Host is refused on every route', () => {
       expect([path, (await raw('GET', path, rebound())).status]).toEqual([path, 421]);
     }
     expect((await raw('POST', '/_local/schedules/run', rebound())).status).toBe(421);
+  });
+
+  it('refuses a foreign Host at the emulators too (DynamoDB, SQS, Secrets Manager), which still serve the functions', async () => {
+    const calls = [
+      ['dynamodb', 'DynamoDB_20120810.ListTables', 'application/x-amz-json-1.0'],
+      ['sqs', 'AmazonSQS.ListQueues', 'application/x-amz-json-1.0'],
+      ['secretsManager', 'secretsmanager.ListSecrets', 'application/x-amz-json-1.1'],
+    ] as const;
+    for (const [name, target, type] of calls) {
+      const port = Number(new URL(stack.endpoints[name]).port);
+      const res = await raw('POST', '/', { host: `evil.example:${port}`, 'x-amz-target': target, 'content-type': type }, '{}', port);
+      expect([name, res.status]).toEqual([name, 421]);
+      const own = await raw('POST', '/', { host: `127.0.0.1:${port}`, 'x-amz-target': target, 'content-type': type }, '{}', port);
+      expect([name, own.status]).not.toEqual([name, 421]);
+    }
+    // The stack's own clients (Host 127.0.0.1:port) are served.
+    expect((await stack.ddb.send(new ListTablesCommand({}))).TableNames?.length).toBeGreaterThan(0);
   });
 });
 
