@@ -34,6 +34,9 @@ export interface LocalClient {
   setClockOffset(offsetMs: number): Promise<void>;
 }
 
+/** The /_local write routes take JSON only (runtime/request-guard.ts); fetch would send text/plain. */
+const JSON_CONTENT = { 'content-type': 'application/json' };
+
 const getJson = async <T>(url: string, init?: RequestInit): Promise<T> => {
   let res: Response;
   try {
@@ -63,7 +66,7 @@ export const connectLocal = async (baseUrl: string, { stateDir }: { readonly sta
     health,
     token: (t) => signToken(keys, { now: new Date(Date.now() + clockOffset), aud: health.issuer.audience, ...t, port }),
     setClockOffset: async (offsetMs) => {
-      await getJson(`${baseUrl}/_local/clock`, { method: 'POST', body: JSON.stringify({ offsetMs }) });
+      await getJson(`${baseUrl}/_local/clock`, { method: 'POST', headers: JSON_CONTENT, body: JSON.stringify({ offsetMs }) });
       clockOffset = offsetMs;
     },
     runSchedules: async () =>

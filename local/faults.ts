@@ -16,6 +16,7 @@
  * - `kill-after` the request is applied, then the calling execution environment is terminated
  *                before it sees the answer (a writer that crashed after its write)
  */
+import { guardHost } from './runtime/request-guard';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -114,6 +115,7 @@ export class FaultProxy {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
+    guardHost(server);
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
   }

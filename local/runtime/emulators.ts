@@ -21,6 +21,7 @@ import { secretArn } from '../template/intrinsics';
 import type { ResolveContext, TableModel, TemplateModel } from '../template/model';
 import { queuesInCreationOrder } from '../template/read';
 import { listen } from './http';
+import { guardHost } from './request-guard';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, type LocalEndpoints } from './types';
 
 /** Cleanup steps, run in reverse order by the runtime's stop(). */
@@ -77,6 +78,7 @@ const startDynamoDb = async (
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) });
   const ddbPort = await listen(ddbServer, 0);
+  guardHost(ddbServer);
   stops.push(
     () =>
       new Promise<void>((done) => {
@@ -111,6 +113,7 @@ const startSqs = async (model: TemplateModel, region: string, stops: Stops) => {
   const { buildApp } = await import('fauxqs');
   const sqsApp = buildApp({ logger: false, defaultRegion: region });
   await sqsApp.listen({ port: 0, host: '127.0.0.1' });
+  guardHost(sqsApp.server);
   stops.push(async () => {
     await sqsApp.close();
   });
@@ -160,6 +163,7 @@ export const startEmulators = async ({ model, region, stackName, persistDir, log
     persistDir ? join(persistDir, 'secrets.json') : undefined,
   );
   const secretsManager = await startSecretsManager(storedSecrets);
+  guardHost(secretsManager.server);
   stops.push(secretsManager.stop);
   return {
     endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsEndpoint, secretsManager: secretsManager.endpoint },

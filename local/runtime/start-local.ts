@@ -27,6 +27,7 @@ import { queueDepths, startEmulators, type Stops } from './emulators';
 import { startFunctionPools } from './functions';
 import { closer, listen } from './http';
 import { localRoutes } from './local-routes';
+import { guardRequests } from './request-guard';
 import { createPollers, stopPollers } from './pollers';
 import { createScheduler } from './schedules';
 import { DEFAULT_REGION, type LocalIssuer, type LocalRuntime, type LocalStats, type StartLocalOptions } from './types';
@@ -164,7 +165,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       runSchedules: scheduler.runSchedules,
       ...(faults ? { faults } : {}),
     });
-    server.on('request', apiGateway({ model, port, poolOf, metrics, log, local }));
+    // Loopback Host only, and no cross-origin writes to /_local (request-guard.ts), before any routing.
+    server.on('request', guardRequests(port, apiGateway({ model, port, poolOf, metrics, log, local }), log));
 
     return {
       baseUrl,
