@@ -16,6 +16,9 @@ export const EVENT_ERROR_CODES = [
   'occurredAt_required',
   'target_invalid',
   'details_invalid',
+  'details_too_deep',
+  'number_invalid',
+  'string_invalid',
   'idempotencyKey_invalid',
   'event_too_large',
   'enqueue_failed',
@@ -28,6 +31,7 @@ const REQUEST_ERROR_CODES = [
   'invalid_json',
   'invalid_body',
   'invalid_parameter',
+  'invalid_query',
   'unknown_parameter',
   'invalid_cursor',
   // 401, 403, 404

@@ -9,6 +9,7 @@
  *   e  = the event as JSON, x = expiry (epoch s, TTL), d = deletedAt (epoch ms),
  *   p  = purge partition `D#<shard>`, set only on soft-deleted items: the sparse GSI byPurge (p, d)
  *        lists what the cleanup may purge, oldest deletion first, across tenants
+ *   h  = payload digest, only on idempotency-keyed events (a replay with other content is detected)
  *
  * Attribute names are one letter because every byte of every item is paid for on each write.
  */

@@ -29,7 +29,7 @@ import {
 import type { LifecycleStore } from '../core/lifecycle';
 import { packItem, unpackItem } from '../core/payload';
 import type { EventReadStore, RangeRequest } from '../core/query';
-import type { EventWriteStore } from '../core/writer';
+import type { EventWriteStore, PutOutcome, StoredKey } from '../core/writer';
 
 export const BATCH_WRITE_MAX = 25;
 
@@ -43,6 +43,10 @@ export interface DynamoStoreOptions {
 
 const isConditionFailure = (error: unknown): boolean => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
+/** A string attribute as the document client gives it, or marshalled (`{S}`), as an exception's `Item` carries it. */
+const digestOf = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : typeof (value as { S?: unknown })?.S === 'string' ? (value as { S: string }).S : undefined;
+
 /** The events table behind the core's storage ports. */
 export class DynamoEventStore implements EventWriteStore, EventReadStore, CleanupStore, LifecycleStore, ErasureStore {
   constructor(
@@ -51,6 +55,10 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     private readonly options: DynamoStoreOptions = {},
   ) {}
 
+  /**
+   * Unconditional BatchWriteItem in chunks of 25, retrying UnprocessedItems; resolves with the items
+   * it could not write. It overwrites, so the writer never uses it: only loaders (bench) do.
+   */
   async putBatch(items: readonly EventItem[]): Promise<EventItem[]> {
     const failed: EventItem[] = [];
     const chunks: EventItem[][] = [];
@@ -85,10 +93,28 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     return pending;
   }
 
-  putIfAbsent(item: EventItem): Promise<boolean> {
-    return this.conditional(
-      this.doc.send(new PutCommand({ TableName: this.tableName, Item: packItem(item), ConditionExpression: 'attribute_not_exists(pk)' })),
-    );
+  /**
+   * A conditional PutItem. For an idempotency-keyed item (one with a payload digest) a failed
+   * condition returns the stored item (ReturnValuesOnConditionCheckFailure, no extra read or
+   * capacity), so the writer can compare digests; emulators that ignore the parameter make the
+   * writer look the digest up instead.
+   */
+  async putIfAbsent(item: EventItem): Promise<PutOutcome> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: packItem(item),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ...(item.h !== undefined && { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+        }),
+      );
+      return { written: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const old = (error as { Item?: Record<string, unknown> }).Item;
+      return old === undefined ? { written: false } : { written: false, stored: { h: digestOf(old.h) } };
+    }
   }
 
   async queryRange(request: RangeRequest): Promise<{ items: EventItem[]; done: boolean }> {
@@ -241,21 +267,22 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     });
   }
 
-  async existing(keys: readonly ItemKey[]): Promise<ItemKey[]> {
-    const found: ItemKey[] = [];
+  /** Which keys exist (with the payload digest `h` of idempotency-keyed items), by consistent BatchGetItem. */
+  async existing(keys: readonly ItemKey[]): Promise<StoredKey[]> {
+    const found: StoredKey[] = [];
     for (let i = 0; i < keys.length; i += 100) {
       let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string }> | undefined =
         {
           [this.tableName]: {
             Keys: keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })),
             ConsistentRead: true,
-            ProjectionExpression: 'pk, sk',
+            ProjectionExpression: 'pk, sk, h',
           },
         };
       for (let attempt = 0; request && attempt < 8; attempt++) {
         if (attempt > 0) await (this.options.wait ?? sleep)(backoffMs(attempt));
         const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        found.push(...((out.Responses?.[this.tableName] ?? []) as ItemKey[]));
+        found.push(...((out.Responses?.[this.tableName] ?? []) as StoredKey[]));
         const left = out.UnprocessedKeys?.[this.tableName];
         request = left?.Keys?.length ? ({ [this.tableName]: left } as typeof request) : undefined;
       }

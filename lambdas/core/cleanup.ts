@@ -1,6 +1,6 @@
 import { mapLimit } from './concurrency';
 import type { StoredEvent } from './envelope';
-import { ERASURE_SWEEP_DAYS } from './erasure';
+import { ERASURE_SWEEP_DAYS, isErasedUser } from './erasure';
 import { highestIdAt, MAX_ID, MIN_ID, adjacentId } from './ids';
 import { GSI_BY_USER } from '../../contract';
 import { purgePartition, shardRange, tenantPartition, type ErasureWorkItem, type EventItem, type ItemKey } from './item-keys';
@@ -158,7 +158,15 @@ const forEachChunk = async (
   }
 };
 
-const receivedAtOf = (item: EventItem): number => Date.parse((JSON.parse(item.e) as StoredEvent).receivedAt);
+/**
+ * The events of this work item's user among items of its user partition: the stored userId must
+ * have the request's digest (the partition is a 132-bit hash prefix, and one an ill-formed userId
+ * could share), and, once completed, have been received up to the cutoff.
+ */
+const erasable = (work: ErasureWorkItem, item: EventItem): boolean => {
+  const event = JSON.parse(item.e) as StoredEvent;
+  return isErasedUser(event, work.uh) && (work.c === undefined || Date.parse(event.receivedAt) <= work.c);
+};
 
 const eraseUsers = async (
   deps: CleanupDeps,
@@ -169,7 +177,6 @@ const eraseUsers = async (
   counts: Counts,
 ): Promise<void> => {
   for (const work of list) {
-    const cutoff = work.c;
     /**
      * One chunk, exactly counted even if the run dies in the middle: the keys are written ahead on
      * the work item, then deleted, then counted and cleared in one write. A run that finds a chunk
@@ -190,7 +197,7 @@ const eraseUsers = async (
     for (;;) {
       let found = 0;
       await forEachChunk(deps.store, { index: GSI_BY_USER, partition: work.uk, upper: MAX_ID }, chunk, budget, async (items) => {
-        const doomed = cutoff === undefined ? items : items.filter((item) => receivedAtOf(item) <= cutoff);
+        const doomed = items.filter((item) => erasable(work, item));
         if (doomed.length === 0) return;
         const keys = await deps.store.existing(doomed.map((item) => ({ pk: item.pk, sk: item.sk })));
         if (keys.length === 0) return;

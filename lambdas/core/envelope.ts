@@ -1,5 +1,6 @@
 import { LIMITS, type EventErrorCode } from '../../contract';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
+import { canonicalId, firstJsonProblem, isWellFormedText, MAX_DETAILS_DEPTH, unsafeIntegerLiterals } from './json-bounds';
 
 /**
  * The event envelope contract (README "API"): what a client may send, and the per-event error
@@ -76,22 +77,35 @@ export const parseRfc3339 = (text: string): number | undefined => {
   return ms < 0 ? undefined : ms;
 };
 
-/** Checks one event against every envelope rule; the first broken rule is reported. */
-export const checkEvent = (raw: unknown, nowMs: number): EventCheck => {
+export interface CheckOptions {
+  /** The integer literals of the request body that lost digits when parsed (see json-bounds.ts). */
+  readonly unsafeIntegers?: ReadonlySet<number>;
+}
+
+const NOT_UNICODE = 'is not valid Unicode text (it holds an unpaired UTF-16 surrogate)';
+
+/**
+ * Checks one event against every envelope rule; the first broken rule is reported. Every string is
+ * checked for well-formed Unicode and `details` for depth and numbers before anything serializes
+ * the event. The event returned carries `userId` and `target.id` in their canonical form (NFC).
+ */
+export const checkEvent = (raw: unknown, nowMs: number, { unsafeIntegers }: CheckOptions = {}): EventCheck => {
   if (!isPlainObject(raw)) return fail('invalid_event', 'an event must be a JSON object');
   for (const key of Object.keys(raw)) {
     if (SERVER_FIELDS.has(key)) return fail('forbidden_field', `field '${key}' is set by the server and must not be sent`);
     if (!CLIENT_FIELDS.has(key))
       return fail('unknown_field', `unknown field '${truncate(key)}'; allowed: ${[...CLIENT_FIELDS].join(', ')}`);
   }
-  const { type, userId, occurredAt, target, idempotencyKey, details } = raw;
+  const { type, userId: rawUserId, occurredAt, target, idempotencyKey, details } = raw;
 
   if (type === undefined) return fail('type_required', "'type' is required");
   if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) {
     return fail('type_invalid', "'type' must be 1-100 characters of a-z, 0-9, '_', '.', ':' or '-', starting with a letter or digit");
   }
-  if (userId === undefined) return fail('userId_required', "'userId' is required");
-  if (typeof userId !== 'string' || userId.length < 1 || userId.length > LIMITS.maxUserIdLength) {
+  if (rawUserId === undefined) return fail('userId_required', "'userId' is required");
+  if (typeof rawUserId === 'string' && !isWellFormedText(rawUserId)) return fail('userId_invalid', `'userId' ${NOT_UNICODE}`);
+  const userId = typeof rawUserId === 'string' ? (canonicalId(rawUserId) as string) : undefined;
+  if (userId === undefined || userId.length < 1 || userId.length > LIMITS.maxUserIdLength) {
     return fail('userId_invalid', `'userId' must be a string of 1-${LIMITS.maxUserIdLength} characters`);
   }
 
@@ -106,29 +120,40 @@ export const checkEvent = (raw: unknown, nowMs: number): EventCheck => {
     }
   }
 
+  let canonicalTarget: EventTarget | undefined;
   if (target !== undefined) {
+    if (isPlainObject(target) && typeof target.id === 'string' && !isWellFormedText(target.id)) {
+      return fail('target_invalid', `'target.id' ${NOT_UNICODE}`);
+    }
+    const targetId = isPlainObject(target) && typeof target.id === 'string' ? canonicalId(target.id) : undefined;
     if (
       !isPlainObject(target) ||
       Object.keys(target).some((key) => key !== 'type' && key !== 'id') ||
       typeof target.type !== 'string' ||
       !TYPE_PATTERN.test(target.type) ||
-      typeof target.id !== 'string' ||
-      target.id.length < 1 ||
-      target.id.length > LIMITS.maxTargetIdLength
+      targetId === undefined ||
+      targetId.length < 1 ||
+      targetId.length > LIMITS.maxTargetIdLength
     ) {
       return fail(
         'target_invalid',
         `'target' must be an object {type, id}: type like an event type, id a string of 1-${LIMITS.maxTargetIdLength} characters`,
       );
     }
+    canonicalTarget = { type: target.type, id: targetId };
   }
 
-  if (details !== undefined && !isPlainObject(details)) return fail('details_invalid', "'details' must be a JSON object");
+  if (details !== undefined) {
+    if (!isPlainObject(details)) return fail('details_invalid', "'details' must be a JSON object");
+    const problem = firstJsonProblem(details, "'details'", { maxDepth: MAX_DETAILS_DEPTH, unsafeIntegers });
+    if (problem) return fail(problem.code, problem.message);
+  }
 
   if (idempotencyKey !== undefined) {
     if (typeof idempotencyKey !== 'string' || idempotencyKey.length < 1 || idempotencyKey.length > LIMITS.maxIdempotencyKeyLength) {
       return fail('idempotencyKey_invalid', `'idempotencyKey' must be a string of 1-${LIMITS.maxIdempotencyKeyLength} characters`);
     }
+    if (!isWellFormedText(idempotencyKey)) return fail('idempotencyKey_invalid', `'idempotencyKey' ${NOT_UNICODE}`);
     if (occurredAt === undefined) {
       return fail(
         'occurredAt_required',
@@ -137,7 +162,12 @@ export const checkEvent = (raw: unknown, nowMs: number): EventCheck => {
     }
   }
 
-  return { ok: true, event: raw as unknown as ClientEvent, occurredAtMs };
+  const event: ClientEvent = {
+    ...(raw as unknown as ClientEvent),
+    userId,
+    ...(canonicalTarget && { target: canonicalTarget }),
+  };
+  return { ok: true, event, occurredAtMs };
 };
 
 const truncate = (text: string): string => (text.length > 64 ? `${text.slice(0, 64)}…` : text);
@@ -155,7 +185,7 @@ export const parseEventsBody = (
   isBase64Encoded = false,
   /** The deployment's cap on events per request (an abuse limit), at most the contract's 500. */
   maxEvents: number = LIMITS.maxEventsPerRequest,
-): { events: unknown[]; batch: boolean } => {
+): { events: unknown[]; batch: boolean; unsafeIntegers: ReadonlySet<number> } => {
   if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) throw new UnsupportedMediaTypeError();
   if (body === null || body === undefined || body.length === 0) throw new BadRequestError('invalid_body', 'the body is empty');
   // UTF-8 never has fewer bytes than UTF-16 code units, so a long string is too large before
@@ -173,7 +203,9 @@ export const parseEventsBody = (
   if (!isPlainObject(parsed)) {
     throw new BadRequestError('invalid_body', 'the body must be one event object or {"events":[...]}');
   }
-  if (!('events' in parsed)) return { events: [parsed], batch: false };
+  // The body text is scanned once for integer literals that lost digits in JSON.parse.
+  const unsafeIntegers = unsafeIntegerLiterals(text);
+  if (!('events' in parsed)) return { events: [parsed], batch: false, unsafeIntegers };
 
   const { events } = parsed;
   if (Object.keys(parsed).length !== 1 || !Array.isArray(events)) {
@@ -184,7 +216,7 @@ export const parseEventsBody = (
   if (events.length > cap) {
     throw new PayloadTooLargeError('too_many_events', `at most ${cap} events per request (got ${events.length})`);
   }
-  return { events, batch: true };
+  return { events, batch: true, unsafeIntegers };
 };
 
 const tooLarge = (): never => {

@@ -8,12 +8,14 @@ import {
   ERASURE_WORK_PARTITION,
   markerPartition,
   receiptPartition,
+  userIdDigest,
   userPartition,
   type ErasureMarkerItem,
   type ErasureReceiptItem,
   type ErasureWorkItem,
   type EventItem,
 } from './item-keys';
+import { canonicalId, isWellFormedText } from './json-bounds';
 import { decodePublicId, encodePublicId } from './public-id';
 
 /**
@@ -26,7 +28,9 @@ import { decodePublicId, encodePublicId } from './public-id';
  * covers what was held when it was done.
  *
  * The receipt holds no personal data: not even the userId (the marker and work item keep only a
- * hash of it, and go away after the sweep period).
+ * hash of it, and go away after the sweep period). The userId is canonical (well-formed, NFC) like
+ * at ingest, and only events whose stored userId has exactly its digest are hidden and deleted —
+ * not every event that happens to share the user partition.
  */
 export interface ErasureStore {
   listMarkers(tenant: string): Promise<ErasureMarkerItem[]>;
@@ -58,7 +62,10 @@ export const isPendingMarker = (marker: ErasureMarkerItem): boolean => marker.c 
 
 const isLiveMarker = (marker: ErasureMarkerItem, nowMs: number): boolean => marker.x === undefined || marker.x * 1000 > nowMs;
 
-/** Which events the tenant's erasure markers hide: by user key, all while pending, then up to the cutoff. */
+/**
+ * Which events the tenant's erasure markers hide: by user key and the exact userId's digest, all
+ * while pending, then up to the cutoff.
+ */
 export const erasureFilter = (
   markers: readonly ErasureMarkerItem[],
   nowMs: number,
@@ -68,11 +75,16 @@ export const erasureFilter = (
   return (item, event) => {
     const marker = byUser.get(item.u);
     if (!marker) return false;
+    const stored = event ?? (JSON.parse(item.e) as StoredEvent);
+    if (!isErasedUser(stored, marker.uh)) return false;
     if (marker.c === undefined) return true;
-    const receivedAt = Date.parse((event ?? (JSON.parse(item.e) as StoredEvent)).receivedAt);
-    return !(receivedAt > marker.c);
+    return !(Date.parse(stored.receivedAt) > marker.c);
   };
 };
+
+/** Whether a stored event belongs to the user with this userIdDigest (an ill-formed stored userId has none). */
+export const isErasedUser = (event: Pick<StoredEvent, 'userId'>, digest: string | undefined): boolean =>
+  digest !== undefined && typeof event.userId === 'string' && userIdDigest(event.userId) === digest;
 
 const parseErasureBody = (body: string | null | undefined, contentType: string | undefined): string => {
   if (!contentType || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
@@ -90,9 +102,14 @@ const parseErasureBody = (body: string | null | undefined, contentType: string |
   const unknown = keys.find((key) => key !== 'userId');
   if (unknown !== undefined)
     throw new BadRequestError('unknown_field', `unknown field '${unknown.slice(0, 64)}'; the body is {"userId":"..."}`);
-  const { userId } = parsed as { userId?: unknown };
-  if (userId === undefined) throw new BadRequestError('userId_required', "'userId' is required");
-  if (typeof userId !== 'string' || userId.length < 1 || userId.length > LIMITS.maxUserIdLength) {
+  const { userId: raw } = parsed as { userId?: unknown };
+  if (raw === undefined) throw new BadRequestError('userId_required', "'userId' is required");
+  if (typeof raw === 'string' && !isWellFormedText(raw)) {
+    throw new BadRequestError('userId_invalid', "'userId' is not valid Unicode text (it holds an unpaired UTF-16 surrogate)");
+  }
+  // The same canonical form ingest stores (NFC): an NFD spelling erases the same user.
+  const userId = typeof raw === 'string' ? canonicalId(raw) : undefined;
+  if (userId === undefined || userId.length < 1 || userId.length > LIMITS.maxUserIdLength) {
     throw new BadRequestError('userId_invalid', `'userId' must be a string of 1-${LIMITS.maxUserIdLength} characters`);
   }
   return userId;
@@ -118,8 +135,9 @@ export const requestErasure = async (
   const userId = parseErasureBody(request.body, request.contentType);
   const now = deps.now?.() ?? Date.now();
   const userKey = userPartition(tenant, userId);
+  const digest = userIdDigest(userId) as string;
   const pending = (await deps.store.listMarkers(tenant)).filter((m) => isPendingMarker(m) && isLiveMarker(m, now));
-  const existing = pending.find((m) => m.sk === userKey);
+  const existing = pending.find((m) => m.sk === userKey && m.uh === digest);
   if (existing) {
     const receipt = await deps.store.getReceipt(tenant, existing.r);
     if (receipt) return toReceipt(deps.keyring, tenant, receipt);
@@ -134,8 +152,8 @@ export const requestErasure = async (
   const receipt: ErasureReceiptItem = { pk: receiptPartition(tenant), sk: receiptId, s: 'pending', n: 0, ra: now };
   await deps.store.createErasure(
     receipt,
-    { pk: ERASURE_WORK_PARTITION, sk: `${receiptId}#${tenant}`, tn: tenant, rs: receiptId, uk: userKey },
-    { pk: markerPartition(tenant), sk: userKey, r: receiptId },
+    { pk: ERASURE_WORK_PARTITION, sk: `${receiptId}#${tenant}`, tn: tenant, rs: receiptId, uk: userKey, uh: digest },
+    { pk: markerPartition(tenant), sk: userKey, r: receiptId, uh: digest },
   );
   return toReceipt(deps.keyring, tenant, receipt);
 };

@@ -77,6 +77,33 @@ export const idempotentInternalId = (tenant: string, idempotencyKey: string, tim
 export const idempotencyDigest = (tenant: string, idempotencyKey: string, timeMs: number): Buffer =>
   createHash('sha256').update(`${tenant}\u0000${idempotencyKey}\u0000${timeMs}`).digest();
 
+/**
+ * The digest of what a client sent for an idempotency-keyed event (type, userId, occurredAt, target,
+ * details — not the receipt time or source, which differ on every retry), with object keys sorted so
+ * a retry that orders `details` differently is the same payload. 22 base64url characters (132 bits).
+ * Depth is bounded by the envelope check (details ≤ 32 levels), so the recursion is too.
+ */
+export const payloadDigest = (event: { type: string; userId: string; occurredAt?: string; target?: unknown; details?: unknown }): string =>
+  createHash('sha256')
+    .update(
+      canonicalJson({ type: event.type, userId: event.userId, occurredAt: event.occurredAt, target: event.target, details: event.details }),
+    )
+    .digest('base64url')
+    .slice(0, 22);
+
+const canonicalJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const object = value as Record<string, unknown>;
+    return `{${Object.keys(object)
+      .filter((key) => object[key] !== undefined)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+};
+
 export const timeOfInternalId = (id: string): number => decodeBase32(id).readUIntBE(0, TIME_BYTES);
 
 /** The smallest id at a given millisecond: the inclusive lower bound of a time range. */

@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { LIMITS } from '../../contract';
 import { checkEvent, parseEventsBody, type EventError, type StoredEvent } from './envelope';
 import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from './errors';
-import { idempotencyDigest, idempotentInternalId, randomInternalId } from './ids';
+import { idempotencyDigest, idempotentInternalId, payloadDigest, randomInternalId } from './ids';
 import type { Keyring } from './keyring';
 import { tenantPartition, typePartition, userPartition, type EventItem } from './item-keys';
 import { encodePublicId } from './public-id';
@@ -61,7 +61,7 @@ export interface IngestResult {
  */
 export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<IngestResult> => {
   const now = deps.now?.() ?? Date.now();
-  const { events, batch } = parseEventsBody(req.body, req.contentType, req.isBase64Encoded, deps.maxEventsPerRequest);
+  const { events, batch, unsafeIntegers } = parseEventsBody(req.body, req.contentType, req.isBase64Encoded, deps.maxEventsPerRequest);
   const receivedAt = new Date(now).toISOString();
   const source = sourceOf(req.source);
   const expiresAt = Math.floor(now / 1000) + deps.retentionDays(req.tenant) * 86_400;
@@ -73,7 +73,7 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
   const entryOfKey = new Map<string, { positions: number[] }>();
 
   events.forEach((raw, index) => {
-    const check = checkEvent(raw, now);
+    const check = checkEvent(raw, now, { unsafeIntegers });
     if (!check.ok) {
       results[index] = { error: check.error };
       return;
@@ -110,6 +110,8 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
       t: typePartition(req.tenant, shard, event.type),
       e,
       x: expiresAt,
+      // A replay of the key with other content is detected by the writer (and the first kept).
+      ...(event.idempotencyKey !== undefined && { h: payloadDigest(event) }),
     };
     const id = encodePublicId(deps.keyring, req.tenant, { shard, internalId });
     results[index] = { id };

@@ -18,6 +18,8 @@ export interface EventItem {
   x: number;
   d?: number;
   p?: string;
+  /** Digest of the client payload of an idempotency-keyed event (ids.ts payloadDigest): a replay with other content is detected. */
+  h?: string;
 }
 
 /** The primary key of an item. */
@@ -33,6 +35,15 @@ export const tenantPartition = (tenant: string, shard: number): string => `${ten
 
 export const userPartition = (tenant: string, userId: string): string =>
   `${tenant}#${createHash('sha256').update(userId).digest('base64url').slice(0, 22)}`;
+
+/**
+ * The digest erasure markers and work items hold instead of the userId (full SHA-256, base64url):
+ * the cleanup deletes, and reads hide, only events whose stored userId has exactly this digest, not
+ * every event that shares the 132-bit user partition. Only well-formed text has one (UTF-8 of an
+ * unpaired surrogate is U+FFFD's, so "\ud800" and "\ufffd" would share it).
+ */
+export const userIdDigest = (userId: string): string | undefined =>
+  userId.isWellFormed() ? createHash('sha256').update(userId, 'utf8').digest('base64url') : undefined;
 
 export const typePartition = (tenant: string, shard: number, type: string): string => `${tenant}#${shard}#${type}`;
 
@@ -55,8 +66,9 @@ export const purgePartition = (shard: number): string => `D#${shard}`;
  * show up in a timeline.
  *
  *   <tenant>#E / <receipt id>   erasure receipt: s status, n erased, ra requestedAt, ca completedAt
- *   <tenant>#X / <user key u>   erasure marker: r receipt id, c cutoff (ms; absent while pending), x TTL
- *   $erasures / <receipt id>#<tenant>   the cleanup's work list: tn tenant, rs receipt, uk user key,
+ *   <tenant>#X / <user key u>   erasure marker: r receipt id, uh userId digest, c cutoff (ms; absent
+ *                               while pending), x TTL
+ *   $erasures / <receipt id>#<tenant>   the cleanup's work list: tn tenant, rs receipt, uk user key, uh userId digest,
  *                               n erased so far, ck the chunk being deleted (write-ahead),
  *                               c cutoff and su sweep-until (ms) once completed
  *   $tenants / <tenant>         tenants that have stored events (for retention; written once per
@@ -80,6 +92,8 @@ export interface ErasureMarkerItem {
   pk: string;
   sk: string;
   r: string;
+  /** userIdDigest of the erased userId. */
+  uh: string;
   c?: number;
   x?: number;
 }
@@ -90,6 +104,8 @@ export interface ErasureWorkItem {
   tn: string;
   rs: string;
   uk: string;
+  /** userIdDigest of the erased userId. */
+  uh: string;
   n?: number;
   ck?: ItemKey[];
   c?: number;

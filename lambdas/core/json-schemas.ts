@@ -1,5 +1,6 @@
 import { LIMITS, QUERY_LIMITS } from '../../contract';
 import { CLIENT_FIELDS, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
+import { MAX_DETAILS_DEPTH } from './json-bounds';
 
 /**
  * The JSON Schemas (draft 2020-12) of the API's request and response bodies, built from the
@@ -41,7 +42,10 @@ const clientFieldSchemas: Record<string, JsonObject> = {
   type: eventType(
     'What happened: lower-case, 1-100 characters of a-z, 0-9, `_`, `.`, `:`, `-`, starting with a letter or digit. The list of types is open.',
   ),
-  userId: boundedString(LIMITS.maxUserIdLength, 'Who did it.'),
+  userId: boundedString(
+    LIMITS.maxUserIdLength,
+    'Who did it. Valid Unicode text (an unpaired UTF-16 surrogate is `userId_invalid`), stored in Unicode NFC: NFC and NFD spellings are one user.',
+  ),
   occurredAt: dateTime(
     `When it happened (RFC 3339). Default: the time the API received it. At most ${LIMITS.maxFutureSkewMs / 60_000} minutes in the future (\`occurredAt_in_future\`). Required with \`idempotencyKey\`.`,
   ),
@@ -50,7 +54,11 @@ const clientFieldSchemas: Record<string, JsonObject> = {
     LIMITS.maxIdempotencyKeyLength,
     'The same key with the same `occurredAt` from the same tenant always yields the same event id and one stored event.',
   ),
-  details: { type: 'object', description: 'Any JSON object.', additionalProperties: true },
+  details: {
+    type: 'object',
+    description: `Any JSON object that can be stored faithfully: at most ${MAX_DETAILS_DEPTH} levels of objects and arrays (\`details_too_deep\`); finite numbers, integers within ±(2^53 − 1) (\`number_invalid\`: send larger ones as strings); strings and keys of valid Unicode text (\`string_invalid\`).`,
+    additionalProperties: true,
+  },
 };
 
 for (const field of CLIENT_FIELDS) {
@@ -69,7 +77,7 @@ export const SCHEMAS: Record<string, JsonObject> = {
     additionalProperties: false,
     properties: {
       type: eventType('Kind of the target, like an event type.'),
-      id: boundedString(LIMITS.maxTargetIdLength, 'Id of the target.'),
+      id: boundedString(LIMITS.maxTargetIdLength, 'Id of the target. Valid Unicode text, stored in NFC like `userId`.'),
     },
   },
   EventInput: {

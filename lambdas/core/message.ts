@@ -47,7 +47,7 @@ const escapeNonAscii = (json: string): string => json.replace(NON_ASCII, (c) => 
 export const encodeEntry = ({ item, idempotent }: MessageEntry): string =>
   escapeNonAscii(
     `{"i":${idempotent ? 1 : 0},"pk":${JSON.stringify(item.pk)},"sk":${JSON.stringify(item.sk)},"u":${JSON.stringify(item.u)},` +
-      `"t":${JSON.stringify(item.t)},"x":${JSON.stringify(item.x)},"e":${item.e}}`,
+      `"t":${JSON.stringify(item.t)},"x":${JSON.stringify(item.x)},${item.h === undefined ? '' : `"h":${JSON.stringify(item.h)},`}"e":${item.e}}`,
   );
 
 /** A message body from entries already encoded with `encodeEntry`. */
@@ -91,9 +91,14 @@ const decodeEntry = (m: Record<string, unknown>, where: string): MessageEntry =>
   }
   if (typeof m.x !== 'number' || !Number.isFinite(m.x)) throw new Error(`${where}field 'x' is missing`);
   if (!isObject(m.e)) throw new Error(`${where}field 'e' is not an event object`);
+  if (m.h !== undefined && (typeof m.h !== 'string' || !PAYLOAD_DIGEST.test(m.h))) throw new Error(`${where}field 'h' is not a digest`);
   const e = JSON.stringify(m.e);
-  return { item: { pk: m.pk as string, sk: m.sk as string, u: m.u as string, t: m.t as string, e, x: m.x }, idempotent: m.i === 1 };
+  const item: EventItem = { pk: m.pk as string, sk: m.sk as string, u: m.u as string, t: m.t as string, e, x: m.x };
+  if (m.h !== undefined) item.h = m.h;
+  return { item, idempotent: m.i === 1 };
 };
+
+const PAYLOAD_DIGEST = /^[A-Za-z0-9_-]{22}$/;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 

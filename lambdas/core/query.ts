@@ -5,6 +5,7 @@ import { BadRequestError, NotFoundError } from './errors';
 import { adjacentId, highestIdAt, lowestIdAt, MAX_ID, MIN_ID } from './ids';
 import type { Keyring } from './keyring';
 import { erasureFilter } from './erasure';
+import { canonicalId } from './json-bounds';
 import {
   parseTenantPartition,
   shardRange,
@@ -100,18 +101,19 @@ export const parseEventQuery = (params: Readonly<Record<string, readonly string[
   }
   if (details.length > QUERY_LIMITS.maxDetailFilters) throw badParam(`at most ${QUERY_LIMITS.maxDetailFilters} details.<key> filters`);
 
-  const { userId, type, targetId, from, to, cursor } = single;
-  const maxFilter = QUERY_LIMITS.maxFilterLength;
-  if (userId !== undefined && (userId.length < 1 || userId.length > maxFilter))
-    throw badParam(`'userId' must be 1-${maxFilter} characters`);
+  const { type, from, to, cursor } = single;
+  // The canonical forms ingest stores (NFC): an NFD spelling finds the same user and target.
+  const userId = canonicalFilter('userId', single.userId);
+  const targetId = canonicalFilter('targetId', single.targetId);
   if (type !== undefined && !TYPE_PATTERN.test(type)) throw badParam("'type' is not a valid event type");
-  if (targetId !== undefined && (targetId.length < 1 || targetId.length > maxFilter))
-    throw badParam(`'targetId' must be 1-${maxFilter} characters`);
   for (const [name, value] of [
     ['from', from],
     ['to', to],
   ] as const) {
     if (value !== undefined && parseRfc3339(value) === undefined) throw badParam(`'${name}' must be an RFC 3339 timestamp`);
+  }
+  if (from !== undefined && to !== undefined && (parseRfc3339(from) as number) >= (parseRfc3339(to) as number)) {
+    throw new BadRequestError('invalid_query', `'from' (${from}) must be before 'to' (${to}): 'to' is exclusive`);
   }
   const order = single.order ?? 'desc';
   if (order !== 'asc' && order !== 'desc') throw badParam("'order' must be 'asc' or 'desc'");
@@ -125,6 +127,15 @@ export const parseEventQuery = (params: Readonly<Record<string, readonly string[
   if (cursor !== undefined && cursor.length === 0) throw new BadRequestError('invalid_cursor', "'cursor' is empty");
   details.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return { userId, type, targetId, from, to, details, order, limit, cursor };
+};
+
+const canonicalFilter = (name: 'userId' | 'targetId', value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  const canonical = canonicalId(value);
+  if (canonical === undefined) throw badParam(`'${name}' is not valid Unicode text (it holds an unpaired UTF-16 surrogate)`);
+  const max = QUERY_LIMITS.maxFilterLength;
+  if (canonical.length < 1 || canonical.length > max) throw badParam(`'${name}' must be 1-${max} characters`);
+  return canonical;
 };
 
 const clip = (text: string): string => (text.length > 64 ? `${text.slice(0, 64)}…` : text);

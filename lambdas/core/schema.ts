@@ -15,7 +15,7 @@ import { QUERY_PARAMETERS } from './query';
 const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObject }> = {
   '400': {
     description:
-      'Malformed request: `invalid_json`, `invalid_body`, `invalid_parameter`, `unknown_parameter`, `invalid_cursor`, or (single event) the code of the rule it broke.',
+      'Malformed request: `invalid_json`, `invalid_body`, `invalid_parameter`, `unknown_parameter`, `invalid_query` (parameters that contradict each other, e.g. `from` not before `to`), `invalid_cursor`, or (single event) the code of the rule it broke.',
   },
   '401': {
     description: 'Missing, invalid or expired bearer token (`unauthorized`).',
@@ -70,11 +70,17 @@ const operation = (route: Route, spec: JsonObject & { responses: JsonObject }, e
 
 const queryParameters = (): JsonObject[] => {
   const schemas: Record<(typeof QUERY_PARAMETERS)[number], JsonObject> = {
-    userId: { description: "One user's history.", schema: boundedString(QUERY_LIMITS.maxFilterLength, 'userId') },
+    userId: {
+      description: "One user's history (compared in Unicode NFC, like the stored userId).",
+      schema: boundedString(QUERY_LIMITS.maxFilterLength, 'userId'),
+    },
     type: { description: 'Only events of this type.', schema: { type: 'string', pattern: TYPE_PATTERN.source } },
     targetId: { description: 'Only events whose target has this id.', schema: boundedString(QUERY_LIMITS.maxFilterLength, 'targetId') },
     from: { description: 'occurredAt at or after (inclusive).', schema: { type: 'string', format: 'date-time', pattern: RFC3339.source } },
-    to: { description: 'occurredAt before (exclusive).', schema: { type: 'string', format: 'date-time', pattern: RFC3339.source } },
+    to: {
+      description: 'occurredAt before (exclusive). Must be after `from` when both are given (`invalid_query`).',
+      schema: { type: 'string', format: 'date-time', pattern: RFC3339.source },
+    },
     order: { description: 'Newest first (default) or oldest first.', schema: { type: 'string', enum: ['desc', 'asc'], default: 'desc' } },
     limit: {
       description: 'Most events per page.',

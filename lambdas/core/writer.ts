@@ -1,5 +1,6 @@
 import { mapLimit } from './concurrency';
-import { keyString, parseTenantPartition, type EventItem, type ItemKey } from './item-keys';
+import { isInternalId } from './ids';
+import { keyString, parseTenantPartition, typePartition, userPartition, type EventItem, type ItemKey } from './item-keys';
 import { receivedAtOfItem } from './lag';
 import { decodeMessage, type MessageEntry } from './message';
 
@@ -11,14 +12,30 @@ export interface WriterRecord {
   readonly receiveCount: number;
 }
 
+/**
+ * What a conditional put did: wrote the item, or found one with that key. `stored` is what the
+ * store returned of the existing item (its payload digest `h`), when it returned it at all.
+ */
+export type PutOutcome = { readonly written: true } | { readonly written: false; readonly stored?: { readonly h?: string } };
+
+/** A key that exists, with the payload digest of the item stored under it. */
+export interface StoredKey extends ItemKey {
+  readonly h?: string;
+}
+
 /** The storage port of the writer. */
 export interface EventWriteStore {
-  /** Unconditional batch write (BatchWriteItem with retries); resolves with the items it could not write. */
-  putBatch(items: readonly EventItem[]): Promise<EventItem[]>;
-  /** Conditional put: writes unless an item with that key exists. Resolves false when one did. */
-  putIfAbsent(item: EventItem): Promise<boolean>;
-  /** The keys that exist, by consistent reads (BatchGetItem, 100 keys per request). */
-  existing?(keys: readonly ItemKey[]): Promise<ItemKey[]>;
+  /** Conditional put (attribute_not_exists): writes unless an item with that key exists, never overwrites. */
+  putIfAbsent(item: EventItem): Promise<PutOutcome>;
+  /** The keys that exist, with their payload digests, by consistent reads (BatchGetItem, 100 keys per request). */
+  existing?(keys: readonly ItemKey[]): Promise<StoredKey[]>;
+}
+
+/** An idempotency-keyed event sent again with other content: the first stays stored. Internal fields only. */
+export interface IdempotencyConflict {
+  readonly tenant: string;
+  /** The internal id (sort key); never returned to clients. */
+  readonly id: string;
 }
 
 export interface WriterDeps {
@@ -57,6 +74,8 @@ export interface WriteOutcome {
   readonly written: number;
   readonly alreadyStored: number;
   readonly poison: number;
+  /** Idempotency keys replayed with another payload (the stored, first payload was kept). */
+  readonly conflicts: IdempotencyConflict[];
   /** Records handled as redeliveries: received before, or older than `redeliveryAgeMs`. */
   readonly redelivered: number;
 }
@@ -79,12 +98,10 @@ interface DecodedRecord {
 
 /**
  * One item to write and the records that carry it (duplicates in one batch share one write):
- * `idempotent` items are always written with a condition; `maybeStored` ones (in a redelivered
- * message, or carried twice) are looked up first.
+ * `maybeStored` ones (in a redelivered message, or carried twice) are looked up first.
  */
 interface PendingWrite {
   readonly item: EventItem;
-  idempotent: boolean;
   maybeStored: boolean;
   readonly messageIds: string[];
 }
@@ -100,40 +117,84 @@ interface WriteResult {
  * Stores a batch of queued events and reports exactly the records that were not stored. A record
  * carries one or more events; it counts as stored only when every one of its events is.
  *
- * Idempotence: ids are fixed before enqueue, so a redelivered message targets the same item.
- * A first delivery of an event without an idempotency key cannot exist yet and goes through the
- * cheap BatchWriteItem. A redelivery (a receive count above 1, or a message older than
- * `redeliveryAgeMs`: one redriven from the DLQ) or an idempotency-keyed event is written with a
- * condition (attribute_not_exists), so it never overwrites what is stored — not even a soft delete
- * made since — and never creates a second item; a redelivery first looks up which of its events
- * are stored and skips them.
+ * Idempotence: ids are fixed before enqueue, so a redelivered message targets the same item. Every
+ * event is written with a conditional PutItem (attribute_not_exists), so a write never overwrites
+ * what is stored — not a soft delete made since, not another event under a forged or colliding key
+ * — and never creates a second item. A redelivery (a receive count above 1, or a message older
+ * than `redeliveryAgeMs`: one redriven from the DLQ) first looks up which of its events are stored
+ * and skips them (a read costs less than a failed conditional write).
+ *
+ * A message whose keys disagree with its tenant (pk, u and t must all be the tenant of its first
+ * pk, u and t must be derived from the event's own userId and type) is poison: never written.
+ *
+ * An idempotency-keyed event found stored with another payload digest is a conflict: the first
+ * payload stays, the conflict is reported (metric and log by the handler).
  */
 export const writeBatch = async (records: readonly WriterRecord[], deps: WriterDeps): Promise<WriteOutcome> => {
   const { decoded, poison } = decodeRecords(records, (deps.now ?? Date.now)(), deps);
-  const writes = mergeByItemKey(decoded);
-  const { firstWrites, guardedWrites, alreadyStored } = await splitByLookup(writes, deps);
-  const results = [await writeUnconditionally(firstWrites, deps), await writeConditionally(guardedWrites, deps)];
-  const failedWrites = results.flatMap((r) => r.failed);
-  const failed = new Set([...poison, ...failedWrites.flatMap((w) => w.messageIds)]);
-  if (records.length > 0 && failed.size === records.length && failedWrites.length > 0) throw new BatchWriteError(failed.size);
+  const conflicts = new Conflicts();
+  const writes = mergeByItemKey(decoded, conflicts);
+  const { toWrite, alreadyStored } = await splitByLookup(writes, deps, conflicts);
+  const result = await writeConditionally(toWrite, deps, conflicts);
+  const failed = new Set([...poison, ...result.failed.flatMap((w) => w.messageIds)]);
+  if (records.length > 0 && failed.size === records.length && result.failed.length > 0) throw new BatchWriteError(failed.size);
   await registerTenants(writes, failed, deps);
   return {
     ...collectOutcomes(records, decoded, failed),
-    written: results.reduce((sum, r) => sum + r.written, 0),
-    alreadyStored: results.reduce((sum, r) => sum + r.alreadyStored, alreadyStored),
+    written: result.written,
+    alreadyStored: result.alreadyStored + alreadyStored,
     poison: poison.length,
+    conflicts: conflicts.list(),
     redelivered: decoded.filter((r) => r.redelivered).length,
   };
 };
 
-/** Step 1: decode each record; one that does not decode is poison: reported failed, so the DLQ ends up with it. */
+/** The conflicts found in a batch, once per item. */
+class Conflicts {
+  private readonly byKey = new Map<string, IdempotencyConflict>();
+  /** Records a conflict when `item` carries a payload digest and the stored one differs. */
+  compare(item: EventItem, storedDigest: string | undefined): void {
+    if (item.h === undefined || storedDigest === item.h) return;
+    this.byKey.set(keyString(item), { tenant: parseTenantPartition(item.pk)?.tenant ?? '', id: item.sk });
+  }
+  list(): IdempotencyConflict[] {
+    return [...this.byKey.values()];
+  }
+}
+
+/**
+ * Why a message's items disagree with its tenant (the tenant of its first pk), or undefined when
+ * they agree: every pk is `<tenant>#<shard>`, u is the tenant's partition of the event's own userId,
+ * t the tenant's partition of the event's type on the same shard, sk an internal id.
+ */
+export const tenantDisagreement = (entries: readonly MessageEntry[]): string | undefined => {
+  const tenant = parseTenantPartition((entries[0] as MessageEntry).item.pk)?.tenant;
+  if (tenant === undefined) return "item 0: 'pk' is not a tenant partition";
+  for (const [index, { item }] of entries.entries()) {
+    const parts = parseTenantPartition(item.pk);
+    if (parts?.tenant !== tenant) return `item ${index}: 'pk' belongs to another tenant than the message's`;
+    if (!isInternalId(item.sk)) return `item ${index}: 'sk' is not an internal id`;
+    const event = JSON.parse(item.e) as { userId?: unknown; type?: unknown };
+    if (typeof event.userId !== 'string' || item.u !== userPartition(tenant, event.userId)) {
+      return `item ${index}: 'u' is not the tenant's partition of the event's userId`;
+    }
+    if (typeof event.type !== 'string' || item.t !== typePartition(tenant, parts.shard, event.type)) {
+      return `item ${index}: 't' is not the tenant's partition of the event's type`;
+    }
+  }
+  return undefined;
+};
+
+/** Step 1: decode each record; one that does not decode, or whose keys disagree with its tenant, is poison: reported failed, so the DLQ ends up with it. */
 const decodeRecords = (records: readonly WriterRecord[], now: number, deps: WriterDeps): { decoded: DecodedRecord[]; poison: string[] } => {
   const decoded: DecodedRecord[] = [];
   const poison: string[] = [];
   for (const record of records) {
-    let entries: ReturnType<typeof decodeMessage>;
+    let entries: MessageEntry[];
     try {
       entries = decodeMessage(record.body);
+      const disagreement = tenantDisagreement(entries);
+      if (disagreement !== undefined) throw new Error(disagreement);
     } catch (error) {
       poison.push(record.messageId);
       deps.log?.('poison message', { messageId: record.messageId, reason: (error as Error).message });
@@ -148,19 +209,19 @@ const decodeRecords = (records: readonly WriterRecord[], now: number, deps: Writ
   return { decoded, poison };
 };
 
-/** Step 2: one pending write per item key; an item carried twice may already be stored. */
-const mergeByItemKey = (decoded: readonly DecodedRecord[]): PendingWrite[] => {
+/** Step 2: one pending write per item key; an item carried twice may already be stored, and two payloads for one key conflict. */
+const mergeByItemKey = (decoded: readonly DecodedRecord[], conflicts: Conflicts): PendingWrite[] => {
   const byKey = new Map<string, PendingWrite>();
   for (const record of decoded) {
-    for (const { item, idempotent } of record.entries) {
+    for (const { item } of record.entries) {
       const key = keyString(item);
       const pending = byKey.get(key);
       if (pending) {
         if (!pending.messageIds.includes(record.messageId)) pending.messageIds.push(record.messageId);
         pending.maybeStored = true;
-        pending.idempotent ||= idempotent;
+        if (item.h !== undefined) conflicts.compare(item, pending.item.h);
       } else {
-        byKey.set(key, { item, idempotent, maybeStored: record.redelivered, messageIds: [record.messageId] });
+        byKey.set(key, { item, maybeStored: record.redelivered, messageIds: [record.messageId] });
       }
     }
   }
@@ -168,60 +229,64 @@ const mergeByItemKey = (decoded: readonly DecodedRecord[]): PendingWrite[] => {
 };
 
 /**
- * Step 3: first deliveries without an idempotency key go to the batch write; the rest get a
- * condition. Items an earlier delivery may have stored (a failed attempt wrote most of its batch)
- * are looked up with batched consistent reads, at a fifth of a write's price, and skipped when
- * found. Those not found still get a condition: another copy of the message may store one between
- * lookup and write. A failed lookup only costs the saving.
+ * Step 3: items an earlier delivery may have stored (a failed attempt wrote most of its batch) are
+ * looked up with batched consistent reads, at a fifth of a write's price, and skipped when found
+ * (their payload digests compared). Those not found still get the condition: another copy of the
+ * message may store one between lookup and write. A failed lookup only costs the saving.
  */
 const splitByLookup = async (
   writes: readonly PendingWrite[],
   deps: WriterDeps,
-): Promise<{ firstWrites: PendingWrite[]; guardedWrites: PendingWrite[]; alreadyStored: number }> => {
+  conflicts: Conflicts,
+): Promise<{ toWrite: PendingWrite[]; alreadyStored: number }> => {
   const unsure = writes.filter((w) => w.maybeStored);
-  const missing = await notStored(unsure, deps);
+  const found = await lookup(unsure, deps);
+  if (found === undefined) return { toWrite: [...writes], alreadyStored: 0 };
+  for (const w of unsure) {
+    const stored = found.get(keyString(w.item));
+    if (stored) conflicts.compare(w.item, stored.h);
+  }
   return {
-    firstWrites: writes.filter((w) => !w.maybeStored && !w.idempotent),
-    guardedWrites: [...writes.filter((w) => !w.maybeStored && w.idempotent), ...missing],
-    alreadyStored: unsure.length - missing.length,
+    toWrite: writes.filter((w) => !found.has(keyString(w.item))),
+    alreadyStored: unsure.filter((w) => found.has(keyString(w.item))).length,
   };
 };
 
-const notStored = async (unsure: PendingWrite[], deps: WriterDeps): Promise<PendingWrite[]> => {
-  if (!deps.store.existing || unsure.length === 0) return unsure;
+/** The stored items among these writes, by key; undefined when the lookup is unavailable or failed. */
+const lookup = async (writes: readonly PendingWrite[], deps: WriterDeps): Promise<Map<string, StoredKey> | undefined> => {
+  if (!deps.store.existing || writes.length === 0) return writes.length === 0 ? new Map() : undefined;
   try {
-    const found = new Set((await deps.store.existing(unsure.map((w) => w.item))).map(keyString));
-    return unsure.filter((w) => !found.has(keyString(w.item)));
+    return new Map((await deps.store.existing(writes.map((w) => w.item))).map((k) => [keyString(k), k]));
   } catch (error) {
-    deps.log?.('existence check failed', { items: unsure.length, reason: (error as Error).name });
-    return unsure;
+    deps.log?.('existence check failed', { items: writes.length, reason: (error as Error).name });
+    return undefined;
   }
 };
 
-/** Step 4a: the cheap BatchWriteItem; what it could not write (or all of it, if it threw) failed. */
-const writeUnconditionally = async (writes: readonly PendingWrite[], deps: WriterDeps): Promise<WriteResult> => {
-  if (writes.length === 0) return { written: 0, alreadyStored: 0, failed: [] };
-  let unprocessed: Set<EventItem>;
-  try {
-    unprocessed = new Set(await deps.store.putBatch(writes.map((w) => w.item)));
-  } catch (error) {
-    deps.log?.('batch write failed', { items: writes.length, reason: (error as Error).name });
-    unprocessed = new Set(writes.map((w) => w.item));
-  }
-  const failed = writes.filter((w) => unprocessed.has(w.item));
-  return { written: writes.length - failed.length, alreadyStored: 0, failed };
-};
-
-/** Step 4b: conditional puts (attribute_not_exists), `concurrency` in flight at once. */
-const writeConditionally = async (writes: readonly PendingWrite[], deps: WriterDeps): Promise<WriteResult> => {
+/**
+ * Step 4: conditional puts (attribute_not_exists), `concurrency` in flight at once. Where a put
+ * finds an idempotency-keyed item stored and the store did not return it, one lookup fetches the
+ * stored digests to compare.
+ */
+const writeConditionally = async (writes: readonly PendingWrite[], deps: WriterDeps, conflicts: Conflicts): Promise<WriteResult> => {
+  const unknownDigest: PendingWrite[] = [];
   const results = await mapLimit(writes, deps.concurrency ?? 16, async (w): Promise<'written' | 'alreadyStored' | 'failed'> => {
     try {
-      return (await deps.store.putIfAbsent(w.item)) ? 'written' : 'alreadyStored';
+      const outcome = await deps.store.putIfAbsent(w.item);
+      if (outcome.written) return 'written';
+      if (outcome.stored) conflicts.compare(w.item, outcome.stored.h);
+      else if (w.item.h !== undefined) unknownDigest.push(w);
+      return 'alreadyStored';
     } catch (error) {
       deps.log?.('conditional write failed', { messageIds: w.messageIds, reason: (error as Error).name });
       return 'failed';
     }
   });
+  const found = await lookup(unknownDigest, deps);
+  for (const w of unknownDigest) {
+    const stored = found?.get(keyString(w.item));
+    if (stored) conflicts.compare(w.item, stored.h);
+  }
   return {
     written: results.filter((r) => r === 'written').length,
     alreadyStored: results.filter((r) => r === 'alreadyStored').length,

@@ -11,9 +11,10 @@ import { logger, metrics } from '../shared/powertools';
 import { annotate, traceRootOf } from '../shared/telemetry';
 
 /**
- * SQS consumer with ReportBatchItemFailures. The whole batch is written together (BatchWriteItem
- * in chunks of 25), which a record-by-record processor cannot do, so the core reports the failed
- * message ids itself — and throws when nothing could be written, so the batch is retried whole.
+ * SQS consumer with ReportBatchItemFailures. The whole batch is written together (conditional puts
+ * with bounded concurrency, one write per event even when messages repeat it), which a
+ * record-by-record processor cannot do, so the core reports the failed message ids itself — and
+ * throws when nothing could be written, so the batch is retried whole.
  */
 export const createWriterHandler = (store: EventWriteStore, opts: Pick<WriterDeps, 'registerTenants' | 'redeliveryAgeMs' | 'now'> = {}) =>
   instrumented(async (event: SQSEvent): Promise<SQSBatchResponse> => {
@@ -58,6 +59,9 @@ export const createWriterHandler = (store: EventWriteStore, opts: Pick<WriterDep
     if (outcome.redelivered > 0) metrics.addMetric('WriteRetries', MetricUnit.Count, outcome.redelivered);
     metrics.addMetric('BatchItemFailures', MetricUnit.Count, outcome.batchItemFailures.length);
     if (outcome.poison > 0) metrics.addMetric('PoisonMessages', MetricUnit.Count, outcome.poison);
+    // An idempotency key replayed with another payload: the first stays stored. Internal fields only.
+    if (outcome.conflicts.length > 0) metrics.addMetric('IdempotencyConflicts', MetricUnit.Count, outcome.conflicts.length);
+    for (const conflict of outcome.conflicts) logger.warn('idempotency conflict: first payload kept', { ...conflict });
     // The core reports the records in the order it was given them.
     logRecords((index) => {
       const r = outcome.records[index] as RecordOutcome;

@@ -10,8 +10,12 @@ import { metrics, tracer } from './powertools';
  * annotations, and the metrics whose dimensions must stay bounded.
  */
 
-/** What a client may send as `x-request-id`: an opaque token, never free text (it is logged). */
-const CLIENT_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$/;
+/**
+ * What a client may send as `x-request-id`: a short opaque token, never free text — it is logged,
+ * sent back as a header and carried to the writer, so no spaces, quotes, controls, markup or
+ * non-ASCII, and at most 64 characters.
+ */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /**
  * One correlation id per API request: a valid client-sent `x-request-id` (so a client can find

@@ -21,8 +21,8 @@ const TABLE_ACTIONS = {
   query: ['dynamodb:Query', 'dynamodb:GetItem'],
   /** Soft delete and restore (GetItem, UpdateItem), erasure requests (Query markers, PutItem receipt, work item and marker). */
   admin: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-  /** First deliveries (BatchWriteItem), redeliveries (BatchGetItem, then conditional PutItem), the tenant registry (PutItem). */
-  writer: ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
+  /** Every event by conditional PutItem (never overwrites), redelivery lookups (BatchGetItem), the tenant registry (PutItem). */
+  writer: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
   /** Candidates (Query), which still exist (BatchGetItem), conditional deletes, erasure progress (UpdateItem). */
   cleanup: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
 } as const;

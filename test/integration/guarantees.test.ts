@@ -126,10 +126,8 @@ const mapLimit = async <T, R>(items: readonly T[], limit: number, fn: (item: T, 
  * the SDK's own retries absorb most of them, the rest fail entries, batches or invocations.
  */
 const RANDOM_FAULTS: FaultRule[] = [
-  // Writer → DynamoDB (a batch of 10 is one BatchWriteItem, or up to 10 conditional PutItems)
-  { service: 'dynamodb', functions: ['Writer'], operations: ['BatchWriteItem'], kind: 'kill-after', rate: 0.02 },
-  { service: 'dynamodb', functions: ['Writer'], operations: ['PutItem'], kind: 'kill-after', rate: 0.002 },
-  { service: 'dynamodb', functions: ['Writer'], operations: ['BatchWriteItem'], kind: 'partial', rate: 0.25 },
+  // Writer → DynamoDB (every event is one conditional PutItem; redeliveries look up with BatchGetItem)
+  { service: 'dynamodb', functions: ['Writer'], operations: ['PutItem'], kind: 'kill-after', rate: 0.004 },
   { service: 'dynamodb', functions: ['Writer'], kind: 'throttle', rate: 0.03 },
   { service: 'dynamodb', functions: ['Writer'], kind: 'error', rate: 0.02 },
   { service: 'dynamodb', functions: ['Writer'], kind: 'drop', rate: 0.01 },
@@ -153,8 +151,8 @@ describe('the set test', () => {
       const tenant = uniqueTenant('set');
       const token = stack.token({ tenant, scope: 'events:write events:read', ttlSeconds: 3600 });
       const base = Date.now() - 3_600_000;
-      // Every other event carries an idempotency key (stored by conditional puts); the rest take
-      // the writer's BatchWriteItem path on their first delivery.
+      // Every other event carries an idempotency key (its id derived from the key); the rest have
+      // random ids. The writer stores both with conditional puts.
       const keyed = (n: number) => n % 2 === 0;
       const eventOf = (n: number) => ({
         type: 'set.test',
@@ -346,9 +344,9 @@ describe('idempotency and crashes', () => {
     const token = stack.token({ tenant, scope: 'events:write' });
     const pollerBefore = await writerPoller();
     await setFaults(stack.baseUrl, [
-      { service: 'dynamodb', functions: ['Writer'], operations: ['BatchWriteItem'], kind: 'kill-after', rate: 1, limit: 1 },
+      { service: 'dynamodb', functions: ['Writer'], operations: ['PutItem'], kind: 'kill-after', rate: 1, limit: 1 },
     ]);
-    // No idempotency keys: the first delivery is an unconditional BatchWriteItem.
+    // No idempotency keys: random ids, each event one conditional PutItem; the kill comes after the first.
     const res = await request(stack.baseUrl, 'POST', '/v1/events', {
       token,
       body: { events: Array.from({ length: 10 }, (_, i) => ({ type: 'crash.test', userId: `u${i}`, details: { i } })) },

@@ -13,7 +13,7 @@ import {
   type ItemKey,
 } from '../../lambdas/core/item-keys';
 import type { EventReadStore, RangeRequest } from '../../lambdas/core/query';
-import type { EventWriteStore } from '../../lambdas/core/writer';
+import type { EventWriteStore, PutOutcome, StoredKey } from '../../lambdas/core/writer';
 import type { CleanupStore } from '../../lambdas/core/cleanup';
 import type { ErasureStore } from '../../lambdas/core/erasure';
 import type { LifecycleStore } from '../../lambdas/core/lifecycle';
@@ -83,10 +83,12 @@ export class MemoryTable implements EventReadStore, EventWriteStore, CleanupStor
     return [];
   }
 
-  async putIfAbsent(item: EventItem): Promise<boolean> {
-    if (this.items.has(this.key(item))) return false;
+  async putIfAbsent(item: EventItem): Promise<PutOutcome> {
+    const stored = this.items.get(this.key(item));
+    // Like DynamoDB with ReturnValuesOnConditionCheckFailure: the item found, for idempotency-keyed puts.
+    if (stored) return item.h === undefined ? { written: false } : { written: false, stored: { h: stored.h } };
     this.items.set(this.key(item), { ...item });
-    return true;
+    return { written: true };
   }
 
   async findPurgeable(partition: string, cutoffMs: number, limit: number): Promise<ItemKey[]> {
@@ -149,8 +151,11 @@ export class MemoryTable implements EventReadStore, EventWriteStore, CleanupStor
     return this.partition<ErasureWorkItem>(ERASURE_WORK_PARTITION).map((w) => ({ ...w }));
   }
 
-  async existing(keys: readonly ItemKey[]): Promise<ItemKey[]> {
-    return keys.filter((key) => this.items.has(this.key(key)));
+  async existing(keys: readonly ItemKey[]): Promise<StoredKey[]> {
+    return keys.flatMap((key) => {
+      const stored = this.items.get(this.key(key));
+      return stored ? [{ pk: key.pk, sk: key.sk, ...(stored.h !== undefined && { h: stored.h }) }] : [];
+    });
   }
 
   async beginChunk(work: ErasureWorkItem, keys: readonly ItemKey[]): Promise<void> {

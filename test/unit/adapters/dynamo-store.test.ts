@@ -49,8 +49,9 @@ describe('DynamoDB store adapter', () => {
       throw conditional;
     });
     const store = new DynamoEventStore(doc, 'T');
-    await expect(store.putIfAbsent(item(1))).resolves.toBe(false);
+    await expect(store.putIfAbsent(item(1))).resolves.toEqual({ written: false });
     expect(calls[0]?.input.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(calls[0]?.input.ReturnValuesOnConditionCheckFailure).toBeUndefined();
     const broken = new DynamoEventStore(
       fakeDoc(() => {
         throw new Error('boom');
@@ -58,6 +59,25 @@ describe('DynamoDB store adapter', () => {
       'T',
     );
     await expect(broken.putIfAbsent(item(1))).rejects.toThrow('boom');
+  });
+
+  it('asks for the stored item when an idempotency-keyed put finds one, and reads its digest (marshalled or not)', async () => {
+    const keyed = { ...item(1), h: 'A'.repeat(22) };
+    for (const stored of [{ h: { S: 'B'.repeat(22) } }, { h: 'B'.repeat(22) }]) {
+      const { doc, calls } = fakeDoc(() => {
+        throw Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', Item: { pk: { S: 'acme#0' }, ...stored } });
+      });
+      await expect(new DynamoEventStore(doc, 'T').putIfAbsent(keyed)).resolves.toEqual({ written: false, stored: { h: 'B'.repeat(22) } });
+      expect(calls[0]?.input).toMatchObject({ ReturnValuesOnConditionCheckFailure: 'ALL_OLD', Item: { h: 'A'.repeat(22) } });
+    }
+    const { doc } = fakeDoc(() => ({}));
+    await expect(new DynamoEventStore(doc, 'T').putIfAbsent(keyed)).resolves.toEqual({ written: true });
+  });
+
+  it('looks up existing keys with their payload digests', async () => {
+    const { doc, calls } = fakeDoc(() => ({ Responses: { T: [{ pk: 'acme#0', sk: 'S0001', h: 'A'.repeat(22) }] } }));
+    await expect(new DynamoEventStore(doc, 'T').existing([item(1)])).resolves.toEqual([{ pk: 'acme#0', sk: 'S0001', h: 'A'.repeat(22) }]);
+    expect(calls[0]?.input.RequestItems.T).toMatchObject({ ConsistentRead: true, ProjectionExpression: 'pk, sk, h' });
   });
 
   it('queries one partition with a key condition on the sort key range, never a scan', async () => {

@@ -79,11 +79,16 @@ describe('event envelope rules', () => {
 describe('request body', () => {
   const json = 'application/json';
   it('reads one event or a batch', () => {
-    expect(parseEventsBody(JSON.stringify(good), json)).toEqual({ events: [good], batch: false });
+    expect(parseEventsBody(JSON.stringify(good), json)).toEqual({ events: [good], batch: false, unsafeIntegers: new Set() });
     expect(parseEventsBody(JSON.stringify({ events: [good, good] }), 'application/json; charset=utf-8')).toEqual({
       events: [good, good],
       batch: true,
+      unsafeIntegers: new Set(),
     });
+    // The body text is scanned once for integer literals that lost digits.
+    expect(parseEventsBody('{"type":"a","userId":"u","details":{"n":9007199254740993}}', json).unsafeIntegers).toEqual(
+      new Set([9007199254740992]),
+    );
   });
 
   it('answers 415 for a body that is not declared JSON', () => {

@@ -1,14 +1,14 @@
 import { encodeMessage } from '../../../lambdas/core/message';
-import type { EventItem } from '../../../lambdas/core/item-keys';
+import { userPartition, type EventItem } from '../../../lambdas/core/item-keys';
 import { BatchWriteError, writeBatch, type EventWriteStore } from '../../../lambdas/core/writer';
 import { MemoryTable } from '../../support/fakes';
 
 const item = (n: number, extra: Partial<EventItem> = {}): EventItem => ({
   pk: 'acme#0',
   sk: `0000000000000000000000${String(n).padStart(2, '0')}`,
-  u: 'acme#u',
+  u: userPartition('acme', 'u'),
   t: 'acme#0#a',
-  e: JSON.stringify({ n }),
+  e: JSON.stringify({ type: 'a', userId: 'u', n }),
   x: 2_000_000_000,
   ...extra,
 });
@@ -58,20 +58,20 @@ describe('writer', () => {
 
   it('handles a first delivery older than redeliveryAgeMs (a message redriven from the DLQ) as a redelivery: a soft delete survives', async () => {
     const receivedAt = Date.parse('2026-11-21T12:00:00.000Z');
-    const withReceipt = (n: number) => item(n, { e: JSON.stringify({ n, receivedAt: new Date(receivedAt).toISOString() }) });
+    const withReceipt = (n: number) =>
+      item(n, { e: JSON.stringify({ type: 'a', userId: 'u', n, receivedAt: new Date(receivedAt).toISOString() }) });
     const table = new MemoryTable();
     const deps = { store: table, redeliveryAgeMs: 60_000 };
-    const putBatch = jest.spyOn(table, 'putBatch');
     const existing = jest.spyOn(table, 'existing');
     const putIfAbsent = jest.spyOn(table, 'putIfAbsent');
-    // First delivery, younger than the threshold: the cheap unconditional batch write, no lookup.
+    // First delivery, younger than the threshold: a conditional put, no lookup.
     await writeBatch([record('m1', packed(withReceipt(1)))], { ...deps, now: () => receivedAt + 60_000 });
-    expect(putBatch).toHaveBeenCalledTimes(1);
+    expect(putIfAbsent).toHaveBeenCalledTimes(1);
     expect(existing).not.toHaveBeenCalled();
+    putIfAbsent.mockClear();
     (table.items.get(table.key(withReceipt(1))) as EventItem).d = 123;
     // The message ends in the DLQ and is redriven an hour later: receive count 1 again, with a new event beside the stored one.
     const out = await writeBatch([record('m1', packed(withReceipt(1), withReceipt(2)))], { ...deps, now: () => receivedAt + 3_600_000 });
-    expect(putBatch).toHaveBeenCalledTimes(1);
     expect(existing).toHaveBeenCalledTimes(1);
     expect(putIfAbsent.mock.calls.map(([i]) => i.sk)).toEqual([withReceipt(2).sk]);
     expect(out).toMatchObject({ batchItemFailures: [], written: 1, alreadyStored: 1, redelivered: 1 });
@@ -98,22 +98,19 @@ describe('writer', () => {
   it('writes idempotency-keyed events conditionally, and duplicates within a batch once', async () => {
     const table = new MemoryTable();
     const putIfAbsent = jest.spyOn(table, 'putIfAbsent');
-    const putBatch = jest.spyOn(table, 'putBatch');
     const body = encodeMessage([{ item: item(5), idempotent: true }]);
     const out = await writeBatch([record('a', body), record('b', body)], { store: table });
     expect(out.batchItemFailures).toEqual([]);
     expect(putIfAbsent).toHaveBeenCalledTimes(1);
-    expect(putBatch).not.toHaveBeenCalled();
     expect(table.items.size).toBe(1);
   });
 
   it('reports the items left unprocessed after retries', async () => {
     const table = new MemoryTable();
     const store: EventWriteStore = {
-      putIfAbsent: (i) => table.putIfAbsent(i),
-      putBatch: async (items) => {
-        await table.putBatch(items.filter((i) => i.sk !== item(2).sk));
-        return items.filter((i) => i.sk === item(2).sk);
+      putIfAbsent: async (i) => {
+        if (i.sk === item(2).sk) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+        return table.putIfAbsent(i);
       },
     };
     const out = await writeBatch(
@@ -128,9 +125,6 @@ describe('writer', () => {
 
   it('throws when nothing of the batch could be written because the store failed', async () => {
     const store: EventWriteStore = {
-      putBatch: async () => {
-        throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
-      },
       putIfAbsent: async () => {
         throw new Error('down');
       },
@@ -154,7 +148,7 @@ describe('writer', () => {
   it('stores every event of a packed message and reports the record with its event count and receipt time', async () => {
     const table = new MemoryTable();
     const receivedAt = '2026-11-21T12:00:00.000Z';
-    const withReceipt = (n: number) => item(n, { e: JSON.stringify({ n, receivedAt }) });
+    const withReceipt = (n: number) => item(n, { e: JSON.stringify({ type: 'a', userId: 'u', n, receivedAt }) });
     const out = await writeBatch([record('m1', packed(withReceipt(1), withReceipt(2), withReceipt(3))), record('bad', 'nope')], {
       store: table,
     });
@@ -170,11 +164,10 @@ describe('writer', () => {
     const table = new MemoryTable();
     let refuse = true;
     const store: EventWriteStore = {
-      putIfAbsent: (i) => table.putIfAbsent(i),
-      putBatch: async (items) => {
-        const refused = refuse ? items.filter((i) => i.sk === item(2).sk) : [];
-        await table.putBatch(items.filter((i) => !refused.includes(i)));
-        return refused;
+      existing: (keys) => table.existing(keys),
+      putIfAbsent: async (i) => {
+        if (refuse && i.sk === item(2).sk) throw new Error('throttled');
+        return table.putIfAbsent(i);
       },
     };
     const body = packed(item(1), item(2), item(3));
@@ -196,7 +189,10 @@ describe('writer', () => {
 
   it('writes an event that two messages of a batch carry once, and fails both messages if that write fails', async () => {
     const table = new MemoryTable();
-    const putIfAbsent = jest.spyOn(table, 'putIfAbsent').mockRejectedValueOnce(new Error('throttled'));
+    const put = table.putIfAbsent.bind(table);
+    const putIfAbsent = jest
+      .spyOn(table, 'putIfAbsent')
+      .mockImplementation(async (i) => (i.sk === item(2).sk ? Promise.reject(new Error('throttled')) : put(i)));
     const existing = jest.spyOn(table, 'existing');
     const out = await writeBatch(
       [record('a', packed(item(1), item(2))), record('b', packed(item(2), item(3))), record('c', packed(item(4)))],
@@ -204,7 +200,7 @@ describe('writer', () => {
     );
     // The event two messages carry may have been stored by an earlier copy: looked up, then put with a condition.
     expect(existing.mock.calls.map(([keys]) => keys.map((k) => k.sk))).toEqual([[item(2).sk]]);
-    expect(putIfAbsent).toHaveBeenCalledTimes(1);
+    expect(putIfAbsent.mock.calls.filter(([i]) => i.sk === item(2).sk)).toHaveLength(1);
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
     expect([...table.items.values()].map((i) => i.sk).sort()).toEqual([item(1).sk, item(3).sk, item(4).sk]);
   });
@@ -218,7 +214,8 @@ describe('writer', () => {
     expect(out.batchItemFailures).toEqual([]);
     expect(existing).toHaveBeenCalledTimes(1);
     expect((existing.mock.calls[0]?.[0] ?? []).map((k) => k.sk)).toEqual([item(1).sk, item(2).sk, item(3).sk]);
-    expect(putIfAbsent.mock.calls.map(([i]) => i.sk)).toEqual([item(3).sk]);
+    // Found items are skipped; the rest (the missing one, and m2's first delivery) get the condition.
+    expect(putIfAbsent.mock.calls.map(([i]) => i.sk)).toEqual([item(3).sk, item(4).sk]);
     expect(out).toMatchObject({ written: 2, alreadyStored: 2 });
     expect(table.items.size).toBe(4);
   });
@@ -231,5 +228,77 @@ describe('writer', () => {
     const out = await writeBatch([record('m1', packed(item(1), item(2)), 3)], { store: table });
     expect(out).toMatchObject({ batchItemFailures: [], written: 1, alreadyStored: 1 });
     expect(table.items.get(table.key(item(1)))?.d).toBe(5);
+  });
+});
+
+describe('writer hardening (issue 17)', () => {
+  it('rejects as poison a message whose keys disagree with its tenant, and writes none of its items', async () => {
+    const table = new MemoryTable();
+    const log = jest.fn();
+    const other = (extra: Partial<EventItem>) => item(9, extra);
+    const out = await writeBatch(
+      [
+        record('pk', packed(item(1), other({ pk: 'evil#0' }))),
+        record('u', packed(item(2), other({ u: userPartition('evil', 'u') }))),
+        record('t', packed(other({ t: 'evil#0#a' }))),
+        record('user', packed(other({ u: userPartition('acme', 'someone-else') }))),
+        record('ok', packed(item(3))),
+      ],
+      { store: table, log },
+    );
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['pk', 'u', 't', 'user']);
+    expect(out.poison).toBe(4);
+    expect(out.records.map((r) => r.outcome)).toEqual(['poison', 'poison', 'poison', 'poison', 'stored']);
+    expect([...table.items.values()].map((i) => i.sk)).toEqual([item(3).sk]);
+    expect(log).toHaveBeenCalledWith(
+      'poison message',
+      expect.objectContaining({ messageId: 'pk', reason: expect.stringContaining("'pk'") }),
+    );
+  });
+
+  it('never overwrites an existing item on a first delivery (conditional put, no batch write)', async () => {
+    const table = new MemoryTable();
+    const planted = item(1, { e: JSON.stringify({ type: 'a', userId: 'u', n: 'original' }) });
+    await table.putIfAbsent(planted);
+    const out = await writeBatch([record('m1', packed(item(1), item(2)))], { store: table });
+    expect(out).toMatchObject({ batchItemFailures: [], written: 1, alreadyStored: 1 });
+    expect(table.items.get(table.key(item(1)))?.e).toBe(planted.e);
+  });
+
+  const keyed = (n: number, h: string) => item(1, { e: JSON.stringify({ type: 'a', userId: 'u', amount: n }), h });
+  const idem = (i: EventItem) => encodeMessage([{ item: i, idempotent: true }]);
+
+  it('reports an idempotency key replayed with another payload as a conflict and keeps the first payload', async () => {
+    const table = new MemoryTable();
+    const first = keyed(1, 'A'.repeat(22));
+    await writeBatch([record('m1', idem(first))], { store: table });
+    const replay = await writeBatch([record('m2', idem(keyed(1, 'A'.repeat(22))))], { store: table });
+    expect(replay.conflicts).toEqual([]);
+    const out = await writeBatch([record('m3', idem(keyed(999_999, 'B'.repeat(22))))], { store: table });
+    expect(out).toMatchObject({ batchItemFailures: [], written: 0, alreadyStored: 1 });
+    expect(out.conflicts).toEqual([{ tenant: 'acme', id: first.sk }]);
+    expect(table.items.get(table.key(first))?.e).toBe(first.e);
+  });
+
+  it('finds the conflict when the store does not return the old item (emulators), by a lookup', async () => {
+    const table = new MemoryTable();
+    await table.putIfAbsent(keyed(1, 'A'.repeat(22)));
+    const store: EventWriteStore = {
+      putIfAbsent: async (i) => ((await table.putIfAbsent(i)).written ? { written: true } : { written: false }),
+      existing: (keys) => table.existing(keys),
+    };
+    const out = await writeBatch([record('m', idem(keyed(999_999, 'B'.repeat(22))))], { store });
+    expect(out.conflicts).toHaveLength(1);
+  });
+
+  it('finds conflicts within one batch and on redelivery lookups', async () => {
+    const table = new MemoryTable();
+    const out = await writeBatch([record('a', idem(keyed(1, 'A'.repeat(22)))), record('b', idem(keyed(2, 'B'.repeat(22))))], {
+      store: table,
+    });
+    expect(out.conflicts).toHaveLength(1);
+    expect(JSON.parse(table.all()[0]?.e ?? '{}').amount).toBe(1);
+    const again = await writeBatch([record('c', idem(keyed(3, 'C'.repeat(22))), 2)], { store: table });
+    expect(again).toMatchObject({ alreadyStored: 1, conflicts: [{ tenant: 'acme', id: item(1).sk }] });
   });
 });

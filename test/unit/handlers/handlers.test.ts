@@ -1,3 +1,4 @@
+import { userPartition } from '../../../lambdas/core/item-keys';
 import type { SQSEvent } from 'aws-lambda';
 import { encodeMessage } from '../../../lambdas/core/message';
 import { MemoryTable, RecordingQueue, testKeyring } from '../../support/fakes';
@@ -123,7 +124,11 @@ describe('API handlers with fakes', () => {
   });
 
   it('the writer reports exactly the failed message ids', async () => {
-    const good = encodeMessage([{ item: { pk: 'acme#0', sk: 'S1', u: 'u', t: 't', e: '{}', x: 1 }, idempotent: false }]);
+    // Keys that agree with the tenant and the event (the writer refuses others as poison).
+    const e = '{"type":"a","userId":"u"}';
+    const good = encodeMessage([
+      { item: { pk: 'acme#0', sk: '0'.repeat(24), u: userPartition('acme', 'u'), t: 'acme#0#a', e, x: 1 }, idempotent: false },
+    ]);
     const out = await writerHandler(
       {
         Records: [
