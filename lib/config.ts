@@ -1,6 +1,14 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
-import { ConfigError, parseAccessTokenRule, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat } from '../contract';
+import {
+  ConfigError,
+  parseAccessTokenRule,
+  parseTenantRates,
+  parseTenantRetention,
+  SCOPE_FORMATS,
+  type ScopeFormat,
+  type TenantRates,
+} from '../contract';
 import { CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS } from './config-keys';
 
 export { CONFIG_KEYS, LOG_LEVELS };
@@ -31,6 +39,11 @@ export interface StackConfig {
   readonly tenantRetentionDays: Readonly<Record<string, number>>;
   readonly deleteGraceDays: number;
   readonly maxOpenErasures: number;
+  /** Per-tenant fairness limits: the defaults and per-tenant overrides. */
+  readonly tenantRates: TenantRates;
+  readonly tenantRateOverrides: Readonly<Record<string, TenantRates>>;
+  /** Requests per IP per 5 minutes a WAF web ACL allows; unset: no web ACL. */
+  readonly wafRateLimit?: number;
   readonly cleanupChunkSize: number;
   readonly cleanupMaxChunks?: number;
   readonly shardCount: number;
@@ -161,6 +174,9 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
   const cleanupSchedule = str(ctx, 'cleanupSchedule');
   checkSchedule(cleanupSchedule);
 
+  const maxEventsPerRequest = int(ctx, 'maxEventsPerRequest');
+  const { tenantRates, tenantRateOverrides } = loadTenantRates(ctx, maxEventsPerRequest);
+
   const logLevel = str(ctx, 'logLevel').toUpperCase();
   if (!(CONFIG_KEYS.logLevel.values ?? []).includes(logLevel)) {
     throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join(', ')}, got ${show(logLevel)}`);
@@ -181,11 +197,14 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     maxTokenLifetimeSeconds: int(ctx, 'maxTokenLifetimeSeconds'),
     clockSkewSeconds: int(ctx, 'clockSkewSeconds'),
     jwksMaxAgeSeconds: int(ctx, 'jwksMaxAgeSeconds'),
-    maxEventsPerRequest: int(ctx, 'maxEventsPerRequest'),
+    maxEventsPerRequest,
     retentionDays: int(ctx, 'retentionDays'),
     tenantRetentionDays: tenantRetention(ctx),
     deleteGraceDays: int(ctx, 'deleteGraceDays'),
     maxOpenErasures: int(ctx, 'maxOpenErasures'),
+    tenantRates,
+    tenantRateOverrides,
+    ...(ctx('wafRateLimit') !== undefined ? { wafRateLimit: int(ctx, 'wafRateLimit') } : {}),
     cleanupChunkSize: int(ctx, 'cleanupChunkSize'),
     ...(ctx('cleanupMaxChunks') !== undefined ? { cleanupMaxChunks: int(ctx, 'cleanupMaxChunks') } : {}),
     shardCount: int(ctx, 'shardCount'),
@@ -223,6 +242,35 @@ const loadAlarms = (ctx: ContextReader): AlarmConfig => {
 const tenantRetention = (ctx: ContextReader): Record<string, number> => {
   const raw = ctx('tenantRetentionDays');
   return raw === undefined || raw === '' ? {} : parseTenantRetention(String(raw), 'tenantRetentionDays', 'context');
+};
+
+/**
+ * The fairness limits. A request's events must fit into one second's budget, or a full-size batch
+ * could never pass: every events limit is at least `maxEventsPerRequest`.
+ */
+const loadTenantRates = (ctx: ContextReader, maxEventsPerRequest: number) => {
+  const tenantRates: TenantRates = {
+    requestsPerSecond: int(ctx, 'tenantRequestsPerSecond'),
+    eventsPerSecond: int(ctx, 'tenantEventsPerSecond'),
+  };
+  const raw = ctx('tenantRateOverrides');
+  const tenantRateOverrides = raw === undefined ? {} : parseTenantRates(String(raw), 'tenantRateOverrides', 'context');
+  const tooLow = (events: number) => events < maxEventsPerRequest;
+  if (tooLow(tenantRates.eventsPerSecond)) {
+    throw new ConfigError(
+      'tenantEventsPerSecond',
+      `must be at least maxEventsPerRequest (${maxEventsPerRequest}), got ${tenantRates.eventsPerSecond}`,
+    );
+  }
+  for (const [tenant, rates] of Object.entries(tenantRateOverrides)) {
+    if (tooLow(rates.eventsPerSecond)) {
+      throw new ConfigError(
+        'tenantRateOverrides',
+        `${tenant}: events per second must be at least maxEventsPerRequest (${maxEventsPerRequest}), got ${rates.eventsPerSecond}`,
+      );
+    }
+  }
+  return { tenantRates, tenantRateOverrides };
 };
 
 const keysOfMode = (mode: 'cognito' | 'oidc') =>
