@@ -143,6 +143,7 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
     messages.push({
       id,
       body: messageBody(group.map((i) => encoded[i] as string)),
+      groupId: req.tenant,
       ...(req.correlationId !== undefined && { correlationId: req.correlationId }),
     });
   }

@@ -2,8 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../contract';
 import { synthStack } from '../support/stack';
 
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
-type Json = any;
+type Json = any; // CloudFormation JSON
 
 const environmentOf = (template: ReturnType<typeof synthStack>['template'], fnPath: string): Record<string, Json> => {
   const fn = (Object.values(template.findResources('AWS::Lambda::Function')) as Json[]).find(
