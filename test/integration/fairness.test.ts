@@ -9,14 +9,14 @@ import { request, uniqueTenant, type HttpResult } from './http';
  * `rate_limited` with Retry-After) across the local function instances that share the counters in
  * the table; every request of B succeeds, and B's latency stays bounded. Prints the figures.
  *
- * The limits are set low (a default of 20 requests/s; overrides: A 5/s, `burst` 1/s) so that the
+ * The limits are set low (a default of 20 requests/s; overrides: A 2/s, `burst` 1/s) so that the
  * flood exceeds them even on a slow, shared machine, and they also exercise the overrides.
  */
 const DEFAULT_LIMIT = 20;
 const A = 'flooder';
-const A_LIMIT = 5;
+const A_LIMIT = 2;
 const FLOOD_MS = 4000;
-const FLOOD_CONCURRENCY = 8;
+const FLOOD_CONCURRENCY = 3;
 const B_INTERVAL_MS = 200;
 
 let stack: LocalStack;
@@ -46,21 +46,23 @@ const post = (token: string, n: number) =>
 
 const get = (token: string) => fetch(`${stack.baseUrl}/v1/events?limit=10`, { headers: { authorization: `Bearer ${token}` } });
 
-/** B's pace: alternately one POST of 5 events and one GET, every B_INTERVAL_MS, until `until`. */
+/** B's pace: one request every B_INTERVAL_MS (alternately a POST of 5 events and a GET), whatever the answers' latency, until `until`. */
 const paced = async (token: string, until: number) => {
-  const latencies: number[] = [];
-  const statuses: number[] = [];
+  const answers: Promise<{ ms: number; status: number }>[] = [];
   const start = Date.now();
   for (let i = 0; Date.now() < until; i++) {
     const due = start + i * B_INTERVAL_MS;
     if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
     const t0 = performance.now();
-    const res = i % 2 === 0 ? await post(token, 5) : await get(token);
-    await res.text();
-    latencies.push(performance.now() - t0);
-    statuses.push(res.status);
+    answers.push(
+      (i % 2 === 0 ? post(token, 5) : get(token)).then(async (res) => {
+        await res.text();
+        return { ms: performance.now() - t0, status: res.status };
+      }),
+    );
   }
-  return { latencies: latencies.sort((x, y) => x - y), statuses };
+  const done = await Promise.all(answers);
+  return { latencies: done.map((a) => a.ms).sort((x, y) => x - y), statuses: done.map((a) => a.status) };
 };
 
 it('holds a flooding tenant to its limit while another tenant is served with bounded latency', async () => {
@@ -114,7 +116,7 @@ it('holds a flooding tenant to its limit while another tenant is served with bou
 
   // B: every request served, promptly: under 2 s at p99 — or, on a machine so loaded that B alone
   // is slow, within three times B's own p99 without the flood.
-  expect(bStatuses.length).toBeGreaterThanOrEqual(5);
+  expect(bStatuses.length).toBeGreaterThanOrEqual(15);
   expect([...baseline.statuses, ...bStatuses].filter((s) => s !== 200 && s !== 202)).toEqual([]);
   expect(figures.bP99Ms).toBeLessThan(Math.max(2000, 3 * baselineP99));
   // A: refused with rate_limited and an integer Retry-After, and never more than the limit per
