@@ -3,7 +3,7 @@ import { RATE_PARTITION_PREFIX, type TenantRates } from '../../contract';
 import type { RateCounter, RateUnits } from '../core/rate-limit';
 
 /** Seconds a counter item outlives its window (DynamoDB TTL removes it; nothing reads it after its second). */
-export const RATE_ITEM_TTL_SECONDS = 60;
+const RATE_ITEM_TTL_SECONDS = 60;
 
 /** Attribute of each dimension's count on the counter item (one letter: every byte is paid per write). */
 const COUNT_ATTRIBUTE = { requests: 'r', events: 'v' } as const;

@@ -15,7 +15,7 @@ import { TooManyRequestsError } from './errors';
  */
 
 export type RateDimension = 'requests' | 'events';
-export const RATE_DIMENSIONS: readonly RateDimension[] = ['requests', 'events'];
+const RATE_DIMENSIONS: readonly RateDimension[] = ['requests', 'events'];
 
 /** Units of each dimension one call asks for. */
 export type RateUnits = Partial<Record<RateDimension, number>>;
@@ -53,7 +53,7 @@ export interface RateLimiterDeps {
 export type Admit = (tenant: string, units: RateUnits) => Promise<void>;
 
 /** Share of a limit one lease takes at least: 1/8 of the limit. */
-export const LEASE_DIVISOR = 8;
+const LEASE_DIVISOR = 8;
 
 interface Window {
   second: number;

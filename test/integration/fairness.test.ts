@@ -9,12 +9,12 @@ import { request, uniqueTenant, type HttpResult } from './http';
  * `rate_limited` with Retry-After) across the local function instances that share the counters in
  * the table; every request of B succeeds, and B's latency stays bounded. Prints the figures.
  *
- * The limits are set low (a default of 20 requests/s; overrides: A 2/s, `burst` 1/s) so that the
+ * The limits are set low (a default of 20 requests/s; overrides: A 1/s, `burst` 1/s) so that the
  * flood exceeds them even on a slow, shared machine, and they also exercise the overrides.
  */
 const DEFAULT_LIMIT = 20;
 const A = 'flooder';
-const A_LIMIT = 2;
+const A_LIMIT = 1;
 const FLOOD_MS = 4000;
 const FLOOD_CONCURRENCY = 3;
 const B_INTERVAL_MS = 200;

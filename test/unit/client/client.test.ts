@@ -145,7 +145,7 @@ describe('client: track', () => {
   it('honours Retry-After on 429, in seconds or as an HTTP date, capped by maxRetryAfterMs', async () => {
     const { client, sleeps } = setup(
       [
-        () => json(429, { error: { code: 'throttled', message: 'slow down' } }, { 'retry-after': '3' }),
+        () => json(429, { error: { code: 'rate_limited', message: 'slow down' } }, { 'retry-after': '3' }),
         () => json(429, { error: { code: 'throttled', message: 'slow down' } }, { 'retry-after': 'Sat, 21 Nov 2026 10:00:05 GMT' }),
         () => json(429, { error: { code: 'throttled', message: 'slow down' } }, { 'retry-after': '3600' }),
         accept,
@@ -182,7 +182,10 @@ describe('client: track', () => {
   it("surfaces per-event errors to that event's caller and keeps the others", async () => {
     const onError = jest.fn();
     const { client } = setup(
-      [(_body) => json(202, { results: [{ id: 'a' }, { error: { code: 'type_invalid', message: 'bad type' } }], accepted: 1, rejected: 1 })],
+      [
+        (_body) =>
+          json(202, { results: [{ id: 'a' }, { error: { code: 'type_invalid', message: 'bad type' } }], accepted: 1, rejected: 1 }),
+      ],
       { onError },
     );
     const good = client.track(ev(1));
@@ -198,7 +201,8 @@ describe('client: track', () => {
 
   it('sends again, alone and with the same key, an event the API could not queue', async () => {
     const { client, calls } = setup([
-      (_body) => json(202, { results: [{ id: 'a' }, { error: { code: 'enqueue_failed', message: 'retry it' } }], accepted: 1, rejected: 1 }),
+      (_body) =>
+        json(202, { results: [{ id: 'a' }, { error: { code: 'enqueue_failed', message: 'retry it' } }], accepted: 1, rejected: 1 }),
       accept,
     ]);
     const ids = [client.track(ev(1)), client.track(ev(2))];
