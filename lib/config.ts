@@ -1,15 +1,8 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
-import {
-  ConfigError,
-  parseAccessTokenRule,
-  parseTenantRates,
-  parseTenantRetention,
-  SCOPE_FORMATS,
-  type ScopeFormat,
-  type TenantRates,
-} from '../contract';
+import { ConfigError, parseAccessTokenRule, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat, type TenantRates } from '../contract';
 import { CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS } from './config-keys';
+import { checkTenantRates } from './config-rates';
 
 export { CONFIG_KEYS, LOG_LEVELS };
 
@@ -175,7 +168,11 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
   checkSchedule(cleanupSchedule);
 
   const maxEventsPerRequest = int(ctx, 'maxEventsPerRequest');
-  const { tenantRates, tenantRateOverrides } = loadTenantRates(ctx, maxEventsPerRequest);
+  const { tenantRates, tenantRateOverrides } = checkTenantRates(
+    { requestsPerSecond: int(ctx, 'tenantRequestsPerSecond'), eventsPerSecond: int(ctx, 'tenantEventsPerSecond') },
+    ctx('tenantRateOverrides'),
+    maxEventsPerRequest,
+  );
 
   const logLevel = str(ctx, 'logLevel').toUpperCase();
   if (!(CONFIG_KEYS.logLevel.values ?? []).includes(logLevel)) {
@@ -242,35 +239,6 @@ const loadAlarms = (ctx: ContextReader): AlarmConfig => {
 const tenantRetention = (ctx: ContextReader): Record<string, number> => {
   const raw = ctx('tenantRetentionDays');
   return raw === undefined || raw === '' ? {} : parseTenantRetention(String(raw), 'tenantRetentionDays', 'context');
-};
-
-/**
- * The fairness limits. A request's events must fit into one second's budget, or a full-size batch
- * could never pass: every events limit is at least `maxEventsPerRequest`.
- */
-const loadTenantRates = (ctx: ContextReader, maxEventsPerRequest: number) => {
-  const tenantRates: TenantRates = {
-    requestsPerSecond: int(ctx, 'tenantRequestsPerSecond'),
-    eventsPerSecond: int(ctx, 'tenantEventsPerSecond'),
-  };
-  const raw = ctx('tenantRateOverrides');
-  const tenantRateOverrides = raw === undefined ? {} : parseTenantRates(String(raw), 'tenantRateOverrides', 'context');
-  const tooLow = (events: number) => events < maxEventsPerRequest;
-  if (tooLow(tenantRates.eventsPerSecond)) {
-    throw new ConfigError(
-      'tenantEventsPerSecond',
-      `must be at least maxEventsPerRequest (${maxEventsPerRequest}), got ${tenantRates.eventsPerSecond}`,
-    );
-  }
-  for (const [tenant, rates] of Object.entries(tenantRateOverrides)) {
-    if (tooLow(rates.eventsPerSecond)) {
-      throw new ConfigError(
-        'tenantRateOverrides',
-        `${tenant}: events per second must be at least maxEventsPerRequest (${maxEventsPerRequest}), got ${rates.eventsPerSecond}`,
-      );
-    }
-  }
-  return { tenantRates, tenantRateOverrides };
 };
 
 const keysOfMode = (mode: 'cognito' | 'oidc') =>
