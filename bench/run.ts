@@ -19,7 +19,7 @@ import { runLag, runThroughput } from './e2e';
 import { benchIngestCpu } from './ingest-cpu';
 import { networkRetries } from './load';
 import { runQueries } from './queries';
-import { REPO_ROOT, startChildStack, startStack, type Stack } from './stack';
+import { BENCH_CONTEXT, REPO_ROOT, startChildStack, startStack, type Stack } from './stack';
 import { templateOf } from './template';
 import { writeBenchFigures } from './report';
 
@@ -94,7 +94,7 @@ const main = async () => {
   const outDir = resolve(process.env.BENCH_OUT ?? join(REPO_ROOT, 'cdk.out.bench'));
   if (!process.env.BENCH_OUT || !existsSync(join(outDir, 'manifest.json'))) {
     log(`synthesizing into ${outDir} ...`);
-    await synth(outDir, {}, 'pipe');
+    await synth(outDir, Object.fromEntries(Object.entries(BENCH_CONTEXT).map(([k, v]) => [k, String(v)])), 'pipe');
   }
   const template = templateOf(outDir);
 

@@ -58,6 +58,11 @@ export const ENV = {
   tenantRetentionDays: { name: 'TENANT_RETENTION_DAYS', default: '' },
   deleteGraceDays: { name: 'DELETE_GRACE_DAYS', min: 1, max: 365 },
   maxEventsPerRequest: { name: 'MAX_EVENTS_PER_REQUEST', min: 1, max: LIMITS.maxEventsPerRequest, default: LIMITS.maxEventsPerRequest },
+  /** Per-tenant fairness (lambdas/core/rate-limit.ts): requests per second on every route, events per second on ingest. */
+  tenantRequestsPerSecond: { name: 'TENANT_REQUESTS_PER_SECOND', min: 1, max: 100_000, default: 50 },
+  tenantEventsPerSecond: { name: 'TENANT_EVENTS_PER_SECOND', min: 1, max: 1_000_000, default: 1000 },
+  /** `acme=200/5000,globex=10/100` (see parseTenantRates). */
+  tenantRateOverrides: { name: 'TENANT_RATE_OVERRIDES', default: '' },
   maxOpenErasures: { name: 'MAX_OPEN_ERASURES', min: 1, max: 100_000, default: 100 },
   cleanupChunkSize: { name: 'CLEANUP_CHUNK_SIZE', min: 1, max: 1000, default: 100 },
   /** Unset: as many chunks as the cleanup's timeout allows. */

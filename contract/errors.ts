@@ -44,6 +44,7 @@ const REQUEST_ERROR_CODES = [
   'unsupported_media_type',
   // 429
   'throttled',
+  'rate_limited',
   'too_many_erasures',
   // 5xx
   'internal_error',

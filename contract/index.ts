@@ -13,5 +13,5 @@ export {
 export { parseAccessTokenRule, type AccessTokenRule } from './access-token';
 export { LIMITS, QUERY_LIMITS } from './limits';
 export { ROUTE_SCOPES, SCOPE_FORMATS, SCOPES, type Route, type Scope, type ScopeFormat } from './scopes';
-export { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES } from './table';
-export { parseTenantRetention, TENANT_PATTERN } from './tenants';
+export { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES, RATE_PARTITION_PREFIX } from './table';
+export { parseTenantRates, parseTenantRetention, TENANT_PATTERN, type TenantRates } from './tenants';

@@ -35,3 +35,15 @@ export const INDEXES = {
   // Sparse: only soft-deleted items carry `p`, so it costs a write per delete, not per event.
   [GSI_BY_PURGE]: { partitionKey: ATTRIBUTES.purgeKey, sortKey: ATTRIBUTES.deletedAt, projection: 'KEYS_ONLY' },
 } as const;
+
+/**
+ * Per-tenant rate counters (lambdas/adapters/dynamo-rate-counter.ts) live in the same table:
+ *
+ *   pk = $rate#<tenant>, sk = <epoch second>, r = requests, v = events taken in that second,
+ *   x = expiry (TTL, a minute later)
+ *
+ * `$` never starts a tenant id, so no event key can take these partitions; no index attribute is
+ * set, so one update is exactly one write unit. The functions that only limit (ingest) may touch
+ * no other partition (an IAM `dynamodb:LeadingKeys` condition, lib/constructs/functions.ts).
+ */
+export const RATE_PARTITION_PREFIX = '$rate#';

@@ -13,6 +13,7 @@ import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
 import { EventStorage } from './constructs/storage';
+import { ApiWebAcl } from './constructs/waf';
 import { acknowledgeNagFindings } from './nag-suppressions';
 
 export interface ActivityTrackerStackProps extends StackProps {
@@ -87,6 +88,8 @@ export class ActivityTrackerStack extends Stack {
       tenantRetentionDays: config.tenantRetentionDays,
       deleteGraceDays: config.deleteGraceDays,
       maxOpenErasures: config.maxOpenErasures,
+      tenantRates: config.tenantRates,
+      tenantRateOverrides: config.tenantRateOverrides,
       cleanupChunks: {
         chunkSize: config.cleanupChunkSize,
         ...(config.cleanupMaxChunks !== undefined && { maxChunks: config.cleanupMaxChunks }),
@@ -112,6 +115,10 @@ export class ActivityTrackerStack extends Stack {
       logRetention: config.logRetentionDays,
       traceSampleRate: config.traceSampleRate,
     });
+
+    if (config.wafRateLimit !== undefined) {
+      new ApiWebAcl(this, 'WebAcl', { stage: api.api.deploymentStage, rateLimit: config.wafRateLimit });
+    }
 
     new CleanupSchedule(this, 'Cleanup', { cleanup: functions.cleanup, expression: config.cleanupSchedule });
 

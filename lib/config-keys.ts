@@ -159,6 +159,34 @@ const keys = {
     max: ENV.maxOpenErasures.max,
     meaning: 'erasure requests one tenant may have pending at once; beyond: 429 `too_many_erasures`',
   },
+  tenantRequestsPerSecond: {
+    default: ENV.tenantRequestsPerSecond.default,
+    kind: 'integer',
+    min: ENV.tenantRequestsPerSecond.min,
+    max: ENV.tenantRequestsPerSecond.max,
+    meaning:
+      'requests per second one tenant may make, all routes together, across every function instance; beyond: 429 `rate_limited` with `Retry-After` (docs/security.md, "Fairness")',
+  },
+  tenantEventsPerSecond: {
+    default: ENV.tenantEventsPerSecond.default,
+    kind: 'integer',
+    min: ENV.tenantEventsPerSecond.min,
+    max: ENV.tenantEventsPerSecond.max,
+    meaning: 'events per second one tenant may send (at least `maxEventsPerRequest`); beyond: 429 `rate_limited` with `Retry-After`',
+  },
+  tenantRateOverrides: {
+    kind: 'list',
+    allowed: '`tenant=requests/events` entries separated by commas (each within the bounds above)',
+    meaning: 'per-tenant limits instead of the two defaults above, e.g. `acme=200/5000,globex=10/500`',
+  },
+  wafRateLimit: {
+    defaultText: 'off (no web ACL)',
+    kind: 'integer',
+    min: 10,
+    max: 2_000_000_000,
+    meaning:
+      'when set, a WAF web ACL on the API stage blocks an IP address that sends more than this many requests in 5 minutes (before any function runs; WAF bills per ACL, rule and request)',
+  },
   cleanupChunkSize: {
     default: 100,
     kind: 'integer',

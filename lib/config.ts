@@ -1,7 +1,8 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
-import { ConfigError, parseAccessTokenRule, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat } from '../contract';
+import { ConfigError, parseAccessTokenRule, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat, type TenantRates } from '../contract';
 import { CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS } from './config-keys';
+import { checkTenantRates } from './config-rates';
 
 export { CONFIG_KEYS, LOG_LEVELS };
 
@@ -31,6 +32,11 @@ export interface StackConfig {
   readonly tenantRetentionDays: Readonly<Record<string, number>>;
   readonly deleteGraceDays: number;
   readonly maxOpenErasures: number;
+  /** Per-tenant fairness limits: the defaults and per-tenant overrides. */
+  readonly tenantRates: TenantRates;
+  readonly tenantRateOverrides: Readonly<Record<string, TenantRates>>;
+  /** Requests per IP per 5 minutes a WAF web ACL allows; unset: no web ACL. */
+  readonly wafRateLimit?: number;
   readonly cleanupChunkSize: number;
   readonly cleanupMaxChunks?: number;
   readonly shardCount: number;
@@ -161,6 +167,13 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
   const cleanupSchedule = str(ctx, 'cleanupSchedule');
   checkSchedule(cleanupSchedule);
 
+  const maxEventsPerRequest = int(ctx, 'maxEventsPerRequest');
+  const { tenantRates, tenantRateOverrides } = checkTenantRates(
+    { requestsPerSecond: int(ctx, 'tenantRequestsPerSecond'), eventsPerSecond: int(ctx, 'tenantEventsPerSecond') },
+    ctx('tenantRateOverrides'),
+    maxEventsPerRequest,
+  );
+
   const logLevel = str(ctx, 'logLevel').toUpperCase();
   if (!(CONFIG_KEYS.logLevel.values ?? []).includes(logLevel)) {
     throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join(', ')}, got ${show(logLevel)}`);
@@ -181,11 +194,14 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     maxTokenLifetimeSeconds: int(ctx, 'maxTokenLifetimeSeconds'),
     clockSkewSeconds: int(ctx, 'clockSkewSeconds'),
     jwksMaxAgeSeconds: int(ctx, 'jwksMaxAgeSeconds'),
-    maxEventsPerRequest: int(ctx, 'maxEventsPerRequest'),
+    maxEventsPerRequest,
     retentionDays: int(ctx, 'retentionDays'),
     tenantRetentionDays: tenantRetention(ctx),
     deleteGraceDays: int(ctx, 'deleteGraceDays'),
     maxOpenErasures: int(ctx, 'maxOpenErasures'),
+    tenantRates,
+    tenantRateOverrides,
+    ...(ctx('wafRateLimit') !== undefined ? { wafRateLimit: int(ctx, 'wafRateLimit') } : {}),
     cleanupChunkSize: int(ctx, 'cleanupChunkSize'),
     ...(ctx('cleanupMaxChunks') !== undefined ? { cleanupMaxChunks: int(ctx, 'cleanupMaxChunks') } : {}),
     shardCount: int(ctx, 'shardCount'),

@@ -63,7 +63,7 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     ack(
       api,
       'AwsSolutions-APIG3',
-      'Abuse is bounded by stage throttling (rate and burst from context), payload limits and per-request caps; a WAF web ACL is a per-account edge decision with its own cost, which operators can attach to the stage.',
+      'Abuse is bounded by stage throttling (rate and burst from context), per-tenant rate limits in the functions, payload limits and per-request caps; a WAF web ACL costs per ACL, rule and request, so it is opt-in: wafRateLimit adds one with a per-IP rate rule.',
     );
     ack(
       api,

@@ -80,7 +80,13 @@ export class SqsEventQueue implements EventQueue {
             QueueUrl: this.queueUrl,
             Entries: pending.map((message) => {
               const attributes = messageAttributes(message);
-              return { Id: message.id, MessageBody: message.body, ...(attributes && { MessageAttributes: attributes }) };
+              return {
+                Id: message.id,
+                MessageBody: message.body,
+                ...(attributes && { MessageAttributes: attributes }),
+                // A standard queue with a group id per tenant is an SQS fair queue (no extra cost).
+                ...(message.groupId !== undefined && { MessageGroupId: message.groupId }),
+              };
             }),
           }),
         );

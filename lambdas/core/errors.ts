@@ -54,6 +54,14 @@ export class UnsupportedMediaTypeError extends AppError {
 
 export class TooManyRequestsError extends AppError {
   readonly status = 429;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    /** Whole seconds the client should wait (the `Retry-After` header), when known. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(code, message);
+  }
 }
 
 /** A dependency we cannot do without is down; the client may retry. */

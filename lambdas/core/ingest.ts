@@ -39,6 +39,8 @@ export interface IngestDeps {
   readonly retentionDays: (tenant: string) => number;
   /** Events one request may carry (abuse limit); default and maximum: the contract's 500. */
   readonly maxEventsPerRequest?: number;
+  /** Charges the request's events to the tenant's rate limit (throws RateLimitedError over it). */
+  readonly admitEvents?: (count: number) => Promise<void>;
   readonly now?: () => number;
   readonly random?: (n: number) => Uint8Array;
   readonly randomShard?: (shardCount: number) => number;
@@ -62,6 +64,7 @@ export interface IngestResult {
 export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<IngestResult> => {
   const now = deps.now?.() ?? Date.now();
   const { events, batch, unsafeIntegers } = parseEventsBody(req.body, req.contentType, req.isBase64Encoded, deps.maxEventsPerRequest);
+  await deps.admitEvents?.(events.length);
   const receivedAt = new Date(now).toISOString();
   const source = sourceOf(req.source);
   const expiresAt = Math.floor(now / 1000) + deps.retentionDays(req.tenant) * 86_400;
@@ -142,6 +145,7 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
     messages.push({
       id,
       body: messageBody(group.map((i) => encoded[i] as string)),
+      groupId: req.tenant,
       ...(req.correlationId !== undefined && { correlationId: req.correlationId }),
     });
   }

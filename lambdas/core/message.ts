@@ -10,6 +10,8 @@ export interface QueueMessage {
   readonly body: string;
   /** The API request's correlation id, sent as a message attribute (not part of the body). */
   readonly correlationId?: string;
+  /** The tenant: SQS fair queues (MessageGroupId on a standard queue) keep one tenant's backlog from delaying the others. */
+  readonly groupId?: string;
 }
 
 /** One event in a message; `idempotent` marks events with an idempotency key (a retry may already be stored: write conditionally). */

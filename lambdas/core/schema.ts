@@ -28,8 +28,14 @@ const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObjec
   },
   '415': { description: 'The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json`.' },
   '429': {
-    description: 'Throttled (`throttled`), or too many pending erasures (`too_many_erasures`). Retry later.',
-    headers: { 'Retry-After': { description: 'Seconds to wait, when known.', schema: { type: 'string' } } },
+    description:
+      "Throttled by the gateway (`throttled`), over the tenant's requests or events per second (`rate_limited`, always with `Retry-After`), or too many pending erasures (`too_many_erasures`). Retry later.",
+    headers: {
+      'Retry-After': {
+        description: "Whole seconds to wait; sent with `rate_limited`, absent on the gateway's `throttled`.",
+        schema: { type: 'string' },
+      },
+    },
   },
   '500': { description: 'Internal error (`internal_error`); never carries internals. Safe to retry with the same body.' },
   '502': { description: 'The function behind the route failed (`internal_error`, from the gateway). Safe to retry with the same body.' },

@@ -13,6 +13,8 @@ import { readAuthConfig, readInt, requireString } from '../shared/config';
 import { header, json, noContent } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
+import { rateLimiter } from '../shared/rate-limiter';
+import type { Admit } from '../core/rate-limit';
 import { annotate } from '../shared/telemetry';
 
 export interface AdminHandlerDeps {
@@ -21,16 +23,19 @@ export interface AdminHandlerDeps {
   readonly keyring: () => Promise<Keyring>;
   readonly deleteGraceDays: number;
   readonly maxOpenErasures: number;
+  /** Per-tenant fairness: one request (core/rate-limit.ts). */
+  readonly admit?: Admit;
 }
 
 /** DELETE /v1/events/{id}, POST /v1/events/{id}/restore, POST /v1/erasures, GET /v1/erasures/{id} */
-export const createAdminHandler = ({ authenticate, keyring, ...deps }: AdminHandlerDeps) =>
+export const createAdminHandler = ({ authenticate, keyring, admit, ...deps }: AdminHandlerDeps) =>
   httpHandler(async (event) => {
     const id = event.pathParameters?.id ?? '';
     const route = `${event.httpMethod} ${event.resource}`;
     const authorize = async (scope: Parameters<Authenticate>[1]) => {
       const auth = await authenticate(event.headers, scope);
       annotate({ tenant: auth.tenant });
+      await admit?.(auth.tenant, { requests: 1 });
       return auth;
     };
     switch (route) {
@@ -70,4 +75,5 @@ export const handler = createAdminHandler({
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
   deleteGraceDays: readInt(env, ENV.deleteGraceDays),
   maxOpenErasures: readInt(env, ENV.maxOpenErasures),
+  admit: rateLimiter(env),
 });

@@ -8,15 +8,19 @@ import { ENV } from '../../contract';
 import { AppError } from '../core/errors';
 import { ingest, type EventQueue, type IngestDeps } from '../core/ingest';
 import type { Keyring } from '../core/keyring';
+import type { Admit } from '../core/rate-limit';
 import { readAuthConfig, readInt, readRetention, requireString } from '../shared/config';
 import { header, json } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
+import { rateLimiter } from '../shared/rate-limiter';
 import { annotate, publishRejections, REJECTION_REASONS } from '../shared/telemetry';
 
 export interface IngestHandlerDeps extends Omit<IngestDeps, 'keyring'> {
   readonly authenticate: Authenticate;
   readonly keyring: () => Promise<Keyring>;
+  /** Per-tenant fairness: one request, then the body's events (core/rate-limit.ts). */
+  readonly admit?: Admit;
 }
 
 /** Counts what the queue could not take (EnqueueFailures), whether it reports it or throws. */
@@ -34,11 +38,12 @@ const countingQueue = (queue: EventQueue): EventQueue => ({
 });
 
 /** POST /v1/events */
-export const createIngestHandler = ({ authenticate, keyring, ...deps }: IngestHandlerDeps) => {
+export const createIngestHandler = ({ authenticate, keyring, admit, ...deps }: IngestHandlerDeps) => {
   const queue = countingQueue(deps.queue);
   return httpHandler(async (event, { correlationId }) => {
     const { tenant } = await authenticate(event.headers, 'events:write');
     annotate({ tenant });
+    await admit?.(tenant, { requests: 1 });
     const identity = event.requestContext?.identity;
     let result: Awaited<ReturnType<typeof ingest>>;
     try {
@@ -51,7 +56,7 @@ export const createIngestHandler = ({ authenticate, keyring, ...deps }: IngestHa
           source: { ip: identity?.sourceIp, userAgent: identity?.userAgent ?? header(event, 'user-agent') },
           correlationId,
         },
-        { ...deps, queue, keyring: await keyring() },
+        { ...deps, queue, keyring: await keyring(), ...(admit && { admitEvents: (n: number) => admit(tenant, { events: n }) }) },
       );
     } catch (error) {
       // A single-event body answers its event's error as the request's status: still a rejected event.
@@ -80,4 +85,5 @@ export const handler = createIngestHandler({
   shardCount: readInt(env, ENV.shardCount),
   retentionDays: readRetention(env),
   maxEventsPerRequest: readInt(env, ENV.maxEventsPerRequest),
+  admit: rateLimiter(env),
 });

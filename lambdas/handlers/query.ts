@@ -11,18 +11,23 @@ import { readAuthConfig, readInt, requireString } from '../shared/config';
 import { json, queryParams } from '../shared/http';
 import { httpHandler } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
+import { rateLimiter } from '../shared/rate-limiter';
+import type { Admit } from '../core/rate-limit';
 import { annotate } from '../shared/telemetry';
 
 export interface QueryHandlerDeps extends Omit<QueryDeps, 'keyring'> {
   readonly authenticate: Authenticate;
   readonly keyring: () => Promise<Keyring>;
+  /** Per-tenant fairness: one request (core/rate-limit.ts). */
+  readonly admit?: Admit;
 }
 
 /** GET /v1/events and GET /v1/events/{id} */
-export const createQueryHandler = ({ authenticate, keyring, ...deps }: QueryHandlerDeps) =>
+export const createQueryHandler = ({ authenticate, keyring, admit, ...deps }: QueryHandlerDeps) =>
   httpHandler(async (event) => {
     const { tenant } = await authenticate(event.headers, 'events:read');
     annotate({ tenant });
+    await admit?.(tenant, { requests: 1 });
     const queryDeps = { ...deps, keyring: await keyring() };
     const id = event.pathParameters?.id;
     const started = Date.now();
@@ -42,4 +47,5 @@ export const handler = createQueryHandler({
   store: new DynamoEventStore(documentClient(), requireString(env, ENV.tableName)),
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
   shardCount: readInt(env, ENV.shardCount),
+  admit: rateLimiter(env),
 });

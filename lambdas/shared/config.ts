@@ -1,13 +1,16 @@
 import {
   ConfigError,
   ENV,
+  parseTenantRates,
   parseTenantRetention,
   SCOPE_FORMATS,
   type EnvVariable,
   type IntVariable,
   type ScopeFormat,
+  type TenantRates,
   type TextVariable,
 } from '../../contract';
+import { tenantLimits } from '../core/rate-limit';
 import { parseAccessTokenRule, type AccessTokenRule } from '../../contract';
 
 /**
@@ -123,3 +126,13 @@ export const readRetention = (env: Env): ((tenant: string) => number) => {
   );
   return (tenant) => overrides.get(tenant) ?? fallback;
 };
+
+/**
+ * Per-tenant fairness limits: TENANT_REQUESTS_PER_SECOND and TENANT_EVENTS_PER_SECOND for all,
+ * TENANT_RATE_OVERRIDES for some (`acme=200/5000`).
+ */
+export const readRateLimits = (env: Env): ((tenant: string) => TenantRates) =>
+  tenantLimits(
+    { requestsPerSecond: readInt(env, ENV.tenantRequestsPerSecond), eventsPerSecond: readInt(env, ENV.tenantEventsPerSecond) },
+    parseTenantRates(optionalString(env, ENV.tenantRateOverrides), ENV.tenantRateOverrides.name, 'environment'),
+  );

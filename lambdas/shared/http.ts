@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { AppError, ServiceUnavailableError, UnauthorizedError } from '../core/errors';
+import { AppError, ServiceUnavailableError, TooManyRequestsError, UnauthorizedError } from '../core/errors';
 
 const BASE_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
@@ -24,6 +24,8 @@ export const errorResponse = (error: unknown, log: (message: string, error: unkn
     const headers: Record<string, string> = {};
     if (error instanceof UnauthorizedError) headers['www-authenticate'] = 'Bearer error="invalid_token"';
     if (error instanceof ServiceUnavailableError) headers['retry-after'] = '1';
+    if (error instanceof TooManyRequestsError && error.retryAfterSeconds !== undefined)
+      headers['retry-after'] = String(error.retryAfterSeconds);
     if (error.status >= 500) log('request failed', error);
     return json(error.status, { error: { code: error.code, message: error.message } }, headers);
   }

@@ -7,7 +7,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../contract';
+import { ENV, RATE_PARTITION_PREFIX, type TenantRates } from '../../contract';
 import { authEnvironment, type TokenSettings } from './cognito-auth';
 import { createServiceFunction } from './lambda-function';
 
@@ -19,13 +19,25 @@ import { createServiceFunction } from './lambda-function';
 const TABLE_ACTIONS = {
   /** Timelines (Query), one event or erasure marker (GetItem). */
   query: ['dynamodb:Query', 'dynamodb:GetItem'],
-  /** Soft delete and restore (GetItem, UpdateItem), erasure requests (Query markers, PutItem receipt, work item and marker). */
+  /** Soft delete and restore (GetItem, UpdateItem; UpdateItem also for the rate counters), erasure requests (Query markers, PutItem receipt, work item and marker). */
   admin: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   /** Every event by conditional PutItem (never overwrites), redelivery lookups (BatchGetItem), the tenant registry (PutItem). */
   writer: ['dynamodb:BatchGetItem', 'dynamodb:PutItem'],
   /** Candidates (Query), which still exist (BatchGetItem), conditional deletes, erasure progress (UpdateItem). */
   cleanup: ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
 } as const;
+
+/**
+ * UpdateItem on the per-tenant rate counters only (contract/table.ts): the `dynamodb:LeadingKeys`
+ * condition keeps a function that merely limits (ingest, query) away from every event item.
+ */
+const updateRateCounters = (table: ITable, fn: IFunction): Grant =>
+  Grant.addToPrincipal({
+    grantee: fn,
+    actions: ['dynamodb:UpdateItem'],
+    resourceArns: [table.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_PARTITION_PREFIX}*`] } },
+  });
 
 /** GetSecretValue alone: grantRead would add DescribeSecret, which the functions never call. */
 const readSecret = (secret: ISecret, fn: IFunction): Grant =>
@@ -80,6 +92,16 @@ export interface ServiceFunctionsProps {
    */
   readonly maxOpenErasures?: number;
   /**
+   * Per-tenant fairness limits of the API functions.
+   * @default 50 requests and 1,000 events per second (contract ENV)
+   */
+  readonly tenantRates?: TenantRates;
+  /**
+   * Per-tenant limits instead of `tenantRates`.
+   * @default none
+   */
+  readonly tenantRateOverrides?: Readonly<Record<string, TenantRates>>;
+  /**
    * Items the cleanup handles per chunk, and chunks per run (bounded work per invocation).
    * @default { chunkSize: 100, maxChunks: unlimited (the timeout bounds a run) }
    */
@@ -109,8 +131,9 @@ export interface ServiceFunctionsProps {
  * The five functions, the environment each one needs (and nothing more), their least-privilege
  * grants, and the writer's queue subscription:
  *
- * - ingest: validates and enqueues; sends to the queue, reads the keys; never touches the table.
- * - query: reads the table and the keys.
+ * - ingest: validates and enqueues; sends to the queue, reads the keys; in the table it only updates
+ *   the per-tenant rate counters (never an event item).
+ * - query: reads the table and the keys; updates the rate counters only.
  * - admin: soft delete, restore and erasure requests; reads and updates the table, reads the keys.
  * - writer: writes the table; reads only which keys exist (BatchGetItem, when a message is redelivered).
  * - cleanup: reads and deletes table items (retention, purge, erasure).
@@ -138,6 +161,16 @@ export class ServiceFunctions extends Construct {
       [ENV.deleteGraceDays.name]: String(props.deleteGraceDays),
     };
 
+    const rateOverrides = Object.entries(props.tenantRateOverrides ?? {})
+      .map(([tenant, r]) => `${tenant}=${r.requestsPerSecond}/${r.eventsPerSecond}`)
+      .join(',');
+    // Every API function limits requests per tenant on the same counters; ingest also limits events.
+    const rates = {
+      [ENV.tenantRequestsPerSecond.name]: String(props.tenantRates?.requestsPerSecond ?? ENV.tenantRequestsPerSecond.default),
+      [ENV.tenantEventsPerSecond.name]: String(props.tenantRates?.eventsPerSecond ?? ENV.tenantEventsPerSecond.default),
+      ...(rateOverrides && { [ENV.tenantRateOverrides.name]: rateOverrides }),
+    };
+
     const ingest = createServiceFunction(this, 'Ingest', {
       ...common,
       handler: 'ingest',
@@ -151,9 +184,13 @@ export class ServiceFunctions extends Construct {
         [ENV.retentionDays.name]: String(props.retentionDays),
         ...(tenantRetention && { [ENV.tenantRetentionDays.name]: tenantRetention }),
         [ENV.maxEventsPerRequest.name]: String(props.maxEventsPerRequest ?? ENV.maxEventsPerRequest.default),
+        // The rate counters' table: ingest never reads or writes an event item (see updateRateCounters).
+        [ENV.tableName.name]: props.table.tableName,
+        ...rates,
       },
     });
     props.queue.grant(ingest, 'sqs:SendMessage');
+    updateRateCounters(props.table, ingest);
     readSecret(props.keysSecret, ingest);
 
     const query = createServiceFunction(this, 'Query', {
@@ -167,9 +204,11 @@ export class ServiceFunctions extends Construct {
         ...auth,
         ...shards,
         ...retention,
+        ...rates,
       },
     });
     props.table.grant(query, ...TABLE_ACTIONS.query);
+    updateRateCounters(props.table, query);
     readSecret(props.keysSecret, query);
 
     const admin = createServiceFunction(this, 'Admin', {
@@ -183,6 +222,7 @@ export class ServiceFunctions extends Construct {
         ...auth,
         [ENV.deleteGraceDays.name]: String(props.deleteGraceDays),
         [ENV.maxOpenErasures.name]: String(props.maxOpenErasures ?? ENV.maxOpenErasures.default),
+        ...rates,
       },
     });
     props.table.grant(admin, ...TABLE_ACTIONS.admin);

@@ -24,6 +24,8 @@ describe('loadConfig', () => {
       deleteGraceDays: 30,
       jwksMaxAgeSeconds: 900,
       maxOpenErasures: 100,
+      tenantRates: { requestsPerSecond: 50, eventsPerSecond: 1000 },
+      tenantRateOverrides: {},
       cleanupChunkSize: 100,
       shardCount: 4,
       writerBatchSize: 100,
@@ -260,6 +262,33 @@ describe('loadConfig', () => {
     it('reads a domain prefix', () => {
       expect(load({ cognitoDomainPrefix: 'acme-events-prod' }).auth).toEqual({ mode: 'cognito', domainPrefix: 'acme-events-prod' });
     });
+  });
+
+  it('reads the per-tenant fairness limits and overrides, and rejects malformed ones', () => {
+    const config = load({ tenantRequestsPerSecond: '20', tenantEventsPerSecond: 600, tenantRateOverrides: 'acme=200/5000, globex=5/500' });
+    expect(config.tenantRates).toEqual({ requestsPerSecond: 20, eventsPerSecond: 600 });
+    expect(config.tenantRateOverrides).toEqual({
+      acme: { requestsPerSecond: 200, eventsPerSecond: 5000 },
+      globex: { requestsPerSecond: 5, eventsPerSecond: 500 },
+    });
+    expect(() => load({ tenantRequestsPerSecond: '0' })).toThrow(/tenantRequestsPerSecond/);
+    expect(() => load({ tenantRateOverrides: 'acme=200' })).toThrow(/tenantRateOverrides/);
+    expect(() => load({ tenantRateOverrides: 'ac#me=1/500' })).toThrow(/tenantRateOverrides/);
+    expect(() => load({ tenantRateOverrides: 'acme=0/500' })).toThrow(/tenantRateOverrides/);
+  });
+
+  it('refuses an events limit below maxEventsPerRequest (a full batch could never pass)', () => {
+    expect(() => load({ tenantEventsPerSecond: 499 })).toThrow(
+      'Invalid context "tenantEventsPerSecond": must be at least maxEventsPerRequest (500), got 499',
+    );
+    expect(load({ tenantEventsPerSecond: 100, maxEventsPerRequest: 100 }).tenantRates.eventsPerSecond).toBe(100);
+    expect(() => load({ tenantRateOverrides: 'acme=10/100' })).toThrow(/tenantRateOverrides.*acme/);
+  });
+
+  it('turns the WAF web ACL on only when wafRateLimit is set, within the bounds WAF accepts', () => {
+    expect(load().wafRateLimit).toBeUndefined();
+    expect(load({ wafRateLimit: '2000' }).wafRateLimit).toBe(2000);
+    expect(() => load({ wafRateLimit: '9' })).toThrow(/wafRateLimit/);
   });
 
   it('reads per-tenant retention overrides and rejects malformed ones', () => {

@@ -23,8 +23,9 @@ const only = (...actions: string[]) => [...actions, ...TELEMETRY].sort();
 
 describe('least privilege: each role lists exactly the actions its code uses', () => {
   const expected = {
-    'Functions/Ingest': only('sqs:SendMessage', 'secretsmanager:GetSecretValue'),
-    'Functions/Query': only('dynamodb:Query', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue'),
+    // UpdateItem: the per-tenant rate counters only (a LeadingKeys condition, tested below).
+    'Functions/Ingest': only('sqs:SendMessage', 'secretsmanager:GetSecretValue', 'dynamodb:UpdateItem'),
+    'Functions/Query': only('dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'),
     'Functions/Admin': only(
       'dynamodb:Query',
       'dynamodb:GetItem',
@@ -66,6 +67,28 @@ describe('least privilege: each role lists exactly the actions its code uses', (
     ]) {
       expect(all).not.toContain(action);
     }
+  });
+});
+
+describe('rate counters', () => {
+  /** The statements of one function's role that allow an action. */
+  const statementsWith = (template: Template, fnPath: string, action: string): Json[] => {
+    const fn = (Object.values(template.findResources('AWS::Lambda::Function')) as Json[]).find(
+      (f) => f.Metadata?.['aws:cdk:path'] === `ActivityTracker/${fnPath}/Resource`,
+    );
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
+    return (Object.values(template.findResources('AWS::IAM::Policy')) as Json[])
+      .filter((p) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
+      .filter((s) => [s.Action].flat().includes(action));
+  };
+
+  it.each(['Functions/Ingest', 'Functions/Query'])('%s may update only items whose key starts with $rate#', (fnPath) => {
+    const statements = statementsWith(synthStack().template, fnPath, 'dynamodb:UpdateItem');
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['$rate#*'] } });
+    // The table only: no index is ever updated.
+    expect(JSON.stringify(statements[0].Resource)).not.toContain('/index/');
   });
 });
 

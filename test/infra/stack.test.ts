@@ -216,10 +216,22 @@ describe('ActivityTracker stack', () => {
         'AUTH_MAX_TOKEN_LIFETIME_SECONDS',
         'AUTH_CLOCK_SKEW_SECONDS',
       ];
+      // Per-tenant fairness limits on every API function (ingest's TABLE_NAME is for the rate counters only).
+      const rates = ['TENANT_REQUESTS_PER_SECOND', 'TENANT_EVENTS_PER_SECOND'];
       const expected: Record<FunctionName, string[]> = {
-        Ingest: [...shared, ...auth, 'QUEUE_URL', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'MAX_EVENTS_PER_REQUEST'],
-        Query: [...shared, ...auth, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS'],
-        Admin: [...shared, ...auth, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'DELETE_GRACE_DAYS', 'MAX_OPEN_ERASURES'],
+        Ingest: [
+          ...shared,
+          ...auth,
+          ...rates,
+          'TABLE_NAME',
+          'QUEUE_URL',
+          'KEYS_SECRET_ARN',
+          'SHARD_COUNT',
+          'RETENTION_DAYS',
+          'MAX_EVENTS_PER_REQUEST',
+        ],
+        Query: [...shared, ...auth, ...rates, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS'],
+        Admin: [...shared, ...auth, ...rates, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'DELETE_GRACE_DAYS', 'MAX_OPEN_ERASURES'],
         Writer: [...shared, 'TABLE_NAME', 'QUEUE_VISIBILITY_TIMEOUT_SECONDS'],
         Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE'],
       };
@@ -455,19 +467,20 @@ describe('ActivityTracker stack', () => {
       expect(actions).not.toContain('sqs:SendMessage');
     });
 
-    it('lets the query function read the table and the keys but not write', () => {
+    // UpdateItem is there for the rate counters only (a LeadingKeys condition: test/infra/iam.test.ts).
+    it('lets the query function read the table and the keys but not write events', () => {
       const actions = actionsOf(defaults(), 'Query');
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:GetItem', 'secretsmanager:GetSecretValue']));
-      for (const write of ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem']) {
+      for (const write of ['dynamodb:PutItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem']) {
         expect(actions).not.toContain(write);
       }
       expect(actions.filter((action) => action.startsWith('sqs:'))).toEqual([]);
     });
 
-    it('lets ingest send to the queue and read the keys, and never touch the table', () => {
+    it('lets ingest send to the queue and read the keys, and in the table only update (the rate counters)', () => {
       const actions = actionsOf(defaults(), 'Ingest');
       expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'secretsmanager:GetSecretValue']));
-      expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual([]);
+      expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(['dynamodb:UpdateItem']);
       expect(actions).not.toContain('sqs:ReceiveMessage');
     });
 

@@ -24,7 +24,15 @@ import { validEventArb } from '../support/arbitraries';
 import { eventually, request, uniqueTenant } from './http';
 
 /** Fast redelivery: visibility timeout = 6 × 2 s; one receive per batch of 10. */
-const CONTEXT = { writerBatchSize: 10, writerBatchWindowSeconds: 0, writerTimeoutSeconds: 2, logLevel: 'ERROR' };
+/** Per-tenant fairness limits far above the set test's load: these tests are about delivery, not fairness. */
+const CONTEXT = {
+  writerBatchSize: 10,
+  writerBatchWindowSeconds: 0,
+  writerTimeoutSeconds: 2,
+  logLevel: 'ERROR',
+  tenantRequestsPerSecond: 10_000,
+  tenantEventsPerSecond: 1_000_000,
+};
 const SET_EVENTS = Number(process.env.SET_TEST_EVENTS ?? 10_000);
 
 let stack: LocalStack;

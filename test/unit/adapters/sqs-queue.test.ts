@@ -53,4 +53,19 @@ describe('SQS queue adapter', () => {
     expect([...failed]).toEqual(['2']);
     expect(calls).toHaveLength(3);
   });
+
+  it('sends each message with its tenant as MessageGroupId (an SQS fair queue)', async () => {
+    const inputs: { MessageGroupId?: string }[] = [];
+    const client = {
+      send: async (command: { input: { Entries: { Id: string; MessageGroupId?: string }[] } }) => {
+        inputs.push(...command.input.Entries);
+        return { Successful: command.input.Entries.map(({ Id }) => ({ Id })), Failed: [] };
+      },
+    } as unknown as SQSClient;
+    await new SqsEventQueue(client, 'q', noWait).send([
+      { id: '0', body: 'x', groupId: 'acme' },
+      { id: '1', body: 'y' },
+    ]);
+    expect(inputs.map((e) => e.MessageGroupId)).toEqual(['acme', undefined]);
+  });
 });

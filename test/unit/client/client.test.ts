@@ -145,7 +145,7 @@ describe('client: track', () => {
   it('honours Retry-After on 429, in seconds or as an HTTP date, capped by maxRetryAfterMs', async () => {
     const { client, sleeps } = setup(
       [
-        () => json(429, { error: { code: 'throttled', message: 'slow down' } }, { 'retry-after': '3' }),
+        () => json(429, { error: { code: 'rate_limited', message: 'slow down' } }, { 'retry-after': '3' }),
         () => json(429, { error: { code: 'throttled', message: 'slow down' } }, { 'retry-after': 'Sat, 21 Nov 2026 10:00:05 GMT' }),
         () => json(429, { error: { code: 'throttled', message: 'slow down' } }, { 'retry-after': '3600' }),
         accept,
