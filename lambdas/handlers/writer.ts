@@ -4,7 +4,7 @@ import { ENV } from '../../contract';
 import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { CORRELATION_ATTRIBUTE } from '../core/message';
-import { writeBatch, type EventWriteStore, type RecordOutcome, type WriterDeps } from '../core/writer';
+import { writeBatch, type EventWriteStore, type RecordOutcome, type WriteOutcome, type WriterDeps } from '../core/writer';
 import { readInt, requireString } from '../shared/config';
 import { instrumented } from '../shared/instrument';
 import { logger, metrics } from '../shared/powertools';
@@ -39,7 +39,7 @@ export const createWriterHandler = (store: EventWriteStore, opts: Pick<WriterDep
       });
     };
     annotate({ recordCount: records.length });
-    let outcome: Awaited<ReturnType<typeof writeBatch>>;
+    let outcome: WriteOutcome;
     try {
       outcome = await writeBatch(records, { ...opts, store, log: (message, fields) => logger.warn(message, fields) });
     } catch (error) {
