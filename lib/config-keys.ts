@@ -101,6 +101,14 @@ const keys = {
     meaning:
       "how long the issuer's signing keys are trusted before the JWKS is fetched again (a key removed at the issuer stops working within this time)",
   },
+  authorizerCacheSeconds: {
+    default: 60,
+    kind: 'integer',
+    min: 0,
+    max: 3600,
+    meaning:
+      "how long API Gateway reuses its authorizer's answer for the same token (0: verify every request); a cached answer can outlive the token's expiry by up to this time",
+  },
   cognitoDomainPrefix: {
     defaultText: '`activity-tracker-<stage>-<account id>`',
     kind: 'string',

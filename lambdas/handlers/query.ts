@@ -1,5 +1,4 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
 import { documentClient } from '../adapters/dynamo-client';
 import { secretsClient } from '../adapters/secrets-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
@@ -7,9 +6,9 @@ import { secretKeyring } from '../adapters/secret-keyring';
 import { ENV } from '../../contract';
 import type { Keyring } from '../core/keyring';
 import { getEvent, parseEventQuery, queryEvents, type QueryDeps } from '../core/query';
-import { readAuthConfig, readInt, requireString } from '../shared/config';
+import { readContextSettings, readInt, requireString } from '../shared/config';
 import { json, queryParams } from '../shared/http';
-import { httpHandler } from '../shared/http-handler';
+import { callerFromAuthorizer, httpHandler, type Authenticate } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
 import { annotate } from '../shared/telemetry';
 
@@ -21,7 +20,7 @@ export interface QueryHandlerDeps extends Omit<QueryDeps, 'keyring'> {
 /** GET /v1/events and GET /v1/events/{id} */
 export const createQueryHandler = ({ authenticate, keyring, ...deps }: QueryHandlerDeps) =>
   httpHandler(async (event) => {
-    const { tenant } = await authenticate(event.headers, 'events:read');
+    const { tenant } = await authenticate(event, 'events:read');
     annotate({ tenant });
     const queryDeps = { ...deps, keyring: await keyring() };
     const id = event.pathParameters?.id;
@@ -38,7 +37,7 @@ export const createQueryHandler = ({ authenticate, keyring, ...deps }: QueryHand
 
 const env = process.env;
 export const handler = createQueryHandler({
-  authenticate: createAuthenticator(readAuthConfig(env)),
+  authenticate: callerFromAuthorizer(readContextSettings(env)),
   store: new DynamoEventStore(documentClient(), requireString(env, ENV.tableName)),
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
   shardCount: readInt(env, ENV.shardCount),

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       tenantRetentionDays: {},
       deleteGraceDays: 30,
       jwksMaxAgeSeconds: 900,
+      authorizerCacheSeconds: 60,
       maxOpenErasures: 100,
       cleanupChunkSize: 100,
       shardCount: 4,
