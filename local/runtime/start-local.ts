@@ -15,6 +15,7 @@ import {
   DEFAULT_STATE_DIR,
   DEFAULT_TENANT_CLAIM,
   loadOrCreateIssuerKeys,
+  prefixScopes,
   localIssuerUrl,
   localJwksUrl,
   signToken,
@@ -84,11 +85,14 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const closeServer = closer(server);
     stops.push(closeServer);
     const baseUrl = `http://127.0.0.1:${port}`;
+    const prefixOption = options.issuer?.scopePrefix;
+    const scopePrefix = typeof prefixOption === 'function' ? prefixOption(model) : prefixOption;
     const issuer: LocalIssuer = {
       url: localIssuerUrl(port),
       jwksUri: localJwksUrl(port),
       audience: options.issuer?.audience ?? DEFAULT_AUDIENCE,
       tenantClaim,
+      ...(scopePrefix ? { scopePrefix } : {}),
     };
 
     // Telemetry: the functions' EMF lines become the status page's figures (GET /_local/).
@@ -152,7 +156,13 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       functions: functions.map((f) => f.logicalId),
       routes: model.routes.map((r) => `${r.httpMethod} ${r.resourcePath} → ${r.functionLogicalId}`),
       schedules: model.schedules.map((s) => ({ rule: s.logicalId, expression: s.scheduleExpression, enabled: s.enabled })),
-      issuer: { issuer: issuer.url, audience: issuer.audience, jwksUri: issuer.jwksUri, tenantClaim },
+      issuer: {
+        issuer: issuer.url,
+        audience: issuer.audience,
+        jwksUri: issuer.jwksUri,
+        tenantClaim,
+        ...(scopePrefix ? { scopePrefix } : {}),
+      },
     });
     const local = localRoutes({
       keys,
@@ -164,7 +174,20 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       runSchedules: scheduler.runSchedules,
       ...(faults ? { faults } : {}),
     });
-    server.on('request', apiGateway({ model, port, poolOf, metrics, log, local }));
+    server.on(
+      'request',
+      apiGateway({
+        model,
+        port,
+        poolOf,
+        metrics,
+        log,
+        local,
+        issuer: { url: issuer.url, jwk: keys.jwk },
+        region,
+        now: () => clock.now(),
+      }),
+    );
 
     return {
       baseUrl,
@@ -180,7 +203,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       invoke: (logicalId, event) => poolOf(logicalId).invoke(event),
       tenantClaim,
       issuer,
-      token: (opts) => signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, port }),
+      token: (opts) => signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, scope: prefixScopes(opts.scope, scopePrefix), port }),
       ...(faults && { faults }),
       stop: stopAll,
     };
