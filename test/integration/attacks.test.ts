@@ -240,7 +240,7 @@ describe('attacks over HTTP', () => {
     }
   });
 
-  it('refuses garbage, alg none (any casing), HS256 keyed with the RSA public key, kid injection, edited payloads, expired, early, over-long, wrong-issuer, wrong-audience and tenant-less tokens with 401, on every route', async () => {
+  it('refuses garbage, alg none (any casing), HS256 keyed with the RSA public key, kid injection, edited payloads, expired, early, wrong-issuer, ID and tenant-less tokens with 401, on every route', async () => {
     const tokens = forgedTokens();
     for (const route of routes) {
       const { method, path, body } = requestFor(route);
