@@ -26,21 +26,21 @@ export const localConfig: LocalAppConfig = {
       return ids.length === 1 ? `${ids[0]}/` : undefined;
     },
   },
-  // Only a function that verifies tokens itself (the OIDC token authorizer) learns the local
-  // issuer; every other AUTH_* variable (tenant claim, lifetime cap, clock skew, access-token rule)
-  // is the template's.
-  environment: (fn, { issuer }): Record<string, string> =>
-    fn.rawEnvironment.AUTH_ISSUER === undefined
-      ? {}
-      : {
-          AUTH_ISSUER: issuer.url,
-          AUTH_AUDIENCE: issuer.audience,
-          AUTH_JWKS_URI: issuer.jwksUri,
-          AUTH_SCOPE_PREFIX: '',
-          // The local issuer writes scopes as OAuth 2.0 does, whatever format the real issuer uses.
-          AUTH_SCOPE_CLAIM: 'scope',
-          AUTH_SCOPE_FORMAT: 'space-separated',
-        },
+  // Every function learns where the local issuer is (as before gateway authentication; the API
+  // functions do not read it). Only a function that verifies tokens itself (the OIDC token
+  // authorizer) has its scope settings replaced: the API functions keep the template's prefix.
+  // Every other AUTH_* variable (tenant claim, lifetime cap, clock skew, access-token rule) is the template's.
+  environment: (fn, { issuer }): Record<string, string> => ({
+    AUTH_ISSUER: issuer.url,
+    AUTH_AUDIENCE: issuer.audience,
+    AUTH_JWKS_URI: issuer.jwksUri,
+    ...(fn.rawEnvironment.AUTH_ISSUER !== undefined && {
+      AUTH_SCOPE_PREFIX: '',
+      // The local issuer writes scopes as OAuth 2.0 does, whatever format the real issuer uses.
+      AUTH_SCOPE_CLAIM: 'scope',
+      AUTH_SCOPE_FORMAT: 'space-separated',
+    }),
+  }),
 };
 
 if (require.main === module) void runLocalCli(process.argv.slice(2), localConfig);
