@@ -34,6 +34,8 @@ export const ENV = {
   /** The id and cursor keys (a Secrets Manager secret). */
   keysSecretArn: { name: 'KEYS_SECRET_ARN' },
 
+  // Token verification: the OIDC mode's token authorizer reads these. The API functions read only
+  // AUTH_TENANT_CLAIM and AUTH_SCOPE_PREFIX (the caller comes from the gateway's authorizer).
   authIssuer: { name: 'AUTH_ISSUER' },
   /** Comma-separated; empty: the issuer's tokens carry no `aud` (Cognito access tokens). */
   authAudience: { name: 'AUTH_AUDIENCE', default: '' },

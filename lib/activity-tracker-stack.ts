@@ -80,8 +80,9 @@ export class ActivityTrackerStack extends Stack {
       table: storage.table,
       queue: queue.queue,
       keysSecret: idKeys.secret,
-      tokenSettings,
       tenantClaim: config.tenantClaim,
+      scopePrefix: tokenSettings.scopePrefix,
+      ...(!cognito && { oidcTokens: tokenSettings }),
       maxEventsPerRequest: config.maxEventsPerRequest,
       shardCount: config.shardCount,
       retentionDays: config.retentionDays,
@@ -107,6 +108,10 @@ export class ActivityTrackerStack extends Stack {
     });
 
     const api = new EventsApi(this, 'Api', {
+      auth: cognito
+        ? { kind: 'cognito', userPool: cognito.userPool, scopes: SCOPES.map((scope) => `${tokenSettings.scopePrefix}${scope}`) }
+        : { kind: 'token', handler: functions.authorizer! },
+      authorizerCacheTtl: Duration.seconds(config.authorizerCacheSeconds),
       ingest: functions.ingest,
       query: functions.query,
       admin: functions.admin,

@@ -99,7 +99,15 @@ const keys = {
     min: ENV.authJwksMaxAgeSeconds.min,
     max: ENV.authJwksMaxAgeSeconds.max,
     meaning:
-      "how long the issuer's signing keys are trusted before the JWKS is fetched again (a key removed at the issuer stops working within this time)",
+      "how long the issuer's signing keys are trusted before the JWKS is fetched again (a key removed at the issuer stops working within this time; OIDC mode: the token authorizer)",
+  },
+  authorizerCacheSeconds: {
+    default: 60,
+    kind: 'integer',
+    min: 0,
+    max: 3600,
+    meaning:
+      "how long API Gateway reuses its authorizer's answer for the same token (0: verify every request); a cached answer can outlive the token's expiry by up to this time",
   },
   cognitoDomainPrefix: {
     defaultText: '`activity-tracker-<stage>-<account id>`',
@@ -114,14 +122,14 @@ const keys = {
     kind: 'integer',
     min: ENV.authMaxTokenLifetimeSeconds.min,
     max: ENV.authMaxTokenLifetimeSeconds.max,
-    meaning: 'longest accepted token lifetime: both `exp - iat` and `exp - now`',
+    meaning: 'longest accepted token lifetime: both `exp - iat` and `exp - now` (OIDC mode: checked by the token authorizer)',
   },
   clockSkewSeconds: {
     default: 60,
     kind: 'integer',
     min: ENV.authClockSkewSeconds.min,
     max: ENV.authClockSkewSeconds.max,
-    meaning: 'tolerance on `exp` and `nbf`',
+    meaning: 'tolerance on `exp` and `nbf` (OIDC mode: the token authorizer)',
   },
   maxEventsPerRequest: {
     default: 500,

@@ -26,6 +26,8 @@ export interface StackConfig {
   readonly clockSkewSeconds: number;
   /** Seconds the issuer's signing keys are trusted before the JWKS is fetched again. */
   readonly jwksMaxAgeSeconds: number;
+  /** How long API Gateway caches its authorizer's answer per token. */
+  readonly authorizerCacheSeconds: number;
   /** Events one request may carry (abuse limit; at most the contract's 500). */
   readonly maxEventsPerRequest: number;
   readonly retentionDays: number;
@@ -194,6 +196,7 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     maxTokenLifetimeSeconds: int(ctx, 'maxTokenLifetimeSeconds'),
     clockSkewSeconds: int(ctx, 'clockSkewSeconds'),
     jwksMaxAgeSeconds: int(ctx, 'jwksMaxAgeSeconds'),
+    authorizerCacheSeconds: int(ctx, 'authorizerCacheSeconds'),
     maxEventsPerRequest,
     retentionDays: int(ctx, 'retentionDays'),
     tenantRetentionDays: tenantRetention(ctx),

@@ -3,7 +3,7 @@
  * alike): what it runs, tokens from its issuer, counters, schedules on demand and its clock.
  */
 import { resolve } from 'node:path';
-import { loadOrCreateIssuerKeys, signToken, type TokenOptions } from './issuer';
+import { loadOrCreateIssuerKeys, prefixScopes, signToken, type TokenOptions } from './issuer';
 import type { LocalEndpoints, LocalStats, ScheduleRunResult } from './runtime/types';
 
 /** GET /_local/health. */
@@ -17,7 +17,14 @@ export interface LocalHealth {
   readonly queues: Record<string, { readonly url: string; readonly arn: string }>;
   readonly functions: string[];
   readonly routes: string[];
-  readonly issuer: { readonly issuer: string; readonly audience: string; readonly jwksUri: string; readonly tenantClaim: string };
+  readonly issuer: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly jwksUri: string;
+    readonly tenantClaim: string;
+    /** Put before each scope of a token that has none (LocalIssuerOptions.scopePrefix). */
+    readonly scopePrefix?: string;
+  };
 }
 
 export interface LocalClient {
@@ -64,7 +71,14 @@ export const connectLocal = async (baseUrl: string, { stateDir }: { readonly sta
     baseUrl,
     port,
     health,
-    token: (t) => signToken(keys, { now: new Date(Date.now() + clockOffset), aud: health.issuer.audience, ...t, port }),
+    token: (t) =>
+      signToken(keys, {
+        now: new Date(Date.now() + clockOffset),
+        aud: health.issuer.audience,
+        ...t,
+        scope: prefixScopes(t.scope, health.issuer.scopePrefix),
+        port,
+      }),
     setClockOffset: async (offsetMs) => {
       await getJson(`${baseUrl}/_local/clock`, { method: 'POST', headers: JSON_CONTENT, body: JSON.stringify({ offsetMs }) });
       clockOffset = offsetMs;

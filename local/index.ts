@@ -36,6 +36,7 @@ export {
   loadOrCreateIssuerKeys,
   localIssuerUrl,
   localJwksUrl,
+  prefixScopes,
   readRunningStack,
   signToken,
   writeRunningStack,

@@ -124,11 +124,25 @@ export const signToken = (keys: IssuerKeys, opts: TokenOptions): string => {
   return `${signingInput}.${b64url(signature)}`;
 };
 
+/**
+ * Scopes as the stack's issuer spells them: `events:read` becomes `<prefix>events:read` (Cognito
+ * writes resource-server scopes as `identifier/scope`); a scope that already has a `/` is kept.
+ */
+export const prefixScopes = (scope: string, prefix: string | undefined): string =>
+  prefix
+    ? scope
+        .split(' ')
+        .map((s) => (s === '' || s.includes('/') ? s : `${prefix}${s}`))
+        .join(' ')
+    : scope;
+
 /** What `npm start` writes for `npm run token`: where the running stack listens, its tenant claim and audience. */
 export interface RunningStack {
   readonly port: number;
   readonly tenantClaim: string;
   readonly audience?: string;
+  /** Put before each scope that has none (a Cognito resource server's `identifier/`). */
+  readonly scopePrefix?: string;
 }
 
 const runningFile = (stateDir: string) => join(stateDir, 'running.json');
@@ -149,6 +163,7 @@ export const readRunningStack = (stateDir: string = DEFAULT_STATE_DIR): RunningS
       port: parsed.port,
       tenantClaim: parsed.tenantClaim,
       ...(typeof parsed.audience === 'string' ? { audience: parsed.audience } : {}),
+      ...(typeof parsed.scopePrefix === 'string' ? { scopePrefix: parsed.scopePrefix } : {}),
     };
   } catch {
     return undefined;

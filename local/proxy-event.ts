@@ -317,6 +317,10 @@ export const errorAnswer = (statusCode: number, code: string, message: string, e
 /** API Gateway's own status for the gateway response types local mode produces. */
 const GATEWAY_DEFAULT_STATUS: Record<string, number | undefined> = {
   MISSING_AUTHENTICATION_TOKEN: 403,
+  UNAUTHORIZED: 401,
+  ACCESS_DENIED: 403,
+  AUTHORIZER_FAILURE: 500,
+  AUTHORIZER_CONFIGURATION_ERROR: 500,
   REQUEST_TOO_LARGE: 413,
   INTEGRATION_TIMEOUT: 504,
 };

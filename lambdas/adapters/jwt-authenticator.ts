@@ -3,8 +3,7 @@ import { FetchError, JwksNotAvailableInCacheError, JwksValidationError, NonRetry
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache, type JwkWithKid, type Jwks, type JwksCache } from 'aws-jwt-verify/jwk';
 import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
-import type { Scope } from '../../contract';
-import { bearerToken, checkVerifiedToken, principalFromClaims, requireScope, type AuthSettings, type Principal } from '../core/auth';
+import { bearerToken, checkVerifiedToken, principalFromClaims, type AuthSettings, type Principal } from '../core/auth';
 import { ServiceUnavailableError, UnauthorizedError } from '../core/errors';
 import type { AuthConfig } from '../shared/config';
 
@@ -72,14 +71,23 @@ export class ExpiringJwksCache implements JwksCache {
   }
 }
 
-export type Authenticate = (headers: Readonly<Record<string, string | undefined>> | null, scope: Scope) => Promise<Principal>;
+/** A verified caller, and the OAuth client its token was issued to (`client_id`, or `azp`), if named. */
+export interface VerifiedToken {
+  readonly principal: Principal;
+  readonly clientId?: string;
+}
+
+/** Verifies the value of an Authorization header (`Bearer <JWT>`); throws 401 or 503, never accepts a bad token. */
+export type VerifyToken = (authorization: string | undefined) => Promise<VerifiedToken>;
 
 /**
- * Builds the authenticator once per cold start: the verifier and its JWKS cache live as long as
- * the execution environment; an unknown `kid` makes aws-jwt-verify refetch the JWKS (rate-limited
- * by its penalty box). A JWKS that cannot be fetched answers 503, never an acceptance.
+ * Builds the verifier once per cold start (the OIDC Lambda authorizer): the verifier and its JWKS
+ * cache live as long as the execution environment; an unknown `kid` makes aws-jwt-verify refetch
+ * the JWKS (rate-limited by its penalty box). A JWKS that cannot be fetched is a
+ * ServiceUnavailableError, never an acceptance. Scopes are not checked here: the token's scopes
+ * go to the function, which checks the route's (the gateway caches one answer per token).
  */
-export const createAuthenticator = (config: AuthConfig, fetcher: Fetcher = new JwksFetcher()): Authenticate => {
+export const createTokenVerifier = (config: AuthConfig, fetcher: Fetcher = new JwksFetcher()): VerifyToken => {
   const settings: AuthSettings = {
     tenantClaim: config.tenantClaim,
     scopePrefix: config.scopePrefix,
@@ -100,8 +108,8 @@ export const createAuthenticator = (config: AuthConfig, fetcher: Fetcher = new J
     { jwksCache: new ExpiringJwksCache(fetcher, config.jwksMaxAgeSeconds * 1000) },
   );
 
-  return async (headers, scope) => {
-    const token = bearerToken(headers);
+  return async (authorization) => {
+    const token = bearerToken({ authorization });
     let payload: Record<string, unknown>;
     try {
       payload = (await verifier.verify(token)) as Record<string, unknown>;
@@ -112,8 +120,7 @@ export const createAuthenticator = (config: AuthConfig, fetcher: Fetcher = new J
       }
       throw new UnauthorizedError();
     }
-    const principal = principalFromClaims(payload, settings);
-    requireScope(principal, scope);
-    return principal;
+    const client = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
+    return { principal: principalFromClaims(payload, settings), ...(client !== undefined && { clientId: client }) };
   };
 };

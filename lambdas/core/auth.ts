@@ -2,7 +2,10 @@ import { TENANT_PATTERN, type AccessTokenRule, type Scope, type ScopeFormat } fr
 import { ForbiddenError, UnauthorizedError } from './errors';
 
 /**
- * The parts of authentication that aws-jwt-verify does not do: which algorithms we accept, that a
+ * Authentication in two places that never overlap: API Gateway's authorizer verifies the token
+ * (a Cognito authorizer, or the OIDC Lambda authorizer through ../adapters/jwt-authenticator.ts), and
+ * the functions read the caller from its output (principalFromAuthorizer) and check the route's
+ * scope. Below, the parts of token verification that aws-jwt-verify does not do: which algorithms we accept, that a
  * token expires and not too far away, the tenant claim, and scopes per route. The signature,
  * issuer, audience, exp and nbf are checked by aws-jwt-verify in the adapter.
  */
@@ -73,7 +76,10 @@ const tenantOf = (payload: Record<string, unknown>, claim: string): string => {
 };
 
 /** The caller, from verified claims. The tenant comes from the token only, never from the request. */
-export const principalFromClaims = (payload: Record<string, unknown>, settings: AuthSettings): Principal => {
+export const principalFromClaims = (
+  payload: Record<string, unknown>,
+  settings: Pick<AuthSettings, 'tenantClaim' | 'scopePrefix' | 'scopeClaim' | 'scopeFormat'>,
+): Principal => {
   let tenant: string;
   try {
     tenant = tenantOf(payload, settings.tenantClaim);
@@ -97,4 +103,52 @@ const scopesOf = (claim: unknown, format: ScopeFormat): unknown[] => {
 
 export const requireScope = (principal: Principal, scope: Scope): void => {
   if (!principal.scopes.has(scope)) throw new ForbiddenError(`this route needs the scope '${scope}'`);
+};
+
+/**
+ * What a Lambda authorizer (OIDC mode) puts into `requestContext.authorizer`: API Gateway passes
+ * only strings, numbers and booleans, so the scopes travel space-joined, already without prefix.
+ */
+export interface AuthorizerContext {
+  readonly tenant: string;
+  readonly scopes: string;
+  readonly sub: string;
+  readonly clientId: string;
+}
+
+export const authorizerContext = (principal: Principal, clientId: string | undefined): AuthorizerContext => ({
+  tenant: principal.tenant,
+  scopes: [...principal.scopes].join(' '),
+  sub: principal.subject ?? '',
+  clientId: clientId ?? '',
+});
+
+/** How the functions read the caller from the gateway's authorizer output. */
+export interface ContextSettings {
+  /** Claim holding the tenant in a Cognito authorizer's `claims`. */
+  readonly tenantClaim: string;
+  /** Stripped from each Cognito scope (`activity-tracker/events:read` → `events:read`). */
+  readonly scopePrefix: string;
+}
+
+/**
+ * The caller as API Gateway's authorizer established it: a Cognito authorizer's `claims` (every
+ * value a string; the gateway verified signature, issuer, expiry and access-token use), or a Lambda
+ * authorizer's context (./authorizerContext). No authorizer output means no verified caller: 401,
+ * so a route deployed without an authorizer fails closed.
+ */
+export const principalFromAuthorizer = (authorizer: unknown, settings: ContextSettings): Principal => {
+  if (typeof authorizer !== 'object' || authorizer === null) throw new UnauthorizedError();
+  const output = authorizer as Record<string, unknown>;
+  if (typeof output.claims === 'object' && output.claims !== null) {
+    return principalFromClaims(output.claims as Record<string, unknown>, {
+      ...settings,
+      scopeClaim: 'scope',
+      scopeFormat: 'space-separated',
+    });
+  }
+  const tenant = output.tenant;
+  if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) throw new UnauthorizedError('the token carries no valid tenant claim');
+  const scopes = new Set(typeof output.scopes === 'string' ? output.scopes.split(' ').filter(Boolean) : []);
+  return { tenant, scopes, ...(typeof output.sub === 'string' && output.sub !== '' && { subject: output.sub }) };
 };

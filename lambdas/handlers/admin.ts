@@ -1,5 +1,4 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
 import { documentClient } from '../adapters/dynamo-client';
 import { secretsClient } from '../adapters/secrets-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
@@ -9,9 +8,9 @@ import { NotFoundError } from '../core/errors';
 import { getErasure, requestErasure, type ErasureStore } from '../core/erasure';
 import type { Keyring } from '../core/keyring';
 import { restore, softDelete, type LifecycleStore } from '../core/lifecycle';
-import { readAuthConfig, readInt, requireString } from '../shared/config';
+import { readContextSettings, readInt, requireString } from '../shared/config';
 import { header, json, noContent } from '../shared/http';
-import { httpHandler } from '../shared/http-handler';
+import { callerFromAuthorizer, httpHandler, type Authenticate } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
 import { rateLimiter } from '../shared/rate-limiter';
 import type { Admit } from '../core/rate-limit';
@@ -33,7 +32,7 @@ export const createAdminHandler = ({ authenticate, keyring, admit, ...deps }: Ad
     const id = event.pathParameters?.id ?? '';
     const route = `${event.httpMethod} ${event.resource}`;
     const authorize = async (scope: Parameters<Authenticate>[1]) => {
-      const auth = await authenticate(event.headers, scope);
+      const auth = await authenticate(event, scope);
       annotate({ tenant: auth.tenant });
       await admit?.(auth.tenant, { requests: 1 });
       return auth;
@@ -70,7 +69,7 @@ export const createAdminHandler = ({ authenticate, keyring, admit, ...deps }: Ad
 
 const env = process.env;
 export const handler = createAdminHandler({
-  authenticate: createAuthenticator(readAuthConfig(env)),
+  authenticate: callerFromAuthorizer(readContextSettings(env)),
   store: new DynamoEventStore(documentClient(), requireString(env, ENV.tableName)),
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
   deleteGraceDays: readInt(env, ENV.deleteGraceDays),

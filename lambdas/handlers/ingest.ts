@@ -1,5 +1,4 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
 import { secretsClient } from '../adapters/secrets-client';
 import { sqsClient } from '../adapters/sqs-client';
 import { secretKeyring } from '../adapters/secret-keyring';
@@ -9,9 +8,9 @@ import { AppError } from '../core/errors';
 import { ingest, type EventQueue, type IngestDeps } from '../core/ingest';
 import type { Keyring } from '../core/keyring';
 import type { Admit } from '../core/rate-limit';
-import { readAuthConfig, readInt, readRetention, requireString } from '../shared/config';
+import { readContextSettings, readInt, readRetention, requireString } from '../shared/config';
 import { header, json } from '../shared/http';
-import { httpHandler } from '../shared/http-handler';
+import { callerFromAuthorizer, httpHandler, type Authenticate } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
 import { rateLimiter } from '../shared/rate-limiter';
 import { annotate, publishRejections, REJECTION_REASONS } from '../shared/telemetry';
@@ -41,7 +40,7 @@ const countingQueue = (queue: EventQueue): EventQueue => ({
 export const createIngestHandler = ({ authenticate, keyring, admit, ...deps }: IngestHandlerDeps) => {
   const queue = countingQueue(deps.queue);
   return httpHandler(async (event, { correlationId }) => {
-    const { tenant } = await authenticate(event.headers, 'events:write');
+    const { tenant } = await authenticate(event, 'events:write');
     annotate({ tenant });
     await admit?.(tenant, { requests: 1 });
     const identity = event.requestContext?.identity;
@@ -79,7 +78,7 @@ export const createIngestHandler = ({ authenticate, keyring, admit, ...deps }: I
 
 const env = process.env;
 export const handler = createIngestHandler({
-  authenticate: createAuthenticator(readAuthConfig(env)),
+  authenticate: callerFromAuthorizer(readContextSettings(env)),
   queue: new SqsEventQueue(sqsClient(), requireString(env, ENV.queueUrl)),
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
   shardCount: readInt(env, ENV.shardCount),

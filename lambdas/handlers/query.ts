@@ -1,5 +1,4 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createAuthenticator, type Authenticate } from '../adapters/jwt-authenticator';
 import { documentClient } from '../adapters/dynamo-client';
 import { secretsClient } from '../adapters/secrets-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
@@ -7,9 +6,9 @@ import { secretKeyring } from '../adapters/secret-keyring';
 import { ENV } from '../../contract';
 import type { Keyring } from '../core/keyring';
 import { getEvent, parseEventQuery, queryEvents, type QueryDeps } from '../core/query';
-import { readAuthConfig, readInt, requireString } from '../shared/config';
+import { readContextSettings, readInt, requireString } from '../shared/config';
 import { json, queryParams } from '../shared/http';
-import { httpHandler } from '../shared/http-handler';
+import { callerFromAuthorizer, httpHandler, type Authenticate } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
 import { rateLimiter } from '../shared/rate-limiter';
 import type { Admit } from '../core/rate-limit';
@@ -25,7 +24,7 @@ export interface QueryHandlerDeps extends Omit<QueryDeps, 'keyring'> {
 /** GET /v1/events and GET /v1/events/{id} */
 export const createQueryHandler = ({ authenticate, keyring, admit, ...deps }: QueryHandlerDeps) =>
   httpHandler(async (event) => {
-    const { tenant } = await authenticate(event.headers, 'events:read');
+    const { tenant } = await authenticate(event, 'events:read');
     annotate({ tenant });
     await admit?.(tenant, { requests: 1 });
     const queryDeps = { ...deps, keyring: await keyring() };
@@ -43,7 +42,7 @@ export const createQueryHandler = ({ authenticate, keyring, admit, ...deps }: Qu
 
 const env = process.env;
 export const handler = createQueryHandler({
-  authenticate: createAuthenticator(readAuthConfig(env)),
+  authenticate: callerFromAuthorizer(readContextSettings(env)),
   store: new DynamoEventStore(documentClient(), requireString(env, ENV.tableName)),
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
   shardCount: readInt(env, ENV.shardCount),

@@ -111,6 +111,12 @@ export const readAuthConfig = (env: Env): AuthConfig => {
   };
 };
 
+/** What the API functions need to read the caller from the authorizer's output (core/auth.ts). */
+export const readContextSettings = (env: Env): { tenantClaim: string; scopePrefix: string } => ({
+  tenantClaim: optionalString(env, ENV.authTenantClaim),
+  scopePrefix: optionalString(env, ENV.authScopePrefix),
+});
+
 /** Optional endpoint override for one AWS service (local emulators). */
 export const endpointFor = (env: Env, service: 'DYNAMODB' | 'SQS' | 'SECRETS_MANAGER' | 'COGNITO_IDENTITY_PROVIDER'): string | undefined =>
   env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;

@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { Scope } from '../../contract';
+import { principalFromAuthorizer, requireScope, type ContextSettings, type Principal } from '../core/auth';
 import { errorResponse } from './http';
 import { instrumented } from './instrument';
 import { logger } from './powertools';
@@ -28,3 +30,18 @@ export const httpHandler = (route: (event: APIGatewayProxyEvent, frame: RequestF
     }
     return { ...result, headers: { ...result.headers, 'x-request-id': correlationId } };
   });
+
+/** The caller of a request, which must hold the route's scope (401 / 403 otherwise). */
+export type Authenticate = (event: Pick<APIGatewayProxyEvent, 'requestContext' | 'headers'>, scope: Scope) => Promise<Principal>;
+
+/**
+ * The functions take the caller from API Gateway's authorizer output and verify no token
+ * themselves: the gateway refused every request without a valid one before any function ran.
+ */
+export const callerFromAuthorizer =
+  (settings: ContextSettings): Authenticate =>
+  async (event, scope) => {
+    const principal = principalFromAuthorizer(event.requestContext?.authorizer, settings);
+    requireScope(principal, scope);
+    return principal;
+  };

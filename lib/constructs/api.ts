@@ -1,8 +1,14 @@
-import { Names, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
+  AuthorizationType,
+  CognitoUserPoolsAuthorizer,
   EndpointType,
+  IdentitySource,
+  type IAuthorizer,
+  type MethodOptions,
+  TokenAuthorizer,
   type IRestApi,
   LambdaIntegration,
   LogGroupLogDestination,
@@ -10,13 +16,31 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
 import type { ErrorCode } from '../../contract';
 
+/**
+ * Who verifies tokens at the gateway. `cognito`: API Gateway's Cognito authorizer (signature, issuer,
+ * expiry, an access token holding one of `scopes`). `token`: a Lambda TOKEN authorizer (OIDC mode).
+ */
+export type GatewayAuth =
+  | {
+      readonly kind: 'cognito';
+      readonly userPool: IUserPool;
+      /** Full scope names (`activity-tracker/events:read`): a token needs one of them. */
+      readonly scopes: readonly string[];
+    }
+  | { readonly kind: 'token'; readonly handler: IFunction };
+
 export interface EventsApiProps {
+  /** The authorizer every /v1 method runs before its function. */
+  readonly auth: GatewayAuth;
+  /** How long API Gateway reuses an authorizer answer for the same token (zero: no cache). */
+  readonly authorizerCacheTtl: Duration;
   /** Handles POST /v1/events. */
   readonly ingest: IFunction;
   /** Handles GET /v1/events and GET /v1/events/{id}. */
@@ -60,8 +84,11 @@ const errorBody = (code: ErrorCode, message: string): string => `{"error":{"code
  * Lambda proxy routes, JSON access logs, and errors raised by the gateway itself (unknown route,
  * throttling, integration failure) in the same JSON shape as the functions' errors.
  *
- * Authentication is not done here: the functions verify the JWT (issuer, audience, scopes,
- * tenant claim) themselves, so local mode and the cloud run the same checks.
+ * Every /v1 method runs an authorizer first: a request without a valid token is answered 401 by
+ * the gateway, and no function runs. Each function then reads the caller from the authorizer's
+ * output and checks the scope of its route (403 naming the scope). The Cognito authorizer accepts
+ * any of the API's scopes rather than the route's own: API Gateway answers a missing Cognito scope
+ * with the same 401 as a bad signature, and the API's contract is 403 for a missing scope.
  */
 export class EventsApi extends Construct {
   readonly api: IRestApi;
@@ -96,9 +123,10 @@ export class EventsApi extends Construct {
       },
     });
 
+    const v1 = api.root.addResource('v1', { defaultMethodOptions: this.methodOptions(props) });
     const ingest = new LambdaIntegration(props.ingest, { allowTestInvoke: false });
     const query = new LambdaIntegration(props.query, { allowTestInvoke: false });
-    const events = api.root.addResource('v1').addResource('events');
+    const events = v1.addResource('events');
     events.addMethod('POST', ingest);
     events.addMethod('GET', query);
     const admin = new LambdaIntegration(props.admin, { allowTestInvoke: false });
@@ -106,11 +134,35 @@ export class EventsApi extends Construct {
     event.addMethod('GET', query);
     event.addMethod('DELETE', admin);
     event.addResource('restore').addMethod('POST', admin);
-    const erasures = api.root.getResource('v1')!.addResource('erasures');
+    const erasures = v1.addResource('erasures');
     erasures.addMethod('POST', admin);
     erasures.addResource('{id}').addMethod('GET', admin);
 
-    // Without a gateway authorizer, "missing authentication token" only means "no such route".
+    // The authorizer's refusals, in the functions' error shape.
+    api.addGatewayResponse('Unauthorized', {
+      type: ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: { 'WWW-Authenticate': `'Bearer error="invalid_token"'` },
+      templates: { 'application/json': errorBody('unauthorized', '"the bearer token is missing or invalid"') },
+    });
+    api.addGatewayResponse('AccessDenied', {
+      type: ResponseType.ACCESS_DENIED,
+      statusCode: '403',
+      templates: { 'application/json': errorBody('forbidden', '"the token does not grant access to this route"') },
+    });
+    // The authorizer failed (the issuer's keys could not be fetched): retry, never an acceptance.
+    for (const [id, type] of [
+      ['AuthorizerFailure', ResponseType.AUTHORIZER_FAILURE],
+      ['AuthorizerConfigurationError', ResponseType.AUTHORIZER_CONFIGURATION_ERROR],
+    ] as const) {
+      api.addGatewayResponse(id, {
+        type,
+        statusCode: '503',
+        responseHeaders: { 'Retry-After': "'1'" },
+        templates: { 'application/json': errorBody('auth_unavailable', '"token verification is unavailable; retry shortly"') },
+      });
+    }
+    // With an authorizer on every method, "missing authentication token" only means "no such route".
     api.addGatewayResponse('NotFound', {
       type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
       statusCode: '404',
@@ -156,5 +208,26 @@ export class EventsApi extends Construct {
 
     this.api = api;
     this.url = api.url;
+  }
+
+  private methodOptions(props: EventsApiProps): MethodOptions {
+    const identitySource = IdentitySource.header('Authorization');
+    let authorizer: IAuthorizer;
+    if (props.auth.kind === 'cognito') {
+      authorizer = new CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+        cognitoUserPools: [props.auth.userPool],
+        identitySource,
+        resultsCacheTtl: props.authorizerCacheTtl,
+      });
+      return { authorizer, authorizationType: AuthorizationType.COGNITO, authorizationScopes: [...props.auth.scopes] };
+    }
+    authorizer = new TokenAuthorizer(this, 'Authorizer', {
+      handler: props.auth.handler,
+      identitySource,
+      // Anything but `Bearer <JWT>` is refused without invoking the authorizer.
+      validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]* *$',
+      resultsCacheTtl: props.authorizerCacheTtl,
+    });
+    return { authorizer, authorizationType: AuthorizationType.CUSTOM };
   }
 }

@@ -70,9 +70,15 @@ export interface ServiceFunctionsProps {
   readonly queue: IQueue;
   /** The id/cursor keys (ingest and query only). */
   readonly keysSecret: ISecret;
-  readonly tokenSettings: TokenSettings;
   /** Claim holding the tenant id. */
   readonly tenantClaim: string;
+  /** Stripped from each scope the gateway passes on (Cognito: `activity-tracker/`); empty for plain scopes. */
+  readonly scopePrefix: string;
+  /**
+   * An external OIDC issuer: adds the Lambda authorizer that verifies its tokens.
+   * @default none (the gateway's Cognito authorizer verifies tokens)
+   */
+  readonly oidcTokens?: TokenSettings;
   /**
    * Events one ingest request may carry (1..500).
    * @default 500
@@ -128,7 +134,7 @@ export interface ServiceFunctionsProps {
 }
 
 /**
- * The five functions, the environment each one needs (and nothing more), their least-privilege
+ * The five functions (and the OIDC mode's token authorizer), the environment each one needs (and nothing more), their least-privilege
  * grants, and the writer's queue subscription:
  *
  * - ingest: validates and enqueues; sends to the queue, reads the keys; in the table it only updates
@@ -144,13 +150,19 @@ export class ServiceFunctions extends Construct {
   readonly admin: IFunction;
   readonly writer: IFunction;
   readonly cleanup: IFunction;
+  /** The OIDC mode's token authorizer (with `oidcTokens` only). */
+  readonly authorizer?: IFunction;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionsProps) {
     super(scope, id);
 
     const common = { logLevel: props.logLevel, logRetention: props.logRetention, logSampleRate: props.logSampleRate ?? 0 };
     const apiTimeout = props.apiTimeout ?? Duration.seconds(10);
-    const auth = authEnvironment(props.tokenSettings, props.tenantClaim);
+    // The API functions verify no token (the gateway did): they read the caller from its authorizer.
+    const auth = {
+      [ENV.authTenantClaim.name]: props.tenantClaim,
+      [ENV.authScopePrefix.name]: props.scopePrefix,
+    };
     const shards = { [ENV.shardCount.name]: String(props.shardCount) };
     const tenantRetention = Object.entries(props.tenantRetentionDays ?? {})
       .map(([tenant, days]) => `${tenant}=${days}`)
@@ -262,6 +274,18 @@ export class ServiceFunctions extends Construct {
       },
     });
     props.table.grant(cleanup, ...TABLE_ACTIONS.cleanup);
+
+    if (props.oidcTokens) {
+      this.authorizer = createServiceFunction(this, 'Authorizer', {
+        ...common,
+        handler: 'authorizer',
+        description: 'API Gateway token authorizer: verifies access tokens of the OIDC issuer',
+        // API Gateway waits at most 29 s for the whole request; a JWKS fetch is bounded at 3 s.
+        timeout: Duration.seconds(10),
+        memorySize: 256,
+        environment: authEnvironment(props.oidcTokens, props.tenantClaim),
+      });
+    }
 
     this.ingest = ingest;
     this.query = query;

@@ -72,7 +72,12 @@ export const runStart = async (args: readonly string[], config: LocalAppConfig =
       `data ${persist ? `persisted under ${relative(process.cwd(), join(stateDir, 'data')) || '.'}` : 'in memory'}; started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );
   // `npm run token` reads where this stack listens, which claim holds the tenant, and the audience.
-  writeRunningStack(stateDir, { port: runtime.port, tenantClaim: runtime.tenantClaim, audience: runtime.issuer.audience });
+  writeRunningStack(stateDir, {
+    port: runtime.port,
+    tenantClaim: runtime.tenantClaim,
+    audience: runtime.issuer.audience,
+    ...(runtime.issuer.scopePrefix ? { scopePrefix: runtime.issuer.scopePrefix } : {}),
+  });
   process.stdout.write(`ready on ${runtime.baseUrl}\n`);
   process.stdout.write(`[local] status page: ${runtime.baseUrl}/_local/\n`);
 

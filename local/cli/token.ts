@@ -5,7 +5,15 @@
  * issues it N ms ahead, for a stack whose clock was moved with `POST /_local/clock`.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_AUDIENCE, DEFAULT_PORT, DEFAULT_TENANT_CLAIM, loadOrCreateIssuerKeys, readRunningStack, signToken } from '../issuer';
+import {
+  DEFAULT_AUDIENCE,
+  DEFAULT_PORT,
+  DEFAULT_TENANT_CLAIM,
+  loadOrCreateIssuerKeys,
+  prefixScopes,
+  readRunningStack,
+  signToken,
+} from '../issuer';
 import type { LocalAppConfig } from './start';
 
 const USAGE =
@@ -80,7 +88,7 @@ export const runToken = (args: readonly string[], config: LocalAppConfig = {}) =
   const token = signToken(loadOrCreateIssuerKeys(stateDir), {
     tenant: values.tenant,
     tenantClaim: running?.tenantClaim ?? configuredClaim ?? DEFAULT_TENANT_CLAIM,
-    scope: values.scope,
+    scope: prefixScopes(values.scope, running?.scopePrefix),
     port,
     aud: values.aud ?? running?.audience ?? config.issuer?.audience ?? DEFAULT_AUDIENCE,
     ...(values.sub !== undefined ? { sub: values.sub } : {}),

@@ -17,7 +17,9 @@ import {
   type HttpAnswer,
   type RouteMatch,
 } from '../proxy-event';
+import type { PublicJwk } from '../issuer';
 import type { TemplateModel } from '../template/model';
+import { createAuthorizers } from './authorizers';
 import { readBody, send } from './http';
 import { LOCAL_ACCOUNT_ID } from './types';
 
@@ -32,14 +34,29 @@ export interface ApiGatewayOptions {
   readonly log: (line: string) => void;
   /** Answers /_local/* requests. */
   readonly local: (method: string, path: string, body: Buffer) => Promise<HttpAnswer>;
+  /** The local issuer, which stands in for every Cognito user pool of the template. */
+  readonly issuer: { readonly url: string; readonly jwk: PublicJwk };
+  readonly region: string;
+  /** The stack's clock (ms since the epoch). */
+  readonly now: () => number;
 }
 
 /** A node:http request listener emulating the template's REST API. */
-export const apiGateway = ({ model, port, poolOf, metrics, log, local }: ApiGatewayOptions) => {
+export const apiGateway = ({ model, port, poolOf, metrics, log, local, issuer, region, now }: ApiGatewayOptions) => {
   const router = new Router(model.routes);
   const api = model.apis[0];
   // One REST API per template is the expected shape; its gateway responses apply to every route.
   const gatewayResponses = model.gatewayResponses.filter((r) => !api || r.apiLogicalId === api.logicalId);
+  const authorize = createAuthorizers({
+    authorizers: model.authorizers,
+    poolOf,
+    issuer,
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    apiId: 'local',
+    now,
+    log,
+  });
 
   const invokeRoute = async (req: IncomingMessage, match: RouteMatch, request: ApiRequest): Promise<HttpAnswer> => {
     const { method, url, body, requestId, started } = request;
@@ -64,6 +81,22 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local }: ApiGate
         now: new Date(started),
       },
     );
+    // The method's authorizer runs first: a refused request never reaches the function.
+    const auth = await authorize(route, event);
+    if (!auth.ok) {
+      return gatewayErrorAnswer(gatewayResponses, {
+        responseType: auth.responseType,
+        status: auth.status,
+        message: auth.message,
+        requestId,
+        fallback: errorAnswer(
+          auth.status,
+          auth.status === 401 ? 'unauthorized' : auth.status === 403 ? 'forbidden' : 'internal',
+          auth.message,
+        ),
+      });
+    }
+    (event.requestContext as { authorizer: unknown }).authorizer = auth.authorizer;
     // API Gateway stops waiting after the integration timeout; the function runs on.
     let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([

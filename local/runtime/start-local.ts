@@ -15,6 +15,7 @@ import {
   DEFAULT_STATE_DIR,
   DEFAULT_TENANT_CLAIM,
   loadOrCreateIssuerKeys,
+  prefixScopes,
   localIssuerUrl,
   localJwksUrl,
   signToken,
@@ -85,11 +86,14 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     const closeServer = closer(server);
     stops.push(closeServer);
     const baseUrl = `http://127.0.0.1:${port}`;
+    const prefixOption = options.issuer?.scopePrefix;
+    const scopePrefix = typeof prefixOption === 'function' ? prefixOption(model) : prefixOption;
     const issuer: LocalIssuer = {
       url: localIssuerUrl(port),
       jwksUri: localJwksUrl(port),
       audience: options.issuer?.audience ?? DEFAULT_AUDIENCE,
       tenantClaim,
+      ...(scopePrefix ? { scopePrefix } : {}),
     };
 
     // Telemetry: the functions' EMF lines become the status page's figures (GET /_local/).
@@ -153,7 +157,13 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       functions: functions.map((f) => f.logicalId),
       routes: model.routes.map((r) => `${r.httpMethod} ${r.resourcePath} → ${r.functionLogicalId}`),
       schedules: model.schedules.map((s) => ({ rule: s.logicalId, expression: s.scheduleExpression, enabled: s.enabled })),
-      issuer: { issuer: issuer.url, audience: issuer.audience, jwksUri: issuer.jwksUri, tenantClaim },
+      issuer: {
+        issuer: issuer.url,
+        audience: issuer.audience,
+        jwksUri: issuer.jwksUri,
+        tenantClaim,
+        ...(scopePrefix ? { scopePrefix } : {}),
+      },
     });
     const local = localRoutes({
       keys,
@@ -166,7 +176,24 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       ...(faults ? { faults } : {}),
     });
     // Loopback Host only, and no cross-origin writes to /_local (request-guard.ts), before any routing.
-    server.on('request', guardRequests(port, apiGateway({ model, port, poolOf, metrics, log, local }), log));
+    server.on(
+      'request',
+      guardRequests(
+        port,
+        apiGateway({
+          model,
+          port,
+          poolOf,
+          metrics,
+          log,
+          local,
+          issuer: { url: issuer.url, jwk: keys.jwk },
+          region,
+          now: () => clock.now(),
+        }),
+        log,
+      ),
+    );
 
     return {
       baseUrl,
@@ -182,7 +209,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       invoke: (logicalId, event) => poolOf(logicalId).invoke(event),
       tenantClaim,
       issuer,
-      token: (opts) => signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, port }),
+      token: (opts) => signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, scope: prefixScopes(opts.scope, scopePrefix), port }),
       ...(faults && { faults }),
       stop: stopAll,
     };

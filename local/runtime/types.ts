@@ -25,6 +25,8 @@ export interface LocalIssuer {
   readonly audience: string;
   /** The claim its tokens carry the tenant in. */
   readonly tenantClaim: string;
+  /** Put before each scope of its tokens that has none (LocalIssuerOptions.scopePrefix). */
+  readonly scopePrefix?: string;
 }
 
 /** What an `environment` hook knows when it adds variables to a function's environment. */
@@ -41,6 +43,12 @@ export interface LocalIssuerOptions {
   readonly audience?: string;
   /** The claim tokens carry the tenant in, or how to read it from the template. @default "tenant_id" */
   readonly tenantClaim?: string | ((model: TemplateModel) => string | undefined);
+  /**
+   * Put before each scope of a minted token that has none, as the stack's real issuer writes them
+   * (e.g. a Cognito resource server's `identifier/`), so that `--scope events:read` still works.
+   * @default none
+   */
+  readonly scopePrefix?: string | ((model: TemplateModel) => string | undefined);
 }
 
 export interface StartLocalOptions {

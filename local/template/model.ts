@@ -129,8 +129,27 @@ export interface RouteModel {
   readonly httpMethod: string;
   readonly functionLogicalId: string;
   readonly authorizationType: string;
+  /** The method's AWS::ApiGateway::Authorizer (COGNITO_USER_POOLS or CUSTOM methods). */
+  readonly authorizerLogicalId?: string;
+  /** A Cognito method's AuthorizationScopes: the token needs one of them. */
+  readonly authorizationScopes: string[];
   /** API Gateway gives up on the integration after this long (504). @default 29000 */
   readonly integrationTimeoutMs: number;
+}
+
+/** An AWS::ApiGateway::Authorizer. */
+export interface AuthorizerModel {
+  readonly logicalId: string;
+  readonly apiLogicalId: string;
+  readonly type: 'COGNITO_USER_POOLS' | 'TOKEN' | 'REQUEST';
+  /** Mapping expressions, e.g. `method.request.header.Authorization`. */
+  readonly identitySource: string[];
+  /** AuthorizerResultTtlInSeconds (API Gateway's default: 300). */
+  readonly ttlSeconds: number;
+  /** TOKEN authorizers: a token not matching it is refused without invoking the function. */
+  readonly identityValidationExpression?: string;
+  /** TOKEN / REQUEST: the function in AuthorizerUri. */
+  readonly functionLogicalId?: string;
 }
 
 export interface ScheduleTargetModel {
@@ -157,6 +176,7 @@ export interface TemplateModel {
   readonly apis: RestApiModel[];
   readonly routes: RouteModel[];
   readonly gatewayResponses: GatewayResponseModel[];
+  readonly authorizers: AuthorizerModel[];
   readonly schedules: ScheduleRuleModel[];
   /** Things present in the template that local mode does not emulate. */
   readonly warnings: string[];

@@ -1,5 +1,12 @@
 /** Reads a template's REST APIs (routes from Resource/Method chains) and its gateway responses. */
-import { TemplateError, type CfnResource, type GatewayResponseModel, type RestApiModel, type RouteModel } from './model';
+import {
+  TemplateError,
+  type AuthorizerModel,
+  type CfnResource,
+  type GatewayResponseModel,
+  type RestApiModel,
+  type RouteModel,
+} from './model';
 import { allReferences, isRecord, num, referencedLogicalId, str } from './values';
 
 /** The function a method's integration invokes: the Lambda function referenced inside Integration.Uri. */
@@ -72,11 +79,13 @@ export const parseApis = (resources: Record<string, CfnResource>, warnings: stri
         continue;
       }
       const authorizationType = str(mp.AuthorizationType) ?? 'NONE';
-      if (authorizationType !== 'NONE') {
-        warnings.push(
-          `ApiGateway method ${methodId} (${httpMethod} ${path}): authorizer ${authorizationType} is not emulated; the function verifies tokens itself`,
-        );
+      const authorizer = referencedLogicalId(mp.AuthorizerId);
+      if (!['NONE', 'COGNITO_USER_POOLS', 'CUSTOM'].includes(authorizationType)) {
+        warnings.push(`ApiGateway method ${methodId} (${httpMethod} ${path}): authorization ${authorizationType} is not emulated locally`);
       }
+      const authorizationScopes = Array.isArray(mp.AuthorizationScopes)
+        ? mp.AuthorizationScopes.filter((scope): scope is string => typeof scope === 'string')
+        : [];
       if (mp.RequestValidatorId !== undefined) {
         warnings.push(`ApiGateway method ${methodId} (${httpMethod} ${path}): request validation is not emulated locally`);
       }
@@ -88,6 +97,9 @@ export const parseApis = (resources: Record<string, CfnResource>, warnings: stri
         httpMethod,
         functionLogicalId: fn,
         authorizationType,
+        ...(authorizer &&
+          resources[authorizer.logicalId]?.Type === 'AWS::ApiGateway::Authorizer' && { authorizerLogicalId: authorizer.logicalId }),
+        authorizationScopes,
         integrationTimeoutMs,
       });
     }
@@ -116,6 +128,40 @@ export const parseGatewayResponses = (resources: Record<string, CfnResource>, wa
     }
     const statusCode = num(p.StatusCode, `GatewayResponse ${id} StatusCode`);
     out.push({ apiLogicalId: api.logicalId, responseType, ...(statusCode !== undefined ? { statusCode } : {}), templates, headers });
+  }
+  return out;
+};
+
+const AUTHORIZER_TYPES: readonly string[] = ['COGNITO_USER_POOLS', 'TOKEN', 'REQUEST'];
+
+/** The template's authorizers: type, identity source, result cache time and (Lambda authorizers) function. */
+export const parseAuthorizers = (resources: Record<string, CfnResource>, warnings: string[]): AuthorizerModel[] => {
+  const out: AuthorizerModel[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::ApiGateway::Authorizer') continue;
+    const p = r.Properties ?? {};
+    const api = referencedLogicalId(p.RestApiId);
+    const type = str(p.Type) ?? '';
+    if (!api || !AUTHORIZER_TYPES.includes(type)) {
+      warnings.push(`ApiGateway authorizer ${id}: type ${type || '?'} is not emulated; its methods answer 500`);
+      continue;
+    }
+    const functionLogicalId = allReferences(p.AuthorizerUri).find(
+      (ref) => resources[ref.logicalId]?.Type === 'AWS::Lambda::Function',
+    )?.logicalId;
+    const validation = str(p.IdentityValidationExpression);
+    out.push({
+      logicalId: id,
+      apiLogicalId: api.logicalId,
+      type: type as AuthorizerModel['type'],
+      identitySource: (str(p.IdentitySource) ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      ttlSeconds: num(p.AuthorizerResultTtlInSeconds, `ApiGateway authorizer ${id} AuthorizerResultTtlInSeconds`) ?? 300,
+      ...(validation !== undefined && { identityValidationExpression: validation }),
+      ...(functionLogicalId !== undefined && { functionLogicalId }),
+    });
   }
   return out;
 };

@@ -23,7 +23,7 @@ import {
   type TableModel,
   type TemplateModel,
 } from './model';
-import { parseApis, parseGatewayResponses } from './read-api';
+import { parseApis, parseAuthorizers, parseGatewayResponses } from './read-api';
 import { allReferences, bool, isRecord, num, referencedLogicalId, str } from './values';
 
 const SQS_DEFAULT_VISIBILITY_TIMEOUT = 30;
@@ -247,6 +247,7 @@ export const parseTemplate = (template: unknown): TemplateModel => {
     apis: [],
     routes: [],
     gatewayResponses: [],
+    authorizers: [],
     schedules: [],
     warnings,
     resources,
@@ -287,6 +288,7 @@ export const parseTemplate = (template: unknown): TemplateModel => {
   model.apis.push(...apis);
   model.routes.push(...routes);
   model.gatewayResponses.push(...parseGatewayResponses(resources, warnings));
+  model.authorizers.push(...parseAuthorizers(resources, warnings));
   for (const fn of invokedFunctions(model)) {
     for (const [name, value] of Object.entries(fn.rawEnvironment))
       checkSupported(value, model, `Function ${fn.logicalId}, environment variable ${name}`);
@@ -295,12 +297,13 @@ export const parseTemplate = (template: unknown): TemplateModel => {
 };
 
 /**
- * Functions something invokes: a route, an event source mapping or a schedule. Others (CDK
+ * Functions something invokes: a route, an authorizer, an event source mapping or a schedule. Others (CDK
  * custom-resource providers, for instance) only run at deploy time.
  */
 export const invokedFunctions = (model: TemplateModel): FunctionModel[] => {
   const invoked = new Set([
     ...model.routes.map((r) => r.functionLogicalId),
+    ...model.authorizers.flatMap((a) => (a.functionLogicalId ? [a.functionLogicalId] : [])),
     ...model.eventSourceMappings.map((m) => m.functionLogicalId),
     ...model.schedules.flatMap((s) => s.targets.map((t) => t.functionLogicalId)),
   ]);

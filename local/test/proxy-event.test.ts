@@ -18,6 +18,7 @@ const route = (httpMethod: string, resourcePath: string, functionLogicalId = 'Fn
   httpMethod,
   functionLogicalId,
   authorizationType: 'NONE',
+  authorizationScopes: [],
   integrationTimeoutMs: 29_000,
 });
 

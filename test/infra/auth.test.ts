@@ -73,16 +73,47 @@ describe('auth wiring', () => {
       });
     });
 
-    it('makes the API functions require Cognito access tokens with the configured limits', () => {
-      for (const name of ['Ingest', 'Query']) {
+    it('runs the Cognito authorizer on every /v1 method, requiring an access token with one of the API scopes', () => {
+      const [authorizerId] = byPath(template.findResources('AWS::ApiGateway::Authorizer'), 'ActivityTracker/Api/Authorizer/Resource');
+      const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
+      expect(methods.length).toBe(7);
+      for (const method of methods) {
+        expect(method.Properties).toMatchObject({
+          AuthorizationType: 'COGNITO_USER_POOLS',
+          AuthorizerId: { Ref: authorizerId },
+          AuthorizationScopes: ['events:write', 'events:read', 'events:delete', 'events:erase'].map((s) => `activity-tracker/${s}`),
+        });
+      }
+    });
+
+    it('tells the API functions only how to read the caller: no issuer, keys or token rules', () => {
+      for (const name of ['Ingest', 'Query', 'Admin']) {
         const [, fn] = byPath(template.findResources('AWS::Lambda::Function'), `ActivityTracker/Functions/${name}/Resource`);
-        expect(fn.Properties.Environment.Variables).toMatchObject({
-          AUTH_ACCESS_TOKEN_RULE: 'claim:token_use=access',
-          AUTH_AUDIENCE: '',
-          AUTH_SCOPE_PREFIX: 'activity-tracker/',
-          AUTH_TENANT_CLAIM: 'org_id',
-          AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600',
-          AUTH_CLOCK_SKEW_SECONDS: '30',
+        const vars = fn.Properties.Environment.Variables as Json;
+        expect(Object.keys(vars).filter((v) => v.startsWith('AUTH_'))).toEqual(['AUTH_TENANT_CLAIM', 'AUTH_SCOPE_PREFIX']);
+        expect(vars).toMatchObject({ AUTH_SCOPE_PREFIX: 'activity-tracker/', AUTH_TENANT_CLAIM: 'org_id' });
+      }
+      template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+      expect(Object.keys(template.findResources('AWS::Lambda::Function')).some((id) => id.includes('Authorizer'))).toBe(false);
+    });
+
+    it('answers the authorizer refusals in the API error shape (401 with WWW-Authenticate, 403, 503)', () => {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'UNAUTHORIZED',
+        StatusCode: '401',
+        ResponseParameters: { 'gatewayresponse.header.WWW-Authenticate': `'Bearer error="invalid_token"'` },
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"unauthorized"') },
+      });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'ACCESS_DENIED',
+        StatusCode: '403',
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"forbidden"') },
+      });
+      for (const type of ['AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR']) {
+        template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+          ResponseType: type,
+          StatusCode: '503',
+          ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"auth_unavailable"') },
         });
       }
     });
@@ -102,9 +133,36 @@ describe('auth wiring', () => {
       expect(template.toJSON().Outputs.TokenUrl).toBeUndefined();
     });
 
+    it('runs a cached token authorizer on every /v1 method, and only it knows the issuer', () => {
+      const [fnId, fn] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Authorizer/Resource');
+      const [authorizerId] = byPath(template.findResources('AWS::ApiGateway::Authorizer'), 'ActivityTracker/Api/Authorizer/Resource');
+      template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        Type: 'TOKEN',
+        IdentitySource: 'method.request.header.Authorization',
+        AuthorizerResultTtlInSeconds: 60,
+        IdentityValidationExpression: Match.anyValue(),
+      });
+      expect(JSON.stringify(template.findResources('AWS::ApiGateway::Authorizer'))).toContain(fnId);
+      expect(fn.Properties.Environment.Variables.AUTH_ISSUER).toBe(OIDC_CONTEXT.issuer);
+      const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
+      for (const method of methods) {
+        expect(method.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      }
+      for (const name of ['Ingest', 'Query', 'Admin']) {
+        const [, api] = byPath(template.findResources('AWS::Lambda::Function'), `ActivityTracker/Functions/${name}/Resource`);
+        expect(api.Properties.Environment.Variables.AUTH_ISSUER).toBeUndefined();
+      }
+    });
+
+    it('takes the authorizer cache time from context (0 turns the cache off)', () => {
+      synthStack({ ...OIDC_CONTEXT, authorizerCacheSeconds: '0' }).template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        AuthorizerResultTtlInSeconds: 0,
+      });
+    });
+
     it('verifies the external issuer with its scope claim format and the default limits, without token_use', () => {
-      const [, query] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Query/Resource');
-      const env = query.Properties.Environment.Variables as Json;
+      const [, authorizer] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Authorizer/Resource');
+      const env = authorizer.Properties.Environment.Variables as Json;
       expect(env).toMatchObject({
         AUTH_ISSUER: OIDC_CONTEXT.issuer,
         AUTH_AUDIENCE: OIDC_CONTEXT.audience,

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       tenantRetentionDays: {},
       deleteGraceDays: 30,
       jwksMaxAgeSeconds: 900,
+      authorizerCacheSeconds: 60,
       maxOpenErasures: 100,
       tenantRates: { requestsPerSecond: 50, eventsPerSecond: 1000 },
       tenantRateOverrides: {},

@@ -52,8 +52,8 @@ describe('least privilege: each role lists exactly the actions its code uses', (
     expect(actions).toEqual({ ...expected, 'Auth/PreTokenGeneration': only('cognito-idp:ListUserPoolClients') });
   });
 
-  it('in OIDC mode', () => {
-    expect(actionsByFunction(synthStack(OIDC_CONTEXT).template)).toEqual(expected);
+  it('in OIDC mode, where the token authorizer only logs and traces (no secret, no table)', () => {
+    expect(actionsByFunction(synthStack(OIDC_CONTEXT).template)).toEqual({ ...expected, 'Functions/Authorizer': only() });
   });
 
   it('gives no function Scan, the stream reads, or DescribeTable', () => {

@@ -205,17 +205,8 @@ describe('ActivityTracker stack', () => {
         'POWERTOOLS_METRICS_NAMESPACE',
         'POWERTOOLS_SERVICE_NAME',
       ];
-      const auth = [
-        'AUTH_AUDIENCE',
-        'AUTH_ISSUER',
-        'AUTH_JWKS_URI',
-        'AUTH_SCOPE_PREFIX',
-        'AUTH_TENANT_CLAIM',
-        'AUTH_ACCESS_TOKEN_RULE',
-        'AUTH_JWKS_MAX_AGE_SECONDS',
-        'AUTH_MAX_TOKEN_LIFETIME_SECONDS',
-        'AUTH_CLOCK_SKEW_SECONDS',
-      ];
+      // The gateway verifies tokens: the functions only read the caller from its authorizer.
+      const auth = ['AUTH_SCOPE_PREFIX', 'AUTH_TENANT_CLAIM'];
       // Per-tenant fairness limits on every API function (ingest's TABLE_NAME is for the rate counters only).
       const rates = ['TENANT_REQUESTS_PER_SECOND', 'TENANT_EVENTS_PER_SECOND'];
       const expected: Record<FunctionName, string[]> = {
@@ -531,14 +522,17 @@ describe('ActivityTracker stack', () => {
       template.hasOutput('UserPoolId', {});
     });
 
-    it('verifies Cognito access tokens: pool issuer and JWKS, no audience, prefixed scopes', () => {
+    it('verifies Cognito access tokens at the gateway, and tells the functions the claim and scope prefix', () => {
       const template = defaults();
       const userPool = resourceAt(template, 'AWS::Cognito::UserPool', 'ActivityTracker/Auth/UserPool/Resource').id;
-      for (const name of ['Ingest', 'Query'] as const) {
+      template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+        Type: 'COGNITO_USER_POOLS',
+        IdentitySource: 'method.request.header.Authorization',
+        ProviderARNs: [{ 'Fn::GetAtt': [userPool, 'Arn'] }],
+        AuthorizerResultTtlInSeconds: 60,
+      });
+      for (const name of ['Ingest', 'Query', 'Admin'] as const) {
         expect(fn(template, name).resource.Properties.Environment.Variables).toMatchObject({
-          AUTH_ISSUER: { 'Fn::GetAtt': [userPool, 'ProviderURL'] },
-          AUTH_JWKS_URI: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [userPool, 'ProviderURL'] }, '/.well-known/jwks.json']] },
-          AUTH_AUDIENCE: '',
           AUTH_SCOPE_PREFIX: 'activity-tracker/',
           AUTH_TENANT_CLAIM: 'tenant_id',
         });
@@ -555,14 +549,22 @@ describe('ActivityTracker stack', () => {
       }).template;
       template.resourceCountIs('AWS::Cognito::UserPool', 0);
       expect(Object.keys(template.findOutputs('UserPoolId'))).toEqual([]);
+      expect(
+        resourceAt(template, 'AWS::Lambda::Function', 'ActivityTracker/Functions/Authorizer/Resource').resource.Properties.Environment
+          .Variables,
+      ).toMatchObject({
+        AUTH_ISSUER: 'https://idp.example.com/',
+        AUTH_AUDIENCE: 'api-a,api-b',
+        AUTH_JWKS_URI: 'https://idp.example.com/jwks.json',
+        AUTH_SCOPE_PREFIX: '',
+        AUTH_TENANT_CLAIM: 'org:tenant',
+      });
       for (const name of ['Ingest', 'Query'] as const) {
-        expect(fn(template, name).resource.Properties.Environment.Variables).toMatchObject({
-          AUTH_ISSUER: 'https://idp.example.com/',
-          AUTH_AUDIENCE: 'api-a,api-b',
-          AUTH_JWKS_URI: 'https://idp.example.com/jwks.json',
-          AUTH_SCOPE_PREFIX: '',
-          AUTH_TENANT_CLAIM: 'org:tenant',
-        });
+        expect(
+          Object.keys(fn(template, name).resource.Properties.Environment.Variables)
+            .filter((v) => v.startsWith('AUTH_'))
+            .sort(),
+        ).toEqual(['AUTH_SCOPE_PREFIX', 'AUTH_TENANT_CLAIM']);
       }
     });
 

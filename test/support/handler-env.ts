@@ -33,8 +33,8 @@ export const lambdaContext = (awsRequestId = 'req-1'): Context =>
   ({ awsRequestId, functionName: 'fn', getRemainingTimeInMillis: () => 30_000 }) as unknown as Context;
 
 /** A fake authenticator: the token text names tenant and scopes, e.g. "acme events:read". */
-export const fakeAuthenticate = async (headers: Record<string, string | undefined> | null, scope: string) => {
-  const token = headers?.authorization?.replace('Bearer ', '');
+export const fakeAuthenticate = async (event: { headers: Record<string, string | undefined> | null }, scope: string) => {
+  const token = event.headers?.authorization?.replace('Bearer ', '');
   if (!token) throw new UnauthorizedError();
   const [tenant, ...scopes] = token.split(' ');
   if (!scopes.includes(scope)) throw new ForbiddenError(`needs ${scope}`);

@@ -1,4 +1,6 @@
-import { createAuthenticator, type Authenticate } from '../../../lambdas/adapters/jwt-authenticator';
+import type { Scope } from '../../../contract';
+import { createTokenVerifier } from '../../../lambdas/adapters/jwt-authenticator';
+import { requireScope, type Principal } from '../../../lambdas/core/auth';
 import { FetchError } from 'aws-jwt-verify/error';
 import type { AuthConfig } from '../../../lambdas/shared/config';
 import { ecKeys, rsaKeys, signJwt } from '../../support/jwt';
@@ -45,6 +47,17 @@ const fetcher = (body: unknown = jwks) => {
 };
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
+type Authenticate = (headers: { Authorization?: string }, scope: Scope) => Promise<Principal>;
+/** The verifier (the OIDC authorizer's), then the route's scope check the functions do on its output. */
+const createAuthenticator = (...args: Parameters<typeof createTokenVerifier>): Authenticate => {
+  const verify = createTokenVerifier(...args);
+  return async (headers, scope) => {
+    const { principal } = await verify(headers.Authorization);
+    requireScope(principal, scope);
+    return principal;
+  };
+};
+
 describe('JWT authentication', () => {
   let authenticate: Authenticate;
   beforeEach(() => {
@@ -60,7 +73,7 @@ describe('JWT authentication', () => {
 
   it.each([
     ['no header', {}],
-    ['a non-bearer scheme', { authorization: 'Basic abc' }],
+    ['a non-bearer scheme', { Authorization: 'Basic abc' }],
     ['garbage', bearer('garbage')],
   ])('answers 401 with %s', async (_name, headers) => {
     await expect(authenticate(headers, 'events:read')).rejects.toMatchObject({ status: 401 });
