@@ -1,10 +1,10 @@
 import { runCleanup, SAFETY_MARGIN_MS, type CleanupDeps } from '../../../lambdas/core/cleanup';
 import { requestErasure, getErasure, ERASURE_SWEEP_DAYS } from '../../../lambdas/core/erasure';
 import { ingest } from '../../../lambdas/core/ingest';
-import { decodeMessage, type QueueMessage } from '../../../lambdas/core/message';
+import { decodeMessage } from '../../../lambdas/core/message';
 import { purgePartition, type EventItem } from '../../../lambdas/core/item-keys';
 import { parseEventQuery, queryEvents } from '../../../lambdas/core/query';
-import { MemoryTable, testKeyring } from '../../support/fakes';
+import { MemoryTable, RecordingQueue, testKeyring } from '../../support/fakes';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -28,16 +28,12 @@ const seedDeleted = (table: MemoryTable, count: number, deletedAt: number, shard
 
 /** Stores events through the real ingest core, as the writer would, and registers the tenant. */
 const seed = async (table: MemoryTable, tenant: string, events: object[], at = NOW, retention = 30): Promise<string[]> => {
-  const sent: QueueMessage[] = [];
+  const queue = new RecordingQueue();
+  const { sent } = queue;
   const out = await ingest(
     { tenant, body: JSON.stringify({ events }), contentType: 'application/json', source: {} },
     {
-      queue: {
-        send: async (m) => {
-          sent.push(...m);
-          return new Set();
-        },
-      },
+      queue,
       keyring,
       shardCount: 2,
       retentionDays: () => retention,

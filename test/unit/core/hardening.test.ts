@@ -4,9 +4,9 @@ import { requestErasure } from '../../../lambdas/core/erasure';
 import { AppError } from '../../../lambdas/core/errors';
 import { ingest, type IngestResult } from '../../../lambdas/core/ingest';
 import { userPartition, type EventItem } from '../../../lambdas/core/item-keys';
-import { decodeMessage, type QueueMessage } from '../../../lambdas/core/message';
+import { decodeMessage } from '../../../lambdas/core/message';
 import { parseEventQuery, queryEvents } from '../../../lambdas/core/query';
-import { MemoryTable, testKeyring } from '../../support/fakes';
+import { MemoryTable, RecordingQueue, testKeyring } from '../../support/fakes';
 
 /** Issue 17, items 1, 6 and 8 at the core: bounded JSON, canonical ids, erasure by exact userId, from < to. */
 const NOW = Date.parse('2026-11-21T12:00:00Z');
@@ -14,16 +14,12 @@ const keyring = testKeyring();
 const nested = (levels: number, leaf = '0') => `${'['.repeat(levels)}${leaf}${']'.repeat(levels)}`;
 
 const ingestText = async (body: string, table?: MemoryTable, tenant = 'acme'): Promise<IngestResult> => {
-  const sent: QueueMessage[] = [];
+  const queue = new RecordingQueue();
+  const { sent } = queue;
   const out = await ingest(
     { tenant, body, contentType: 'application/json', source: {} },
     {
-      queue: {
-        send: async (m) => {
-          sent.push(...m);
-          return new Set();
-        },
-      },
+      queue,
       keyring,
       shardCount: 2,
       retentionDays: () => 30,

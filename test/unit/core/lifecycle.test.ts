@@ -1,24 +1,20 @@
 import { ingest } from '../../../lambdas/core/ingest';
 import { restore, softDelete } from '../../../lambdas/core/lifecycle';
-import { decodeMessage, type QueueMessage } from '../../../lambdas/core/message';
+import { decodeMessage } from '../../../lambdas/core/message';
 import { getEvent } from '../../../lambdas/core/query';
-import { MemoryTable, testKeyring } from '../../support/fakes';
+import { MemoryTable, RecordingQueue, testKeyring } from '../../support/fakes';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const keyring = testKeyring();
 
 const seedOne = async (table: MemoryTable, tenant = 'acme'): Promise<string> => {
-  const sent: QueueMessage[] = [];
+  const queue = new RecordingQueue();
+  const { sent } = queue;
   const out = await ingest(
     { tenant, body: JSON.stringify({ type: 'a', userId: 'u' }), contentType: 'application/json', source: {} },
     {
-      queue: {
-        send: async (m) => {
-          sent.push(...m);
-          return new Set();
-        },
-      },
+      queue,
       keyring,
       shardCount: 2,
       retentionDays: () => 365,
