@@ -34,6 +34,8 @@ export interface FaultRule {
   readonly operations?: readonly string[];
   /** Only functions whose logical id contains one of these. @default any function */
   readonly functions?: readonly string[];
+  /** Only requests whose body contains this text (e.g. one item's value). @default any body */
+  readonly bodyIncludes?: string;
   /** Fire at most this many times. @default unlimited */
   readonly limit?: number;
   /** `hang` only: how long the request is held before the connection drops. @default the proxy's hangMs */
@@ -75,6 +77,9 @@ export const parseFaultRules = (value: unknown): FaultRule[] => {
       if (r[list] !== undefined && !(Array.isArray(r[list]) && (r[list] as unknown[]).every((s) => typeof s === 'string'))) {
         throw new Error(`rule ${i}: ${list} must be a list of strings`);
       }
+    }
+    if (r.bodyIncludes !== undefined && !(typeof r.bodyIncludes === 'string' && r.bodyIncludes.length > 0)) {
+      throw new Error(`rule ${i}: bodyIncludes must be a non-empty string`);
     }
     if (r.limit !== undefined && !(Number.isInteger(r.limit) && (r.limit as number) >= 0))
       throw new Error(`rule ${i}: limit must be an integer ≥ 0`);
@@ -148,13 +153,14 @@ export class FaultProxy {
     };
   }
 
-  private pick(service: FaultService, operation: string, fn: string): FaultRule | undefined {
+  private pick(service: FaultService, operation: string, fn: string, body: Buffer): FaultRule | undefined {
     const random = this.opts.random ?? Math.random;
     for (const entry of this.rules) {
       const { rule } = entry;
       if (rule.service && rule.service !== service) continue;
       if (rule.operations && !rule.operations.includes(operation)) continue;
       if (rule.functions && !rule.functions.some((f) => fn.includes(f))) continue;
+      if (rule.bodyIncludes !== undefined && !body.includes(rule.bodyIncludes)) continue;
       if (rule.limit !== undefined && entry.fired >= rule.limit) continue;
       if (rule.kind === 'partial' && operation !== 'BatchWriteItem' && operation !== 'SendMessageBatch') continue;
       if (random() >= rule.rate) continue;
@@ -189,7 +195,7 @@ export class FaultProxy {
       }
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.slice(target.indexOf('.') + 1);
-      const rule = this.pick(service, operation, fn);
+      const rule = this.pick(service, operation, fn, body);
       switch (rule?.kind) {
         case undefined:
           return reply(res, await this.forward(service, req, body));

@@ -62,6 +62,14 @@ describe('fault proxy', () => {
     expect(up.seen).toHaveLength(1);
   });
 
+  it('fires a bodyIncludes rule only on requests whose body holds that text', async () => {
+    proxy.setRules([{ kind: 'error', rate: 1, operations: ['PutItem'], bodyIncludes: 'stuck' }]);
+    const mate = await post(proxy.endpoint('dynamodb', 'W', '1'), 'DynamoDB_20120810.PutItem', { Item: { e: { S: '{"type":"mate"}' } } });
+    const stuck = await post(proxy.endpoint('dynamodb', 'W', '1'), 'DynamoDB_20120810.PutItem', { Item: { e: { S: '{"type":"stuck"}' } } });
+    expect([mate.status, stuck.status]).toEqual([200, 500]);
+    expect(up.seen).toHaveLength(1);
+  });
+
   it('answers throttling and 5xx errors in the service format without forwarding', async () => {
     proxy.setRules([
       { kind: 'throttle', rate: 1, service: 'dynamodb' },
@@ -126,6 +134,7 @@ describe('fault proxy', () => {
     expect(() => parseFaultRules({ rules: [{ kind: 'explode', rate: 1 }] })).toThrow(/kind/);
     expect(() => parseFaultRules({ rules: [{ kind: 'drop', rate: 2 }] })).toThrow(/rate/);
     expect(() => parseFaultRules({ rules: [{ kind: 'drop', rate: 1, functions: 'Writer' }] })).toThrow(/functions/);
+    expect(() => parseFaultRules({ rules: [{ kind: 'drop', rate: 1, bodyIncludes: '' }] })).toThrow(/bodyIncludes/);
     expect(parseFaultRules({ rules: [{ kind: 'drop', rate: 0.5, service: 'sqs' }] })).toEqual([
       { kind: 'drop', rate: 0.5, service: 'sqs' },
     ]);
