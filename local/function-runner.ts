@@ -105,6 +105,21 @@ export class FunctionPool {
     let initTimer: NodeJS.Timeout | undefined;
     await Promise.race([slot.initialized, new Promise<void>((r) => (initTimer = setTimeout(r, INIT_TIMEOUT_MS)))]);
     clearTimeout(initTimer);
+    // The environment died while it loaded (a crash or a terminate): the invocation fails as Lambda's would.
+    if (slot.dead) {
+      this.stats.errors++;
+      this.release(slot);
+      const e = slot.lastError as { name?: string; message?: string } | undefined;
+      return {
+        ok: false,
+        error: {
+          errorType: 'Runtime.ExitError',
+          errorMessage: `RequestId: ${requestId} Error: Runtime exited during init${e ? `: ${e.name ?? 'Error'}: ${e.message ?? ''}` : ''}`,
+        },
+        requestId,
+        durationMs: Date.now() - started,
+      };
+    }
     const timeoutMs = this.opts.timeoutSeconds * 1000;
     return new Promise<InvocationResult>((resolve) => {
       const id = nextId++;

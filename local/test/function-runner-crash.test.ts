@@ -79,6 +79,25 @@ describe('FunctionPool: crashes and per-environment settings', () => {
     expect(p.terminateWorker('no-such-worker')).toBe(false);
   });
 
+  it('fails the invocation at once, not at its timeout, when the environment dies while it loads', async () => {
+    const ids: string[] = [];
+    const p = pool('slow.handler', {
+      workerEnv: (id) => {
+        ids.push(id);
+        return {};
+      },
+    });
+    const started = Date.now();
+    const running = p.invoke({});
+    await new Promise((r) => setTimeout(r, 100));
+    expect(p.terminateWorker(ids[0]!)).toBe(true);
+    const r = await running;
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.errorType).toBe('Runtime.ExitError');
+    // The timeout is 3 s; the init alone would take 1.5 s.
+    expect(Date.now() - started).toBeLessThan(2_900);
+  });
+
   it('does not count the init phase against the timeout, as Lambda does not', async () => {
     const r = await pool('slow.handler', { timeoutSeconds: 1 }).invoke({});
     expect(r.ok && r.payload).toBe('ready');
