@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { functionJsonLines, REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
@@ -20,19 +20,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const linesOf = (prefix: string): Json[] =>
-  stack
-    .output()
-    .split('\n')
-    .flatMap((line) => {
-      const m = /^\[([A-Za-z0-9]+)\] (\{.*\})\s*$/.exec(line);
-      if (!m || !m[1]!.startsWith(prefix)) return [];
-      try {
-        return [JSON.parse(m[2]!) as Json];
-      } catch {
-        return [];
-      }
-    });
+const linesOf = (prefix: string): Json[] => functionJsonLines(stack.output(), prefix);
 
 describe('core hardening on the local stack (issue 17)', () => {
   const tenant = uniqueTenant('core');

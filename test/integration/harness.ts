@@ -152,3 +152,18 @@ export const synthOnce = (outDir: string, context: Record<string, string | numbe
   }
   return p;
 };
+
+/**
+ * The JSON lines functions printed (`[LogicalId] {...}`, as LOCAL_LOG_FORMAT=json writes them) whose
+ * logical id starts with `prefix`.
+ */
+export const functionJsonLines = (output: string, prefix: string): Record<string, any>[] =>
+  output.split('\n').flatMap((line) => {
+    const m = /^\[([A-Za-z0-9]+)\] (\{.*\})\s*$/.exec(line);
+    if (!m || !m[1]!.startsWith(prefix)) return [];
+    try {
+      return [JSON.parse(m[2]!)];
+    } catch {
+      return [];
+    }
+  });

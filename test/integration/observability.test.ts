@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { functionJsonLines, REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
@@ -25,19 +25,7 @@ afterAll(async () => {
 });
 
 /** The JSON lines a function printed so far (its logical id starts with `prefix`). */
-const linesOf = (prefix: string): Json[] =>
-  stack
-    .output()
-    .split('\n')
-    .flatMap((line) => {
-      const m = /^\[([A-Za-z0-9]+)\] (\{.*\})\s*$/.exec(line);
-      if (!m || !m[1]!.startsWith(prefix)) return [];
-      try {
-        return [JSON.parse(m[2]!) as Json];
-      } catch {
-        return [];
-      }
-    });
+const linesOf = (prefix: string): Json[] => functionJsonLines(stack.output(), prefix);
 const emfOf = (prefix: string) => linesOf(prefix).filter((l) => l._aws?.CloudWatchMetrics);
 const sum = (docs: Json[], name: string) => docs.reduce((a, d) => a + ([d[name] ?? []].flat() as number[]).reduce((x, y) => x + y, 0), 0);
 
