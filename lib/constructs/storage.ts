@@ -1,5 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, type ITable, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type ITable, ProjectionType, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES } from '../../contract';
 
@@ -19,6 +19,10 @@ export interface EventStorageProps {
 /**
  * The single events table: `pk`/`sk` for the tenant timeline, `byUser` and `byType` indexes for the
  * user and type timelines, a sparse `byPurge` index of soft-deleted items for the cleanup, TTL on `x` as the free retention backstop, on-demand billing, PITR.
+ *
+ * Its change stream (new and old images) is the backbone for everything downstream of a stored
+ * event: each consumer subscribes with its own event source mapping (DynamoDB Streams allows two
+ * per shard). Local mode produces the same records from the writes (local/stream-capture.ts).
  */
 export class EventStorage extends Construct {
   readonly table: ITable;
@@ -31,6 +35,7 @@ export class EventStorage extends Construct {
       sortKey: { name: ATTRIBUTES.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: ATTRIBUTES.expiresAt,
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // No `encryption`: DynamoDB encrypts at rest with an AWS owned key, at no KMS cost per request.
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
