@@ -31,6 +31,8 @@ export interface IntVariable extends EnvVariable {
 export const ENV = {
   tableName: { name: 'TABLE_NAME' },
   queueUrl: { name: 'QUEUE_URL' },
+  /** The stats counters table (GET /v1/stats and its stream consumer). */
+  statsTableName: { name: 'STATS_TABLE_NAME' },
   /** The id and cursor keys (a Secrets Manager secret). */
   keysSecretArn: { name: 'KEYS_SECRET_ARN' },
 

@@ -19,6 +19,7 @@ export const ROUTE_SCOPES = {
   'POST /v1/events/{id}/restore': 'events:delete',
   'POST /v1/erasures': 'events:erase',
   'GET /v1/erasures/{id}': 'events:erase',
+  'GET /v1/stats': 'events:read',
 } as const satisfies Record<string, Scope>;
 export type Route = keyof typeof ROUTE_SCOPES;
 

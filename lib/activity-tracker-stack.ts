@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import { INDEXES, SCOPES } from '../contract';
 import type { StackConfig } from './config';
@@ -12,6 +13,7 @@ import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
+import { EventStats } from './constructs/stats';
 import { EventStorage } from './constructs/storage';
 import { ApiWebAcl } from './constructs/waf';
 import { acknowledgeNagFindings } from './nag-suppressions';
@@ -107,6 +109,18 @@ export class ActivityTrackerStack extends Stack {
       logRetention: config.logRetentionDays,
     });
 
+    const stats = new EventStats(this, 'Stats', {
+      eventsTable: storage.table,
+      shardCount: config.shardCount,
+      tenantClaim: config.tenantClaim,
+      scopePrefix: tokenSettings.scopePrefix,
+      tenantRates: config.tenantRates,
+      tenantRateOverrides: config.tenantRateOverrides,
+      logLevel: config.logLevel,
+      logSampleRate: config.logSampleRate,
+      logRetention: config.logRetentionDays,
+    });
+
     const api = new EventsApi(this, 'Api', {
       auth: cognito
         ? { kind: 'cognito', userPool: cognito.userPool, scopes: SCOPES.map((scope) => `${tokenSettings.scopePrefix}${scope}`) }
@@ -115,6 +129,7 @@ export class ActivityTrackerStack extends Stack {
       ingest: functions.ingest,
       query: functions.query,
       admin: functions.admin,
+      stats: stats.query,
       throttleRateLimit: config.apiThrottleRateLimit,
       throttleBurstLimit: config.apiThrottleBurstLimit,
       logRetention: config.logRetentionDays,
@@ -142,6 +157,7 @@ export class ActivityTrackerStack extends Stack {
       },
     };
     const dashboard = new ServiceDashboard(this, 'Dashboard', watched);
+    dashboard.dashboard.addWidgets(...stats.widgets);
     const alarms = new ServiceAlarms(this, 'Alarms', {
       ...watched,
       deadLetterAlarm: deadLetterAlarm.alarm,
@@ -151,6 +167,8 @@ export class ActivityTrackerStack extends Stack {
       writerErrors: config.alarms.writerErrors,
       cleanupMissedDays: config.alarms.cleanupMissedDays,
     });
+
+    for (const alarm of Object.values(stats.alarms)) alarm.addAlarmAction(new SnsAction(alarms.topic));
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: api.url });
     new CfnOutput(this, 'TableName', { description: 'Events table', value: storage.table.tableName });

@@ -1,10 +1,10 @@
-import { type IResolvable, type Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, type IResolvable, type Stack, Validations } from 'aws-cdk-lib';
 import { RestApi, TokenAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { type CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { Policy, Role } from 'aws-cdk-lib/aws-iam';
-import { CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { type CfnEventSourceMapping, CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
@@ -79,12 +79,14 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     const starStatements = statements.filter((s) => [s.Resource].flat().includes('*'));
     if (
       starStatements.length > 0 &&
-      starStatements.every((s) => [s.Action].flat().every((a) => typeof a === 'string' && a.startsWith('xray:')))
+      starStatements.every((s) =>
+        [s.Action].flat().every((a) => typeof a === 'string' && (a.startsWith('xray:') || a === 'dynamodb:ListStreams')),
+      )
     ) {
       ack(
         fn.role!,
         'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+        'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; a stream event source needs dynamodb:ListStreams, which has none either.',
       );
     }
     const resources = new Set(statements.flatMap((s) => [s.Resource].flat()).map((r) => showResource(stack, r)));
@@ -113,6 +115,22 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
 
   for (const queue of all.filter((c): c is Queue => c instanceof Queue)) {
     const isDeadLetterQueue = all.some((c) => c instanceof Queue && c.deadLetterQueue?.queue === queue);
+    const destinations = JSON.stringify(
+      stack.resolve(
+        all
+          .filter((c): c is EventSourceMapping => c instanceof EventSourceMapping)
+          .map((m) => (m.node.defaultChild as CfnEventSourceMapping).destinationConfig ?? null),
+      ),
+    );
+    if (destinations.includes(`"${stack.getLogicalId(queue.node.defaultChild as CfnElement)}"`)) {
+      for (const id of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+        ack(
+          queue,
+          id,
+          "A stream event source's on-failure destination: it holds descriptions of the batches given up on (alarmed), which operators read before a recount; nothing consumes it.",
+        );
+      }
+    }
     if (isDeadLetterQueue) {
       ack(
         queue,

@@ -2,6 +2,7 @@ import { LIMITS, QUERY_LIMITS, ROUTE_SCOPES, SCOPES, type Route } from '../../co
 import { RFC3339, TYPE_PATTERN } from './envelope';
 import { boundedString, ref, SCHEMAS, type Json, type JsonObject } from './json-schemas';
 import { QUERY_PARAMETERS } from './query';
+import { STATS_QUERY_PARAMETERS, STATS_SCHEMAS } from './stats-schema';
 
 /**
  * The API contract as JSON Schema (draft 2020-12) and OpenAPI 3.1, built from the same constants
@@ -142,6 +143,7 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
   tags: [
     { name: 'events', description: 'Record and read events.' },
     { name: 'lifecycle', description: 'Delete, restore, erase.' },
+    { name: 'stats', description: 'Counts: top types, histograms.' },
   ],
   paths: {
     '/v1/events': {
@@ -251,9 +253,41 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
         ['404'],
       ),
     },
+    '/v1/stats': {
+      get: operation(
+        'GET /v1/stats',
+        {
+          operationId: 'getStats',
+          tags: ['stats'],
+          summary: 'Top event types and activity histograms',
+          description:
+            'Counts of visible events by occurredAt, from counters kept off the change stream (no scan): the total, the top groups and, with `interval`, every bucket of the range (zero-filled). ' +
+            '400 `invalid_query` names the parameter for an unknown parameter, a bad or misaligned time, `from` not before `to`, a span too long or an unsupported combination.',
+          parameters: STATS_QUERY_PARAMETERS,
+          responses: {
+            '200': {
+              description: 'The counts.',
+              content: jsonContent(ref('Stats'), {
+                from: '2026-11-01T00:00:00.000Z',
+                to: '2026-12-01T00:00:00.000Z',
+                interval: null,
+                groupBy: 'type',
+                total: 1234,
+                groups: [
+                  { key: 'page.view', count: 900 },
+                  { key: 'user.login', count: 334 },
+                ],
+                buckets: [],
+              }),
+            },
+          },
+        },
+        ['400'],
+      ),
+    },
   },
   components: {
-    schemas: SCHEMAS,
+    schemas: { ...SCHEMAS, ...STATS_SCHEMAS },
     securitySchemes: {
       bearerAuth: {
         type: 'http',

@@ -47,6 +47,8 @@ export interface EventsApiProps {
   readonly query: IFunction;
   /** Serves delete, restore and erasures. */
   readonly admin: IFunction;
+  /** GET /v1/stats. */
+  readonly stats: IFunction;
   /** Stage-wide steady-state limit, requests per second. */
   readonly throttleRateLimit: number;
   /** Stage-wide burst limit, requests. */
@@ -137,6 +139,7 @@ export class EventsApi extends Construct {
     const erasures = v1.addResource('erasures');
     erasures.addMethod('POST', admin);
     erasures.addResource('{id}').addMethod('GET', admin);
+    v1.addResource('stats').addMethod('GET', new LambdaIntegration(props.stats, { allowTestInvoke: false }));
 
     // The authorizer's refusals, in the functions' error shape.
     api.addGatewayResponse('Unauthorized', {

@@ -1,0 +1,73 @@
+import { mapLimit } from './concurrency';
+import { planCounters, pendingAfter, type ChangeRecord, type CounterUpdate } from './stats-counters';
+
+/** The counter table operations the stream consumer needs (adapters/dynamo-stats-store.ts). */
+export interface CounterWriteStore {
+  /**
+   * Adds `add` to the item's counters and sets its checkpoint to `lastSeq`, only if the checkpoint is
+   * absent or below `below` (nothing of this update applied yet) — or, with `equals`, exactly it.
+   * Resolves false when that condition fails.
+   */
+  apply(
+    pk: string,
+    sk: string,
+    add: Readonly<Record<string, number>>,
+    lastSeq: string,
+    condition: { readonly below: string } | { readonly equals: string },
+  ): Promise<boolean>;
+  /** The item's checkpoint (consistent read). */
+  checkpoint(pk: string, sk: string): Promise<string | undefined>;
+}
+
+export interface CountBatchOutcome {
+  readonly updates: number;
+  /** Updates that found part or all of their records already applied (a retried batch). */
+  readonly replays: number;
+  /** The record to report as the first failure (Lambda retries from it), if any update failed. */
+  readonly firstFailedRecord?: string;
+  readonly failed: number;
+}
+
+/** Applies one update exactly once: first optimistically, then from the item's checkpoint. */
+const applyOnce = async (u: CounterUpdate, store: CounterWriteStore): Promise<'applied' | 'replayed'> => {
+  const all = pendingAfter(u, undefined);
+  if (!all) return 'applied';
+  if (await store.apply(u.pk, u.sk, all.add, all.lastSeq, { below: all.firstSeq })) return 'applied';
+  // Some of these records were applied before (a retried batch): apply only what came after.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const applied = await store.checkpoint(u.pk, u.sk);
+    const left = pendingAfter(u, applied);
+    if (!left) return 'replayed';
+    if (applied !== undefined && (await store.apply(u.pk, u.sk, left.add, left.lastSeq, { equals: applied }))) return 'replayed';
+  }
+  throw new Error(`counter ${u.pk} ${u.sk}: checkpoint kept moving`);
+};
+
+/**
+ * Counts one stream batch: one conditional update per counter item (coalesced), in parallel. A
+ * failed update reports its first record; Lambda checkpoints before it and retries from there,
+ * and the checkpoints make the records already applied count once. Throws when every update failed.
+ */
+export const countBatch = async (
+  records: readonly ChangeRecord[],
+  store: CounterWriteStore,
+  { concurrency = 16, log }: { concurrency?: number; log?: (message: string, fields: Record<string, unknown>) => void } = {},
+): Promise<CountBatchOutcome> => {
+  const updates = planCounters(records);
+  const order = new Map(records.map((r, i) => [r.sequenceNumber, i]));
+  let replays = 0;
+  const failures: CounterUpdate[] = [];
+  let lastError: unknown;
+  await mapLimit(updates, concurrency, async (u) => {
+    try {
+      if ((await applyOnce(u, store)) === 'replayed') replays++;
+    } catch (e) {
+      lastError = e;
+      failures.push(u);
+      log?.('counter update failed', { pk: u.pk, sk: u.sk, error: (e as Error).message });
+    }
+  });
+  if (updates.length > 0 && failures.length === updates.length) throw lastError;
+  const first = failures.map((f) => f.firstRecord).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))[0];
+  return { updates: updates.length, replays, failed: failures.length, ...(first !== undefined && { firstFailedRecord: first }) };
+};

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { parseTenantPartition } from './item-keys';
+
+/**
+ * Counters for GET /v1/stats, kept from the events table's change stream (handlers/stats-consumer.ts)
+ * in their own table, so that no event read, cleanup scan or stream ever meets them.
+ *
+ *   pk = <tenant>#<shard>#H|D|M        sk = 2026-12-01T10 | 2026-12-01 | 2026-12   (tenant, per hour/day/month)
+ *   pk = <tenant>#<shard>#U#<digest>   sk = 2026-12-01                              (one user's events, per day)
+ *   c:<JSON [type, targetType]> = count of visible events with that type and target type
+ *   q = the last stream sequence number applied (zero-padded to 40 digits)
+ *
+ * <shard> is the shard of the event's own partition key: counters spread over partitions like the
+ * events of a hot tenant do, and every record that changes one counter item comes from one
+ * partition key — so from one stream shard, in order. That makes `q` an exact checkpoint per item:
+ * an update applies only the records after `q` (see `pendingAfter`), so a retried batch never
+ * counts twice and a crash between two updates loses nothing.
+ */
+export type Granularity = 'H' | 'D' | 'M';
+
+/** The parts of an event the counters need, read from a stream image. */
+export interface CountedEvent {
+  readonly tenant: string;
+  readonly shard: number;
+  readonly type: string;
+  readonly userId: string;
+  readonly targetType: string | null;
+  readonly occurredAtMs: number;
+}
+
+/** A stream record, images unmarshalled to plain objects. */
+export interface ChangeRecord {
+  readonly sequenceNumber: string;
+  readonly oldImage?: Record<string, unknown>;
+  readonly newImage?: Record<string, unknown>;
+}
+
+export interface Contribution {
+  /** Zero-padded sequence number of the record. */
+  readonly seq: string;
+  readonly attribute: string;
+  readonly delta: number;
+}
+
+/** One counter item's changes in a batch: one update per item per batch. */
+export interface CounterUpdate {
+  readonly pk: string;
+  readonly sk: string;
+  /** In stream order. */
+  readonly contributions: Contribution[];
+  /** The record (its sequence number as the stream spelled it) to report when this update fails. */
+  readonly firstRecord: string;
+}
+
+export const SEQ_DIGITS = 40;
+export const padSequence = (seq: string): string => seq.padStart(SEQ_DIGITS, '0');
+
+/** The counter attribute of a (type, targetType) pair. */
+export const counterAttribute = (type: string, targetType: string | null): string => `c:${JSON.stringify([type, targetType])}`;
+
+export const parseCounterAttribute = (name: string): { type: string; targetType: string | null } | undefined => {
+  if (!name.startsWith('c:')) return undefined;
+  try {
+    const [type, targetType] = JSON.parse(name.slice(2)) as [unknown, unknown];
+    if (typeof type !== 'string' || (targetType !== null && typeof targetType !== 'string')) return undefined;
+    return { type, targetType };
+  } catch {
+    return undefined;
+  }
+};
+
+/** Bucket keys: UTC hour, day and month of a time. */
+export const bucketKey = (g: Granularity, ms: number): string => {
+  const iso = new Date(ms).toISOString();
+  return g === 'H' ? iso.slice(0, 13) : g === 'D' ? iso.slice(0, 10) : iso.slice(0, 7);
+};
+
+export const userDigest = (userId: string): string => createHash('sha256').update(userId, 'utf8').digest('base64url').slice(0, 22);
+
+export const tenantCounterPartition = (tenant: string, shard: number, g: Granularity) => `${tenant}#${shard}#${g}`;
+export const userCounterPartition = (tenant: string, shard: number, userId: string) => `${tenant}#${shard}#U#${userDigest(userId)}`;
+
+/**
+ * The event an image holds, if it is a visible event item: an event partition (`<tenant>#<shard>`),
+ * an event body, not soft-deleted. Everything else in the table (rate counters, erasure items,
+ * the tenant registry) counts for nothing.
+ */
+export const countedEvent = (image: Record<string, unknown> | undefined): CountedEvent | undefined => {
+  if (!image || typeof image.pk !== 'string' || typeof image.e !== 'string' || image.d !== undefined) return undefined;
+  const partition = parseTenantPartition(image.pk);
+  if (!partition) return undefined;
+  let event: { type?: unknown; userId?: unknown; occurredAt?: unknown; target?: { type?: unknown } };
+  try {
+    event = JSON.parse(image.e) as typeof event;
+  } catch {
+    return undefined;
+  }
+  const occurredAtMs = typeof event.occurredAt === 'string' ? Date.parse(event.occurredAt) : Number.NaN;
+  if (typeof event.type !== 'string' || typeof event.userId !== 'string' || !Number.isFinite(occurredAtMs)) return undefined;
+  return {
+    tenant: partition.tenant,
+    shard: partition.shard,
+    type: event.type,
+    userId: event.userId,
+    targetType: typeof event.target?.type === 'string' ? event.target.type : null,
+    occurredAtMs,
+  };
+};
+
+/** The counter cells (item key + attribute) one visible event adds one to. */
+export const cellsOf = (e: CountedEvent): { pk: string; sk: string; attribute: string }[] => {
+  const attribute = counterAttribute(e.type, e.targetType);
+  return [
+    ...(['H', 'D', 'M'] as const).map((g) => ({
+      pk: tenantCounterPartition(e.tenant, e.shard, g),
+      sk: bucketKey(g, e.occurredAtMs),
+      attribute,
+    })),
+    { pk: userCounterPartition(e.tenant, e.shard, e.userId), sk: bucketKey('D', e.occurredAtMs), attribute },
+  ];
+};
+
+/**
+ * Plans a batch: each record adds one to the cells of its new image (if a visible event) and takes
+ * one from those of its old image. An insert counts up, a soft delete down, a restore up, a purge
+ * of a soft-deleted item not at all, an erasure's or retention's delete down. Deltas are coalesced
+ * per counter item, in stream order; cells that net to zero are dropped.
+ */
+export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] => {
+  const updates = new Map<string, { pk: string; sk: string; firstRecord: string; contributions: Contribution[] }>();
+  for (const r of records) {
+    const seq = padSequence(r.sequenceNumber);
+    const deltas = new Map<string, { pk: string; sk: string; attribute: string; delta: number }>();
+    const add = (e: CountedEvent | undefined, delta: number) => {
+      if (!e) return;
+      for (const cell of cellsOf(e)) {
+        const key = `${cell.pk}\u0000${cell.sk}\u0000${cell.attribute}`;
+        const prev = deltas.get(key);
+        deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta });
+      }
+    };
+    add(countedEvent(r.newImage), 1);
+    add(countedEvent(r.oldImage), -1);
+    for (const d of deltas.values()) {
+      if (d.delta === 0) continue;
+      const itemKey = `${d.pk}\u0000${d.sk}`;
+      let u = updates.get(itemKey);
+      if (!u) {
+        u = { pk: d.pk, sk: d.sk, firstRecord: r.sequenceNumber, contributions: [] };
+        updates.set(itemKey, u);
+      }
+      u.contributions.push({ seq, attribute: d.attribute, delta: d.delta });
+    }
+  }
+  return [...updates.values()];
+};
+
+/**
+ * What an update still has to apply to an item whose checkpoint is `appliedSeq`: the net delta per
+ * attribute of the records after it, and the new checkpoint. Undefined when nothing is left.
+ */
+export const pendingAfter = (
+  update: CounterUpdate,
+  appliedSeq: string | undefined,
+): { add: Record<string, number>; lastSeq: string; firstSeq: string } | undefined => {
+  const left = update.contributions.filter((c) => appliedSeq === undefined || c.seq > appliedSeq);
+  if (left.length === 0) return undefined;
+  const add: Record<string, number> = {};
+  for (const c of left) add[c.attribute] = (add[c.attribute] ?? 0) + c.delta;
+  for (const [k, v] of Object.entries(add)) if (v === 0) delete add[k];
+  return { add, firstSeq: left[0]!.seq, lastSeq: left[left.length - 1]!.seq };
+};

@@ -1,0 +1,200 @@
+import { countBatch, type CounterWriteStore } from '../../../lambdas/core/stats-consumer';
+import { bucketKey, counterAttribute, padSequence, planCounters, type ChangeRecord } from '../../../lambdas/core/stats-counters';
+import { bucketStarts, parseStatsQuery, queryStats, type CounterReadStore } from '../../../lambdas/core/stats-query';
+
+const eventImage = (over: { type?: string; occurredAt?: string; userId?: string; d?: number; target?: object } = {}) => ({
+  pk: 'acme#1',
+  sk: 'id',
+  e: JSON.stringify({
+    type: over.type ?? 'user.login',
+    userId: over.userId ?? 'u1',
+    occurredAt: over.occurredAt ?? '2026-12-31T23:30:00Z',
+    ...(over.target && { target: over.target }),
+  }),
+  x: 1,
+  ...(over.d !== undefined && { d: over.d }),
+});
+let seq = 0;
+const rec = (oldImage?: object, newImage?: object): ChangeRecord => ({
+  sequenceNumber: String(++seq),
+  ...(oldImage && { oldImage: oldImage as Record<string, unknown> }),
+  ...(newImage && { newImage: newImage as Record<string, unknown> }),
+});
+const LOGIN = counterAttribute('user.login', null);
+
+/** An in-memory counters table with the store's conditional semantics and injectable failures. */
+class FakeCounters implements CounterWriteStore, CounterReadStore {
+  items = new Map<string, Record<string, unknown>>();
+  failNext = 0;
+  /** Apply the write, then fail (the caller cannot tell it was applied). */
+  failAfterApply = 0;
+  async apply(pk: string, sk: string, add: Readonly<Record<string, number>>, lastSeq: string, c: { below: string } | { equals: string }) {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('injected');
+    }
+    const key = `${pk}|${sk}`;
+    const item = this.items.get(key) ?? { pk, sk };
+    const q = item.q as string | undefined;
+    const ok = 'below' in c ? q === undefined || q < c.below : q === c.equals;
+    if (!ok) return false;
+    for (const [a, d] of Object.entries(add)) item[a] = ((item[a] as number | undefined) ?? 0) + d;
+    item.q = lastSeq;
+    this.items.set(key, item);
+    if (this.failAfterApply > 0) {
+      this.failAfterApply--;
+      throw new Error('injected after apply');
+    }
+    return true;
+  }
+  async checkpoint(pk: string, sk: string) {
+    return this.items.get(`${pk}|${sk}`)?.q as string | undefined;
+  }
+  async readCounters(pk: string, from: string, to: string) {
+    return [...this.items.values()].filter((i) => i.pk === pk && (i.sk as string) >= from && (i.sk as string) <= to);
+  }
+}
+
+describe('planCounters', () => {
+  it('coalesces a batch into one update per counter item, with hour, day, month and user cells', () => {
+    const updates = planCounters([
+      rec(undefined, eventImage()),
+      rec(undefined, eventImage()),
+      rec(undefined, eventImage({ userId: 'u2' })),
+    ]);
+    const keys = updates.map((u) => `${u.pk} ${u.sk}`).sort();
+    expect(keys).toEqual(expect.arrayContaining(['acme#1#H 2026-12-31T23', 'acme#1#D 2026-12-31', 'acme#1#M 2026-12']));
+    expect(updates).toHaveLength(5); // H, D, M and two users
+    const day = updates.find((u) => u.pk === 'acme#1#D')!;
+    expect(day.contributions.map((c) => c.delta)).toEqual([1, 1, 1]);
+  });
+
+  it('counts a soft delete down, a restore up, the purge of a deleted item not at all, an erasure down', () => {
+    const visible = eventImage();
+    const deleted = eventImage({ d: 5 });
+    const deltas = (r: ChangeRecord) =>
+      planCounters([r])
+        .find((u) => u.pk === 'acme#1#M')
+        ?.contributions.map((c) => c.delta) ?? [];
+    expect(deltas(rec(visible, deleted))).toEqual([-1]);
+    expect(deltas(rec(deleted, visible))).toEqual([1]);
+    expect(deltas(rec(deleted, undefined))).toEqual([]);
+    expect(deltas(rec(visible, undefined))).toEqual([-1]);
+    // Items that are not events: rate counters, erasure markers.
+    expect(planCounters([rec(undefined, { pk: '$rate#acme', sk: '1', r: 1 }), rec(undefined, { pk: 'acme#X', sk: 'u', r: 'x' })])).toEqual(
+      [],
+    );
+  });
+
+  it('drops cells that net to zero within a batch', () => {
+    const e = eventImage();
+    const updates = planCounters([rec(undefined, e), rec(e, undefined)]);
+    expect(updates.every((u) => u.contributions.reduce((n, c) => n + c.delta, 0) === 0)).toBe(true);
+  });
+});
+
+describe('bucket math', () => {
+  it('puts the last hour of a year in that year, month and day (UTC)', () => {
+    const ms = Date.parse('2026-12-31T23:59:59.999Z');
+    expect([bucketKey('H', ms), bucketKey('D', ms), bucketKey('M', ms)]).toEqual(['2026-12-31T23', '2026-12-31', '2026-12']);
+    expect(bucketKey('M', ms + 1)).toBe('2027-01');
+  });
+
+  it('steps months of different lengths and across a year boundary', () => {
+    const starts = bucketStarts('M', Date.parse('2026-11-01T00:00:00Z'), Date.parse('2027-03-01T00:00:00Z'));
+    expect(starts.map((t) => new Date(t).toISOString().slice(0, 7))).toEqual(['2026-11', '2026-12', '2027-01', '2027-02']);
+    expect(bucketStarts('D', Date.parse('2028-02-28T00:00:00Z'), Date.parse('2028-03-01T00:00:00Z'))).toHaveLength(2); // leap year
+  });
+});
+
+describe('countBatch (exact under retries)', () => {
+  const batch = () => Array.from({ length: 20 }, (_, i) => rec(undefined, eventImage({ userId: `u${i % 3}`, type: i % 2 ? 'a' : 'b' })));
+  const total = (store: FakeCounters) =>
+    [...store.items.values()]
+      .filter((i) => i.pk === 'acme#1#M')
+      .reduce(
+        (n, i) =>
+          n +
+          Object.entries(i)
+            .filter(([k]) => k.startsWith('c:'))
+            .reduce((m, [, v]) => m + (v as number), 0),
+        0,
+      );
+
+  it('reports the first record of a failed update, and the retry from there counts each record once', async () => {
+    const store = new FakeCounters();
+    const records = batch();
+    store.failNext = 2;
+    const first = await countBatch(records, store, { concurrency: 1 });
+    expect(first.failed).toBe(2);
+    expect(first.firstFailedRecord).toBe(records[0]!.sequenceNumber);
+    const again = await countBatch(records, store, { concurrency: 1 });
+    expect(again.failed).toBe(0);
+    expect(again.replays).toBeGreaterThan(0);
+    expect(total(store)).toBe(20);
+  });
+
+  it('a batch retried whole after a crash between updates (or a write applied but unanswered) loses and doubles nothing', async () => {
+    const store = new FakeCounters();
+    const records = batch();
+    store.failAfterApply = 1;
+    await countBatch(records, store, { concurrency: 1 });
+    await countBatch(records, store, { concurrency: 1 });
+    await countBatch(records.slice(7), store, { concurrency: 1 });
+    expect(total(store)).toBe(20);
+  });
+
+  it('throws when every update fails (Lambda retries the batch whole)', async () => {
+    const store = new FakeCounters();
+    store.failNext = 1000;
+    await expect(countBatch(batch(), store)).rejects.toThrow('injected');
+  });
+});
+
+describe('parseStatsQuery and queryStats', () => {
+  const q = (s: string) => parseStatsQuery(Object.fromEntries([...new URLSearchParams(s)].map(([k, v]) => [k, [v]])));
+
+  it('rejects what the contract rejects, naming the parameter', () => {
+    expect(() => q('to=2026-12-02T00:00:00Z')).toThrow("'from' is required");
+    expect(() => q('from=2026-12-01T00:00:00Z&to=2026-12-01T00:00:00Z')).toThrow("'from' must be before 'to'");
+    expect(() => q('from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z&interval=month')).toThrow("'to' must fall on the first of a month");
+    expect(() => q('from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&interval=month')).toThrow('at most 60');
+    expect(() => q('from=2026-12-01T00:00:00Z&to=2026-12-02T00:00:00Z&limit=101')).toThrow("'limit'");
+  });
+
+  it('answers top groups and zero-filled buckets from counters of every shard, a month from its days for a user', async () => {
+    const store = new FakeCounters();
+    const image = (shard: number, type: string, occurredAt: string) => ({ ...eventImage({ type, occurredAt }), pk: `acme#${shard}` });
+    await countBatch(
+      [
+        rec(undefined, image(0, 'a', '2026-11-30T10:00:00Z')),
+        rec(undefined, image(1, 'a', '2026-12-01T10:00:00Z')),
+        rec(undefined, image(1, 'b', '2026-12-02T10:00:00Z')),
+        rec(undefined, image(2, 'b', '2026-12-03T10:00:00Z')),
+        rec(undefined, image(2, 'c', '2027-01-03T10:00:00Z')),
+      ],
+      store,
+    );
+    const months = await queryStats('acme', q('from=2026-11-01T00:00:00Z&to=2027-02-01T00:00:00Z&interval=month&groupBy=type&limit=1'), {
+      store,
+      shardCount: 3,
+    });
+    expect(months.total).toBe(5);
+    expect(months.groups).toEqual([{ key: 'a', count: 2 }]);
+    expect(months.buckets).toEqual([
+      { start: '2026-11-01T00:00:00.000Z', count: 1, groups: [{ key: 'a', count: 1 }] },
+      { start: '2026-12-01T00:00:00.000Z', count: 3, groups: [{ key: 'b', count: 2 }] },
+      { start: '2027-01-01T00:00:00.000Z', count: 1, groups: [{ key: 'c', count: 1 }] },
+    ]);
+    const user = await queryStats('acme', q('from=2026-11-01T00:00:00Z&to=2027-01-01T00:00:00Z&interval=month&userId=u1'), {
+      store,
+      shardCount: 3,
+    });
+    expect(user.buckets.map((b) => b.count)).toEqual([1, 3]);
+    expect(await queryStats('other', q('from=2026-11-01T00:00:00Z&to=2027-02-01T00:00:00Z'), { store, shardCount: 3 })).toMatchObject({
+      total: 0,
+    });
+    expect(padSequence('12')).toHaveLength(40);
+    expect(LOGIN).toBe('c:["user.login",null]');
+  });
+});
