@@ -19,6 +19,7 @@ import { runLag, runThroughput } from './e2e';
 import { benchIngestCpu } from './ingest-cpu';
 import { networkRetries } from './load';
 import { runQueries } from './queries';
+import { runStatsBench } from './stats';
 import { BENCH_CONTEXT, REPO_ROOT, startChildStack, startStack, type Stack } from './stack';
 import { templateOf } from './template';
 import { writeBenchFigures } from './report';
@@ -218,6 +219,8 @@ const main = async () => {
       ['filter', 'pages', 'returned', 'items read', 'read / returned', 'p50 ms', 'p99 ms'],
       q.rows.map((r) => [r.filter, r.pages, r.returned, r.itemsRead, fmt(r.readAmplification), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1)]),
     );
+    log('## Stats counters: cost per million events, read units of the 30-day top 10');
+    await runStatsBench(sizeName === 'full' ? 200_000 : 2_000, log);
     const stats = await stack.stats();
 
     const figures = {

@@ -1,6 +1,6 @@
 import { LIMITS } from '../contract';
 import { ApiError, EventRejectedError, isRetryableStatus, type ApiErrorCode } from './errors';
-import type { ErasureReceipt, Event, EventFilters, EventPage, EventResult, IngestResponse, TrackEvent } from './types';
+import type { ErasureReceipt, Event, EventFilters, EventPage, EventResult, IngestResponse, Stats, StatsQuery, TrackEvent } from './types';
 
 /** The API's limits a batch must respect (contract/limits.ts; openapi.yaml: maxItems 500, 1 MiB). */
 export const API_MAX_EVENTS = LIMITS.maxEventsPerRequest;
@@ -123,6 +123,13 @@ export class ActivityTrackerClient {
     create: (userId: string) => Promise<ErasureReceipt>;
     get: (id: string) => Promise<ErasureReceipt>;
   };
+
+  /** GET /v1/stats: totals, top groups and buckets from the counters. */
+  stats(query: StatsQuery): Promise<Stats> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    return this.request<Stats>('GET', `/v1/stats?${params.toString()}`);
+  }
 
   constructor(private readonly options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');

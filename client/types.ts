@@ -72,3 +72,33 @@ export interface ErasureReceipt {
   requestedAt: string;
   completedAt: string | null;
 }
+
+/** GET /v1/stats parameters (docs/api.md#stats-get-v1stats). */
+export interface StatsQuery {
+  /** RFC 3339, on a bucket boundary. */
+  from: string;
+  /** RFC 3339, exclusive. */
+  to: string;
+  interval?: 'hour' | 'day' | 'month';
+  groupBy?: 'type' | 'targetType';
+  type?: string;
+  userId?: string;
+  targetType?: string;
+  /** Top-N groups, 1..100 (default 10). */
+  limit?: number;
+}
+
+export interface StatsGroup {
+  key: string;
+  count: number;
+}
+
+export interface Stats {
+  from: string;
+  to: string;
+  interval: 'hour' | 'day' | 'month' | null;
+  groupBy: 'type' | 'targetType' | null;
+  total: number;
+  groups: StatsGroup[];
+  buckets: { start: string; count: number; groups: StatsGroup[] }[];
+}

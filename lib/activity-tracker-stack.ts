@@ -168,7 +168,10 @@ export class ActivityTrackerStack extends Stack {
       cleanupMissedDays: config.alarms.cleanupMissedDays,
     });
 
-    for (const alarm of Object.values(stats.alarms)) alarm.addAlarmAction(new SnsAction(alarms.topic));
+    for (const alarm of Object.values(stats.alarms)) {
+      alarm.addAlarmAction(new SnsAction(alarms.topic));
+      alarm.addOkAction(new SnsAction(alarms.topic));
+    }
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: api.url });
     new CfnOutput(this, 'TableName', { description: 'Events table', value: storage.table.tableName });

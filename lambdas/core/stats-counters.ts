@@ -170,3 +170,35 @@ export const pendingAfter = (
   for (const [k, v] of Object.entries(add)) if (v === 0) delete add[k];
   return { add, firstSeq: left[0]!.seq, lastSeq: left[left.length - 1]!.seq };
 };
+
+/**
+ * The recount: the counter cells the stored events call for (every visible event item, as the
+ * consumer counts them), against the counter items read. Returns each cell that differs.
+ */
+export const recountDrift = (
+  eventItems: Iterable<Record<string, unknown>>,
+  counterItems: Iterable<Record<string, unknown>>,
+): { pk: string; sk: string; attribute: string; expected: number; counted: number }[] => {
+  const expected = new Map<string, number>();
+  const cell = (pk: string, sk: string, attribute: string) => JSON.stringify([pk, sk, attribute]);
+  for (const item of eventItems) {
+    const e = countedEvent(item);
+    if (!e) continue;
+    for (const c of cellsOf(e)) expected.set(cell(c.pk, c.sk, c.attribute), (expected.get(cell(c.pk, c.sk, c.attribute)) ?? 0) + 1);
+  }
+  const counted = new Map<string, number>();
+  for (const item of counterItems) {
+    for (const [name, value] of Object.entries(item)) {
+      if (parseCounterAttribute(name) && typeof value === 'number') counted.set(cell(String(item.pk), String(item.sk), name), value);
+    }
+  }
+  const drift: { pk: string; sk: string; attribute: string; expected: number; counted: number }[] = [];
+  for (const key of new Set([...expected.keys(), ...counted.keys()])) {
+    const want = expected.get(key) ?? 0;
+    const have = counted.get(key) ?? 0;
+    if (want === have) continue;
+    const [pk, sk, attribute] = JSON.parse(key) as [string, string, string];
+    drift.push({ pk, sk, attribute, expected: want, counted: have });
+  }
+  return drift;
+};

@@ -76,7 +76,7 @@ describe('auth wiring', () => {
     it('runs the Cognito authorizer on every /v1 method, requiring an access token with one of the API scopes', () => {
       const [authorizerId] = byPath(template.findResources('AWS::ApiGateway::Authorizer'), 'ActivityTracker/Api/Authorizer/Resource');
       const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-      expect(methods.length).toBe(7);
+      expect(methods.length).toBe(8);
       for (const method of methods) {
         expect(method.Properties).toMatchObject({
           AuthorizationType: 'COGNITO_USER_POOLS',

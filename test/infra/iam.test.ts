@@ -45,6 +45,21 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'sqs:GetQueueUrl',
     ),
     'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'),
+    // The stream reads and the on-failure queue's actions are the stream event source mapping's;
+    // GetItem/UpdateItem on the counters table only.
+    'Stats/Consumer': only(
+      'dynamodb:DescribeStream',
+      'dynamodb:GetItem',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      'dynamodb:UpdateItem',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
+    ),
+    // Query on the counters table; UpdateItem on the rate counters only.
+    'Stats/Query': only('dynamodb:Query', 'dynamodb:UpdateItem'),
   };
 
   it('in Cognito mode, where the pre-token trigger can list client names but never read a client secret', () => {
@@ -56,8 +71,9 @@ describe('least privilege: each role lists exactly the actions its code uses', (
     expect(actionsByFunction(synthStack(OIDC_CONTEXT).template)).toEqual({ ...expected, 'Functions/Authorizer': only() });
   });
 
-  it('gives no function Scan, the stream reads, or DescribeTable', () => {
-    const all = Object.values(actionsByFunction(synthStack().template)).flat();
+  it('gives no function Scan or DescribeTable, and the stream reads to the stream consumer only', () => {
+    const { 'Stats/Consumer': _consumer, ...others } = actionsByFunction(synthStack().template);
+    const all = Object.values(others).flat();
     for (const action of [
       'dynamodb:Scan',
       'dynamodb:GetRecords',

@@ -416,6 +416,30 @@ describe('attacks over HTTP', () => {
         expect((await request(stack.baseUrl, 'GET', `/v1/events/${id}`, { token: validToken(victim) })).status).toBe(200);
     });
 
+    it("never counts another tenant's events in GET /v1/stats, and refuses a tenant in its query with 400", async () => {
+      if (!has('GET /v1/stats')) return;
+      const range = `from=${new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10)}T00:00:00Z&to=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`;
+      for (const param of ['tenant_id', 'tenantId', 'tenant']) {
+        const res = await attack(
+          `tenant in the query (GET /v1/stats ${param})`,
+          'GET',
+          `/v1/stats?${range}&${param}=${victim}`,
+          { token: validToken(attacker) },
+          400,
+        );
+        expect(res.body.error.code).toBe('invalid_query');
+      }
+      const fresh = `stats-attacker-${randomUUID().slice(0, 8)}`;
+      await attack(
+        "another tenant's counts",
+        'GET',
+        `/v1/stats?${range}&groupBy=type`,
+        { token: validToken(fresh) },
+        200,
+        (res) => res.body.total === 0,
+      );
+    });
+
     it("refuses another tenant's cursor, and a cursor reused with a different filter, with 400", async () => {
       const page = await listAs(victim, '?limit=1');
       const cursor = page.body.nextCursor as string;

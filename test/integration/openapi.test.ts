@@ -121,6 +121,13 @@ describe('the API against openapi.yaml', () => {
     expect([done.status, done.body.status]).toEqual([200, 'completed']);
   });
 
+  it('GET /v1/stats: 200, 400', async () => {
+    const ok = await call('GET', '/v1/stats?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z&interval=day&groupBy=type', { tenant });
+    expect(ok.status).toBe(200);
+    expect(ok.body.buckets).toHaveLength(30);
+    expect((await call('GET', '/v1/stats?from=2026-11-01T00:00:00Z', { tenant })).status).toBe(400);
+  });
+
   it('answers 401 without a token and 403 without the documented scope, on every route', async () => {
     for (const { route, path, operation } of responseChecker().operations) {
       const method = route.split(' ')[0] as string;

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 import { setFaults } from '../support/faults';
+import { recount } from '../../scripts/stats-recount';
 
 /**
  * GET /v1/stats over real HTTP against the local stack: events go ingest → queue → writer → table,
@@ -46,7 +47,7 @@ const statsUntil = (tenant: string, query: string, check: (body: { total: number
     `stats ${query} for ${tenant}`,
   );
 
-const day0 = Math.floor(Date.now() / DAY) * DAY - 3 * DAY;
+const day0 = Math.floor(Date.now() / DAY) * DAY - 4 * DAY;
 const at = (days: number, hours = 1) => new Date(day0 + days * DAY + hours * 3_600_000).toISOString();
 const iso = (ms: number) => new Date(ms).toISOString();
 const range = `from=${iso(day0)}&to=${iso(day0 + 4 * DAY)}`;
@@ -248,12 +249,23 @@ describe('counters under consumer faults', () => {
     };
     await eventually(read, 90_000, 'counters equal to the recount').catch(() => undefined);
     const drift = [...new Set([...expected.keys(), ...counted.keys()])].filter((k) => (expected.get(k) ?? 0) !== (counted.get(k) ?? 0));
+    // The recount command over every counter cell (hour, day, month, per user) of the whole table.
+    const tables = Object.entries(stack.tables);
+    const report = await recount({
+      eventsTable: tables.find(([id]) => id.startsWith('Storage'))![1],
+      statsTable: tables.find(([id]) => id.startsWith('StatsCounters'))![1],
+      region: stack.region,
+      endpoint: stack.endpoints.dynamodb,
+      repair: false,
+    });
     if (drift.length) console.log(drift.map((k) => `${k}: expected ${expected.get(k) ?? 0}, counted ${counted.get(k) ?? 0}`).join('\n'));
     console.log(
       `stats exactness: ${N} events, 30 deletes, 10 restores, 1 erasure; ${faults.total} faults injected; ` +
-        `${expected.size} counters checked (day × type), drift found in ${drift.length}`,
+        `${expected.size} counters checked over HTTP (day × type), drift found in ${drift.length}; ` +
+        `stats:recount: ${report.events} event items, ${report.counterItems} counter items, drift found in ${report.driftedCells} cells`,
     );
     expect(drift).toEqual([]);
+    expect(report.drift).toEqual([]);
     expect(faults.total).toBeGreaterThan(0);
   }, 240_000);
 });

@@ -276,6 +276,24 @@ describe('client: reads, lifecycle, erasures', () => {
     expect(queryString({})).toBe('');
   });
 
+  it('reads stats with the query it is given', async () => {
+    const body = { from: 'a', to: 'b', interval: 'day', groupBy: 'type', total: 3, groups: [{ key: 't', count: 3 }], buckets: [] };
+    const { client, calls } = setup([() => json(200, body)]);
+    expect(
+      await client.stats({
+        from: '2026-11-01T00:00:00Z',
+        to: '2026-12-01T00:00:00Z',
+        interval: 'day',
+        groupBy: 'type',
+        userId: 'u 1',
+        limit: 5,
+      }),
+    ).toEqual(body);
+    expect(calls[0]!.url.replace('https://api.example.com/prod', '')).toBe(
+      '/v1/stats?from=2026-11-01T00%3A00%3A00Z&to=2026-12-01T00%3A00%3A00Z&interval=day&groupBy=type&userId=u+1&limit=5',
+    );
+  });
+
   it('gets, deletes and restores events, and creates and reads erasures', async () => {
     const { client, calls } = setup([
       () => json(200, { id: 'e/1' }),
