@@ -19,11 +19,11 @@ export interface E2eResult {
 }
 
 /** Sustained events/s from the first POST to the last event stored (queryable). */
-export const runThroughput = async (stack: Stack, events: number): Promise<E2eResult> => {
-  const bodies = chunks(makeEvents(events, { seed: 11 }), 50).map((list) => JSON.stringify({ events: list }));
+export const runThroughput = async (stack: Stack, events: number, { idempotencyKeys = true } = {}): Promise<E2eResult> => {
+  const bodies = chunks(makeEvents(events, { seed: 11, idempotencyKeys }), 50).map((list) => JSON.stringify({ events: list }));
   const before = await snapshot(stack);
   const t0 = performance.now();
-  await postAll(stack, 'e2e', bodies, 8);
+  await postAll(stack, idempotencyKeys ? 'e2e' : 'e2eplain', bodies, 8);
   const accepted = performance.now();
   await waitForDrained(stack, 600_000);
   const t1 = performance.now();
@@ -52,7 +52,7 @@ export interface LagResult {
 }
 
 /**
- * Lag at a steady rate: 50-event requests paced to `rate` events/s; every second request carries
+ * Lag at a steady rate (every event with an idempotency key, as the client sends): 50-event requests paced to `rate` events/s; every second request carries
  * one fresh user, and a checker polls the byUser index (straight at the emulator, so checking
  * costs the stack nothing) until all 50 events are there.
  */
@@ -70,7 +70,7 @@ export const runLag = async (stack: Stack, rate: number, seconds: number): Promi
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const sampled = i % 2 === 0;
     const userId = sampled ? `lag-${i}-${randomUUID()}` : undefined;
-    const body = JSON.stringify({ events: makeEvents(perRequest, { seed: 100 + i, ...(userId && { userId }) }) });
+    const body = JSON.stringify({ events: makeEvents(perRequest, { seed: 100 + i, idempotencyKeys: true, ...(userId && { userId }) }) });
     pending.push(
       (async () => {
         const res = await fetch(`${stack.baseUrl}/v1/events`, {

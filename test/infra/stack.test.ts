@@ -384,7 +384,7 @@ describe('ActivityTracker stack', () => {
               { AttributeName: 'u', KeyType: 'HASH' },
               { AttributeName: 'sk', KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
             IndexName: 'byType',
@@ -392,7 +392,7 @@ describe('ActivityTracker stack', () => {
               { AttributeName: 't', KeyType: 'HASH' },
               { AttributeName: 'sk', KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
             IndexName: 'byPurge',
