@@ -2,16 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import type { StoragePricing } from './lifetime-model';
 import type { Template } from './template';
 
-export interface Pricing {
+/** bench/pricing.json: what ingest needs, and what keeping events needs (StoragePricing). */
+export interface Pricing extends StoragePricing {
   readonly apiGatewayRestPerMillionRequests: number;
   readonly lambdaArmPerGbSecond: number;
   readonly lambdaPerMillionRequests: number;
   readonly sqsStandardPerMillionRequests: number;
   readonly sqsBillingChunkBytes: number;
-  readonly dynamoDbOnDemandPerMillionWriteUnits: number;
-  readonly dynamoDbOnDemandPerMillionReadUnits: number;
   readonly cloudWatchLogsIngestionPerGb: number;
   readonly xrayPerMillionTracesRecorded: number;
   readonly xraySampling: { readonly reservoirPerSecond: number; readonly fixedRate: number };

@@ -101,15 +101,35 @@ export const lifetimeFigures = (
 
   const before: LifetimeSettings = { ...settings, tableClass: 'STANDARD', capacity: { mode: 'on-demand' }, retentionDeletes: 'cleanup' };
   const steps: [string, Footprint, Partial<LifetimeSettings>, string][] = [
-    ['before: full index copies (ALL), deflate only where it saves a write unit, Standard, on-demand, the cleanup deletes at expiry', foot('ALL'), before, ''],
-    ['index projections KEYS_ONLY (+ one BatchGetItem per page)', foot('KEYS_ONLY'), before, 'a page through an index reads ~50 more read units'],
+    [
+      'before: full index copies (ALL), deflate only where it saves a write unit, Standard, on-demand, the cleanup deletes at expiry',
+      foot('ALL'),
+      before,
+      '',
+    ],
+    [
+      'index projections KEYS_ONLY (+ one BatchGetItem per page)',
+      foot('KEYS_ONLY'),
+      before,
+      'a page through an index reads ~50 more read units',
+    ],
     ['payloads deflated against a preset dictionary of the event envelope', foot('KEYS_ONLY', true), before, 'priced, not adopted'],
     ['retention deletes left to TTL (free), the cleanup as backstop', foot('KEYS_ONLY', true), { ...before, retentionDeletes: 'ttl' }, ''],
-    ['Standard-IA table class', foot('KEYS_ONLY', true), { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS' }, 'writes 25 % dearer'],
+    [
+      'Standard-IA table class',
+      foot('KEYS_ONLY', true),
+      { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS' },
+      'writes 25 % dearer',
+    ],
     [
       `provisioned capacity, auto scaling at ${PROVISIONED_UTILIZATION * 100} % (steady workloads only)`,
       foot('KEYS_ONLY', true),
-      { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS', capacity: { mode: 'provisioned', utilization: PROVISIONED_UTILIZATION } },
+      {
+        ...before,
+        retentionDeletes: 'ttl',
+        tableClass: 'STANDARD_INFREQUENT_ACCESS',
+        capacity: { mode: 'provisioned', utilization: PROVISIONED_UTILIZATION },
+      },
       'an option, not a default: pays for idle capacity when traffic is bursty',
     ],
   ];
