@@ -22,6 +22,8 @@ import {
   type Pricing,
   type WorkloadCounts,
 } from './cost-model';
+import { deployedSettings } from './lifetime';
+import { unitPrices } from './lifetime-model';
 import { measureWorkload, pollerDelta, scanTenant } from './load';
 import type { Stack } from './stack';
 import { chunks, makeEvents } from './workload';
@@ -156,7 +158,12 @@ export const runCostWorkload = async (
     label: `ours: ${perRequest} events/request with idempotency keys (the client's path), 3 timelines indexed`,
     eventsPerRequest: perRequest,
     counts,
-    report: costPerMillion(counts, pricing),
+    // The deployed table's class and capacity mode price its write units.
+    report: costPerMillion(
+      counts,
+      pricing,
+      unitPrices(pricing, deployedSettings(stack.template, 'ttl').tableClass, { mode: 'on-demand' }).write,
+    ),
     writeUnitsPerEvent: total / events,
     itemBytesMean: bytes / events,
     items,
