@@ -55,24 +55,36 @@ export interface WriteUnits {
   readonly itemBytes: number;
 }
 
-/** Write request units of a new item: 1 per started KB in the table and in each index holding it. */
-export const writeUnits = (model: TableCapacityModel, item: Record<string, unknown>): WriteUnits => {
-  const itemBytes = itemSize(item);
-  const table = unitsFor(itemBytes, 1024);
-  const indexes: Record<string, number> = {};
-  let total = table;
+/**
+ * Size in bytes of the item's entry in each index (without the 100 bytes of overhead), undefined
+ * where the item lacks an index key (sparse index): the table key, the index key and what the
+ * projection adds (everything for ALL, the listed attributes for INCLUDE).
+ */
+export const indexEntryBytes = (model: TableCapacityModel, item: Record<string, unknown>): Record<string, number | undefined> => {
+  const out: Record<string, number | undefined> = {};
   for (const index of model.indexes) {
     if (!index.keys.every((k) => item[k] !== undefined)) {
-      indexes[index.name] = 0;
+      out[index.name] = undefined;
       continue;
     }
     const names =
       index.projection === 'ALL'
         ? Object.keys(item)
         : [...new Set([...model.keys, ...index.keys, ...(index.projection === 'INCLUDE' ? (index.include ?? []) : [])])];
-    const entry = Object.fromEntries(names.filter((n) => item[n] !== undefined).map((n) => [n, item[n]]));
-    const units = unitsFor(itemSize(entry), 1024);
-    indexes[index.name] = units;
+    out[index.name] = itemSize(Object.fromEntries(names.filter((n) => item[n] !== undefined).map((n) => [n, item[n]])));
+  }
+  return out;
+};
+
+/** Write request units of a new item: 1 per started KB in the table and in each index holding it. */
+export const writeUnits = (model: TableCapacityModel, item: Record<string, unknown>): WriteUnits => {
+  const itemBytes = itemSize(item);
+  const table = unitsFor(itemBytes, 1024);
+  const indexes: Record<string, number> = {};
+  let total = table;
+  for (const [name, bytes] of Object.entries(indexEntryBytes(model, item))) {
+    const units = bytes === undefined ? 0 : unitsFor(bytes, 1024);
+    indexes[name] = units;
     total += units;
   }
   return { table, indexes, total, itemBytes };

@@ -2,16 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import type { StoragePricing } from './lifetime-model';
 import type { Template } from './template';
 
-export interface Pricing {
+/** bench/pricing.json: what ingest needs, and what keeping events needs (StoragePricing). */
+export interface Pricing extends StoragePricing {
   readonly apiGatewayRestPerMillionRequests: number;
   readonly lambdaArmPerGbSecond: number;
   readonly lambdaPerMillionRequests: number;
   readonly sqsStandardPerMillionRequests: number;
   readonly sqsBillingChunkBytes: number;
-  readonly dynamoDbOnDemandPerMillionWriteUnits: number;
-  readonly dynamoDbOnDemandPerMillionReadUnits: number;
   readonly cloudWatchLogsIngestionPerGb: number;
   readonly xrayPerMillionTracesRecorded: number;
   readonly xraySampling: { readonly reservoirPerSecond: number; readonly fixedRate: number };
@@ -60,7 +60,12 @@ export interface CostReport {
 /** X-Ray traces recorded for n API requests at a sampling rate (beyond the 1 req/s reservoir, a fixed cost per second). */
 export const tracedRequests = (traceSampleRate: number, apiRequests: number): number => apiRequests * traceSampleRate;
 
-export const costPerMillion = (counts: WorkloadCounts, pricing: Pricing): CostReport => {
+/** `writeUnitUsd`: the price of one write unit in the table's class and capacity mode (default: Standard, on-demand). */
+export const costPerMillion = (
+  counts: WorkloadCounts,
+  pricing: Pricing,
+  writeUnitUsd = pricing.dynamoDbOnDemandPerMillionWriteUnits / 1e6,
+): CostReport => {
   const scale = 1_000_000 / counts.events;
   const lines: CostLine[] = [];
   const add = (service: string, item: string, quantity: number, unit: string, unitPrice: number) => {
@@ -74,8 +79,7 @@ export const costPerMillion = (counts: WorkloadCounts, pricing: Pricing): CostRe
   }
   for (const [action, n] of Object.entries(counts.sqsRequests))
     add('SQS', action, n, 'requests', pricing.sqsStandardPerMillionRequests / 1e6);
-  for (const [target, n] of Object.entries(counts.writeUnits))
-    add('DynamoDB', `write units: ${target}`, n, 'WRU', pricing.dynamoDbOnDemandPerMillionWriteUnits / 1e6);
+  for (const [target, n] of Object.entries(counts.writeUnits)) add('DynamoDB', `write units: ${target}`, n, 'WRU', writeUnitUsd);
   if (counts.readUnits > 0) add('DynamoDB', 'read units', counts.readUnits, 'RRU', pricing.dynamoDbOnDemandPerMillionReadUnits / 1e6);
   for (const [source, bytes] of Object.entries(counts.logBytes))
     add('CloudWatch Logs', source, bytes / 1024 ** 3, 'GB', pricing.cloudWatchLogsIngestionPerGb);

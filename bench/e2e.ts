@@ -1,7 +1,8 @@
 /** End-to-end figures on the local stack: sustained throughput, and lag at a steady rate. */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { mapLimit } from '../lambdas/core/concurrency';
 import { GSI_BY_USER } from '../contract';
 import { userPartition } from '../lambdas/core/item-keys';
 import { functionDeltas, postAll, snapshot, waitForDrained } from './load';
@@ -19,11 +20,11 @@ export interface E2eResult {
 }
 
 /** Sustained events/s from the first POST to the last event stored (queryable). */
-export const runThroughput = async (stack: Stack, events: number): Promise<E2eResult> => {
-  const bodies = chunks(makeEvents(events, { seed: 11 }), 50).map((list) => JSON.stringify({ events: list }));
+export const runThroughput = async (stack: Stack, events: number, { idempotencyKeys = true } = {}): Promise<E2eResult> => {
+  const bodies = chunks(makeEvents(events, { seed: 11, idempotencyKeys }), 50).map((list) => JSON.stringify({ events: list }));
   const before = await snapshot(stack);
   const t0 = performance.now();
-  await postAll(stack, 'e2e', bodies, 8);
+  await postAll(stack, idempotencyKeys ? 'e2e' : 'e2eplain', bodies, 8);
   const accepted = performance.now();
   await waitForDrained(stack, 600_000);
   const t1 = performance.now();
@@ -52,7 +53,7 @@ export interface LagResult {
 }
 
 /**
- * Lag at a steady rate: 50-event requests paced to `rate` events/s; every second request carries
+ * Lag at a steady rate (every event with an idempotency key, as the client sends): 50-event requests paced to `rate` events/s; every second request carries
  * one fresh user, and a checker polls the byUser index (straight at the emulator, so checking
  * costs the stack nothing) until all 50 events are there.
  */
@@ -70,7 +71,7 @@ export const runLag = async (stack: Stack, rate: number, seconds: number): Promi
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const sampled = i % 2 === 0;
     const userId = sampled ? `lag-${i}-${randomUUID()}` : undefined;
-    const body = JSON.stringify({ events: makeEvents(perRequest, { seed: 100 + i, ...(userId && { userId }) }) });
+    const body = JSON.stringify({ events: makeEvents(perRequest, { seed: 100 + i, idempotencyKeys: true, ...(userId && { userId }) }) });
     pending.push(
       (async () => {
         const res = await fetch(`${stack.baseUrl}/v1/events`, {
@@ -111,4 +112,38 @@ export const runLag = async (stack: Stack, rate: number, seconds: number): Promi
     lagP99Ms: percentile(lags, 99),
     lagMaxMs: Math.max(...lags),
   };
+};
+
+/**
+ * The emulator's own write rates, without our code: `n` conditional PutItems (attribute_not_exists,
+ * as the writer sends them), 16 in flight, then `n` items by BatchWriteItem (25 per request, 4 in
+ * flight), ~1 KB items with both timeline keys (so the indexes are maintained as for events).
+ */
+export const runEmulatorWriteRates = async (
+  stack: Stack,
+  n: number,
+): Promise<{ conditionalPutsPerSec: number; batchWriteItemsPerSec: number }> => {
+  const item = (prefix: string, i: number): Record<string, AttributeValue> => ({
+    pk: { S: `emulator#${i % 4}` },
+    sk: { S: `${prefix}${String(i).padStart(8, '0')}` },
+    u: { S: `emulator#user${i % 97}` },
+    t: { S: `emulator#${i % 4}#type${i % 8}` },
+    e: { S: 'x'.repeat(700) },
+    x: { N: '4102444800' },
+  });
+  const ids = Array.from({ length: n }, (_, i) => i);
+  let t0 = performance.now();
+  await mapLimit(ids, 16, (i) =>
+    stack.ddb.send(new PutItemCommand({ TableName: stack.tableName, Item: item('P', i), ConditionExpression: 'attribute_not_exists(pk)' })),
+  );
+  const conditionalPutsPerSec = n / ((performance.now() - t0) / 1000);
+  t0 = performance.now();
+  await mapLimit(chunks(ids, 25), 4, async (chunk) => {
+    let requests = chunk.map((i) => ({ PutRequest: { Item: item('B', i) } }));
+    while (requests.length > 0) {
+      const out = await stack.ddb.send(new BatchWriteItemCommand({ RequestItems: { [stack.tableName]: requests } }));
+      requests = (out.UnprocessedItems?.[stack.tableName] ?? []) as typeof requests;
+    }
+  });
+  return { conditionalPutsPerSec, batchWriteItemsPerSec: n / ((performance.now() - t0) / 1000) };
 };

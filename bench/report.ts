@@ -32,6 +32,28 @@ export interface BenchFigures {
   readonly costBreakdownUsd?: Readonly<Record<string, number>>;
   readonly baselineCostBreakdownUsd?: Readonly<Record<string, number>>;
   readonly seconds?: number;
+  readonly lifetimeCostPerMillionUsd?: number;
+  readonly retentionDays?: number;
+  /** USD per million events by `phase: service: item`. */
+  readonly lifetimeBreakdownUsd?: Readonly<Record<string, number>>;
+  readonly lifetimeBeforeCostPerMillionUsd?: number;
+  readonly lifetimeLevers?: readonly {
+    readonly lever: string;
+    readonly usdPerMillion: number;
+    readonly savedUsd: number;
+    readonly note: string;
+  }[];
+  readonly lifetimeByRetentionDays?: readonly {
+    readonly days: number;
+    readonly standard: number;
+    readonly infrequentAccess: number;
+    readonly provisionedIa: number;
+  }[];
+  readonly infrequentAccessBreakEvenDays?: number | null;
+  readonly e2eEventsPerSecWithoutKeys?: number;
+  readonly e2eKeyedVsPlain?: number;
+  readonly emulatorConditionalPutsPerSec?: number;
+  readonly emulatorBatchWriteItemsPerSec?: number;
 }
 
 export const BENCH_BLOCK = 'bench';
@@ -100,6 +122,50 @@ const costTable = (f: BenchFigures): string[] => {
   ];
 };
 
+/** Lifetime breakdown by phase and service, the levers and the cost against retention. */
+const lifetimeTables = (f: BenchFigures): string[] => {
+  if (!f.lifetimeBreakdownUsd || f.lifetimeCostPerMillionUsd === undefined) return [];
+  const total = f.lifetimeCostPerMillionUsd;
+  const out = [
+    '',
+    `Lifetime of a million 1 KB events kept ${f.retentionDays} days, by phase (write, keep, read, delete):`,
+    '',
+    '| phase: service: item | USD | share |',
+    '| --- | ---: | ---: |',
+    ...Object.entries(f.lifetimeBreakdownUsd)
+      .filter(([, v]) => v >= 0.0005)
+      .map(([k, v]) => `| ${k} | ${usd(v)} | ${fixed((100 * v) / total, 1)} % |`),
+    `| lines under $0.0005 | ${usd(
+      Object.values(f.lifetimeBreakdownUsd)
+        .filter((v) => v < 0.0005)
+        .reduce((a, b) => a + b, 0),
+    )} | |`,
+    `| **total** | **${usd(total)}** | |`,
+  ];
+  if (f.lifetimeLevers) {
+    out.push(
+      '',
+      `Levers, applied one after the other, each priced from the same measured items (lifetime at ${f.retentionDays} days):`,
+      '',
+      '| configuration | USD / M | saved | note |',
+      '| --- | ---: | ---: | --- |',
+      ...f.lifetimeLevers.map((l) => `| ${l.lever} | ${usd(l.usdPerMillion)} | ${l.savedUsd === 0 ? '' : usd(l.savedUsd)} | ${l.note} |`),
+    );
+  }
+  if (f.lifetimeByRetentionDays) {
+    out.push(
+      '',
+      'Lifetime cost against retention (the deployed footprint)' +
+        (f.infrequentAccessBreakEvenDays ? `; Standard-IA breaks even at ${f.infrequentAccessBreakEvenDays} days:` : ':'),
+      '',
+      '| retention days | Standard, on-demand | Standard-IA, on-demand | Standard-IA, provisioned at 70 % |',
+      '| ---: | ---: | ---: | ---: |',
+      ...f.lifetimeByRetentionDays.map((c) => `| ${c.days} | ${usd(c.standard)} | ${usd(c.infrequentAccess)} | ${usd(c.provisionedIa)} |`),
+    );
+  }
+  return out;
+};
+
 /** The figures of one bench run as Markdown (without the block's markers). */
 export const renderBenchFigures = (f: BenchFigures, { date }: { readonly date: string }): string => {
   const m = f.machine;
@@ -120,6 +186,15 @@ export const renderBenchFigures = (f: BenchFigures, { date }: { readonly date: s
       met(f.costPerMillionUsd <= 2),
     ],
   ];
+  if (f.lifetimeCostPerMillionUsd !== undefined) {
+    rows.push([
+      `lifetime cost per million 1 KB events kept ${f.retentionDays} days (write, keep, read, delete)`,
+      '≤ $4.00',
+      `**${usd(f.lifetimeCostPerMillionUsd)}**` +
+        (f.lifetimeBeforeCostPerMillionUsd === undefined ? '' : `; before the levers ${usd(f.lifetimeBeforeCostPerMillionUsd)}`),
+      met(f.lifetimeCostPerMillionUsd <= 4),
+    ]);
+  }
   if (f.baselineCostPerMillionUsd !== undefined) {
     rows.push(['the same events through the naive design', '—', `**${usd(f.baselineCostPerMillionUsd)}**`, '']);
   }
@@ -148,11 +223,27 @@ export const renderBenchFigures = (f: BenchFigures, { date }: { readonly date: s
       met(Math.max(...imports) <= 2),
     ],
     [
-      'end to end, HTTP → queryable, local mode',
+      'end to end, HTTP → queryable, local mode, with idempotency keys (the client’s path)',
       '≥ 2,000/s',
-      `**${thousands(f.e2eEventsPerSec)} events/s**`,
+      `**${thousands(f.e2eEventsPerSec)} events/s**` +
+        (f.emulatorConditionalPutsPerSec === undefined
+          ? ''
+          : `; the emulator alone: ${thousands(f.emulatorConditionalPutsPerSec)} conditional puts/s` +
+            (f.emulatorBatchWriteItemsPerSec === undefined
+              ? ''
+              : `, ${thousands(f.emulatorBatchWriteItemsPerSec)} items/s by BatchWriteItem`)),
       met(f.e2eEventsPerSec >= 2000),
     ],
+    ...(f.e2eEventsPerSecWithoutKeys === undefined || f.e2eKeyedVsPlain === undefined
+      ? []
+      : [
+          [
+            'the same without idempotency keys, same run (with / without)',
+            '≥ 0.8×',
+            `**${thousands(f.e2eEventsPerSecWithoutKeys)} events/s** (${fixed(f.e2eKeyedVsPlain, 2)}×)`,
+            met(f.e2eKeyedVsPlain >= 0.8),
+          ] as [string, string, string, string],
+        ]),
     [
       'p99 lag 202 → queryable at 1,000 events/s, local mode',
       '≤ 2 s',
@@ -179,6 +270,7 @@ export const renderBenchFigures = (f: BenchFigures, { date }: { readonly date: s
     '| --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     ...costTable(f),
+    ...lifetimeTables(f),
   ].join('\n');
 };
 

@@ -36,7 +36,14 @@ export interface WorkloadOptions {
   readonly stepMs?: number;
   /** Overrides the userId of every event. */
   readonly userId?: string;
+  /**
+   * Give every event an idempotency key (a random-looking UUID, as the official client does:
+   * client/client.ts `track`), so the workload takes the client's path. @default false
+   */
+  readonly idempotencyKeys?: boolean;
 }
+
+const uuid = (r: () => number) => `${hex(r, 8)}-${hex(r, 4)}-4${hex(r, 3)}-a${hex(r, 3)}-${hex(r, 12)}`;
 
 /** n client events of ~eventBytes serialized JSON each. */
 export const makeEvents = (n: number, opts: WorkloadOptions = {}): Record<string, unknown>[] => {
@@ -53,6 +60,7 @@ export const makeEvents = (n: number, opts: WorkloadOptions = {}): Record<string
       type: types[Math.floor(r() * types.length)]!,
       userId: opts.userId ?? `user-${Math.floor(r() * users)}@example.com`,
       occurredAt: new Date(start + i * step).toISOString(),
+      ...(opts.idempotencyKeys && { idempotencyKey: uuid(r) }),
       target: { type: word, id: `${word}-${hex(r, 12)}` },
       details: {
         requestId: hex(r, 32),

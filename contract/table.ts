@@ -30,8 +30,11 @@ export const GSI_BY_PURGE = 'byPurge';
 
 /** The global secondary indexes, in the order the table declares them. */
 export const INDEXES = {
-  [GSI_BY_USER]: { partitionKey: ATTRIBUTES.userKey, sortKey: ATTRIBUTES.sortKey, projection: 'ALL' },
-  [GSI_BY_TYPE]: { partitionKey: ATTRIBUTES.typeKey, sortKey: ATTRIBUTES.sortKey, projection: 'ALL' },
+  // Keys only: a full copy of every event in each timeline index would be stored (and billed
+  // every month of retention) twice more; a page read through them fetches its items from the
+  // table with one BatchGetItem instead (lambdas/adapters/dynamo-store.ts).
+  [GSI_BY_USER]: { partitionKey: ATTRIBUTES.userKey, sortKey: ATTRIBUTES.sortKey, projection: 'KEYS_ONLY' },
+  [GSI_BY_TYPE]: { partitionKey: ATTRIBUTES.typeKey, sortKey: ATTRIBUTES.sortKey, projection: 'KEYS_ONLY' },
   // Sparse: only soft-deleted items carry `p`, so it costs a write per delete, not per event.
   [GSI_BY_PURGE]: { partitionKey: ATTRIBUTES.purgeKey, sortKey: ATTRIBUTES.deletedAt, projection: 'KEYS_ONLY' },
 } as const;

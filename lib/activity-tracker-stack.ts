@@ -36,7 +36,7 @@ export class ActivityTrackerStack extends Stack {
       tags: { service: SERVICE_NAME, stage: config.stage, ...props.tags },
     });
 
-    const storage = new EventStorage(this, 'Storage', { deletionProtection: config.stage === 'prod' });
+    const storage = new EventStorage(this, 'Storage', { deletionProtection: config.stage === 'prod', tableClass: config.tableClass });
     const writerTimeout = Duration.seconds(config.writerTimeoutSeconds);
     const writerBatchingWindow = Duration.seconds(config.writerBatchWindowSeconds);
     // Six times the writer timeout, as Lambda advises for SQS sources, plus the batching window

@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 import { ConfigError, parseAccessTokenRule, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat, type TenantRates } from '../contract';
-import { CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS } from './config-keys';
+import { CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS, TABLE_CLASSES } from './config-keys';
 import { checkTenantRates } from './config-rates';
 
 export { CONFIG_KEYS, LOG_LEVELS };
@@ -31,6 +31,8 @@ export interface StackConfig {
   /** Events one request may carry (abuse limit; at most the contract's 500). */
   readonly maxEventsPerRequest: number;
   readonly retentionDays: number;
+  /** DynamoDB table class of the events table. */
+  readonly tableClass: (typeof TABLE_CLASSES)[number];
   readonly tenantRetentionDays: Readonly<Record<string, number>>;
   readonly deleteGraceDays: number;
   readonly maxOpenErasures: number;
@@ -181,6 +183,11 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     throw new ConfigError('logLevel', `expected one of ${LOG_LEVELS.join(', ')}, got ${show(logLevel)}`);
   }
 
+  const tableClass = str(ctx, 'tableClass');
+  if (!(TABLE_CLASSES as readonly string[]).includes(tableClass)) {
+    throw new ConfigError('tableClass', `expected one of ${TABLE_CLASSES.join(', ')}, got ${show(tableClass)}`);
+  }
+
   const logRetentionDays = int(ctx, 'logRetentionDays');
   if (!VALID_RETENTION_DAYS.has(logRetentionDays)) {
     throw new ConfigError(
@@ -199,6 +206,7 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     authorizerCacheSeconds: int(ctx, 'authorizerCacheSeconds'),
     maxEventsPerRequest,
     retentionDays: int(ctx, 'retentionDays'),
+    tableClass: tableClass as (typeof TABLE_CLASSES)[number],
     tenantRetentionDays: tenantRetention(ctx),
     deleteGraceDays: int(ctx, 'deleteGraceDays'),
     maxOpenErasures: int(ctx, 'maxOpenErasures'),

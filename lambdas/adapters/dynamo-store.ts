@@ -130,7 +130,26 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
         Limit: request.limit,
       }),
     );
-    return { items: (out.Items ?? []).map((item) => unpackItem(item as EventItem)), done: out.LastEvaluatedKey === undefined };
+    const items = (out.Items ?? []) as EventItem[];
+    const done = out.LastEvaluatedKey === undefined;
+    const projection: string | undefined = request.index && INDEXES[request.index].projection;
+    if (projection === undefined || projection === 'ALL') return { items: items.map((item) => unpackItem(item)), done };
+    return { items: await this.fetchEntries(items), done };
+  }
+
+  /**
+   * The items behind a keys-only index page, in the page's order (BatchGetItem, eventually
+   * consistent like the index itself). An entry whose item is gone (the index lags a delete) comes
+   * back as a deleted stub holding only its keys, so callers hide it and still page past its key.
+   */
+  private async fetchEntries(entries: readonly EventItem[]): Promise<EventItem[]> {
+    const found = new Map<string, EventItem>();
+    const chunks: ItemKey[][] = [];
+    for (let i = 0; i < entries.length; i += 100) chunks.push(entries.slice(i, i + 100).map((e) => ({ pk: e.pk, sk: e.sk })));
+    await mapLimit(chunks, 4, async (keys) => {
+      for (const item of await this.batchGet<EventItem>(keys, false)) found.set(keyString(item), unpackItem(item));
+    });
+    return entries.map((entry) => found.get(keyString(entry)) ?? { ...entry, e: '{}', x: 0, d: 0 });
   }
 
   async get(pk: string, sk: string): Promise<EventItem | undefined> {
@@ -270,24 +289,28 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   /** Which keys exist (with the payload digest `h` of idempotency-keyed items), by consistent BatchGetItem. */
   async existing(keys: readonly ItemKey[]): Promise<StoredKey[]> {
     const found: StoredKey[] = [];
-    for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression: string }> | undefined =
-        {
-          [this.tableName]: {
-            Keys: keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })),
-            ConsistentRead: true,
-            ProjectionExpression: 'pk, sk, h',
-          },
-        };
-      for (let attempt = 0; request && attempt < 8; attempt++) {
-        if (attempt > 0) await (this.options.wait ?? sleep)(backoffMs(attempt));
-        const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        found.push(...((out.Responses?.[this.tableName] ?? []) as StoredKey[]));
-        const left = out.UnprocessedKeys?.[this.tableName];
-        request = left?.Keys?.length ? ({ [this.tableName]: left } as typeof request) : undefined;
-      }
-      if (request) throw new Error('BatchGetItem left keys unprocessed after retries');
+    for (let i = 0; i < keys.length; i += 100) found.push(...(await this.batchGet<StoredKey>(keys.slice(i, i + 100), true, 'pk, sk, h')));
+    return found;
+  }
+
+  /** One BatchGetItem of at most 100 keys, retrying UnprocessedKeys; the items found, in no order. */
+  private async batchGet<T extends ItemKey>(keys: readonly ItemKey[], consistent: boolean, projection?: string): Promise<T[]> {
+    const found: T[] = [];
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression?: string }> | undefined = {
+      [this.tableName]: {
+        Keys: keys.map((k) => ({ pk: k.pk, sk: k.sk })),
+        ConsistentRead: consistent,
+        ...(projection && { ProjectionExpression: projection }),
+      },
+    };
+    for (let attempt = 0; request && attempt < 8; attempt++) {
+      if (attempt > 0) await (this.options.wait ?? sleep)(backoffMs(attempt));
+      const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+      found.push(...((out.Responses?.[this.tableName] ?? []) as T[]));
+      const left = out.UnprocessedKeys?.[this.tableName];
+      request = left?.Keys?.length ? ({ [this.tableName]: left } as typeof request) : undefined;
     }
+    if (request) throw new Error('BatchGetItem left keys unprocessed after retries');
     return found;
   }
 

@@ -40,11 +40,21 @@ export interface CleanupStore extends PurgeStore {
   listTenants(): Promise<string[]>;
 }
 
+/**
+ * Days the cleanup leaves an expired event to DynamoDB TTL, which deletes it for free (a delete by
+ * the cleanup is billed in the table and in each index: as much as writing the event). TTL usually
+ * deletes within a day or two of the expiry; reads hide expired events meanwhile, and the cleanup
+ * deletes what TTL has not deleted by then.
+ */
+export const RETENTION_TTL_GRACE_DAYS = 3;
+
 export interface CleanupDeps {
   readonly store: CleanupStore;
   readonly shardCount: number;
   readonly deleteGraceDays: number;
   readonly retentionDays: (tenant: string) => number;
+  /** Days past its expiry before the cleanup deletes an event itself (TTL's turn first). @default 0 */
+  readonly ttlGraceDays?: number;
   readonly now?: () => number;
   /** Milliseconds left before the function must stop; work stops early enough to report. */
   readonly remainingMs?: () => number;
@@ -236,10 +246,11 @@ const purgeSoftDeleted = async (deps: CleanupDeps, chunk: number, budget: Budget
 /**
  * Retention: an event expires `retentionDays` after it was received (its `x`). Candidates are
  * found by key range — events that occurred before the cutoff — and each is deleted only if its
- * own expiry has passed (a backfilled event with an old occurredAt may still be young).
+ * own expiry has passed (a backfilled event with an old occurredAt may still be young) by
+ * `ttlGraceDays`: until then it is TTL's to delete, for free (reads hide it already).
  */
 const expireEvents = async (deps: CleanupDeps, chunk: number, budget: Budget, now: () => number, counts: Counts): Promise<void> => {
-  const nowMs = now();
+  const nowMs = now() - (deps.ttlGraceDays ?? 0) * DAY_MS;
   const nowSeconds = Math.floor(nowMs / 1000);
   for (const tenant of await deps.store.listTenants()) {
     const upper = highestIdAt(nowMs - deps.retentionDays(tenant) * DAY_MS + FUTURE_SKEW_MS);

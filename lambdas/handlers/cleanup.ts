@@ -3,7 +3,7 @@ import type { Context, ScheduledEvent } from 'aws-lambda';
 import { ENV } from '../../contract';
 import { documentClient } from '../adapters/dynamo-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
-import { runCleanup, type CleanupDeps, type CleanupReport } from '../core/cleanup';
+import { RETENTION_TTL_GRACE_DAYS, runCleanup, type CleanupDeps, type CleanupReport } from '../core/cleanup';
 import { readInt, readOptionalInt, readRetention, requireString } from '../shared/config';
 import { instrumented } from '../shared/instrument';
 import { logger, metrics } from '../shared/powertools';
@@ -40,6 +40,7 @@ export const handler = createCleanupHandler({
   shardCount: readInt(env, ENV.shardCount),
   deleteGraceDays: readInt(env, ENV.deleteGraceDays),
   retentionDays: readRetention(env),
+  ttlGraceDays: RETENTION_TTL_GRACE_DAYS,
   chunkSize: readInt(env, ENV.cleanupChunkSize),
   maxChunks: readOptionalInt(env, ENV.cleanupMaxChunks),
 });

@@ -17,8 +17,8 @@ import { createServiceFunction } from './lambda-function';
  * ConditionCheckItem, which no function uses. test/infra/iam.test.ts pins every role's list.
  */
 const TABLE_ACTIONS = {
-  /** Timelines (Query), one event or erasure marker (GetItem). */
-  query: ['dynamodb:Query', 'dynamodb:GetItem'],
+  /** Timelines (Query; the items of a keys-only index page by BatchGetItem), one event or erasure marker (GetItem). */
+  query: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'],
   /** Soft delete and restore (GetItem, UpdateItem; UpdateItem also for the rate counters), erasure requests (Query markers, PutItem receipt, work item and marker). */
   admin: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   /** Every event by conditional PutItem (never overwrites), redelivery lookups (BatchGetItem), the tenant registry (PutItem). */

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       clockSkewSeconds: 60,
       maxEventsPerRequest: 500,
       retentionDays: 365,
+      tableClass: 'STANDARD_INFREQUENT_ACCESS',
       tenantRetentionDays: {},
       deleteGraceDays: 30,
       jwksMaxAgeSeconds: 900,

@@ -25,7 +25,13 @@ describe('least privilege: each role lists exactly the actions its code uses', (
   const expected = {
     // UpdateItem: the per-tenant rate counters only (a LeadingKeys condition, tested below).
     'Functions/Ingest': only('sqs:SendMessage', 'secretsmanager:GetSecretValue', 'dynamodb:UpdateItem'),
-    'Functions/Query': only('dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'),
+    'Functions/Query': only(
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:UpdateItem',
+      'secretsmanager:GetSecretValue',
+    ),
     'Functions/Admin': only(
       'dynamodb:Query',
       'dynamodb:GetItem',

@@ -365,7 +365,13 @@ describe('ActivityTracker stack', () => {
   });
 
   describe('table', () => {
-    it('keys items by pk/sk with byUser, byType and sparse byPurge indexes, TTL on x, on-demand billing and PITR', () => {
+    it('is Standard-IA by default (an audit trail is kept for months), Standard when `tableClass` says so', () => {
+      defaults().hasResourceProperties('AWS::DynamoDB::Table', { TableClass: 'STANDARD_INFREQUENT_ACCESS' });
+      synth({ tableClass: 'STANDARD' }).template.hasResourceProperties('AWS::DynamoDB::Table', { TableClass: 'STANDARD' });
+      expect(() => synth({ tableClass: 'GLACIER' })).toThrow(/tableClass/);
+    });
+
+    it('keys items by pk/sk with keys-only byUser and byType and sparse byPurge indexes, TTL on x, on-demand billing and PITR', () => {
       defaults().hasResourceProperties('AWS::DynamoDB::Table', {
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
@@ -384,7 +390,7 @@ describe('ActivityTracker stack', () => {
               { AttributeName: 'u', KeyType: 'HASH' },
               { AttributeName: 'sk', KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
             IndexName: 'byType',
@@ -392,7 +398,7 @@ describe('ActivityTracker stack', () => {
               { AttributeName: 't', KeyType: 'HASH' },
               { AttributeName: 'sk', KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
             IndexName: 'byPurge',

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { RETENTION_TTL_GRACE_DAYS } from '../../lambdas/core/cleanup';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 
@@ -178,6 +179,10 @@ describe('retention (the clock moves; nothing sleeps)', () => {
     await stack.setClockOffset(31 * DAY); // past the 30-day retention
     expect((await list(tenant)).body.events).toEqual([]);
     expect(await itemsOf(tenant)).toBe(2); // hidden before any purge
+    // TTL's turn first (free deletes): the cleanup leaves them for RETENTION_TTL_GRACE_DAYS.
+    expect((await cleanUntilDone()).reduce((n, r) => n + (r.expired as number), 0)).toBe(0);
+    expect(await itemsOf(tenant)).toBe(2);
+    await stack.setClockOffset((31 + RETENTION_TTL_GRACE_DAYS) * DAY); // TTL has not deleted them: the cleanup does
     const reports = await cleanUntilDone();
     expect(reports.reduce((n, r) => n + (r.expired as number), 0)).toBeGreaterThanOrEqual(2);
     expect(await itemsOf(tenant)).toBe(0);

@@ -81,7 +81,11 @@ describe('DynamoDB store adapter', () => {
   });
 
   it('queries one partition with a key condition on the sort key range, never a scan', async () => {
-    const { doc, calls } = fakeDoc(() => ({ Items: [item(1)], LastEvaluatedKey: { pk: 'x' } }));
+    const { doc, calls } = fakeDoc((_, name) =>
+      name === 'QueryCommand'
+        ? { Items: [{ pk: 'acme#0', sk: 'S0001', u: 'u' }], LastEvaluatedKey: { pk: 'x' } }
+        : { Responses: { T: [item(1)] } },
+    );
     const store = new DynamoEventStore(doc, 'T');
     const out = await store.queryRange({ index: 'byUser', partition: 'acme#h', lower: 'A', upper: 'Z', order: 'desc', limit: 10 });
     expect(out).toEqual({ items: [item(1)], done: false });
@@ -95,5 +99,35 @@ describe('DynamoDB store adapter', () => {
         Limit: 10,
       },
     });
+  });
+
+  it('fetches the items of a keys-only index page from the table, in the page order; a gone item comes back as a deleted stub', async () => {
+    const entries = Array.from({ length: 150 }, (_, i) => ({ pk: 'acme#0', sk: item(i).sk, t: 't' }));
+    const { doc, calls } = fakeDoc((input, name) => {
+      if (name === 'QueryCommand') return { Items: entries };
+      const keys = input.RequestItems.T.Keys as { sk: string }[];
+      // Item 7 was deleted after the index listed it; item 120 is left unprocessed once.
+      const found = keys
+        .filter((k) => k.sk !== item(7).sk && !(k.sk === item(120).sk && keys.length > 1))
+        .map((k) => ({ ...item(Number(k.sk.slice(1))) }));
+      const left = keys.filter((k) => k.sk === item(120).sk && keys.length > 1);
+      return { Responses: { T: found.reverse() }, ...(left.length > 0 && { UnprocessedKeys: { T: { Keys: left } } }) };
+    });
+    const store = new DynamoEventStore(doc, 'T', { wait: async () => undefined });
+    const out = await store.queryRange({ index: 'byType', partition: 'acme#0#t', lower: 'A', upper: 'Z', order: 'asc', limit: 150 });
+    expect(out.done).toBe(true);
+    expect(out.items.map((i) => i.sk)).toEqual(entries.map((e) => e.sk));
+    expect(out.items[3]).toEqual(item(3));
+    expect(out.items[7]).toEqual({ pk: 'acme#0', sk: item(7).sk, t: 't', e: '{}', x: 0, d: 0 });
+    const gets = calls.filter((c) => c.name === 'BatchGetCommand');
+    expect(gets.map((c) => c.input.RequestItems.T.Keys.length).sort((a: number, b: number) => a - b)).toEqual([1, 50, 100]);
+    expect(gets[0]?.input.RequestItems.T.ConsistentRead).toBe(false);
+  });
+
+  it('reads the tenant timeline from the table without a fetch', async () => {
+    const { doc, calls } = fakeDoc(() => ({ Items: [item(1)] }));
+    const out = await new DynamoEventStore(doc, 'T').queryRange({ partition: 'acme#0', lower: 'A', upper: 'Z', order: 'asc', limit: 10 });
+    expect(out).toEqual({ items: [item(1)], done: true });
+    expect(calls.map((c) => c.name)).toEqual(['QueryCommand']);
   });
 });

@@ -257,6 +257,16 @@ describe('cleanup: retention', () => {
     ).toEqual(['backfill', 'new']);
   });
 
+  it('leaves an event to TTL for the grace days past its expiry, then deletes it itself', async () => {
+    const table = new MemoryTable();
+    await seed(table, 'acme', [{ type: 'ttl-turn', userId: 'u' }], NOW - 31 * DAY);
+    await seed(table, 'acme', [{ type: 'overdue', userId: 'u' }], NOW - 34 * DAY);
+    expect(await visible(table, 'acme')).toEqual([]);
+    const report = await runCleanup(deps(table, { ttlGraceDays: 3 }));
+    expect(report.expired).toBe(1);
+    expect(table.all().map((i) => JSON.parse(i.e).type)).toEqual(['ttl-turn']);
+  });
+
   it('applies a per-tenant retention', async () => {
     const table = new MemoryTable();
     await seed(table, 'short', [{ type: 'a', userId: 'u' }], NOW - 10 * DAY, 7);
