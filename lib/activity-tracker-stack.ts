@@ -10,6 +10,7 @@ import { DeadLetterAlarm } from './constructs/dlq-alarm';
 import { ServiceFunctions } from './constructs/functions';
 import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
+import { EventPublishing } from './constructs/event-publishing';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
 import { EventStorage } from './constructs/storage';
@@ -151,6 +152,25 @@ export class ActivityTrackerStack extends Stack {
       writerErrors: config.alarms.writerErrors,
       cleanupMissedDays: config.alarms.cleanupMissedDays,
     });
+
+    if (config.busPublishing) {
+      const publishing = new EventPublishing(this, 'Publishing', {
+        table: storage.table,
+        keysSecret: idKeys.secret,
+        logLevel: config.logLevel,
+        logRetention: config.logRetentionDays,
+        alarmTopic: alarms.topic,
+        dashboard: dashboard.dashboard,
+      });
+      new CfnOutput(this, 'EventBusName', {
+        description: 'EventBridge bus with every change (docs/consumers.md)',
+        value: publishing.bus.eventBusName,
+      });
+      new CfnOutput(this, 'EventBusArn', {
+        description: 'ARN of the event bus (rules in other accounts)',
+        value: publishing.bus.eventBusArn,
+      });
+    }
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: api.url });
     new CfnOutput(this, 'TableName', { description: 'Events table', value: storage.table.tableName });

@@ -11,7 +11,6 @@ import { toPublicEvent, type PublicEvent } from './query';
  */
 export const BUS_SOURCE = 'activity-tracker';
 
-
 export interface RecordedDetail {
   tenant: string;
   event: PublicEvent;
