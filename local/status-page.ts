@@ -1,7 +1,8 @@
 /**
  * The local status page (`GET /_local/`): one self-contained HTML page (no external resources)
  * that polls `GET /_local/metrics` every second and draws the key figures — events in and out,
- * queue and DLQ depth, end-to-end lag, recent errors — from the EMF metrics the functions print.
+ * queue and DLQ depth, end-to-end lag, change-stream lag, recent errors — from the EMF metrics the
+ * functions print and the runtime's own figures.
  */
 export const STATUS_PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -51,6 +52,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <div class="tile" id="t-dlq"><div class="label">DLQ depth</div><div class="value" data-k="dlq">–</div></div>
     <div class="tile" id="t-lag50"><div class="label">Lag p50</div><div class="value"><span data-k="p50">–</span> <span class="unit">ms</span></div></div>
     <div class="tile" id="t-lag99"><div class="label">Lag p99</div><div class="value"><span data-k="p99">–</span> <span class="unit">ms</span></div></div>
+    <div class="tile" id="t-stream" hidden><div class="label" title="change stream: write to processed, p50 / p99 over recent records (worst consumer); records waiting">Stream lag</div><div class="value"><span data-k="s50">–</span>/<span data-k="s99">–</span> <span class="unit">ms · <span data-k="spending">–</span> waiting</span></div></div>
     <div class="tile" id="t-fail"><div class="label" title="writer batch item failures">Item failures</div><div class="value" data-k="failures">–</div></div>
   </section>
   <section class="panel">
@@ -109,6 +111,13 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       set('dlq', fmt(dlq));
       $('#t-dlq').classList.toggle('alert', dlq > 0);
       $('#t-fail').classList.toggle('alert', (total(d.failures) || 0) > 0);
+      const streams = m.streams || [];
+      $('#t-stream').hidden = streams.length === 0;
+      const worst = (k) => streams.reduce((a, x) => (x.lag[k] === null ? a : Math.max(a === null ? 0 : a, x.lag[k])), null);
+      set('s50', fmt(worst('p50')));
+      set('s99', fmt(worst('p99')));
+      set('spending', fmt(streams.reduce((a, x) => a + x.pending, 0)));
+      $('#t-stream').classList.toggle('alert', streams.some((x) => x.discardedRecords > 0 || x.iteratorAgeMs > 60000));
       set('p50', fmt(m.lag.p50));
       set('p99', fmt(m.lag.p99));
       draw(m.series);

@@ -19,6 +19,10 @@ export interface EventStorageProps {
 /**
  * The single events table: `pk`/`sk` for the tenant timeline, `byUser` and `byType` indexes for the
  * user and type timelines, a sparse `byPurge` index of soft-deleted items for the cleanup, TTL on `x` as the free retention backstop, on-demand billing, PITR.
+ *
+ * Its change stream (new and old images) is the backbone for everything downstream of a stored
+ * event: each consumer subscribes with its own event source mapping (DynamoDB Streams allows two
+ * per shard). Local mode produces the same records from the writes (local/stream-capture.ts).
  */
 export class EventStorage extends Construct {
   readonly table: ITable;
@@ -31,7 +35,6 @@ export class EventStorage extends Construct {
       sortKey: { name: ATTRIBUTES.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: ATTRIBUTES.expiresAt,
-      // The change stream: what happens downstream of a stored event (the bus, counters) reads it.
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       // No `encryption`: DynamoDB encrypts at rest with an AWS owned key, at no KMS cost per request.

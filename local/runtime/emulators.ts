@@ -21,6 +21,7 @@ import { secretArn } from '../template/intrinsics';
 import type { ResolveContext, TableModel, TemplateModel } from '../template/model';
 import { queuesInCreationOrder } from '../template/read';
 import { listen } from './http';
+import { startStreamCapture, type LocalStreams } from './streams';
 import { guardHost } from './request-guard';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, type LocalEndpoints } from './types';
 
@@ -36,6 +37,8 @@ export interface Emulators {
   readonly queues: Record<string, { url: string; arn: string }>;
   /** Resolves intrinsics to these emulators' names and URLs. */
   readonly ctx: ResolveContext;
+  /** The tables' change streams (endpoints.dynamodb is their capture proxy). */
+  readonly streams: LocalStreams;
 }
 
 const tableInput = (t: TableModel): CreateTableCommandInput => {
@@ -165,12 +168,15 @@ export const startEmulators = async ({ model, region, stackName, persistDir, log
   const secretsManager = await startSecretsManager(storedSecrets);
   guardHost(secretsManager.server);
   stops.push(secretsManager.stop);
+  // Every client reaches DynamoDB through the stream capture, so that each write becomes stream records.
+  const streams = await startStreamCapture(model, dynamodb.endpoint, ctx, stops);
   return {
-    endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsEndpoint, secretsManager: secretsManager.endpoint },
+    endpoints: { dynamodb: streams.endpoint, sqs: sqsEndpoint, secretsManager: secretsManager.endpoint },
     sqs,
     tables: dynamodb.tables,
     queues,
     ctx,
+    streams,
   };
 };
 

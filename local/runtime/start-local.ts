@@ -31,6 +31,7 @@ import { localRoutes } from './local-routes';
 import { guardRequests } from './request-guard';
 import { createPollers, stopPollers } from './pollers';
 import { createScheduler } from './schedules';
+import { createStreamPollers, streamFigures } from './streams';
 import { DEFAULT_REGION, type LocalIssuer, type LocalRuntime, type LocalStats, type StartLocalOptions } from './types';
 
 /** Starts everything the template describes. Resolves once the API serves. */
@@ -132,6 +133,21 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     if (options.pollers !== false) for (const p of pollers.values()) p.start();
     // Pollers stop before the functions and emulators (stops run in reverse order).
     stops.push(() => stopPollers(pollers));
+    const streamPollers = createStreamPollers({
+      model,
+      ctx,
+      logs: emulators.streams.logs,
+      sqs: emulators.sqs,
+      queues,
+      poolOf,
+      metrics,
+      log,
+    });
+    // Readers register at start: a LATEST mapping sees what is written from then on.
+    if (options.pollers !== false) for (const p of streamPollers.values()) p.start();
+    stops.push(async () => {
+      await Promise.race([Promise.all([...streamPollers.values()].map((p) => p.stop())), new Promise((r) => setTimeout(r, 5000).unref())]);
+    });
 
     // The API stops taking requests first.
     stops.push(closeServer);
@@ -144,6 +160,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         }),
       ),
       functions: Object.fromEntries([...pools.entries()].map(([id, p]) => [id, { ...p.stats }])),
+      streams: Object.fromEntries([...streamPollers.entries()].map(([id, p]) => [id, p.stats])),
     });
     const health = () => ({
       status: 'ok',
@@ -157,6 +174,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       functions: functions.map((f) => f.logicalId),
       routes: model.routes.map((r) => `${r.httpMethod} ${r.resourcePath} → ${r.functionLogicalId}`),
       schedules: model.schedules.map((s) => ({ rule: s.logicalId, expression: s.scheduleExpression, enabled: s.enabled })),
+      streams: model.streamEventSourceMappings.map((m) => `${m.tableLogicalId} stream → ${m.functionLogicalId}`),
       issuer: {
         issuer: issuer.url,
         audience: issuer.audience,
@@ -171,7 +189,11 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       clock,
       health,
       stats,
-      metrics: async () => ({ ...metrics.snapshot(), queues: await queueDepths(model, emulators) }),
+      metrics: async () => ({
+        ...metrics.snapshot(),
+        queues: await queueDepths(model, emulators),
+        streams: streamFigures(streamPollers),
+      }),
       runSchedules: scheduler.runSchedules,
       ...(faults ? { faults } : {}),
     });

@@ -4,6 +4,7 @@ import type { FaultProxy, FaultRule } from '../faults';
 import type { FunctionPool, InvocationResult } from '../function-runner';
 import type { TokenOptions } from '../issuer';
 import type { PollerStats } from '../poller';
+import type { StreamPollerStats } from '../stream-poller';
 import type { FunctionModel, TemplateModel } from '../template/model';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -109,6 +110,8 @@ export interface ScheduleRunResult {
 export interface LocalStats {
   readonly pollers: Record<string, PollerStats & { readonly queue: string; readonly function: string }>;
   readonly functions: Record<string, FunctionPool['stats']>;
+  /** Stream event source mapping logical id → its figures. */
+  readonly streams: Record<string, StreamPollerStats>;
 }
 
 export interface LocalRuntime {

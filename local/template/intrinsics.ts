@@ -52,6 +52,10 @@ export const functionArn = (fn: FunctionModel, ctx: Pick<ResolveContext, 'region
 export const tableArn = (t: TableModel, ctx: Pick<ResolveContext, 'region' | 'accountId' | 'partition'>) =>
   `arn:${ctx.partition ?? 'aws'}:dynamodb:${ctx.region}:${ctx.accountId}:table/${t.tableName}`;
 
+/** A table's stream ARN; the label is fixed locally (the table is created once per run). */
+export const tableStreamArn = (t: TableModel, ctx: Pick<ResolveContext, 'region' | 'accountId' | 'partition'>) =>
+  `${tableArn(t, ctx)}/stream/1970-01-01T00:00:00.000`;
+
 export const ruleArn = (r: ScheduleRuleModel, ctx: Pick<ResolveContext, 'region' | 'accountId' | 'partition'>) =>
   `arn:${ctx.partition ?? 'aws'}:events:${ctx.region}:${ctx.accountId}:rule/${r.ruleName}`;
 
@@ -122,6 +126,7 @@ const getAttValue = (name: string, attr: string, model: TemplateModel, ctx: Reso
     case 'AWS::DynamoDB::GlobalTable': {
       const t = model.tables.find((x) => x.logicalId === name)!;
       if (attr === 'Arn') return tableArn(t, ctx);
+      if (attr === 'StreamArn' && t.stream) return tableStreamArn(t, ctx);
       throw unsupported();
     }
     case 'AWS::Lambda::Function': {

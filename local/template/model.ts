@@ -43,7 +43,11 @@ export interface TableModel {
   /** TTL attribute; informational only: local mode has no TTL, as the design expects. */
   readonly ttlAttribute?: string;
   readonly billingMode: 'PAY_PER_REQUEST' | 'PROVISIONED';
+  /** The table's change stream (StreamSpecification): local mode produces its records (local/stream-capture.ts). */
+  readonly stream?: { readonly viewType: StreamViewType };
 }
+
+export type StreamViewType = 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
 
 export interface QueueModel {
   readonly logicalId: string;
@@ -98,6 +102,34 @@ export interface EventSourceMappingModel {
   readonly functionResponseTypes: string[];
   readonly reportBatchItemFailures: boolean;
   readonly maximumConcurrency?: number;
+  readonly enabled: boolean;
+}
+
+/**
+ * A Lambda event source mapping on a table's change stream (EventSourceArn = GetAtt Table.StreamArn),
+ * with Lambda's defaults for stream sources where the template leaves a setting out.
+ */
+export interface StreamEventSourceMappingModel {
+  readonly logicalId: string;
+  readonly tableLogicalId: string;
+  readonly functionLogicalId: string;
+  /** @default 100 */
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST' | 'AT_TIMESTAMP';
+  /** AT_TIMESTAMP: epoch seconds. */
+  readonly startingPositionTimestamp?: number;
+  /** Retries of a failed batch before it goes to the on-failure destination; -1 = until the record expires. @default -1 */
+  readonly maximumRetryAttempts: number;
+  /** Records older than this are sent to the on-failure destination unprocessed; -1 = no limit. @default -1 */
+  readonly maximumRecordAgeSeconds: number;
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly functionResponseTypes: string[];
+  readonly reportBatchItemFailures: boolean;
+  /** DestinationConfig.OnFailure: a queue of this template that gets one record per discarded batch. */
+  readonly onFailureQueueLogicalId?: string;
+  /** Concurrent batches per shard in the cloud; locally one (order per item holds either way). @default 1 */
+  readonly parallelizationFactor: number;
   readonly enabled: boolean;
 }
 
@@ -173,6 +205,8 @@ export interface TemplateModel {
   readonly secrets: SecretModel[];
   readonly functions: FunctionModel[];
   readonly eventSourceMappings: EventSourceMappingModel[];
+  /** Mappings on DynamoDB change streams (any number per table). */
+  readonly streamEventSourceMappings: StreamEventSourceMappingModel[];
   readonly apis: RestApiModel[];
   readonly routes: RouteModel[];
   readonly gatewayResponses: GatewayResponseModel[];

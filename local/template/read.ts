@@ -20,6 +20,8 @@ import {
   type ScheduleTargetModel,
   type SecondaryIndexModel,
   type SecretModel,
+  type StreamEventSourceMappingModel,
+  type StreamViewType,
   type TableModel,
   type TemplateModel,
 } from './model';
@@ -54,7 +56,7 @@ const secondaryIndexes = (v: unknown, what: string): SecondaryIndexModel[] => {
   });
 };
 
-const parseTable = (logicalId: string, p: Record<string, unknown>, warnings: string[]): TableModel => {
+const parseTable = (logicalId: string, p: Record<string, unknown>): TableModel => {
   const what = `Table ${logicalId}`;
   const attributeDefinitions = (Array.isArray(p.AttributeDefinitions) ? p.AttributeDefinitions : []).map((a) => {
     if (!isRecord(a) || typeof a.AttributeName !== 'string' || !['S', 'N', 'B'].includes(String(a.AttributeType))) {
@@ -63,7 +65,11 @@ const parseTable = (logicalId: string, p: Record<string, unknown>, warnings: str
     return { AttributeName: a.AttributeName, AttributeType: a.AttributeType as AttributeDefinition['AttributeType'] };
   });
   const ttl = isRecord(p.TimeToLiveSpecification) ? p.TimeToLiveSpecification : undefined;
-  if (p.StreamSpecification !== undefined) warnings.push(`${what}: DynamoDB streams are not emulated locally`);
+  const streamSpec = isRecord(p.StreamSpecification) ? p.StreamSpecification : undefined;
+  const viewType = streamSpec ? str(streamSpec.StreamViewType) : undefined;
+  if (streamSpec && !['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'].includes(viewType ?? '')) {
+    throw new TemplateError(`${what}: StreamSpecification.StreamViewType must be KEYS_ONLY, NEW_IMAGE, OLD_IMAGE or NEW_AND_OLD_IMAGES`);
+  }
   const billingMode =
     p.BillingMode === 'PROVISIONED' || (p.BillingMode === undefined && p.ProvisionedThroughput !== undefined)
       ? 'PROVISIONED'
@@ -78,6 +84,7 @@ const parseTable = (logicalId: string, p: Record<string, unknown>, warnings: str
     localSecondaryIndexes: secondaryIndexes(p.LocalSecondaryIndexes, `${what} LocalSecondaryIndexes`),
     ...(ttlAttribute ? { ttlAttribute } : {}),
     billingMode,
+    ...(viewType ? { stream: { viewType: viewType as StreamViewType } } : {}),
   };
 };
 
@@ -164,24 +171,78 @@ const parseFunction = (logicalId: string, r: CfnResource): FunctionModel => {
   };
 };
 
+const TABLE_TYPES = ['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable'];
+
+const functionResponseTypesOf = (p: Record<string, unknown>) =>
+  Array.isArray(p.FunctionResponseTypes) ? p.FunctionResponseTypes.filter((t): t is string => typeof t === 'string') : [];
+
+/** A mapping on a table's change stream, with Lambda's stream defaults. */
+const parseStreamMapping = (
+  logicalId: string,
+  p: Record<string, unknown>,
+  tableLogicalId: string,
+  functionLogicalId: string,
+  resources: Record<string, CfnResource>,
+  warnings: string[],
+): StreamEventSourceMappingModel => {
+  const what = `EventSourceMapping ${logicalId}`;
+  const table = resources[tableLogicalId]?.Properties ?? {};
+  if (!isRecord(table.StreamSpecification)) throw new TemplateError(`${what}: table ${tableLogicalId} has no StreamSpecification`);
+  const position = str(p.StartingPosition) ?? 'TRIM_HORIZON';
+  if (position !== 'TRIM_HORIZON' && position !== 'LATEST' && position !== 'AT_TIMESTAMP') {
+    throw new TemplateError(`${what}: StartingPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP`);
+  }
+  const timestamp = num(p.StartingPositionTimestamp, `${what} StartingPositionTimestamp`);
+  if (p.FilterCriteria !== undefined) warnings.push(`${what}: FilterCriteria is not emulated locally (every record is delivered)`);
+  if (p.TumblingWindowInSeconds !== undefined) warnings.push(`${what}: TumblingWindowInSeconds is not emulated locally`);
+  const functionResponseTypes = functionResponseTypesOf(p);
+  let onFailureQueueLogicalId: string | undefined;
+  const onFailure = isRecord(p.DestinationConfig) && isRecord(p.DestinationConfig.OnFailure) ? p.DestinationConfig.OnFailure : undefined;
+  if (onFailure?.Destination !== undefined) {
+    const dest = referencedLogicalId(onFailure.Destination);
+    if (dest && resources[dest.logicalId]?.Type === 'AWS::SQS::Queue') onFailureQueueLogicalId = dest.logicalId;
+    else warnings.push(`${what}: only an SQS queue of this template is emulated as on-failure destination; discarded batches are logged`);
+  }
+  return {
+    logicalId,
+    tableLogicalId,
+    functionLogicalId,
+    batchSize: num(p.BatchSize, `${what} BatchSize`) ?? 100,
+    maximumBatchingWindowSeconds: num(p.MaximumBatchingWindowInSeconds, `${what} MaximumBatchingWindowInSeconds`) ?? 0,
+    startingPosition: position,
+    ...(timestamp !== undefined ? { startingPositionTimestamp: timestamp } : {}),
+    maximumRetryAttempts: num(p.MaximumRetryAttempts, `${what} MaximumRetryAttempts`) ?? -1,
+    maximumRecordAgeSeconds: num(p.MaximumRecordAgeInSeconds, `${what} MaximumRecordAgeInSeconds`) ?? -1,
+    bisectBatchOnFunctionError: bool(p.BisectBatchOnFunctionError) ?? false,
+    functionResponseTypes,
+    reportBatchItemFailures: functionResponseTypes.includes('ReportBatchItemFailures'),
+    ...(onFailureQueueLogicalId ? { onFailureQueueLogicalId } : {}),
+    parallelizationFactor: num(p.ParallelizationFactor, `${what} ParallelizationFactor`) ?? 1,
+    enabled: bool(p.Enabled) ?? true,
+  };
+};
+
 const parseEventSourceMapping = (
   logicalId: string,
   p: Record<string, unknown>,
   resources: Record<string, CfnResource>,
   warnings: string[],
-): EventSourceMappingModel | undefined => {
+): EventSourceMappingModel | StreamEventSourceMappingModel | undefined => {
   const what = `EventSourceMapping ${logicalId}`;
   const source = referencedLogicalId(p.EventSourceArn);
-  if (!source || resources[source.logicalId]?.Type !== 'AWS::SQS::Queue') {
-    warnings.push(`${what}: only SQS queues of this template are polled locally; skipped`);
+  const sourceType = source ? resources[source.logicalId]?.Type : undefined;
+  const fnRef = allReferences(p.FunctionName).find((ref) => resources[ref.logicalId]?.Type === 'AWS::Lambda::Function');
+  if (source && sourceType && TABLE_TYPES.includes(sourceType) && source.attribute === 'StreamArn') {
+    if (!fnRef) throw new TemplateError(`${what}: FunctionName does not reference a function of this template`);
+    return parseStreamMapping(logicalId, p, source.logicalId, fnRef.logicalId, resources, warnings);
+  }
+  if (!source || sourceType !== 'AWS::SQS::Queue') {
+    warnings.push(`${what}: only SQS queues and table streams of this template are polled locally; skipped`);
     return undefined;
   }
-  const fnRef = allReferences(p.FunctionName).find((ref) => resources[ref.logicalId]?.Type === 'AWS::Lambda::Function');
   if (!fnRef) throw new TemplateError(`${what}: FunctionName does not reference a function of this template`);
   if (p.FilterCriteria !== undefined) warnings.push(`${what}: FilterCriteria is not emulated locally (every message is delivered)`);
-  const functionResponseTypes = Array.isArray(p.FunctionResponseTypes)
-    ? p.FunctionResponseTypes.filter((t): t is string => typeof t === 'string')
-    : [];
+  const functionResponseTypes = functionResponseTypesOf(p);
   const scaling = isRecord(p.ScalingConfig) ? p.ScalingConfig : undefined;
   const maximumConcurrency = scaling ? num(scaling.MaximumConcurrency, `${what} ScalingConfig.MaximumConcurrency`) : undefined;
   return {
@@ -244,6 +305,7 @@ export const parseTemplate = (template: unknown): TemplateModel => {
     secrets: [],
     functions: [],
     eventSourceMappings: [],
+    streamEventSourceMappings: [],
     apis: [],
     routes: [],
     gatewayResponses: [],
@@ -259,7 +321,7 @@ export const parseTemplate = (template: unknown): TemplateModel => {
     switch (r.Type) {
       case 'AWS::DynamoDB::Table':
       case 'AWS::DynamoDB::GlobalTable':
-        model.tables.push(parseTable(id, p, warnings));
+        model.tables.push(parseTable(id, p));
         break;
       case 'AWS::SQS::Queue':
         model.queues.push(parseQueue(id, p, resources));
@@ -272,7 +334,8 @@ export const parseTemplate = (template: unknown): TemplateModel => {
         break;
       case 'AWS::Lambda::EventSourceMapping': {
         const esm = parseEventSourceMapping(id, p, resources, warnings);
-        if (esm) model.eventSourceMappings.push(esm);
+        if (esm && 'tableLogicalId' in esm) model.streamEventSourceMappings.push(esm);
+        else if (esm) model.eventSourceMappings.push(esm);
         break;
       }
       case 'AWS::Events::Rule': {
@@ -305,6 +368,7 @@ export const invokedFunctions = (model: TemplateModel): FunctionModel[] => {
     ...model.routes.map((r) => r.functionLogicalId),
     ...model.authorizers.flatMap((a) => (a.functionLogicalId ? [a.functionLogicalId] : [])),
     ...model.eventSourceMappings.map((m) => m.functionLogicalId),
+    ...model.streamEventSourceMappings.map((m) => m.functionLogicalId),
     ...model.schedules.flatMap((s) => s.targets.map((t) => t.functionLogicalId)),
   ]);
   return model.functions.filter((fn) => invoked.has(fn.logicalId));

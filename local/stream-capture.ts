@@ -1,0 +1,279 @@
+/**
+ * Change streams for an emulator that has none (dynalite): an HTTP proxy in front of it through
+ * which every client reaches DynamoDB. For each write to a table with a stream (PutItem,
+ * UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems) it locks the items the write
+ * touches, reads them before (consistent BatchGetItem), forwards the write, reads them after, and
+ * appends one record per changed item to that table's StreamLog — old and new images, in write
+ * order per item. Other requests pass through untouched.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { changeRecord, type StreamLog, type WireItem } from './stream-log';
+
+export interface CapturedTable {
+  readonly tableName: string;
+  /** Key attribute names (partition key first). */
+  readonly keyAttributes: readonly string[];
+  readonly log: StreamLog;
+}
+
+export interface StreamCaptureOptions {
+  /** The emulator's endpoint, e.g. http://127.0.0.1:PORT. */
+  readonly target: string;
+  readonly tables: readonly CapturedTable[];
+  readonly region: string;
+  readonly now?: () => number;
+}
+
+interface Touched {
+  readonly table: CapturedTable;
+  readonly keys: WireItem;
+  readonly id: string;
+}
+
+const TARGET_PREFIX = 'DynamoDB_20120810.';
+// dynalite checks that a request carries credentials, not the signature.
+const AUTH = 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
+
+const readAll = (stream: IncomingMessage) =>
+  new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+
+export class StreamCapture {
+  private server: Server | undefined;
+  private readonly byName: Map<string, CapturedTable>;
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly now: () => number;
+  /** Writes captured and records appended (for the status page). */
+  readonly stats = { writes: 0, records: 0 };
+
+  constructor(private readonly opts: StreamCaptureOptions) {
+    this.byName = new Map(opts.tables.map((t) => [t.tableName, t]));
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Starts listening on 127.0.0.1; resolves to the endpoint clients should use. */
+  async start(): Promise<string> {
+    const server = createServer((req, res) => {
+      void this.handle(req).then(
+        ({ status, headers, body }) => {
+          res.writeHead(status, headers);
+          res.end(body);
+        },
+        (e: Error) => {
+          res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: e.message }));
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  async stop() {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage) {
+    const body = await readAll(req);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const touched = this.touchedBy(operation, body);
+    if (touched.length === 0) return this.forward(req, body);
+    const release = await this.lock(touched.map((t) => t.id));
+    try {
+      const before = await this.readItems(touched);
+      const answer = await this.forward(req, body);
+      if (answer.status === 200) {
+        const after = await this.readItems(touched);
+        this.stats.writes++;
+        for (const t of touched) this.append(t, before.get(t.id), after.get(t.id));
+      }
+      return answer;
+    } finally {
+      release();
+    }
+  }
+
+  private append(t: Touched, oldImage: WireItem | undefined, newImage: WireItem | undefined) {
+    const nowMs = this.now();
+    const record = changeRecord({
+      keys: t.keys,
+      oldImage,
+      newImage,
+      viewType: t.table.log.viewType,
+      sequenceNumber: t.table.log.nextSequenceNumber(),
+      streamArn: t.table.log.streamArn,
+      region: this.opts.region,
+      nowMs,
+    });
+    if (!record) return;
+    t.table.log.append(record, nowMs);
+    this.stats.records++;
+  }
+
+  /** The items of stream tables a write request touches, once each, in request order. */
+  private touchedBy(operation: string, body: Buffer): Touched[] {
+    const items: { tableName: unknown; item: unknown }[] = [];
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      return [];
+    }
+    switch (operation) {
+      case 'PutItem':
+        items.push({ tableName: input.TableName, item: input.Item });
+        break;
+      case 'UpdateItem':
+      case 'DeleteItem':
+        items.push({ tableName: input.TableName, item: input.Key });
+        break;
+      case 'BatchWriteItem':
+        for (const [tableName, requests] of Object.entries((input.RequestItems as Record<string, unknown[]>) ?? {})) {
+          for (const r of Array.isArray(requests) ? requests : []) {
+            const w = r as { PutRequest?: { Item?: unknown }; DeleteRequest?: { Key?: unknown } };
+            items.push({ tableName, item: w.PutRequest?.Item ?? w.DeleteRequest?.Key });
+          }
+        }
+        break;
+      case 'TransactWriteItems':
+        for (const t of Array.isArray(input.TransactItems) ? input.TransactItems : []) {
+          const x = t as Record<string, { TableName?: unknown; Item?: unknown; Key?: unknown } | undefined>;
+          const w = x.Put ?? x.Update ?? x.Delete;
+          if (w) items.push({ tableName: w.TableName, item: w.Item ?? w.Key });
+        }
+        break;
+      default:
+        return [];
+    }
+    const out: Touched[] = [];
+    const seen = new Set<string>();
+    for (const { tableName, item } of items) {
+      const table = typeof tableName === 'string' ? this.byName.get(tableName) : undefined;
+      if (!table || typeof item !== 'object' || item === null) continue;
+      const keys: WireItem = {};
+      for (const a of table.keyAttributes) {
+        const v = (item as WireItem)[a];
+        if (v === undefined) return []; // malformed: let the emulator answer it
+        keys[a] = v;
+      }
+      const id = `${table.tableName}\u0000${JSON.stringify(table.keyAttributes.map((a) => keys[a]))}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push({ table, keys, id });
+    }
+    return out;
+  }
+
+  /** Holds every id's lock (taken in sorted order, so two writes cannot deadlock). */
+  private async lock(ids: string[]): Promise<() => void> {
+    const releases: (() => void)[] = [];
+    for (const id of [...new Set(ids)].sort()) {
+      const previous = this.locks.get(id) ?? Promise.resolve();
+      let release!: () => void;
+      const mine = new Promise<void>((r) => {
+        release = r;
+      });
+      const tail = previous.then(() => mine);
+      this.locks.set(id, tail);
+      await previous;
+      releases.push(() => {
+        release();
+        if (this.locks.get(id) === tail) this.locks.delete(id);
+      });
+    }
+    return () => {
+      for (const r of releases) r();
+    };
+  }
+
+  /** Current images of the touched items (consistent reads, straight from the emulator). */
+  private async readItems(touched: Touched[]): Promise<Map<string, WireItem>> {
+    const found = new Map<string, WireItem>();
+    for (let i = 0; i < touched.length; i += 100) {
+      const chunk = touched.slice(i, i + 100);
+      let request: Record<string, { Keys: WireItem[]; ConsistentRead: true }> = {};
+      for (const t of chunk) {
+        const entry = request[t.table.tableName] ?? { Keys: [], ConsistentRead: true as const };
+        entry.Keys.push(t.keys);
+        request[t.table.tableName] = entry;
+      }
+      while (Object.keys(request).length > 0) {
+        const out = (await this.call('BatchGetItem', { RequestItems: request })) as {
+          Responses?: Record<string, WireItem[]>;
+          UnprocessedKeys?: typeof request;
+        };
+        for (const [tableName, items] of Object.entries(out.Responses ?? {})) {
+          const table = this.byName.get(tableName)!;
+          for (const item of items) {
+            found.set(`${tableName}\u0000${JSON.stringify(table.keyAttributes.map((a) => item[a]))}`, item);
+          }
+        }
+        request = out.UnprocessedKeys ?? {};
+      }
+    }
+    return found;
+  }
+
+  private async call(operation: string, input: unknown): Promise<unknown> {
+    const answer = await this.send(
+      {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `${TARGET_PREFIX}${operation}`,
+        authorization: AUTH,
+        'x-amz-date': '20200101T000000Z',
+      },
+      Buffer.from(JSON.stringify(input)),
+      'POST',
+      '/',
+    );
+    if (answer.status !== 200) throw new Error(`${operation} on the emulator failed (${answer.status}): ${answer.body.toString('utf8')}`);
+    return JSON.parse(answer.body.toString('utf8')) as unknown;
+  }
+
+  private forward(req: IncomingMessage, body: Buffer) {
+    const headers = { ...req.headers };
+    delete headers.host;
+    return this.send(headers, body, req.method ?? 'POST', req.url ?? '/');
+  }
+
+  private send(headers: IncomingMessage['headers'], body: Buffer, method: string, path: string) {
+    const url = new URL(this.opts.target);
+    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+      const out = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          method,
+          path,
+          headers: { ...headers, host: url.host, 'content-length': String(body.length) },
+        },
+        (res) => {
+          readAll(res).then((b) => {
+            const h = { ...res.headers };
+            delete h['content-length'];
+            delete h['transfer-encoding'];
+            delete h.connection;
+            resolve({ status: res.statusCode ?? 500, headers: h, body: b });
+          }, reject);
+        },
+      );
+      out.on('error', reject);
+      out.end(body);
+    });
+  }
+}
