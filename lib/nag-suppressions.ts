@@ -4,7 +4,7 @@ import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { type CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { Policy, Role } from 'aws-cdk-lib/aws-iam';
-import { CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnEventSourceMapping, CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
@@ -79,12 +79,14 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     const starStatements = statements.filter((s) => [s.Resource].flat().includes('*'));
     if (
       starStatements.length > 0 &&
-      starStatements.every((s) => [s.Action].flat().every((a) => typeof a === 'string' && a.startsWith('xray:')))
+      starStatements.every((s) =>
+        [s.Action].flat().every((a) => typeof a === 'string' && (a.startsWith('xray:') || a === 'dynamodb:ListStreams')),
+      )
     ) {
       ack(
         fn.role!,
         'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+        "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; neither does dynamodb:ListStreams, which a stream event source mapping needs (the stream reads themselves are granted on the table's stream ARN only).",
       );
     }
     const resources = new Set(statements.flatMap((s) => [s.Resource].flat()).map((r) => showResource(stack, r)));
@@ -120,6 +122,24 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
         'This is the dead-letter queue itself; operators redrive its messages back to the events queue.',
       );
     }
+  }
+
+  // A queue that is a stream mapping's on-failure destination is itself the dead-letter queue.
+  const failureDestinations = new Set(
+    all
+      .filter((c): c is CfnEventSourceMapping => c instanceof CfnEventSourceMapping)
+      .map((m) =>
+        JSON.stringify(
+          stack.resolve((m.destinationConfig as { onFailure?: { destination?: unknown } } | undefined)?.onFailure?.destination),
+        ),
+      ),
+  );
+  for (const queue of all.filter((c): c is Queue => c instanceof Queue)) {
+    if (!failureDestinations.has(JSON.stringify(stack.resolve(queue.queueArn)))) continue;
+    const reason =
+      'The on-failure destination of a stream event source mapping: it receives what could not be processed after every retry (a dead-letter queue itself), is alarmed, and is read by operators (docs/operating.md).';
+    ack(queue, 'AwsSolutions-SQS3', reason);
+    ack(queue, 'Serverless-SQSRedrivePolicy', reason);
   }
 
   for (const rule of all.filter((c): c is Rule => c instanceof Rule)) {
