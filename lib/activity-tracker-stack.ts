@@ -10,6 +10,7 @@ import { DeadLetterAlarm } from './constructs/dlq-alarm';
 import { ServiceFunctions } from './constructs/functions';
 import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
+import { EventArchive } from './constructs/archive';
 import { EventPublishing } from './constructs/event-publishing';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
@@ -170,6 +171,18 @@ export class ActivityTrackerStack extends Stack {
         description: 'ARN of the event bus (rules in other accounts)',
         value: publishing.bus.eventBusArn,
       });
+      if (config.archive) {
+        const archive = new EventArchive(this, 'Archive', {
+          bus: publishing.bus,
+          retentionDays: config.archiveRetentionDays,
+          logRetention: config.logRetentionDays,
+        });
+        new CfnOutput(this, 'ArchiveBucket', { description: 'S3 bucket of the archive (Parquet)', value: archive.bucket.bucketName });
+        new CfnOutput(this, 'ArchiveDatabase', {
+          description: 'Glue database of the archive table `events` (Athena)',
+          value: archive.databaseName,
+        });
+      }
     }
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: api.url });

@@ -6,7 +6,9 @@ import { Rule } from 'aws-cdk-lib/aws-events';
 import { Policy, Role } from 'aws-cdk-lib/aws-iam';
 import { CfnEventSourceMapping, CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { EventArchive } from './constructs/archive';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -124,6 +126,16 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     }
   }
 
+  const archiveRules = new Set<IConstruct>();
+  for (const archive of all.filter((c): c is EventArchive => c instanceof EventArchive)) {
+    for (const c of archive.node.findAll()) if (c instanceof Rule) archiveRules.add(c);
+    ack(
+      archive.deliveryRole,
+      `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(archive.bucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
+      "Firehose writes new objects under generated names (partition prefixes and timestamps) into the archive bucket: object-level actions need the bucket's objects; the role holds no other bucket and no delete.",
+    );
+  }
+
   // A queue that is a stream mapping's on-failure destination is itself the dead-letter queue.
   const failureDestinations = new Set(
     all
@@ -143,6 +155,14 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
   }
 
   for (const rule of all.filter((c): c is Rule => c instanceof Rule)) {
+    if (archiveRules.has(rule)) {
+      ack(
+        rule,
+        'Serverless-EventBusDLQ',
+        'The archive rule delivers to Firehose, which EventBridge retries for 24 hours; Firehose buffers durably and writes its own failures under errors/ in the bucket. An event missing from the archive stays in the table and on the bus.',
+      );
+      continue;
+    }
     ack(
       rule,
       'Serverless-EventBusDLQ',

@@ -44,6 +44,8 @@ export class LocalEventBus {
   private readonly events: BusEvent[] = [];
   private server: Server | undefined;
   private failing = 0;
+  /** now − Time of each accepted entry that carried a Time, ms: how far behind its source a publisher runs. */
+  private readonly ages: number[] = [];
   /** Entries accepted and failed so far, and deliveries made. */
   readonly stats = { accepted: 0, failed: 0, delivered: 0, deliveryErrors: 0 };
 
@@ -52,6 +54,13 @@ export class LocalEventBus {
   /** The next `count` entries fail (tests). */
   failNext(count: number): void {
     this.failing = count;
+  }
+
+  /** Accepted, failed, delivered counts and the p50/p99 age of entries at PutEvents (now − Time). */
+  figures() {
+    const sorted = [...this.ages].sort((a, b) => a - b);
+    const at = (q: number) => (sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number));
+    return { ...this.stats, entryAgeMs: { count: sorted.length, p50: at(0.5), p99: at(0.99) } };
   }
 
   /** Newest first. */
@@ -133,6 +142,7 @@ export class LocalEventBus {
         .split(':event-bus/')
         .pop() as string;
       const time = typeof e.Time === 'number' ? new Date(e.Time * 1000) : typeof e.Time === 'string' ? new Date(e.Time) : new Date();
+      if (e.Time !== undefined && this.ages.length < 100_000) this.ages.push(Math.max(0, Date.now() - time.getTime()));
       const event: BusEvent = {
         version: '0',
         id: randomUUID(),

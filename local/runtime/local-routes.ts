@@ -37,6 +37,7 @@ export const localRoutes =
       const busName = query.get('bus') ?? undefined;
       return json(200, { events: bus.list(Number(raw), busName).map(({ bus: _, ...event }) => event) });
     }
+    if (bus && method === 'GET' && path === '/_local/bus/stats') return json(200, bus.figures());
     if (bus && busFaults && method === 'POST' && path === '/_local/bus/faults') {
       let body: { failNext?: unknown } = {};
       try {

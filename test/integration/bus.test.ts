@@ -88,6 +88,11 @@ describe('the bus, locally', () => {
     const events = await busUntil(tenant, (e) => new Set(e.map((x) => x.detail.event.id)).size >= 40, '40 distinct recorded');
     const distinct = new Set(events.map((e) => `${e['detail-type']}|${e.detail.event.id}`));
     expect([...distinct].map((k) => k.split('|')[1]).sort()).toEqual([...ids].sort());
-    process.stdout.write(`bus fault test: acknowledged ${ids.length}, published ${events.length} (distinct ${distinct.size})\n`);
+    const figures = (await request(stack.baseUrl, 'GET', '/_local/bus/stats')).body;
+    expect(figures.failed).toBeGreaterThanOrEqual(7);
+    process.stdout.write(
+      `bus fault test: acknowledged ${ids.length}, published ${events.length} (distinct ${distinct.size}), entries failed by faults ${figures.failed}; ` +
+        `publishing lag (table write → PutEvents) p50 ${figures.entryAgeMs.p50} ms, p99 ${figures.entryAgeMs.p99} ms over ${figures.entryAgeMs.count} entries\n`,
+    );
   });
 });
