@@ -71,6 +71,8 @@ export const ENV = {
   cleanupChunkSize: { name: 'CLEANUP_CHUNK_SIZE', min: 1, max: 1000, default: 100 },
   /** Unset: as many chunks as the cleanup's timeout allows. */
   cleanupMaxChunks: { name: 'CLEANUP_MAX_CHUNKS', min: 1, max: 1_000_000 },
+  /** The custom EventBridge bus the publisher puts every change on (lambdas/handlers/publisher.ts). */
+  eventBusName: { name: 'EVENT_BUS_NAME' },
   /** SQS allows up to 12 hours. */
   queueVisibilityTimeoutSeconds: { name: 'QUEUE_VISIBILITY_TIMEOUT_SECONDS', min: 1, max: 43_200 },
 } as const satisfies Record<string, TextVariable | IntVariable>;

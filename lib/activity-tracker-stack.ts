@@ -11,6 +11,8 @@ import { DeadLetterAlarm } from './constructs/dlq-alarm';
 import { ServiceFunctions } from './constructs/functions';
 import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
+import { EventArchive } from './constructs/archive';
+import { EventPublishing } from './constructs/event-publishing';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
 import { EventStats } from './constructs/stats';
@@ -171,6 +173,37 @@ export class ActivityTrackerStack extends Stack {
     for (const alarm of Object.values(stats.alarms)) {
       alarm.addAlarmAction(new SnsAction(alarms.topic));
       alarm.addOkAction(new SnsAction(alarms.topic));
+    }
+
+    if (config.busPublishing) {
+      const publishing = new EventPublishing(this, 'Publishing', {
+        table: storage.table,
+        keysSecret: idKeys.secret,
+        logLevel: config.logLevel,
+        logRetention: config.logRetentionDays,
+        alarmTopic: alarms.topic,
+        dashboard: dashboard.dashboard,
+      });
+      new CfnOutput(this, 'EventBusName', {
+        description: 'EventBridge bus with every change (docs/consumers.md)',
+        value: publishing.bus.eventBusName,
+      });
+      new CfnOutput(this, 'EventBusArn', {
+        description: 'ARN of the event bus (rules in other accounts)',
+        value: publishing.bus.eventBusArn,
+      });
+      if (config.archive) {
+        const archive = new EventArchive(this, 'Archive', {
+          bus: publishing.bus,
+          retentionDays: config.archiveRetentionDays,
+          logRetention: config.logRetentionDays,
+        });
+        new CfnOutput(this, 'ArchiveBucket', { description: 'S3 bucket of the archive (Parquet)', value: archive.bucket.bucketName });
+        new CfnOutput(this, 'ArchiveDatabase', {
+          description: 'Glue database of the archive table `events` (Athena)',
+          value: archive.databaseName,
+        });
+      }
     }
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: api.url });

@@ -308,6 +308,27 @@ const keys = {
     max: 1,
     meaning: "share of API requests X-Ray traces beyond the first one each second (X-Ray's own default is 0.05)",
   },
+  busPublishing: {
+    default: 'on',
+    kind: 'string',
+    values: ['on', 'off'],
+    meaning:
+      "publish every change (stored, deleted, restored events, completed erasures) on the stack's EventBridge bus (docs/consumers.md); `off`: no bus, no publisher",
+  },
+  archive: {
+    defaultText: '`on` in the `prod` stage, `off` otherwise',
+    kind: 'string',
+    values: ['on', 'off'],
+    meaning:
+      'archive every stored event in S3 as Parquet partitioned by tenant and date, with a Glue table for Athena (docs/consumers.md, "Archive"); needs `busPublishing=on`',
+  },
+  archiveRetentionDays: {
+    default: 1095,
+    kind: 'integer',
+    min: 1,
+    max: 3650,
+    meaning: 'days archived files are kept before the bucket lifecycle deletes them',
+  },
   alarmEmail: {
     kind: 'string',
     allowed: 'an e-mail address',

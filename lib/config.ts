@@ -60,6 +60,11 @@ export interface StackConfig {
   readonly traceSampleRate: number;
   /** Alarm thresholds and where alarms go. */
   readonly alarms: AlarmConfig;
+  /** Publish every change on the stack's event bus. */
+  readonly busPublishing: boolean;
+  /** Archive stored events in S3/Athena (needs busPublishing). */
+  readonly archive: boolean;
+  readonly archiveRetentionDays: number;
 }
 
 /** Where alarms go and when they fire (see lib/constructs/alarms.ts). */
@@ -196,6 +201,10 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     );
   }
 
+  const busPublishing = onOff('busPublishing', str(ctx, 'busPublishing'));
+  const archive = onOff('archive', ctx('archive') === undefined ? (stage === 'prod' ? 'on' : 'off') : str(ctx, 'archive'));
+  if (archive && !busPublishing) throw new ConfigError('archive', 'needs busPublishing=on (the archive is fed from the bus)');
+
   return {
     stage,
     auth,
@@ -229,7 +238,15 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     logSampleRate: num(ctx, 'logSampleRate'),
     traceSampleRate: num(ctx, 'traceSampleRate'),
     alarms: loadAlarms(ctx),
+    busPublishing,
+    archive,
+    archiveRetentionDays: int(ctx, 'archiveRetentionDays'),
   };
+};
+
+const onOff = (key: 'busPublishing' | 'archive', value: string): boolean => {
+  if (value !== 'on' && value !== 'off') throw new ConfigError(key, `expected "on" or "off", got ${show(value)}`);
+  return value === 'on';
 };
 
 const loadAlarms = (ctx: ContextReader): AlarmConfig => {

@@ -4,9 +4,11 @@ import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { type CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { Policy, Role } from 'aws-cdk-lib/aws-iam';
-import { type CfnEventSourceMapping, CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnEventSourceMapping, CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { EventArchive } from './constructs/archive';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -86,7 +88,7 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
       ack(
         fn.role!,
         'AwsSolutions-IAM5[Resource::*]',
-        'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; a stream event source needs dynamodb:ListStreams, which has none either.',
+        "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; neither does dynamodb:ListStreams, which a stream event source mapping needs (the stream reads themselves are granted on the table's stream ARN only).",
       );
     }
     const resources = new Set(statements.flatMap((s) => [s.Resource].flat()).map((r) => showResource(stack, r)));
@@ -140,7 +142,43 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     }
   }
 
+  const archiveRules = new Set<IConstruct>();
+  for (const archive of all.filter((c): c is EventArchive => c instanceof EventArchive)) {
+    for (const c of archive.node.findAll()) if (c instanceof Rule) archiveRules.add(c);
+    ack(
+      archive.deliveryRole,
+      `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(archive.bucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
+      "Firehose writes new objects under generated names (partition prefixes and timestamps) into the archive bucket: object-level actions need the bucket's objects; the role holds no other bucket and no delete.",
+    );
+  }
+
+  // A queue that is a stream mapping's on-failure destination is itself the dead-letter queue.
+  const failureDestinations = new Set(
+    all
+      .filter((c): c is CfnEventSourceMapping => c instanceof CfnEventSourceMapping)
+      .map((m) =>
+        JSON.stringify(
+          stack.resolve((m.destinationConfig as { onFailure?: { destination?: unknown } } | undefined)?.onFailure?.destination),
+        ),
+      ),
+  );
+  for (const queue of all.filter((c): c is Queue => c instanceof Queue)) {
+    if (!failureDestinations.has(JSON.stringify(stack.resolve(queue.queueArn)))) continue;
+    const reason =
+      'The on-failure destination of a stream event source mapping: it receives what could not be processed after every retry (a dead-letter queue itself), is alarmed, and is read by operators (docs/operating.md).';
+    ack(queue, 'AwsSolutions-SQS3', reason);
+    ack(queue, 'Serverless-SQSRedrivePolicy', reason);
+  }
+
   for (const rule of all.filter((c): c is Rule => c instanceof Rule)) {
+    if (archiveRules.has(rule)) {
+      ack(
+        rule,
+        'Serverless-EventBusDLQ',
+        'The archive rule delivers to Firehose, which EventBridge retries for 24 hours; Firehose buffers durably and writes its own failures under errors/ in the bucket. An event missing from the archive stays in the table and on the bus.',
+      );
+      continue;
+    }
     ack(
       rule,
       'Serverless-EventBusDLQ',

@@ -15,6 +15,7 @@ import {
   type ErasureWorkItem,
   type EventItem,
 } from './item-keys';
+import { sealUserId } from './erasure-user';
 import { canonicalId, isWellFormedText } from './json-bounds';
 import { decodePublicId, encodePublicId } from './public-id';
 
@@ -27,8 +28,9 @@ import { decodePublicId, encodePublicId } from './public-id';
  * DLQ redrive) is hidden and swept too. Events received after completion are kept: the erasure
  * covers what was held when it was done.
  *
- * The receipt holds no personal data: not even the userId (the marker and work item keep only a
- * hash of it, and go away after the sweep period). The userId is canonical (well-formed, NFC) like
+ * The receipt holds no personal data: not even the userId (the marker keeps only a hash of it; the
+ * work item a hash and the userId sealed under the service keys for the bus's `erasure.completed`,
+ * erasure-user.ts; both go away after the sweep period). The userId is canonical (well-formed, NFC) like
  * at ingest, and only events whose stored userId has exactly its digest are hidden and deleted —
  * not every event that happens to share the user partition.
  */
@@ -152,7 +154,15 @@ export const requestErasure = async (
   const receipt: ErasureReceiptItem = { pk: receiptPartition(tenant), sk: receiptId, s: 'pending', n: 0, ra: now };
   await deps.store.createErasure(
     receipt,
-    { pk: ERASURE_WORK_PARTITION, sk: `${receiptId}#${tenant}`, tn: tenant, rs: receiptId, uk: userKey, uh: digest },
+    {
+      pk: ERASURE_WORK_PARTITION,
+      sk: `${receiptId}#${tenant}`,
+      tn: tenant,
+      rs: receiptId,
+      uk: userKey,
+      uh: digest,
+      us: sealUserId(deps.keyring, tenant, receiptId, userId),
+    },
     { pk: markerPartition(tenant), sk: userKey, r: receiptId, uh: digest },
   );
   return toReceipt(deps.keyring, tenant, receipt);

@@ -69,6 +69,7 @@ export const purgePartition = (shard: number): string => `D#${shard}`;
  *   <tenant>#X / <user key u>   erasure marker: r receipt id, uh userId digest, c cutoff (ms; absent
  *                               while pending), x TTL
  *   $erasures / <receipt id>#<tenant>   the cleanup's work list: tn tenant, rs receipt, uk user key, uh userId digest,
+ *                               us userId sealed (erasure-user.ts),
  *                               n erased so far, ck the chunk being deleted (write-ahead),
  *                               c cutoff and su sweep-until (ms) once completed
  *   $tenants / <tenant>         tenants that have stored events (for retention; written once per
@@ -106,6 +107,8 @@ export interface ErasureWorkItem {
   uk: string;
   /** userIdDigest of the erased userId. */
   uh: string;
+  /** The userId sealed under the service keys (erasure-user.ts), for the bus's `erasure.completed`. */
+  us?: string;
   n?: number;
   ck?: ItemKey[];
   c?: number;

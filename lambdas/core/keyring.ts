@@ -15,6 +15,8 @@ export interface KeyVersion {
   readonly cursorMac: Buffer;
   /** AES-256 key that hides the position inside a cursor. */
   readonly cursorCipher: Buffer;
+  /** AES-256-GCM key that seals the userId an erasure work item keeps until its sweep ends (erasure-user.ts). */
+  readonly erasureCipher: Buffer;
 }
 
 export interface Keyring {
@@ -51,6 +53,7 @@ export const parseKeyring = (secretString: string): Keyring => {
       idMac: derive(value, 'public-id-mac'),
       cursorMac: derive(value, 'cursor-mac'),
       cursorCipher: derive(value, 'cursor-cipher'),
+      erasureCipher: derive(value, 'erasure-user-cipher'),
     });
   }
   const current = versions.get(Number(record.current));

@@ -33,7 +33,7 @@ export interface ApiGatewayOptions {
   readonly metrics: LocalMetrics;
   readonly log: (line: string) => void;
   /** Answers /_local/* requests. */
-  readonly local: (method: string, path: string, body: Buffer) => Promise<HttpAnswer>;
+  readonly local: (method: string, path: string, body: Buffer, query?: URLSearchParams) => Promise<HttpAnswer>;
   /** The local issuer, which stands in for every Cognito user pool of the template. */
   readonly issuer: { readonly url: string; readonly jwk: PublicJwk };
   readonly region: string;
@@ -143,7 +143,10 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local, issuer, r
 
   const answer = async (req: IncomingMessage, request: ApiRequest): Promise<{ answer: HttpAnswer; target: string }> => {
     const { method, path, requestId, body, tooLarge } = request;
-    if (path.startsWith('/_local/')) return { answer: await local(req.method ?? 'GET', path, body), target: '' };
+    if (path.startsWith('/_local/')) {
+      const query = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams;
+      return { answer: await local(req.method ?? 'GET', path, body, query), target: '' };
+    }
     if (tooLarge) {
       const answer = gatewayErrorAnswer(gatewayResponses, {
         responseType: 'REQUEST_TOO_LARGE',

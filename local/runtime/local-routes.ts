@@ -7,6 +7,7 @@ import { parseFaultRules, type FaultProxy } from '../faults';
 import { jwksDocument, type IssuerKeys } from '../issuer';
 import { errorAnswer, type HttpAnswer } from '../proxy-event';
 import { STATUS_PAGE_HTML } from '../status-page';
+import type { LocalEventBus } from '../event-bus';
 import { json } from './http';
 import type { LocalIssuer, LocalStats, ScheduleRunResult } from './types';
 
@@ -19,12 +20,37 @@ export interface LocalRoutesOptions {
   readonly metrics: () => Promise<unknown>;
   readonly runSchedules: () => Promise<ScheduleRunResult[]>;
   readonly faults?: FaultProxy;
+  /** The local event buses: GET /_local/bus?limit=N (and POST /_local/bus/faults when `busFaults`). */
+  readonly bus?: LocalEventBus;
+  readonly busFaults?: boolean;
 }
 
 /** Answers a request under /_local/. */
 export const localRoutes =
-  ({ keys, issuer, clock, health, stats, metrics, runSchedules, faults }: LocalRoutesOptions) =>
-  async (method: string, path: string, requestBody: Buffer): Promise<HttpAnswer> => {
+  ({ keys, issuer, clock, health, stats, metrics, runSchedules, faults, bus, busFaults }: LocalRoutesOptions) =>
+  async (method: string, path: string, requestBody: Buffer, query: URLSearchParams = new URLSearchParams()): Promise<HttpAnswer> => {
+    if (bus && method === 'GET' && path === '/_local/bus') {
+      const raw = query.get('limit') ?? '100';
+      if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 10_000) {
+        return json(400, { error: { code: 'invalid_limit', message: "'limit' must be an integer from 1 to 10000" } });
+      }
+      const busName = query.get('bus') ?? undefined;
+      return json(200, { events: bus.list(Number(raw), busName).map(({ bus: _, ...event }) => event) });
+    }
+    if (bus && method === 'GET' && path === '/_local/bus/stats') return json(200, bus.figures());
+    if (bus && busFaults && method === 'POST' && path === '/_local/bus/faults') {
+      let body: { failNext?: unknown } = {};
+      try {
+        body = JSON.parse(requestBody.toString('utf8') || '{}') as typeof body;
+      } catch {
+        // answered below
+      }
+      if (typeof body.failNext !== 'number' || !Number.isInteger(body.failNext) || body.failNext < 0) {
+        return json(400, { error: { code: 'invalid_body', message: 'send {"failNext": N}: the next N bus entries fail' } });
+      }
+      bus.failNext(body.failNext);
+      return json(200, { failNext: body.failNext, ...bus.stats });
+    }
     if (method === 'GET' && path === '/_local/jwks.json') return json(200, jwksDocument(keys));
     if (method === 'GET' && path === '/_local/issuer/.well-known/openid-configuration') {
       return json(200, { issuer: issuer.url, jwks_uri: issuer.jwksUri, id_token_signing_alg_values_supported: ['RS256'] });

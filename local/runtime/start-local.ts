@@ -30,9 +30,10 @@ import { closer, listen } from './http';
 import { localRoutes } from './local-routes';
 import { guardRequests } from './request-guard';
 import { createPollers, stopPollers } from './pollers';
+import { startLocalBus } from './bus';
 import { createScheduler } from './schedules';
 import { createStreamPollers, streamFigures } from './streams';
-import { DEFAULT_REGION, type LocalIssuer, type LocalRuntime, type LocalStats, type StartLocalOptions } from './types';
+import { DEFAULT_REGION, type LocalEndpoints, type LocalIssuer, type LocalRuntime, type LocalStats, type StartLocalOptions } from './types';
 
 /** Starts everything the template describes. Resolves once the API serves. */
 export const startLocal = async (options: StartLocalOptions = {}): Promise<LocalRuntime> => {
@@ -60,13 +61,21 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
 
   try {
     const emulators = await startEmulators({ model, region, stackName, ...(options.persist ? { persistDir: stateDir } : {}), log }, stops);
-    const { endpoints, ctx, tables, queues } = emulators;
+    const { ctx, tables, queues } = emulators;
 
     // Issuer keys, then the API server (its port is part of the issuer URL the functions trust).
     const keys = loadOrCreateIssuerKeys(stateDir);
     const claimOption = options.issuer?.tenantClaim;
     const tenantClaim = (typeof claimOption === 'function' ? claimOption(model) : claimOption) ?? DEFAULT_TENANT_CLAIM;
     const pools = new Map<string, FunctionPool>();
+    const poolOf = (logicalId: string) => {
+      const pool = pools.get(logicalId);
+      if (!pool) throw new Error(`No function ${logicalId} in the template`);
+      return pool;
+    };
+    // EventBridge: every bus of the template behind one endpoint, its rules delivering locally.
+    const localBus = await startLocalBus({ model, region, sqs: emulators.sqs, queues, poolOf, log }, stops);
+    const endpoints: LocalEndpoints = { ...emulators.endpoints, eventBridge: localBus.endpoint };
 
     // Fault injection (tests): the functions reach the emulators through the proxy.
     let faults: FaultProxy | undefined;
@@ -119,11 +128,6 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     stops.push(async () => {
       await Promise.all([...pools.values()].map((p) => p.stop()));
     });
-    const poolOf = (logicalId: string) => {
-      const pool = pools.get(logicalId);
-      if (!pool) throw new Error(`No function ${logicalId} in the template`);
-      return pool;
-    };
 
     const scheduler = createScheduler({ model, ctx, invoke: (id, event) => poolOf(id).invoke(event), log });
     stops.push(scheduler.stop);
@@ -195,6 +199,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         streams: streamFigures(streamPollers),
       }),
       runSchedules: scheduler.runSchedules,
+      bus: localBus.bus,
+      busFaults: options.faults !== undefined && options.faults !== false,
       ...(faults ? { faults } : {}),
     });
     // Loopback Host only, and no cross-origin writes to /_local (request-guard.ts), before any routing.
@@ -233,6 +239,7 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       issuer,
       token: (opts) => signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, scope: prefixScopes(opts.scope, scopePrefix), port }),
       ...(faults && { faults }),
+      bus: localBus.bus,
       stop: stopAll,
     };
   } catch (e) {

@@ -16,6 +16,8 @@ export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly sqs: string;
   readonly secretsManager: string;
+  /** EventBridge: PutEvents for every bus of the template (local/event-bus.ts). */
+  readonly eventBridge?: string;
 }
 
 /** The local JWT issuer a runtime serves (JWKS at /_local/jwks.json). */
@@ -133,6 +135,8 @@ export interface LocalRuntime {
   readonly issuer: LocalIssuer;
   /** A token from the local issuer for this runtime's port, audience and tenant claim. */
   token(opts: Omit<TokenOptions, 'port'>): string;
+  /** The template's event buses (GET /_local/bus). */
+  readonly bus: import('../event-bus').LocalEventBus;
   /** The fault proxy, when started with `faults`. */
   readonly faults?: FaultProxy;
   stop(): Promise<void>;

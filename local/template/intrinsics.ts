@@ -105,6 +105,8 @@ const refValue = (name: string, model: TemplateModel, ctx: ResolveContext, where
       const rule = model.schedules.find((s) => s.logicalId === name);
       return rule?.ruleName ?? name;
     }
+    case 'AWS::Events::EventBus':
+      return model.eventBuses.find((b) => b.logicalId === name)!.name;
     default:
       throw new TemplateError(`${where}: Ref to ${r.Type} (${name}) is not supported by the local runtime`);
   }
@@ -142,6 +144,12 @@ const getAttValue = (name: string, attr: string, model: TemplateModel, ctx: Reso
     case 'AWS::Events::Rule': {
       const rule = model.schedules.find((x) => x.logicalId === name);
       if (attr === 'Arn' && rule) return ruleArn(rule, ctx);
+      throw unsupported();
+    }
+    case 'AWS::Events::EventBus': {
+      const bus = model.eventBuses.find((x) => x.logicalId === name)!;
+      if (attr === 'Name') return bus.name;
+      if (attr === 'Arn') return `arn:${ctx.partition ?? 'aws'}:events:${ctx.region}:${ctx.accountId}:event-bus/${bus.name}`;
       throw unsupported();
     }
     default:

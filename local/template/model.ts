@@ -199,6 +199,30 @@ export interface ScheduleRuleModel {
   readonly targets: ScheduleTargetModel[];
 }
 
+/** An AWS::Events::EventBus. */
+export interface EventBusModel {
+  readonly logicalId: string;
+  readonly name: string;
+}
+
+/** Where a bus rule delivers locally: a queue or a function of the template. */
+export interface BusRuleTargetModel {
+  readonly id: string;
+  readonly kind: 'sqs' | 'lambda';
+  readonly logicalId: string;
+}
+
+/** An AWS::Events::Rule with an EventPattern (schedules are ScheduleRuleModel). */
+export interface BusRuleModel {
+  readonly logicalId: string;
+  readonly ruleName: string;
+  /** The bus's name (`default` when the rule names none). */
+  readonly busName: string;
+  readonly eventPattern: Record<string, unknown>;
+  readonly enabled: boolean;
+  readonly targets: BusRuleTargetModel[];
+}
+
 export interface TemplateModel {
   readonly tables: TableModel[];
   readonly queues: QueueModel[];
@@ -212,6 +236,9 @@ export interface TemplateModel {
   readonly gatewayResponses: GatewayResponseModel[];
   readonly authorizers: AuthorizerModel[];
   readonly schedules: ScheduleRuleModel[];
+  readonly eventBuses: EventBusModel[];
+  /** Event-pattern rules on the buses, run locally against local targets (local/event-bus.ts). */
+  readonly busRules: BusRuleModel[];
   /** Things present in the template that local mode does not emulate. */
   readonly warnings: string[];
   /** The raw resources and parameters, for the intrinsic resolver. */

@@ -26,6 +26,7 @@ import {
   type TemplateModel,
 } from './model';
 import { parseApis, parseAuthorizers, parseGatewayResponses } from './read-api';
+import { parseBusRule, parseEventBus } from './read-bus';
 import { allReferences, bool, isRecord, num, referencedLogicalId, str } from './values';
 
 const SQS_DEFAULT_VISIBILITY_TIMEOUT = 30;
@@ -306,6 +307,8 @@ export const parseTemplate = (template: unknown): TemplateModel => {
     functions: [],
     eventSourceMappings: [],
     streamEventSourceMappings: [],
+    eventBuses: [],
+    busRules: [],
     apis: [],
     routes: [],
     gatewayResponses: [],
@@ -341,8 +344,13 @@ export const parseTemplate = (template: unknown): TemplateModel => {
       case 'AWS::Events::Rule': {
         const rule = parseRule(id, p, resources, warnings);
         if (rule) model.schedules.push(rule);
+        const busRule = parseBusRule(id, p, resources, warnings);
+        if (busRule) model.busRules.push(busRule);
         break;
       }
+      case 'AWS::Events::EventBus':
+        model.eventBuses.push(parseEventBus(id, p));
+        break;
       default:
         break;
     }

@@ -43,7 +43,18 @@ describe('loadConfig', () => {
       logSampleRate: 0,
       traceSampleRate: 0.01,
       alarms: { queueAgeSeconds: 300, api5xxPercent: 1, writerErrors: 1, cleanupMissedDays: 2 },
+      busPublishing: true,
+      archive: false,
+      archiveRetentionDays: 1095,
     });
+  });
+
+  it('publishes on the bus by default, archives by default in prod only, and rejects an archive without the bus', () => {
+    expect(load({ busPublishing: 'off' }).busPublishing).toBe(false);
+    expect(load({ stage: 'prod' }).archive).toBe(true);
+    expect(load({ stage: 'prod', archive: 'off' }).archive).toBe(false);
+    expect(() => load({ busPublishing: 'maybe' })).toThrow(/busPublishing.*"on" or "off"/);
+    expect(() => load({ archive: 'on', busPublishing: 'off' })).toThrow(/archive.*busPublishing=on/);
   });
 
   it('reads the log sample rate and the alarm settings, and rejects bad ones', () => {

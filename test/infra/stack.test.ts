@@ -490,7 +490,7 @@ describe('ActivityTracker stack', () => {
       ).toEqual([]);
     });
 
-    it('grants no wildcard actions, and resource "*" only for X-Ray', () => {
+    it('grants no wildcard actions, and resource "*" only for X-Ray and a stream source\'s ListStreams', () => {
       const template = defaults();
       const statements = [
         ...Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
@@ -508,7 +508,7 @@ describe('ActivityTracker stack', () => {
           expect(action).not.toMatch(/^[a-z0-9-]+:\*$/);
         }
         if (statement.Resource === '*') {
-          expect(actions.every((action) => action.startsWith('xray:'))).toBe(true);
+          expect(actions.every((action) => action.startsWith('xray:') || action === 'dynamodb:ListStreams')).toBe(true);
         }
       }
     });

@@ -1,0 +1,121 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { nagPacks } from '../../lib/nag';
+import { synthStack } from '../support/stack';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('the event bus and its publisher', () => {
+  const { template } = synthStack();
+
+  it('creates a custom bus named in the outputs, and a publisher allowed to put events on it only', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    const outputs = template.toJSON().Outputs as Json;
+    expect(outputs.EventBusName.Value).toEqual({ Ref: expect.stringMatching(/^PublishingBus/) });
+    expect(outputs.EventBusArn).toBeDefined();
+    const putStatements = (Object.values(template.findResources('AWS::IAM::Policy')) as Json[])
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
+      .filter((s) => [s.Action].flat().includes('events:PutEvents'));
+    expect(putStatements).toHaveLength(1);
+    expect(putStatements[0]?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PublishingBus/), 'Arn'] });
+  });
+
+  it('consumes the table stream with partial batch failures, bisect, retries and an encrypted on-failure queue', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageTable'), 'StreamArn'] },
+      FunctionName: { Ref: Match.stringLikeRegexp('^PublishingPublisher') },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      ParallelizationFactor: 1,
+      MaximumRetryAttempts: Match.anyValue(),
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PublishingFailureQueue'), 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+  });
+
+  it('alarms on publishing lag and on failures, to the alarm topic', () => {
+    for (const name of ['PublishLagHigh', 'PublishFailed']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmDescription: Match.stringLikeRegexp(name),
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+      });
+    }
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('Bus publishing lag (ms)');
+    expect(body).toContain('PublishLag');
+  });
+
+  it('is gone with busPublishing=off', () => {
+    const off = synthStack({ busPublishing: 'off' }).template;
+    off.resourceCountIs('AWS::Events::EventBus', 0);
+    expect(JSON.stringify(off.toJSON())).not.toContain('Publisher');
+  });
+});
+
+describe('the archive (on by default in prod)', () => {
+  const { stack, template } = synthStack({ stage: 'prod' });
+
+  it('is off by default elsewhere', () => {
+    synthStack().template.resourceCountIs('AWS::KinesisFirehose::DeliveryStream', 0);
+  });
+
+  it('delivers recorded events from the bus to Firehose, converted to Parquet and partitioned by tenant and date', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['activity-tracker'], 'detail-type': ['activity.recorded'] },
+      Targets: [Match.objectLike({ InputPath: '$.detail' })],
+    });
+    template.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', {
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      ExtendedS3DestinationConfiguration: Match.objectLike({
+        Prefix: 'events/tenant=!{partitionKeyFromQuery:tenant}/date=!{partitionKeyFromQuery:date}/',
+        DynamicPartitioningConfiguration: { Enabled: true, RetryOptions: { DurationInSeconds: 300 } },
+        DataFormatConversionConfiguration: Match.objectLike({
+          Enabled: true,
+          OutputFormatConfiguration: { Serializer: { ParquetSerDe: { Compression: 'SNAPPY' } } },
+        }),
+      }),
+    });
+  });
+
+  it('keeps files in an encrypted, TLS-only, private bucket with a lifecycle', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'events/', ExpirationInDays: 1095 })]) },
+      LoggingConfiguration: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+  });
+
+  it('has a Glue table with partition projection that Athena queries', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'events',
+        PartitionKeys: [
+          { Name: 'tenant', Type: 'string' },
+          { Name: 'date', Type: 'string' },
+        ],
+        Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.tenant.type': 'injected' }),
+        StorageDescriptor: Match.objectLike({
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        }),
+      }),
+    });
+  });
+
+  it.each(nagPacks().map((pack) => [pack.readPackName, pack] as const))('leaves no unacknowledged %s finding', (_name, pack) => {
+    const findings = pack
+      .validateScope(stack)
+      .violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    expect(findings).toEqual([]);
+  });
+});

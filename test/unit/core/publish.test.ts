@@ -1,0 +1,156 @@
+import type { TableChange } from '../../../lambdas/core/bus-events';
+import {
+  type BusEntry,
+  type BusPort,
+  type ChangeRecord,
+  chunkEntries,
+  entrySize,
+  MAX_BYTES_PER_CALL,
+  publishChanges,
+} from '../../../lambdas/core/publish';
+import { testKeyring } from '../../support/fakes';
+
+const keyring = testKeyring();
+const NOW = Date.parse('2026-11-21T12:00:00Z');
+
+/** An inserted event item with an internal id built from `n`, and a `details.pad` of `padBytes`. */
+const inserted = (n: number, padBytes = 0): ChangeRecord => {
+  const sk = `0${String(n).padStart(23, '0')}`;
+  const change: TableChange = {
+    eventName: 'INSERT',
+    newImage: {
+      pk: 'acme#0',
+      sk,
+      u: 'acme#h',
+      t: 'acme#0#login',
+      x: 2_000_000_000,
+      e: JSON.stringify({
+        type: 'login',
+        userId: `u-${n}`,
+        occurredAt: '2026-11-21T12:00:00.000Z',
+        receivedAt: '2026-11-21T12:00:00.000Z',
+        source: {},
+        ...(padBytes > 0 && { details: { pad: 'p'.repeat(padBytes) } }),
+      }),
+    },
+    approximateCreationMs: NOW,
+  };
+  return { sequenceNumber: `seq-${String(n).padStart(4, '0')}`, change };
+};
+const counter: ChangeRecord = {
+  sequenceNumber: 'seq-counter',
+  change: { eventName: 'INSERT', newImage: { pk: '$rate#acme', sk: '1', r: 1 }, approximateCreationMs: NOW },
+};
+
+/** A bus that records each call and fails what `fail` says. */
+class FakeBus implements BusPort {
+  readonly calls: BusEntry[][] = [];
+  constructor(private readonly fail: (entry: BusEntry, call: number) => 'entry' | 'call' | undefined = () => undefined) {}
+  async put(entries: readonly BusEntry[]) {
+    const call = this.calls.length;
+    this.calls.push([...entries]);
+    const verdicts = entries.map((e) => this.fail(e, call));
+    if (verdicts.includes('call')) throw new Error('ThrottlingException');
+    return { failed: verdicts.flatMap((v, index) => (v === 'entry' ? [{ index, code: 'InternalFailure' }] : [])) };
+  }
+  userIds(): string[] {
+    return this.calls.flat().map((e) => (JSON.parse(e.detail) as { event: { userId: string } }).event.userId);
+  }
+}
+const noSleep = { sleep: async () => undefined, random: () => 0.5 };
+
+describe('publishing changes on the bus', () => {
+  it('puts at most 10 entries per call, in stream order, and skips changes that mean nothing', async () => {
+    const bus = new FakeBus();
+    const records = [...Array.from({ length: 23 }, (_, i) => inserted(i)), counter];
+    const out = await publishChanges(records, { bus, keyring, ...noSleep });
+    expect(bus.calls.map((c) => c.length)).toEqual([10, 10, 3]);
+    expect(bus.userIds()).toEqual(Array.from({ length: 23 }, (_, i) => `u-${i}`));
+    expect(out).toMatchObject({ published: 23, skipped: 1, retried: 0, batchItemFailures: [], byType: { 'activity.recorded': 23 } });
+    expect(bus.calls.flat().every((e) => e.source === 'activity-tracker' && e.detailType === 'activity.recorded')).toBe(true);
+  });
+
+  it('keeps every call within 256 KB', async () => {
+    const bus = new FakeBus();
+    const records = Array.from({ length: 12 }, (_, i) => inserted(i, 30_000));
+    await publishChanges(records, { bus, keyring, ...noSleep });
+    expect(bus.calls.length).toBeGreaterThan(1);
+    for (const call of bus.calls) expect(call.reduce((sum, e) => sum + entrySize(e), 0)).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
+    expect(bus.userIds()).toEqual(Array.from({ length: 12 }, (_, i) => `u-${i}`));
+  });
+
+  it('splits by size before the bus would refuse a call', () => {
+    const entry = (bytes: number): BusEntry => ({ source: 's', detailType: 'd', detail: 'x'.repeat(bytes), time: '' });
+    expect(chunkEntries([entry(200_000), entry(70_000), entry(10)]).map((c) => c.length)).toEqual([1, 2]);
+    expect(() => chunkEntries([entry(MAX_BYTES_PER_CALL)])).toThrow(/256 KB/);
+  });
+
+  it('retries only the entries the bus reports as failed until they go through', async () => {
+    const failures = new Map([
+      ['u-3', 2],
+      ['u-7', 1],
+    ]);
+    const bus = new FakeBus((e) => {
+      const user = (JSON.parse(e.detail) as { event: { userId: string } }).event.userId;
+      const left = failures.get(user) ?? 0;
+      if (left === 0) return undefined;
+      failures.set(user, left - 1);
+      return 'entry';
+    });
+    const sleeps: number[] = [];
+    const out = await publishChanges(
+      Array.from({ length: 10 }, (_, i) => inserted(i)),
+      {
+        bus,
+        keyring,
+        sleep: async (ms) => void sleeps.push(ms),
+        random: () => 1,
+        backoffMs: 100,
+      },
+    );
+    expect(bus.calls.map((c) => c.length)).toEqual([10, 2, 1]);
+    expect(out).toMatchObject({ published: 10, retried: 2, batchItemFailures: [] });
+    expect(sleeps).toEqual([100, 200]);
+  });
+
+  it('reports the first record still failing after every attempt; records after it are retried by Lambda', async () => {
+    const bus = new FakeBus((e) => ((JSON.parse(e.detail) as { event: { userId: string } }).event.userId === 'u-14' ? 'entry' : undefined));
+    const out = await publishChanges(
+      Array.from({ length: 25 }, (_, i) => inserted(i)),
+      { bus, keyring, maxAttempts: 3, ...noSleep },
+    );
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'seq-0014' }]);
+    // The third call (records 20..24) is not attempted: nothing is published out of order past the failure.
+    expect(bus.userIds().filter((u) => u === 'u-14')).toHaveLength(3);
+    expect(bus.userIds()).not.toContain('u-20');
+    expect(out.published).toBe(19);
+  });
+
+  it('retries a call that fails whole (throttling) and throws when nothing could be published', async () => {
+    let throttled = 2;
+    const flaky = new FakeBus(() => (throttled-- > 0 ? 'call' : undefined));
+    await expect(publishChanges([inserted(1)], { bus: flaky, keyring, ...noSleep })).resolves.toMatchObject({ published: 1 });
+    expect(flaky.calls).toHaveLength(3);
+
+    const down = new FakeBus(() => 'call');
+    await expect(publishChanges([inserted(1), inserted(2)], { bus: down, keyring, maxAttempts: 2, ...noSleep })).rejects.toThrow(
+      /none of 2/,
+    );
+  });
+
+  it('fails from a record that cannot be mapped, publishing those before it', async () => {
+    const bus = new FakeBus();
+    const broken: ChangeRecord = {
+      sequenceNumber: 'seq-broken',
+      change: {
+        eventName: 'MODIFY',
+        oldImage: { pk: '$erasures', sk: 'R#acme', tn: 'acme', rs: 'R', uk: 'k', uh: 'h' },
+        newImage: { pk: '$erasures', sk: 'R#acme', tn: 'acme', rs: 'R', uk: 'k', uh: 'h', c: NOW, su: NOW },
+        approximateCreationMs: NOW,
+      },
+    };
+    const out = await publishChanges([inserted(1), broken, inserted(2)], { bus, keyring, ...noSleep });
+    expect(bus.userIds()).toEqual(['u-1']);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'seq-broken' }]);
+  });
+});
