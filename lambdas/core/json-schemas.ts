@@ -1,4 +1,4 @@
-import { LIMITS, QUERY_LIMITS } from '../../contract';
+import { LIMITS, QUERY_LIMITS, VIEWER_LIMITS } from '../../contract';
 import { CLIENT_FIELDS, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
 import { MAX_DETAILS_DEPTH } from './json-bounds';
 
@@ -174,6 +174,72 @@ export const SCHEMAS: Record<string, JsonObject> = {
       erased: { type: 'integer', minimum: 0, description: 'Events deleted so far.' },
       requestedAt: { type: 'string', format: 'date-time' },
       completedAt: { type: ['string', 'null'], format: 'date-time' },
+    },
+  },
+  ExportRequest: {
+    type: 'object',
+    required: ['format'],
+    additionalProperties: false,
+    properties: {
+      format: { type: 'string', enum: ['ndjson', 'csv'] },
+      userId: clientFieldSchemas.userId as JsonObject,
+      type: { type: 'string', description: 'Only events of this type.' },
+      from: { type: 'string', format: 'date-time', description: 'Inclusive lower bound on occurredAt.' },
+      to: { type: 'string', format: 'date-time', description: 'Exclusive upper bound on occurredAt.' },
+    },
+  },
+  ExportAccepted: {
+    type: 'object',
+    required: ['id', 'status', 'requestedAt'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', minLength: 1 },
+      status: { type: 'string', enum: ['pending'] },
+      requestedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  Export: {
+    type: 'object',
+    description: 'An export job. `url` (completed jobs only) downloads the gzip file until `expiresAt`; each GET signs a new one.',
+    required: ['id', 'status', 'format', 'events', 'bytes', 'requestedAt', 'completedAt', 'url', 'expiresAt'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', minLength: 1 },
+      status: { type: 'string', enum: ['pending', 'completed', 'failed'] },
+      reason: { type: 'string', enum: ['erased', 'error'], description: 'Why a job failed: `erased` when the user was erased meanwhile.' },
+      format: { type: 'string', enum: ['ndjson', 'csv'] },
+      events: { type: 'integer', minimum: 0, description: 'Events written so far.' },
+      bytes: { type: 'integer', minimum: 0, description: 'Bytes of the gzip file so far.' },
+      requestedAt: { type: 'string', format: 'date-time' },
+      completedAt: { type: ['string', 'null'], format: 'date-time' },
+      url: { type: ['string', 'null'], format: 'uri' },
+      expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'When `url` stops working.' },
+    },
+  },
+  ViewerSessionRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      userId: { ...(clientFieldSchemas.userId as JsonObject), description: "Restricts the token to this user's events." },
+      ttlSeconds: {
+        type: 'integer',
+        minimum: VIEWER_LIMITS.minTtlSeconds,
+        maximum: VIEWER_LIMITS.maxTtlSeconds,
+        default: VIEWER_LIMITS.defaultTtlSeconds,
+      },
+    },
+  },
+  ViewerSession: {
+    type: 'object',
+    required: ['token', 'expiresAt'],
+    additionalProperties: false,
+    properties: {
+      token: {
+        type: 'string',
+        minLength: 1,
+        description: 'A read-only bearer token for the viewer: GET /v1/events, GET /v1/events/{id}, GET /v1/stats only.',
+      },
+      expiresAt: { type: 'string', format: 'date-time' },
     },
   },
   ErrorDetail: {

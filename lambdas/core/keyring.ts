@@ -15,6 +15,8 @@ export interface KeyVersion {
   readonly cursorMac: Buffer;
   /** AES-256 key that hides the position inside a cursor. */
   readonly cursorCipher: Buffer;
+  /** HMAC key that signs viewer tokens (POST /v1/viewer-sessions). */
+  readonly viewerMac: Buffer;
 }
 
 export interface Keyring {
@@ -51,6 +53,7 @@ export const parseKeyring = (secretString: string): Keyring => {
       idMac: derive(value, 'public-id-mac'),
       cursorMac: derive(value, 'cursor-mac'),
       cursorCipher: derive(value, 'cursor-cipher'),
+      viewerMac: derive(value, 'viewer-token-mac'),
     });
   }
   const current = versions.get(Number(record.current));

@@ -6,6 +6,13 @@ import { secretKeyring } from '../adapters/secret-keyring';
 import { ENV } from '../../contract';
 import { NotFoundError } from '../core/errors';
 import { getErasure, requestErasure, type ErasureStore } from '../core/erasure';
+import { getExport, requestExport, type ExportRequestDeps, type ExportStatusDeps } from '../core/exports';
+import { createViewerSession } from '../core/viewer-token';
+import { DynamoExportStore } from '../adapters/dynamo-export-store';
+import { s3Client } from '../adapters/s3-client';
+import { s3ExportFiles } from '../adapters/s3-export-files';
+import { sqsClient } from '../adapters/sqs-client';
+import { sqsExportQueue } from '../adapters/sqs-export-queue';
 import type { Keyring } from '../core/keyring';
 import { restore, softDelete, type LifecycleStore } from '../core/lifecycle';
 import { readContextSettings, readInt, requireString } from '../shared/config';
@@ -24,10 +31,12 @@ export interface AdminHandlerDeps {
   readonly maxOpenErasures: number;
   /** Per-tenant fairness: one request (core/rate-limit.ts). */
   readonly admit?: Admit;
+  /** POST /v1/exports, GET /v1/exports/{id}. @default those routes answer 404 */
+  readonly exports?: Omit<ExportRequestDeps & ExportStatusDeps, 'keyring'>;
 }
 
-/** DELETE /v1/events/{id}, POST /v1/events/{id}/restore, POST /v1/erasures, GET /v1/erasures/{id} */
-export const createAdminHandler = ({ authenticate, keyring, admit, ...deps }: AdminHandlerDeps) =>
+/** DELETE /v1/events/{id}, POST /v1/events/{id}/restore, POST /v1/erasures, GET /v1/erasures/{id}, exports, viewer sessions */
+export const createAdminHandler = ({ authenticate, keyring, admit, exports, ...deps }: AdminHandlerDeps) =>
   httpHandler(async (event) => {
     const id = event.pathParameters?.id ?? '';
     const route = `${event.httpMethod} ${event.resource}`;
@@ -62,17 +71,51 @@ export const createAdminHandler = ({ authenticate, keyring, admit, ...deps }: Ad
         const { tenant } = await authorize('events:erase');
         return json(200, await getErasure(tenant, id, { store: deps.store, keyring: await keyring() }));
       }
+      case 'POST /v1/viewer-sessions': {
+        const { tenant } = await authorize('events:read');
+        const session = createViewerSession(
+          tenant,
+          { body: event.body, contentType: header(event, 'content-type') },
+          { keyring: await keyring() },
+        );
+        metrics.addMetric('ViewerSessionsCreated', MetricUnit.Count, 1);
+        return json(201, session);
+      }
+      case 'POST /v1/exports': {
+        if (!exports) throw new NotFoundError('route not found');
+        const { tenant } = await authorize('events:export');
+        const job = await requestExport(
+          tenant,
+          { body: event.body, contentType: header(event, 'content-type') },
+          { ...exports, keyring: await keyring() },
+        );
+        metrics.addMetric('ExportsRequested', MetricUnit.Count, 1);
+        return json(202, job);
+      }
+      case 'GET /v1/exports/{id}': {
+        if (!exports) throw new NotFoundError('route not found');
+        const { tenant } = await authorize('events:export');
+        return json(200, await getExport(tenant, id, { ...exports, keyring: await keyring() }));
+      }
       default:
         throw new NotFoundError('route not found');
     }
   });
 
 const env = process.env;
+const store = new DynamoEventStore(documentClient(), requireString(env, ENV.tableName));
 export const handler = createAdminHandler({
   authenticate: callerFromAuthorizer(readContextSettings(env)),
-  store: new DynamoEventStore(documentClient(), requireString(env, ENV.tableName)),
+  store,
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
   deleteGraceDays: readInt(env, ENV.deleteGraceDays),
   maxOpenErasures: readInt(env, ENV.maxOpenErasures),
   admit: rateLimiter(env),
+  exports: {
+    store: new DynamoExportStore(documentClient(), requireString(env, ENV.tableName), store),
+    files: s3ExportFiles(s3Client, requireString(env, ENV.exportBucket)),
+    enqueue: sqsExportQueue(sqsClient, requireString(env, ENV.exportQueueUrl)),
+    expiryDays: readInt(env, ENV.exportExpiryDays),
+    urlSeconds: readInt(env, ENV.exportUrlSeconds),
+  },
 });

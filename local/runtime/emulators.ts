@@ -1,6 +1,6 @@
 /**
  * The emulators a template needs, started in-process on 127.0.0.1: dynalite (DynamoDB) with the
- * template's tables, fauxqs (SQS) with its queues (DLQs first), and a Secrets Manager emulator
+ * template's tables, fauxqs (SQS and S3) with its queues (DLQs first) and buckets, and a Secrets Manager emulator
  * holding its secrets.
  */
 import { mkdirSync } from 'node:fs';
@@ -34,6 +34,8 @@ export interface Emulators {
   readonly tables: Record<string, string>;
   /** Queue logical id → local URL and ARN. */
   readonly queues: Record<string, { url: string; arn: string }>;
+  /** Bucket logical id → bucket name in fauxqs. */
+  readonly buckets: Record<string, string>;
   /** Resolves intrinsics to these emulators' names and URLs. */
   readonly ctx: ResolveContext;
 }
@@ -135,6 +137,17 @@ const startSqs = async (model: TemplateModel, region: string, stops: Stops) => {
   return { endpoint, sqs, queues };
 };
 
+/** The template's buckets, created empty in fauxqs (CreateBucket is `PUT /<bucket>`, path-style). */
+const createBuckets = async (model: TemplateModel, endpoint: string): Promise<Record<string, string>> => {
+  const buckets: Record<string, string> = {};
+  for (const b of model.buckets) {
+    const response = await fetch(`${endpoint}/${b.bucketName}`, { method: 'PUT' });
+    if (!response.ok) throw new Error(`Creating bucket ${b.logicalId}: HTTP ${response.status} ${await response.text()}`);
+    buckets[b.logicalId] = b.bucketName;
+  }
+  return buckets;
+};
+
 export interface EmulatorOptions {
   readonly model: TemplateModel;
   readonly region: string;
@@ -148,6 +161,7 @@ export interface EmulatorOptions {
 export const startEmulators = async ({ model, region, stackName, persistDir, log }: EmulatorOptions, stops: Stops): Promise<Emulators> => {
   const dynamodb = await startDynamoDb(model, region, persistDir ? join(persistDir, 'data') : undefined, log, stops);
   const { endpoint: sqsEndpoint, sqs, queues } = await startSqs(model, region, stops);
+  const buckets = await createBuckets(model, sqsEndpoint);
   const ctx: ResolveContext = {
     region,
     accountId: LOCAL_ACCOUNT_ID,
@@ -166,10 +180,11 @@ export const startEmulators = async ({ model, region, stackName, persistDir, log
   guardHost(secretsManager.server);
   stops.push(secretsManager.stop);
   return {
-    endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsEndpoint, secretsManager: secretsManager.endpoint },
+    endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsEndpoint, s3: sqsEndpoint, secretsManager: secretsManager.endpoint },
     sqs,
     tables: dynamodb.tables,
     queues,
+    buckets,
     ctx,
   };
 };

@@ -95,6 +95,8 @@ const refValue = (name: string, model: TemplateModel, ctx: ResolveContext, where
       return ctx.queueUrl(model.queues.find((q) => q.logicalId === name)!);
     case 'AWS::SecretsManager::Secret':
       return secretArn(model.secrets.find((s) => s.logicalId === name)!.secretName, ctx);
+    case 'AWS::S3::Bucket':
+      return model.buckets.find((b) => b.logicalId === name)!.bucketName;
     case 'AWS::Lambda::Function':
       return model.functions.find((f) => f.logicalId === name)!.functionName;
     case 'AWS::Events::Rule': {
@@ -137,6 +139,11 @@ const getAttValue = (name: string, attr: string, model: TemplateModel, ctx: Reso
     case 'AWS::Events::Rule': {
       const rule = model.schedules.find((x) => x.logicalId === name);
       if (attr === 'Arn' && rule) return ruleArn(rule, ctx);
+      throw unsupported();
+    }
+    case 'AWS::S3::Bucket': {
+      const b = model.buckets.find((x) => x.logicalId === name)!;
+      if (attr === 'Arn') return `arn:${ctx.partition ?? 'aws'}:s3:::${b.bucketName}`;
       throw unsupported();
     }
     default:

@@ -55,6 +55,13 @@ export interface QueueModel {
   readonly redrive?: { readonly deadLetterQueueLogicalId: string; readonly maxReceiveCount: number };
 }
 
+/** An S3 bucket: created empty in the emulator; its configuration (encryption, lifecycle, policy) is not emulated. */
+export interface BucketModel {
+  readonly logicalId: string;
+  /** BucketName when the template sets one, else a name made from the logical id. */
+  readonly bucketName: string;
+}
+
 export interface GenerateSecretStringSpec {
   readonly secretStringTemplate?: string;
   readonly generateStringKey?: string;
@@ -170,6 +177,7 @@ export interface ScheduleRuleModel {
 export interface TemplateModel {
   readonly tables: TableModel[];
   readonly queues: QueueModel[];
+  readonly buckets: BucketModel[];
   readonly secrets: SecretModel[];
   readonly functions: FunctionModel[];
   readonly eventSourceMappings: EventSourceMappingModel[];

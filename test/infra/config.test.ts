@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       retentionDays: 365,
       tenantRetentionDays: {},
       deleteGraceDays: 30,
+      exportExpiryDays: 7,
+      exportUrlSeconds: 900,
       jwksMaxAgeSeconds: 900,
       authorizerCacheSeconds: 60,
       maxOpenErasures: 100,

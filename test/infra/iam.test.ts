@@ -32,6 +32,10 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'dynamodb:UpdateItem',
       'dynamodb:PutItem',
       'secretsmanager:GetSecretValue',
+      // Exports: send the job, sign the download URL, delete a file of a user erased since.
+      'sqs:SendMessage',
+      's3:GetObject',
+      's3:DeleteObject',
     ),
     // The SQS actions are the event source mapping's (it polls, deletes and extends visibility for the function).
     // No BatchWriteItem: it cannot carry a condition, and every event is written so it cannot overwrite.
@@ -45,6 +49,23 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'sqs:GetQueueUrl',
     ),
     'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'),
+    // Reads timelines and its job items, uploads (multipart) and deletes its files, sends a long job back to its queue.
+    'ExportWorker/Exporter': only(
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'secretsmanager:GetSecretValue',
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+      's3:DeleteObject',
+      's3:GetObject',
+      'sqs:SendMessage',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ),
   };
 
   it('in Cognito mode, where the pre-token trigger can list client names but never read a client secret', () => {
@@ -52,8 +73,11 @@ describe('least privilege: each role lists exactly the actions its code uses', (
     expect(actions).toEqual({ ...expected, 'Auth/PreTokenGeneration': only('cognito-idp:ListUserPoolClients') });
   });
 
-  it('in OIDC mode, where the token authorizer only logs and traces (no secret, no table)', () => {
-    expect(actionsByFunction(synthStack(OIDC_CONTEXT).template)).toEqual({ ...expected, 'Functions/Authorizer': only() });
+  it('in OIDC mode, where the token authorizer reads only the keys secret (viewer tokens), no table', () => {
+    expect(actionsByFunction(synthStack(OIDC_CONTEXT).template)).toEqual({
+      ...expected,
+      'Functions/Authorizer': only('secretsmanager:GetSecretValue'),
+    });
   });
 
   it('gives no function Scan, the stream reads, or DescribeTable', () => {
