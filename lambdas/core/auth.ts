@@ -12,6 +12,8 @@ import { ForbiddenError, UnauthorizedError } from './errors';
 export interface Principal {
   readonly tenant: string;
   readonly subject?: string;
+  /** The OAuth client the token was issued to (`client_id`), when the token says. */
+  readonly clientId?: string;
   readonly scopes: ReadonlySet<string>;
 }
 
@@ -93,7 +95,12 @@ export const principalFromClaims = (
     if (settings.scopePrefix === '') scopes.add(scope);
     else if (scope.startsWith(settings.scopePrefix)) scopes.add(scope.slice(settings.scopePrefix.length));
   }
-  return { tenant, scopes, ...(typeof payload.sub === 'string' && { subject: payload.sub }) };
+  return {
+    tenant,
+    scopes,
+    ...(typeof payload.sub === 'string' && { subject: payload.sub }),
+    ...(typeof payload.client_id === 'string' && payload.client_id !== '' && { clientId: payload.client_id }),
+  };
 };
 
 const scopesOf = (claim: unknown, format: ScopeFormat): unknown[] => {
@@ -150,5 +157,10 @@ export const principalFromAuthorizer = (authorizer: unknown, settings: ContextSe
   const tenant = output.tenant;
   if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) throw new UnauthorizedError('the token carries no valid tenant claim');
   const scopes = new Set(typeof output.scopes === 'string' ? output.scopes.split(' ').filter(Boolean) : []);
-  return { tenant, scopes, ...(typeof output.sub === 'string' && output.sub !== '' && { subject: output.sub }) };
+  return {
+    tenant,
+    scopes,
+    ...(typeof output.sub === 'string' && output.sub !== '' && { subject: output.sub }),
+    ...(typeof output.clientId === 'string' && output.clientId !== '' && { clientId: output.clientId }),
+  };
 };

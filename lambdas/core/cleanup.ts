@@ -1,6 +1,7 @@
+import { AUDIT_ACTIONS, SERVICE_ACTOR, type AuditRecorder } from './audit-records';
 import { mapLimit } from './concurrency';
 import type { StoredEvent } from './envelope';
-import { ERASURE_SWEEP_DAYS, isErasedUser } from './erasure';
+import { coveredBy, ERASURE_SWEEP_DAYS, isErasedUser } from './erasure';
 import { highestIdAt, MAX_ID, MIN_ID, adjacentId } from './ids';
 import { GSI_BY_USER } from '../../contract';
 import { purgePartition, shardRange, tenantPartition, type ErasureWorkItem, type EventItem, type ItemKey } from './item-keys';
@@ -52,6 +53,8 @@ export interface CleanupDeps {
   readonly chunkSize?: number;
   /** Chunks per run at most; the next run continues. @default unlimited */
   readonly maxChunks?: number;
+  /** Records erasure completions in the tenant's trail (core/audit-records.ts). @default none */
+  readonly audit?: AuditRecorder;
 }
 
 export interface CleanupReport {
@@ -161,11 +164,11 @@ const forEachChunk = async (
 /**
  * The events of this work item's user among items of its user partition: the stored userId must
  * have the request's digest (the partition is a 132-bit hash prefix, and one an ill-formed userId
- * could share), and, once completed, have been received up to the cutoff.
+ * could share), and the event have been received up to the request (never an audit record).
  */
 const erasable = (work: ErasureWorkItem, item: EventItem): boolean => {
   const event = JSON.parse(item.e) as StoredEvent;
-  return isErasedUser(event, work.uh) && (work.c === undefined || Date.parse(event.receivedAt) <= work.c);
+  return isErasedUser(event, work.uh) && coveredBy(event, work.ra);
 };
 
 const eraseUsers = async (
@@ -210,11 +213,25 @@ const eraseUsers = async (
     if (work.su === undefined) {
       await deps.store.completeErasure(work, at, at + ERASURE_SWEEP_DAYS * DAY_MS);
       counts.erasuresCompleted++;
-    } else if (at > work.su) {
-      await deps.store.finishErasure(work);
+      await recordCompletion(deps, work, at);
+    } else {
+      // Again on every sweep: a run that died between completing and recording still records it (once: idempotent).
+      if (work.c !== undefined) await recordCompletion(deps, work, work.c);
+      if (at > work.su) await deps.store.finishErasure(work);
     }
   }
 };
+
+/** The audit record of a completed erasure: its receipt, never the erased userId. */
+const recordCompletion = (deps: CleanupDeps, work: ErasureWorkItem, completedAtMs: number): Promise<void> =>
+  deps.audit?.(work.tn, {
+    action: AUDIT_ACTIONS.erasureCompleted,
+    actor: SERVICE_ACTOR,
+    target: { type: 'erasure', id: work.pid },
+    details: { requestedAt: new Date(work.ra).toISOString() },
+    idempotencyKey: work.pid,
+    at: completedAtMs,
+  }) ?? Promise.resolve();
 
 const purgeSoftDeleted = async (deps: CleanupDeps, chunk: number, budget: Budget, now: () => number, counts: Counts): Promise<void> => {
   const cutoffMs = now() - deps.deleteGraceDays * DAY_MS;

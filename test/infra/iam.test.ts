@@ -32,6 +32,8 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'dynamodb:UpdateItem',
       'dynamodb:PutItem',
       'secretsmanager:GetSecretValue',
+      // Its audit records go through the events queue.
+      'sqs:SendMessage',
     ),
     // The SQS actions are the event source mapping's (it polls, deletes and extends visibility for the function).
     // No BatchWriteItem: it cannot carry a condition, and every event is written so it cannot overwrite.
@@ -44,7 +46,8 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
     ),
-    'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'),
+    // sqs:SendMessage: erasure completions are recorded through the events queue.
+    'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'),
   };
 
   it('in Cognito mode, where the pre-token trigger can list client names but never read a client secret', () => {
