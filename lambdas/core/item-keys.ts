@@ -20,6 +20,10 @@ export interface EventItem {
   p?: string;
   /** Digest of the client payload of an idempotency-keyed event (ids.ts payloadDigest): a replay with other content is detected. */
   h?: string;
+  /** When the writer stored it (ms): the digest period it belongs to (core/digest.ts). */
+  w?: number;
+  /** The salt of its digest leaf hash (base64url, 16 bytes): destroyed with the item, so an erased event's leaf reveals nothing. */
+  s?: string;
 }
 
 /** The primary key of an item. */
