@@ -20,6 +20,8 @@ import { canonicalId } from './json-bounds';
 export interface Principal {
   readonly tenant: string;
   readonly subject?: string;
+  /** The OAuth client the token was issued to (`client_id`), when the token says. */
+  readonly clientId?: string;
   readonly scopes: ReadonlySet<string>;
   /** A viewer token's caller (./viewer-token.ts): read routes only, and one user's events when `userId` is set. */
   readonly viewer?: { readonly userId?: string };
@@ -103,7 +105,12 @@ export const principalFromClaims = (
     if (settings.scopePrefix === '') scopes.add(scope);
     else if (scope.startsWith(settings.scopePrefix)) scopes.add(scope.slice(settings.scopePrefix.length));
   }
-  return { tenant, scopes, ...(typeof payload.sub === 'string' && { subject: payload.sub }) };
+  return {
+    tenant,
+    scopes,
+    ...(typeof payload.sub === 'string' && { subject: payload.sub }),
+    ...(typeof payload.client_id === 'string' && payload.client_id !== '' && { clientId: payload.client_id }),
+  };
 };
 
 const scopesOf = (claim: unknown, format: ScopeFormat): unknown[] => {
@@ -196,5 +203,10 @@ export const principalFromAuthorizer = (authorizer: unknown, settings: ContextSe
     const user = typeof output.viewerUser === 'string' && output.viewerUser !== '' ? output.viewerUser : undefined;
     return { tenant, scopes: new Set(['events:read']), viewer: user === undefined ? {} : { userId: user } };
   }
-  return { tenant, scopes, ...(typeof output.sub === 'string' && output.sub !== '' && { subject: output.sub }) };
+  return {
+    tenant,
+    scopes,
+    ...(typeof output.sub === 'string' && output.sub !== '' && { subject: output.sub }),
+    ...(typeof output.clientId === 'string' && output.clientId !== '' && { clientId: output.clientId }),
+  };
 };

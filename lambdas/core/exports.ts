@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { EXPORT_LIMITS } from '../../contract';
 import { encodeRows, type ExportFormat } from './export-encoding';
 import { BadRequestError, NotFoundError, UnsupportedMediaTypeError } from './errors';
-import { randomInternalId, timeOfInternalId } from './ids';
+import { randomInternalId } from './ids';
 import { userIdDigest, userPartition, type ErasureMarkerItem } from './item-keys';
 import type { Keyring } from './keyring';
 import { decodePublicId, encodePublicId } from './public-id';
@@ -171,7 +171,7 @@ export const requestExport = async (
   tenant: string,
   request: { body: string | null | undefined; contentType: string | undefined },
   deps: ExportRequestDeps,
-): Promise<{ id: string; status: 'pending'; requestedAt: string }> => {
+): Promise<{ id: string; status: 'pending'; requestedAt: string; format: ExportFormat; scope: 'user' | 'tenant' }> => {
   const { format, filters } = parseExportRequest(request.body, request.contentType);
   const now = deps.now?.() ?? Date.now();
   const sk = randomInternalId(now, randomBytes);
@@ -195,6 +195,8 @@ export const requestExport = async (
     id: encodePublicId(deps.keyring, tenant, { shard: 0, internalId: sk }, 'export'),
     status: 'pending',
     requestedAt: new Date(now).toISOString(),
+    format,
+    scope: filters.userId === undefined ? 'tenant' : 'user',
   };
 };
 
@@ -204,7 +206,7 @@ export const requestExport = async (
  * export's reads already hide what they erase.
  */
 export const erasedSince = (job: Pick<ExportJobItem, 'ra' | 'uk' | 'uh'>, markers: readonly ErasureMarkerItem[]): boolean =>
-  markers.some((m) => timeOfInternalId(m.r) >= job.ra && (job.uk === undefined || (m.sk === job.uk && m.uh === job.uh)));
+  markers.some((m) => m.ra >= job.ra && (job.uk === undefined || (m.sk === job.uk && m.uh === job.uh)));
 
 export interface ExportStatusDeps {
   readonly store: ExportStore;

@@ -1,5 +1,5 @@
 import { LIMITS, QUERY_LIMITS, VIEWER_LIMITS } from '../../contract';
-import { CLIENT_FIELDS, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
+import { CLIENT_FIELDS, RESERVED_TYPE_PREFIX, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
 import { MAX_DETAILS_DEPTH } from './json-bounds';
 
 /**
@@ -39,9 +39,12 @@ export const boundedString = (max: number, description: string, min = 1): JsonOb
 
 /** Per-field schemas of the client event; the keys must be exactly CLIENT_FIELDS (checked below). */
 const clientFieldSchemas: Record<string, JsonObject> = {
-  type: eventType(
-    'What happened: lower-case, 1-100 characters of a-z, 0-9, `_`, `.`, `:`, `-`, starting with a letter or digit. The list of types is open.',
-  ),
+  type: {
+    ...eventType(
+      `What happened: lower-case, 1-100 characters of a-z, 0-9, \`_\`, \`.\`, \`:\`, \`-\`, starting with a letter or digit. The list of types is open, except the prefix \`${RESERVED_TYPE_PREFIX}\` (the service's audit records; \`type_reserved\`).`,
+    ),
+    not: { pattern: `^${RESERVED_TYPE_PREFIX.replace('.', '\\.')}` },
+  },
   userId: boundedString(
     LIMITS.maxUserIdLength,
     'Who did it. Valid Unicode text (an unpaired UTF-16 surrogate is `userId_invalid`), stored in Unicode NFC: NFC and NFD spellings are one user.',
@@ -119,7 +122,9 @@ export const SCHEMAS: Record<string, JsonObject> = {
     additionalProperties: false,
     properties: {
       id: { type: 'string', minLength: 1, description: 'Opaque public id.' },
-      type: clientFieldSchemas.type as JsonObject,
+      type: eventType(
+        `What happened. Types starting with \`${RESERVED_TYPE_PREFIX}\` are the service's audit records (admin actions: \`userId\` is the actor, \`details.clientId\` its client).`,
+      ),
       userId: clientFieldSchemas.userId as JsonObject,
       occurredAt: dateTime('When it happened (the receipt time when the client sent none).'),
       target: ref('EventTarget'),

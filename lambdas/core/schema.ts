@@ -21,7 +21,10 @@ const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObjec
     description: 'Missing, invalid or expired bearer token (`unauthorized`).',
     headers: { 'WWW-Authenticate': { description: '`Bearer error="invalid_token"`', schema: { type: 'string' } } },
   },
-  '403': { description: 'The token lacks the scope this route needs (`forbidden`).' },
+  '403': {
+    description:
+      'The token lacks the scope this route needs (`forbidden`); or (delete, restore) the event is an audit record of the service, which cannot be deleted or restored (`audit_record_immutable`).',
+  },
   '404': { description: 'Not found (`not_found`): unknown ids, ids of another tenant, deleted, expired or erased events.' },
   '413': {
     description: `Too large (\`payload_too_large\`: more than ${LIMITS.maxBodyBytes} bytes; \`too_many_events\`: more than ${LIMITS.maxEventsPerRequest} events; \`event_too_large\`).`,

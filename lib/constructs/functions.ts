@@ -151,9 +151,10 @@ export interface ServiceFunctionsProps {
  * - ingest: validates and enqueues; sends to the queue, reads the keys; in the table it only updates
  *   the per-tenant rate counters (never an event item).
  * - query: reads the table and the keys; updates the rate counters only.
- * - admin: soft delete, restore and erasure requests; reads and updates the table, reads the keys.
+ * - admin: soft delete, restore and erasure requests; reads and updates the table, reads the keys,
+ *   sends its audit records to the queue.
  * - writer: writes the table; reads only which keys exist (BatchGetItem, when a message is redelivered).
- * - cleanup: reads and deletes table items (retention, purge, erasure).
+ * - cleanup: reads and deletes table items (retention, purge, erasure); sends erasure-completion records to the queue.
  */
 export class ServiceFunctions extends Construct {
   readonly ingest: IFunction;
@@ -246,6 +247,11 @@ export class ServiceFunctions extends Construct {
         [ENV.deleteGraceDays.name]: String(props.deleteGraceDays),
         [ENV.maxOpenErasures.name]: String(props.maxOpenErasures ?? ENV.maxOpenErasures.default),
         ...rates,
+        // Audit records (core/audit-records.ts) go through the events queue like ingested events.
+        [ENV.queueUrl.name]: props.queue.queueUrl,
+        ...shards,
+        [ENV.retentionDays.name]: String(props.retentionDays),
+        ...(tenantRetention && { [ENV.tenantRetentionDays.name]: tenantRetention }),
         ...(props.exports && {
           [ENV.exportBucket.name]: props.exports.bucket.bucketName,
           [ENV.exportQueueUrl.name]: props.exports.queue.queueUrl,
@@ -255,6 +261,7 @@ export class ServiceFunctions extends Construct {
       },
     });
     props.table.grant(admin, ...TABLE_ACTIONS.admin);
+    props.queue.grant(admin, 'sqs:SendMessage');
     readSecret(props.keysSecret, admin);
     if (props.exports) {
       props.exports.queue.grant(admin, 'sqs:SendMessage');
@@ -297,9 +304,12 @@ export class ServiceFunctions extends Construct {
         ...retention,
         ...(props.cleanupChunks?.chunkSize !== undefined && { [ENV.cleanupChunkSize.name]: String(props.cleanupChunks.chunkSize) }),
         ...(props.cleanupChunks?.maxChunks !== undefined && { [ENV.cleanupMaxChunks.name]: String(props.cleanupChunks.maxChunks) }),
+        // Erasure completions are recorded through the events queue (core/audit-records.ts).
+        [ENV.queueUrl.name]: props.queue.queueUrl,
       },
     });
     props.table.grant(cleanup, ...TABLE_ACTIONS.cleanup);
+    props.queue.grant(cleanup, 'sqs:SendMessage');
 
     if (props.oidcTokens) {
       this.authorizer = createServiceFunction(this, 'Authorizer', {

@@ -32,7 +32,8 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'dynamodb:UpdateItem',
       'dynamodb:PutItem',
       'secretsmanager:GetSecretValue',
-      // Exports: send the job, sign the download URL, delete a file of a user erased since.
+      // Audit records go through the events queue; exports: send the job, sign the download URL,
+      // delete a file of a user erased since.
       'sqs:SendMessage',
       's3:GetObject',
       's3:DeleteObject',
@@ -48,7 +49,8 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
     ),
-    'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'),
+    // sqs:SendMessage: erasure completions are recorded through the events queue.
+    'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'),
     // Reads timelines and its job items, uploads (multipart) and deletes its files, sends a long job back to its queue.
     'ExportWorker/Exporter': only(
       'dynamodb:Query',

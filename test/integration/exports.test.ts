@@ -84,6 +84,19 @@ describe('exports', () => {
     expect(lines[1].details.note).toBe('a,"b"\nc é');
   });
 
+  it("records each export request and each download URL handed out in the tenant's trail", async () => {
+    const job = await exportAndWait({ userId: 'bob', format: 'csv' });
+    for (const type of ['activity-tracker.export.requested', 'activity-tracker.export.downloaded']) {
+      const records = await eventually(async () => {
+        const res = await request(stack.baseUrl, 'GET', `/v1/events?type=${type}`, { token: token(tenant) });
+        const mine = res.body.events.filter((e: { target?: { id: string } }) => e.target?.id === job.id);
+        return mine.length > 0 ? mine : undefined;
+      });
+      expect(records[0].target).toEqual({ type: 'export', id: job.id });
+      expect(JSON.stringify(records[0])).not.toContain('bob');
+    }
+  });
+
   it('exports a range of the tenant as CSV, with formula cells escaped', async () => {
     const job = await exportAndWait({ format: 'csv', from: '2026-11-02T00:00:00Z', to: '2026-11-05T00:00:00Z' });
     expect(job.events).toBe(2);

@@ -223,7 +223,7 @@ describe('export runs', () => {
     expect(await runExport(message, { ...deps, stopBeforeMs: 1, remainingMs: () => (budget-- > 0 ? 60_000 : 0) })).toBe('continue');
     const job = store.jobs.get(message.job)!;
     expect(job.np).toBeGreaterThan(0);
-    store.markers = [{ pk: 'acme#X', sk: job.uk!, r: randomInternalId(NOW + 1000), uh: job.uh! }];
+    store.markers = [{ pk: 'acme#X', sk: job.uk!, r: randomInternalId(NOW + 1000), uh: job.uh!, ra: NOW + 1000 }];
     expect(await runExport(message, { ...deps, remainingMs: () => 60_000 })).toBe('erased');
     expect(store.jobs.get(message.job)).toMatchObject({ s: 'failed', why: 'erased' });
     expect(files.uploads.size).toBe(0);
@@ -234,7 +234,7 @@ describe('export runs', () => {
 
   it("counts only erasures requested after the export, of its user (any user's for a tenant export)", () => {
     const job = { ra: NOW, uk: 'acme#u1', uh: 'h1' };
-    const marker = (sk: string, uh: string, at: number) => ({ pk: 'acme#X', sk, uh, r: randomInternalId(at) });
+    const marker = (sk: string, uh: string, at: number) => ({ pk: 'acme#X', sk, uh, r: randomInternalId(at), ra: at });
     expect(erasedSince(job, [marker('acme#u1', 'h1', NOW - 1000)])).toBe(false);
     expect(erasedSince(job, [marker('acme#u2', 'h2', NOW + 1000)])).toBe(false);
     expect(erasedSince(job, [marker('acme#u1', 'h1', NOW + 1000)])).toBe(true);
