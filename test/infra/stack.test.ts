@@ -235,13 +235,18 @@ describe('ActivityTracker stack', () => {
           'KEYS_SECRET_ARN',
           'DELETE_GRACE_DAYS',
           'MAX_OPEN_ERASURES',
+          // Audit records (core/audit-records.ts) go through the events queue.
+          'QUEUE_URL',
+          'SHARD_COUNT',
+          'RETENTION_DAYS',
           'EXPORT_BUCKET',
           'EXPORT_QUEUE_URL',
           'EXPORT_EXPIRY_DAYS',
           'EXPORT_URL_SECONDS',
         ],
         Writer: [...shared, 'TABLE_NAME', 'QUEUE_VISIBILITY_TIMEOUT_SECONDS'],
-        Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE'],
+        // QUEUE_URL: erasure completions are audit records, sent through the events queue.
+        Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE', 'QUEUE_URL'],
       };
       for (const name of FUNCTION_NAMES) {
         const variables = fn(template, name).resource.Properties.Environment.Variables as Json;
@@ -498,7 +503,8 @@ describe('ActivityTracker stack', () => {
       expect(actions).not.toContain('dynamodb:BatchWriteItem');
       expect(
         actions.filter((action) => !/^(dynamodb|xray):/.test(action) && !['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action)),
-      ).toEqual([]);
+        // SendMessage: erasure completions are audit records, sent through the events queue.
+      ).toEqual(['sqs:SendMessage']);
     });
 
     it('grants no wildcard actions, and resource "*" only for X-Ray', () => {
