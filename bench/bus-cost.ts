@@ -58,6 +58,7 @@ const keyring = {
     cursorMac: Buffer.alloc(32, 3),
     cursorCipher: Buffer.alloc(32, 4),
     erasureCipher: Buffer.alloc(32, 5),
+    viewerMac: Buffer.alloc(32, 6),
   },
   get: () => undefined,
 };

@@ -1,6 +1,19 @@
 import { LIMITS } from '../contract';
 import { ApiError, EventRejectedError, isRetryableStatus, type ApiErrorCode } from './errors';
-import type { ErasureReceipt, Event, EventFilters, EventPage, EventResult, IngestResponse, Stats, StatsQuery, TrackEvent } from './types';
+import type {
+  ErasureReceipt,
+  Event,
+  EventFilters,
+  EventPage,
+  EventResult,
+  ExportJob,
+  ExportRequest,
+  Stats,
+  StatsQuery,
+  IngestResponse,
+  TrackEvent,
+  ViewerSession,
+} from './types';
 
 /** The API's limits a batch must respect (contract/limits.ts; openapi.yaml: maxItems 500, 1 MiB). */
 export const API_MAX_EVENTS = LIMITS.maxEventsPerRequest;
@@ -131,6 +144,17 @@ export class ActivityTrackerClient {
     return this.request<Stats>('GET', `/v1/stats?${params.toString()}`);
   }
 
+  /** Export jobs (scope events:export): request one, then poll until it is completed and download `url`. */
+  readonly exports: {
+    create: (request: ExportRequest) => Promise<Pick<ExportJob, 'id' | 'status' | 'requestedAt'>>;
+    get: (id: string) => Promise<ExportJob>;
+  };
+
+  /** Mints a read-only viewer token (scope events:read), for the tenant or one user. Call it server-side. */
+  readonly viewerSessions: {
+    create: (options?: { userId?: string; ttlSeconds?: number }) => Promise<ViewerSession>;
+  };
+
   constructor(private readonly options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     const f = options.fetch ?? globalThis.fetch;
@@ -163,6 +187,13 @@ export class ActivityTrackerClient {
     this.erasures = {
       create: (userId) => this.request<ErasureReceipt>('POST', '/v1/erasures', { userId }),
       get: (id) => this.request<ErasureReceipt>('GET', `/v1/erasures/${encodeURIComponent(id)}`),
+    };
+    this.exports = {
+      create: (request) => this.request<Pick<ExportJob, 'id' | 'status' | 'requestedAt'>>('POST', '/v1/exports', request),
+      get: (id) => this.request<ExportJob>('GET', `/v1/exports/${encodeURIComponent(id)}`),
+    };
+    this.viewerSessions = {
+      create: (options = {}) => this.request<ViewerSession>('POST', '/v1/viewer-sessions', options),
     };
 
     const proc = (globalThis as { process?: { once: (e: string, f: () => void) => void; off: (e: string, f: () => void) => void } })

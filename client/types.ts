@@ -102,3 +102,32 @@ export interface Stats {
   groups: StatsGroup[];
   buckets: { start: string; count: number; groups: StatsGroup[] }[];
 }
+
+/** POST /v1/exports: a user's (with userId) or the tenant's events in a range, as a gzip file. */
+export interface ExportRequest {
+  format: 'ndjson' | 'csv';
+  userId?: string;
+  type?: string;
+  from?: string;
+  to?: string;
+}
+
+/** An export job; `url` (completed jobs) downloads the gzip file until `expiresAt`. */
+export interface ExportJob {
+  id: string;
+  status: 'pending' | 'completed' | 'failed';
+  reason?: 'erased' | 'error';
+  format: 'ndjson' | 'csv';
+  events: number;
+  bytes: number;
+  requestedAt: string;
+  completedAt: string | null;
+  url: string | null;
+  expiresAt: string | null;
+}
+
+/** A read-only token for the embedded viewer (`<activity-log>`). */
+export interface ViewerSession {
+  token: string;
+  expiresAt: string;
+}

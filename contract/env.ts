@@ -73,6 +73,15 @@ export const ENV = {
   cleanupMaxChunks: { name: 'CLEANUP_MAX_CHUNKS', min: 1, max: 1_000_000 },
   /** The custom EventBridge bus the publisher puts every change on (lambdas/handlers/publisher.ts). */
   eventBusName: { name: 'EVENT_BUS_NAME' },
+  /** Exports (POST /v1/exports): the bucket the files go to, the queue the export worker consumes. */
+  exportBucket: { name: 'EXPORT_BUCKET' },
+  exportQueueUrl: { name: 'EXPORT_QUEUE_URL' },
+  /** Days an export file is kept (the bucket's lifecycle rule); GET /v1/exports/{id} reports the expiry. */
+  exportExpiryDays: { name: 'EXPORT_EXPIRY_DAYS', min: 1, max: 365, default: 7 },
+  /** Lifetime of a download URL, regenerated on each GET /v1/exports/{id} (≤ 15 minutes). */
+  exportUrlSeconds: { name: 'EXPORT_URL_SECONDS', min: 60, max: 900, default: 900 },
+  /** Bytes of gzip one multipart part holds before it is uploaded (S3's minimum part is 5 MiB). */
+  exportPartBytes: { name: 'EXPORT_PART_BYTES', min: 5 * 1024 * 1024, max: 100 * 1024 * 1024, default: 8 * 1024 * 1024 },
   /** SQS allows up to 12 hours. */
   queueVisibilityTimeoutSeconds: { name: 'QUEUE_VISIBILITY_TIMEOUT_SECONDS', min: 1, max: 43_200 },
 } as const satisfies Record<string, TextVariable | IntVariable>;

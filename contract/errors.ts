@@ -9,6 +9,7 @@ export const EVENT_ERROR_CODES = [
   'unknown_field',
   'type_required',
   'type_invalid',
+  'type_reserved',
   'userId_required',
   'userId_invalid',
   'occurredAt_invalid',
@@ -37,6 +38,7 @@ const REQUEST_ERROR_CODES = [
   // 401, 403, 404
   'unauthorized',
   'forbidden',
+  'audit_record_immutable',
   'not_found',
   // 413, 415
   'payload_too_large',

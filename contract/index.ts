@@ -12,6 +12,16 @@ export {
 } from './errors';
 export { parseAccessTokenRule, type AccessTokenRule } from './access-token';
 export { LIMITS, QUERY_LIMITS } from './limits';
-export { ROUTE_SCOPES, SCOPE_FORMATS, SCOPES, type Route, type Scope, type ScopeFormat } from './scopes';
+export {
+  ROUTE_SCOPES,
+  SCOPE_FORMATS,
+  SCOPES,
+  VIEWER_ROUTES,
+  VIEWER_USER_FILTERED_ROUTES,
+  type Route,
+  type Scope,
+  type ScopeFormat,
+} from './scopes';
+export { EXPORT_LIMITS, VIEWER_LIMITS } from './exports';
 export { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES, RATE_PARTITION_PREFIX } from './table';
 export { parseTenantRates, parseTenantRetention, TENANT_PATTERN, type TenantRates } from './tenants';

@@ -1,5 +1,5 @@
 /** The API's OAuth scopes (claim `scope`; Cognito prefixes them with its resource server). */
-export const SCOPES = ['events:write', 'events:read', 'events:delete', 'events:erase'] as const;
+export const SCOPES = ['events:write', 'events:read', 'events:delete', 'events:erase', 'events:export'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /**
@@ -20,8 +20,21 @@ export const ROUTE_SCOPES = {
   'POST /v1/erasures': 'events:erase',
   'GET /v1/erasures/{id}': 'events:erase',
   'GET /v1/stats': 'events:read',
+  'POST /v1/exports': 'events:export',
+  'GET /v1/exports/{id}': 'events:export',
+  'POST /v1/viewer-sessions': 'events:read',
 } as const satisfies Record<string, Scope>;
 export type Route = keyof typeof ROUTE_SCOPES;
+
+/**
+ * The only routes a viewer token (POST /v1/viewer-sessions) opens, by name: reads and stats. A
+ * viewer token is refused (403) everywhere else, whatever scope it carries — in particular on
+ * POST /v1/viewer-sessions, so a viewer cannot mint itself a longer or unrestricted token.
+ */
+export const VIEWER_ROUTES: ReadonlySet<string> = new Set(['GET /v1/events', 'GET /v1/events/{id}', 'GET /v1/stats']);
+
+/** Viewer routes that take a `userId` filter: a viewer token bound to one user must send exactly it. */
+export const VIEWER_USER_FILTERED_ROUTES: ReadonlySet<string> = new Set(['GET /v1/events', 'GET /v1/stats']);
 
 // Every scope opens some route: a scope no route needs fails to compile here.
 const everyScopeUsed: [Exclude<Scope, (typeof ROUTE_SCOPES)[Route]>] extends [never] ? true : never = true;

@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { INDEXES, SCOPES } from '../contract';
 import type { StackConfig } from './config';
 import { EventsApi } from './constructs/api';
+import { ExportStorage, ExportWorker } from './constructs/exports';
 import { CognitoAuth, type TokenSettings } from './constructs/cognito-auth';
 import { ServiceAlarms } from './constructs/alarms';
 import { ServiceDashboard } from './constructs/dashboard';
@@ -49,6 +50,7 @@ export class ActivityTrackerStack extends Stack {
       maxReceiveCount: config.maxReceiveCount,
     });
     const idKeys = new IdKeySecret(this, 'Keys');
+    const exportStorage = new ExportStorage(this, 'Exports', { expiryDays: config.exportExpiryDays });
     const deadLetterAlarm = new DeadLetterAlarm(this, 'DeadLetterAlarm', { deadLetterQueue: queue.deadLetterQueue });
 
     let issuerSettings: TokenSettings;
@@ -106,10 +108,25 @@ export class ActivityTrackerStack extends Stack {
         maxConcurrency: config.writerMaxConcurrency,
         queueVisibilityTimeout: visibilityTimeout,
       },
+      exports: {
+        bucket: exportStorage.bucket,
+        queue: exportStorage.queue,
+        expiryDays: config.exportExpiryDays,
+        urlSeconds: config.exportUrlSeconds,
+      },
       logLevel: config.logLevel,
       logSampleRate: config.logSampleRate,
       logRetention: config.logRetentionDays,
     });
+    new ExportWorker(this, 'ExportWorker', {
+      storage: exportStorage,
+      table: storage.table,
+      keysSecret: idKeys.secret,
+      shardCount: config.shardCount,
+      logLevel: config.logLevel,
+      logRetention: config.logRetentionDays,
+    });
+    const exportDeadLetterAlarm = new DeadLetterAlarm(this, 'ExportDeadLetterAlarm', { deadLetterQueue: exportStorage.deadLetterQueue });
 
     const stats = new EventStats(this, 'Stats', {
       eventsTable: storage.table,
@@ -163,6 +180,7 @@ export class ActivityTrackerStack extends Stack {
     const alarms = new ServiceAlarms(this, 'Alarms', {
       ...watched,
       deadLetterAlarm: deadLetterAlarm.alarm,
+      exportDeadLetterAlarm: exportDeadLetterAlarm.alarm,
       ...(config.alarms.email !== undefined && { email: config.alarms.email }),
       queueAgeThreshold: Duration.seconds(config.alarms.queueAgeSeconds),
       api5xxPercent: config.alarms.api5xxPercent,
@@ -220,7 +238,7 @@ export class ActivityTrackerStack extends Stack {
     new CfnOutput(this, 'TokenIssuer', { description: 'Expected iss of access tokens', value: issuerSettings.issuer });
     new CfnOutput(this, 'TenantClaim', { description: 'Token claim holding the tenant id', value: config.tenantClaim });
     new CfnOutput(this, 'Scopes', {
-      description: 'Scopes to request, space-separated: write, read, delete (and restore), erase',
+      description: 'Scopes to request, space-separated: write, read, delete (and restore), erase, export',
       value: SCOPES.map((scope) => `${issuerSettings.scopePrefix}${scope}`).join(' '),
     });
     if (cognito) {

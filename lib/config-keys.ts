@@ -176,6 +176,20 @@ const keys = {
     max: ENV.maxOpenErasures.max,
     meaning: 'erasure requests one tenant may have pending at once; beyond: 429 `too_many_erasures`',
   },
+  exportExpiryDays: {
+    default: ENV.exportExpiryDays.default,
+    kind: 'integer',
+    min: ENV.exportExpiryDays.min,
+    max: ENV.exportExpiryDays.max,
+    meaning: 'days an export file stays in the export bucket (its lifecycle rule deletes it after)',
+  },
+  exportUrlSeconds: {
+    default: ENV.exportUrlSeconds.default,
+    kind: 'integer',
+    min: ENV.exportUrlSeconds.min,
+    max: ENV.exportUrlSeconds.max,
+    meaning: 'lifetime of the download URL GET /v1/exports/{id} returns (a new one on each GET)',
+  },
   tenantRequestsPerSecond: {
     default: ENV.tenantRequestsPerSecond.default,
     kind: 'integer',

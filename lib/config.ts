@@ -36,6 +36,9 @@ export interface StackConfig {
   readonly tenantRetentionDays: Readonly<Record<string, number>>;
   readonly deleteGraceDays: number;
   readonly maxOpenErasures: number;
+  /** Days an export file is kept; lifetime of its download URLs. */
+  readonly exportExpiryDays: number;
+  readonly exportUrlSeconds: number;
   /** Per-tenant fairness limits: the defaults and per-tenant overrides. */
   readonly tenantRates: TenantRates;
   readonly tenantRateOverrides: Readonly<Record<string, TenantRates>>;
@@ -219,6 +222,8 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     tenantRetentionDays: tenantRetention(ctx),
     deleteGraceDays: int(ctx, 'deleteGraceDays'),
     maxOpenErasures: int(ctx, 'maxOpenErasures'),
+    exportExpiryDays: int(ctx, 'exportExpiryDays'),
+    exportUrlSeconds: int(ctx, 'exportUrlSeconds'),
     tenantRates,
     tenantRateOverrides,
     ...(ctx('wafRateLimit') !== undefined ? { wafRateLimit: int(ctx, 'wafRateLimit') } : {}),

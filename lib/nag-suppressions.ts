@@ -6,9 +6,9 @@ import { Rule } from 'aws-cdk-lib/aws-events';
 import { Policy, Role } from 'aws-cdk-lib/aws-iam';
 import { CfnEventSourceMapping, CfnPermission, EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { EventArchive } from './constructs/archive';
+import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -75,6 +75,15 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
 
   const tables = all.filter((c): c is Table => c instanceof Table);
   const indexWildcards = tables.map((table) => `Resource::<${stack.getLogicalId(table.node.defaultChild as CfnTable)}.Arn>/index/*`);
+  const buckets = all.filter((c): c is Bucket => c instanceof Bucket);
+  const objectWildcards = buckets.map((bucket) => `Resource::<${stack.getLogicalId(bucket.node.defaultChild as CfnBucket)}.Arn>/*`);
+  for (const bucket of buckets) {
+    ack(
+      bucket,
+      'AwsSolutions-S1',
+      'The export bucket holds short-lived files written by the export worker only; every request for one (POST/GET /v1/exports) is in the API access log, and downloads use URLs signed per request.',
+    );
+  }
 
   for (const fn of all.filter((c): c is LambdaFunction => c instanceof LambdaFunction)) {
     const statements = fn.role instanceof Role ? statementsOf(stack, fn.role) : [];
@@ -92,6 +101,15 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
       );
     }
     const resources = new Set(statements.flatMap((s) => [s.Resource].flat()).map((r) => showResource(stack, r)));
+    for (const wildcard of objectWildcards) {
+      if (resources.has(wildcard.slice('Resource::'.length))) {
+        ack(
+          fn.role!,
+          `AwsSolutions-IAM5[${wildcard}]`,
+          'Export files are named per job at run time (`<tenant>/<job>.<format>.gz`): the grant covers the objects of the export bucket only, with the few object actions the function calls.',
+        );
+      }
+    }
     for (const wildcard of indexWildcards) {
       if (resources.has(wildcard.slice('Resource::'.length))) {
         ack(

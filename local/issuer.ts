@@ -115,6 +115,7 @@ export const signToken = (keys: IssuerKeys, opts: TokenOptions): string => {
     jti: randomUUID(),
     // As in a Cognito access token: the default (Cognito) template makes the functions require it.
     token_use: 'access',
+    client_id: 'local-client',
     [opts.tenantClaim ?? DEFAULT_TENANT_CLAIM]: opts.tenant,
     scope: opts.scope,
     ...opts.claims,

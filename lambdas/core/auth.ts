@@ -1,5 +1,13 @@
-import { TENANT_PATTERN, type AccessTokenRule, type Scope, type ScopeFormat } from '../../contract';
+import {
+  TENANT_PATTERN,
+  VIEWER_ROUTES,
+  VIEWER_USER_FILTERED_ROUTES,
+  type AccessTokenRule,
+  type Scope,
+  type ScopeFormat,
+} from '../../contract';
 import { ForbiddenError, UnauthorizedError } from './errors';
+import { canonicalId } from './json-bounds';
 
 /**
  * Authentication in two places that never overlap: API Gateway's authorizer verifies the token
@@ -12,7 +20,11 @@ import { ForbiddenError, UnauthorizedError } from './errors';
 export interface Principal {
   readonly tenant: string;
   readonly subject?: string;
+  /** The OAuth client the token was issued to (`client_id`), when the token says. */
+  readonly clientId?: string;
   readonly scopes: ReadonlySet<string>;
+  /** A viewer token's caller (./viewer-token.ts): read routes only, and one user's events when `userId` is set. */
+  readonly viewer?: { readonly userId?: string };
 }
 
 export interface AuthSettings {
@@ -93,7 +105,12 @@ export const principalFromClaims = (
     if (settings.scopePrefix === '') scopes.add(scope);
     else if (scope.startsWith(settings.scopePrefix)) scopes.add(scope.slice(settings.scopePrefix.length));
   }
-  return { tenant, scopes, ...(typeof payload.sub === 'string' && { subject: payload.sub }) };
+  return {
+    tenant,
+    scopes,
+    ...(typeof payload.sub === 'string' && { subject: payload.sub }),
+    ...(typeof payload.client_id === 'string' && payload.client_id !== '' && { clientId: payload.client_id }),
+  };
 };
 
 const scopesOf = (claim: unknown, format: ScopeFormat): unknown[] => {
@@ -106,6 +123,24 @@ export const requireScope = (principal: Principal, scope: Scope): void => {
 };
 
 /**
+ * What a viewer token may reach: the routes of VIEWER_ROUTES by name, and, when it is bound to one
+ * user, only that user's events on the routes that filter by user (the `userId` filter must be
+ * exactly its user). GET /v1/events/{id} checks the event's user itself (query handler).
+ */
+export const requireViewerAccess = (principal: Principal, route: string, userIdFilter: string | undefined): void => {
+  if (!principal.viewer) return;
+  if (!VIEWER_ROUTES.has(route)) throw new ForbiddenError('a viewer token opens only the read routes');
+  const bound = principal.viewer.userId;
+  if (
+    bound !== undefined &&
+    VIEWER_USER_FILTERED_ROUTES.has(route) &&
+    (userIdFilter === undefined || canonicalId(userIdFilter) !== bound)
+  ) {
+    throw new ForbiddenError(`this viewer token reads only one user's events: pass userId=<that user>`);
+  }
+};
+
+/**
  * What a Lambda authorizer (OIDC mode) puts into `requestContext.authorizer`: API Gateway passes
  * only strings, numbers and booleans, so the scopes travel space-joined, already without prefix.
  */
@@ -114,7 +149,20 @@ export interface AuthorizerContext {
   readonly scopes: string;
   readonly sub: string;
   readonly clientId: string;
+  /** `true` for a viewer token; its user (empty: the whole tenant) in `viewerUser`. */
+  readonly viewer?: 'true';
+  readonly viewerUser?: string;
 }
+
+/** The context of a viewer token: read scope only, whatever else is asked for. */
+export const viewerAuthorizerContext = (grant: { tenant: string; userId?: string }): AuthorizerContext => ({
+  tenant: grant.tenant,
+  scopes: 'events:read',
+  sub: '',
+  clientId: '',
+  viewer: 'true',
+  viewerUser: grant.userId ?? '',
+});
 
 export const authorizerContext = (principal: Principal, clientId: string | undefined): AuthorizerContext => ({
   tenant: principal.tenant,
@@ -150,5 +198,15 @@ export const principalFromAuthorizer = (authorizer: unknown, settings: ContextSe
   const tenant = output.tenant;
   if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) throw new UnauthorizedError('the token carries no valid tenant claim');
   const scopes = new Set(typeof output.scopes === 'string' ? output.scopes.split(' ').filter(Boolean) : []);
-  return { tenant, scopes, ...(typeof output.sub === 'string' && output.sub !== '' && { subject: output.sub }) };
+  // API Gateway passes context values as strings; `true` too, to be safe on either side.
+  if (output.viewer === 'true' || output.viewer === true) {
+    const user = typeof output.viewerUser === 'string' && output.viewerUser !== '' ? output.viewerUser : undefined;
+    return { tenant, scopes: new Set(['events:read']), viewer: user === undefined ? {} : { userId: user } };
+  }
+  return {
+    tenant,
+    scopes,
+    ...(typeof output.sub === 'string' && output.sub !== '' && { subject: output.sub }),
+    ...(typeof output.clientId === 'string' && output.clientId !== '' && { clientId: output.clientId }),
+  };
 };

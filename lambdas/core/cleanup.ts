@@ -1,9 +1,19 @@
+import { AUDIT_ACTIONS, SERVICE_ACTOR, type AuditRecorder } from './audit-records';
 import { mapLimit } from './concurrency';
 import type { StoredEvent } from './envelope';
-import { ERASURE_SWEEP_DAYS, isErasedUser } from './erasure';
+import { coveredBy, ERASURE_SWEEP_DAYS, isErasedUser } from './erasure';
 import { highestIdAt, MAX_ID, MIN_ID, adjacentId } from './ids';
 import { GSI_BY_USER } from '../../contract';
-import { purgePartition, shardRange, tenantPartition, type ErasureWorkItem, type EventItem, type ItemKey } from './item-keys';
+import { removalLogPartition, timeKey, type RemovalLogItem, type RemovalReason } from './digest';
+import {
+  parseTenantPartition,
+  purgePartition,
+  shardRange,
+  tenantPartition,
+  type ErasureWorkItem,
+  type EventItem,
+  type ItemKey,
+} from './item-keys';
 import type { RangeRequest } from './query';
 
 const DAY_MS = 86_400_000;
@@ -38,6 +48,8 @@ export interface CleanupStore extends PurgeStore {
   finishErasure(work: ErasureWorkItem): Promise<void>;
   /** Tenants that have stored events. */
   listTenants(): Promise<string[]>;
+  /** Writes removal log entries ahead of the deletes (core/digest.ts: a later signed digest records them). */
+  logRemovals?(entries: readonly RemovalLogItem[]): Promise<void>;
 }
 
 /**
@@ -47,6 +59,28 @@ export interface CleanupStore extends PurgeStore {
  * deletes what TTL has not deleted by then.
  */
 export const RETENTION_TTL_GRACE_DAYS = 3;
+
+/** How long a removal log entry is kept: long enough for the sealer to have sealed it. */
+const REMOVAL_LOG_DAYS = 30;
+
+/** Removal log entries for these keys (written before they are deleted). */
+const removalEntries = (keys: readonly ItemKey[], reason: RemovalReason, at: number, receipt?: string): RemovalLogItem[] =>
+  keys.flatMap((key) => {
+    const parts = parseTenantPartition(key.pk);
+    if (!parts) return [];
+    return [
+      {
+        pk: removalLogPartition(parts.tenant),
+        sk: `${timeKey(at)}#${parts.shard}#${key.sk}`,
+        r: reason,
+        ...(receipt !== undefined && { rc: receipt }),
+        sh: parts.shard,
+        id: key.sk,
+        at,
+        x: Math.floor(at / 1000) + REMOVAL_LOG_DAYS * 86_400,
+      },
+    ];
+  });
 
 export interface CleanupDeps {
   readonly store: CleanupStore;
@@ -62,6 +96,8 @@ export interface CleanupDeps {
   readonly chunkSize?: number;
   /** Chunks per run at most; the next run continues. @default unlimited */
   readonly maxChunks?: number;
+  /** Records erasure completions in the tenant's trail (core/audit-records.ts). @default none */
+  readonly audit?: AuditRecorder;
 }
 
 export interface CleanupReport {
@@ -171,11 +207,11 @@ const forEachChunk = async (
 /**
  * The events of this work item's user among items of its user partition: the stored userId must
  * have the request's digest (the partition is a 132-bit hash prefix, and one an ill-formed userId
- * could share), and, once completed, have been received up to the cutoff.
+ * could share), and the event have been received up to the request (never an audit record).
  */
 const erasable = (work: ErasureWorkItem, item: EventItem): boolean => {
   const event = JSON.parse(item.e) as StoredEvent;
-  return isErasedUser(event, work.uh) && (work.c === undefined || Date.parse(event.receivedAt) <= work.c);
+  return isErasedUser(event, work.uh) && coveredBy(event, work.ra);
 };
 
 const eraseUsers = async (
@@ -194,6 +230,7 @@ const eraseUsers = async (
      */
     const eraseChunk = async (keys: readonly ItemKey[]): Promise<void> => {
       await deps.store.beginChunk(work, keys);
+      await deps.store.logRemovals?.(removalEntries(keys, 'erasure', now(), work.pid));
       await mapLimit(keys, 16, (key) => deps.store.deleteIfExists(key));
       await deps.store.endChunk(work, keys.length);
       counts.erased += keys.length;
@@ -220,11 +257,25 @@ const eraseUsers = async (
     if (work.su === undefined) {
       await deps.store.completeErasure(work, at, at + ERASURE_SWEEP_DAYS * DAY_MS);
       counts.erasuresCompleted++;
-    } else if (at > work.su) {
-      await deps.store.finishErasure(work);
+      await recordCompletion(deps, work, at);
+    } else {
+      // Again on every sweep: a run that died between completing and recording still records it (once: idempotent).
+      if (work.c !== undefined) await recordCompletion(deps, work, work.c);
+      if (at > work.su) await deps.store.finishErasure(work);
     }
   }
 };
+
+/** The audit record of a completed erasure: its receipt, never the erased userId. */
+const recordCompletion = (deps: CleanupDeps, work: ErasureWorkItem, completedAtMs: number): Promise<void> =>
+  deps.audit?.(work.tn, {
+    action: AUDIT_ACTIONS.erasureCompleted,
+    actor: SERVICE_ACTOR,
+    target: { type: 'erasure', id: work.pid },
+    details: { requestedAt: new Date(work.ra).toISOString() },
+    idempotencyKey: work.pid,
+    at: completedAtMs,
+  }) ?? Promise.resolve();
 
 const purgeSoftDeleted = async (deps: CleanupDeps, chunk: number, budget: Budget, now: () => number, counts: Counts): Promise<void> => {
   const cutoffMs = now() - deps.deleteGraceDays * DAY_MS;
@@ -234,6 +285,7 @@ const purgeSoftDeleted = async (deps: CleanupDeps, chunk: number, budget: Budget
       const keys = await deps.store.findPurgeable(purgePartition(shard), cutoffMs, chunk);
       if (keys.length === 0) break;
       budget.spend();
+      await deps.store.logRemovals?.(removalEntries(keys, 'purge', now()));
       const deleted = (await mapLimit(keys, 16, (key) => deps.store.deleteIfDeletedBefore(key, cutoffMs))).filter(Boolean).length;
       counts.purged += deleted;
       counts.skipped += keys.length - deleted;
@@ -252,11 +304,28 @@ const purgeSoftDeleted = async (deps: CleanupDeps, chunk: number, budget: Budget
 const expireEvents = async (deps: CleanupDeps, chunk: number, budget: Budget, now: () => number, counts: Counts): Promise<void> => {
   const nowMs = now() - (deps.ttlGraceDays ?? 0) * DAY_MS;
   const nowSeconds = Math.floor(nowMs / 1000);
+  const logged = new Set<string>();
   for (const tenant of await deps.store.listTenants()) {
     const upper = highestIdAt(nowMs - deps.retentionDays(tenant) * DAY_MS + FUTURE_SKEW_MS);
     for (const shard of shardRange(deps.shardCount)) {
       await forEachChunk(deps.store, { partition: tenantPartition(tenant, shard), upper }, chunk, budget, async (items) => {
         const expired = items.filter((item) => item.x <= nowSeconds);
+        if (expired.length > 0 && !logged.has(tenant)) {
+          // One signed record per tenant and run (core/digest.ts), written ahead: "expired through now".
+          logged.add(tenant);
+          await deps.store.logRemovals?.([
+            {
+              pk: removalLogPartition(tenant),
+              sk: `${timeKey(nowMs)}#retention`,
+              r: 'retention',
+              sh: -1,
+              id: '',
+              th: nowSeconds,
+              at: nowMs,
+              x: nowSeconds + REMOVAL_LOG_DAYS * 86_400,
+            },
+          ]);
+        }
         const deleted = (
           await mapLimit(expired, 16, (item) => deps.store.deleteIfExpired({ pk: item.pk, sk: item.sk }, nowSeconds))
         ).filter(Boolean).length;

@@ -8,6 +8,12 @@ import { canonicalId, firstJsonProblem, isWellFormedText, MAX_DETAILS_DEPTH, uns
  */
 
 export const TYPE_PATTERN = /^[a-z0-9][a-z0-9_.:-]{0,99}$/;
+/**
+ * Types the service itself records (admin actions, core/audit-records.ts): a client sending one
+ * gets `type_reserved`, so an audit record in a trail can only have come from the service.
+ */
+export const RESERVED_TYPE_PREFIX = 'activity-tracker.';
+export const isReservedType = (type: unknown): boolean => typeof type === 'string' && type.startsWith(RESERVED_TYPE_PREFIX);
 /** RFC 3339 date-time, as the validators parse it (the fields are checked for calendar validity too). */
 export const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
@@ -102,6 +108,8 @@ export const checkEvent = (raw: unknown, nowMs: number, { unsafeIntegers }: Chec
   if (typeof type !== 'string' || !TYPE_PATTERN.test(type)) {
     return fail('type_invalid', "'type' must be 1-100 characters of a-z, 0-9, '_', '.', ':' or '-', starting with a letter or digit");
   }
+  if (isReservedType(type))
+    return fail('type_reserved', `types starting with '${RESERVED_TYPE_PREFIX}' are reserved for the service's audit records`);
   if (rawUserId === undefined) return fail('userId_required', "'userId' is required");
   if (typeof rawUserId === 'string' && !isWellFormedText(rawUserId)) return fail('userId_invalid', `'userId' ${NOT_UNICODE}`);
   const userId = typeof rawUserId === 'string' ? (canonicalId(rawUserId) as string) : undefined;

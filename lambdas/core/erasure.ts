@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LIMITS } from '../../contract';
+import { isAuditRecord } from './audit-records';
 import type { StoredEvent } from './envelope';
 import { BadRequestError, NotFoundError, TooManyRequestsError, UnsupportedMediaTypeError } from './errors';
 import { randomInternalId } from './ids';
@@ -20,13 +21,16 @@ import { canonicalId, isWellFormedText } from './json-bounds';
 import { decodePublicId, encodePublicId } from './public-id';
 
 /**
- * GDPR erasure. A request stores a receipt, a marker and a work item. The marker hides every event
- * of that user in the tenant at once — also events still in the queue, and events received while
- * the request is pending: a pending erasure erases everything received until it completes. The
- * scheduled cleanup deletes them all and completes the receipt; the marker then stays for the
- * sweep period with the completion time as cutoff, so an event that was still in flight (queue,
- * DLQ redrive) is hidden and swept too. Events received after completion are kept: the erasure
- * covers what was held when it was done.
+ * GDPR erasure. A request stores a receipt, a marker and a work item. The erasure covers the events
+ * of that user received up to its `requestedAt` (the cutoff): the marker hides them at once — also
+ * those still in the queue at request time, which carry an earlier receivedAt — and the scheduled
+ * cleanup deletes them all and completes the receipt. Events received after the request are new
+ * data, not the data the request was about: they are kept and visible. The marker stays for the
+ * sweep period after completion, so an event received before the cutoff that was still in flight
+ * (queue, DLQ redrive) is hidden and swept too.
+ *
+ * Audit records (core/audit-records.ts) are never erased: their userId is an actor, and the record
+ * that an erasure happened must outlive it.
  *
  * The receipt holds no personal data: not even the userId (the marker keeps only a hash of it; the
  * work item a hash and the userId sealed under the service keys for the bus's `erasure.completed`,
@@ -65,8 +69,8 @@ export const isPendingMarker = (marker: ErasureMarkerItem): boolean => marker.c 
 const isLiveMarker = (marker: ErasureMarkerItem, nowMs: number): boolean => marker.x === undefined || marker.x * 1000 > nowMs;
 
 /**
- * Which events the tenant's erasure markers hide: by user key and the exact userId's digest, all
- * while pending, then up to the cutoff.
+ * Which events the tenant's erasure markers hide: by user key and the exact userId's digest, those
+ * received up to the request's time; never an audit record.
  */
 export const erasureFilter = (
   markers: readonly ErasureMarkerItem[],
@@ -78,11 +82,13 @@ export const erasureFilter = (
     const marker = byUser.get(item.u);
     if (!marker) return false;
     const stored = event ?? (JSON.parse(item.e) as StoredEvent);
-    if (!isErasedUser(stored, marker.uh)) return false;
-    if (marker.c === undefined) return true;
-    return !(Date.parse(stored.receivedAt) > marker.c);
+    return isErasedUser(stored, marker.uh) && coveredBy(stored, marker.ra);
   };
 };
+
+/** Whether an erasure requested at `requestedAtMs` covers this event: received by then, and not an audit record. */
+export const coveredBy = (event: Pick<StoredEvent, 'type' | 'receivedAt'>, requestedAtMs: number): boolean =>
+  !isAuditRecord(event) && !(Date.parse(event.receivedAt) > requestedAtMs);
 
 /** Whether a stored event belongs to the user with this userIdDigest (an ill-formed stored userId has none). */
 export const isErasedUser = (event: Pick<StoredEvent, 'userId'>, digest: string | undefined): boolean =>
@@ -152,6 +158,7 @@ export const requestErasure = async (
   }
   const receiptId = randomInternalId(now, randomBytes);
   const receipt: ErasureReceiptItem = { pk: receiptPartition(tenant), sk: receiptId, s: 'pending', n: 0, ra: now };
+  const publicId = toReceipt(deps.keyring, tenant, receipt).id;
   await deps.store.createErasure(
     receipt,
     {
@@ -159,11 +166,13 @@ export const requestErasure = async (
       sk: `${receiptId}#${tenant}`,
       tn: tenant,
       rs: receiptId,
+      pid: publicId,
       uk: userKey,
       uh: digest,
       us: sealUserId(deps.keyring, tenant, receiptId, userId),
+      ra: now,
     },
-    { pk: markerPartition(tenant), sk: userKey, r: receiptId, uh: digest },
+    { pk: markerPartition(tenant), sk: userKey, r: receiptId, uh: digest, ra: now },
   );
   return toReceipt(deps.keyring, tenant, receipt);
 };

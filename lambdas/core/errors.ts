@@ -29,8 +29,8 @@ export class UnauthorizedError extends AppError {
 
 export class ForbiddenError extends AppError {
   readonly status = 403;
-  constructor(message: string) {
-    super('forbidden', message);
+  constructor(message: string, code: ErrorCode = 'forbidden') {
+    super(code, message);
   }
 }
 

@@ -20,6 +20,10 @@ export interface EventItem {
   p?: string;
   /** Digest of the client payload of an idempotency-keyed event (ids.ts payloadDigest): a replay with other content is detected. */
   h?: string;
+  /** When the writer stored it (ms): the digest period it belongs to (core/digest.ts). */
+  w?: number;
+  /** The salt of its digest leaf hash (base64url, 16 bytes): destroyed with the item, so an erased event's leaf reveals nothing. */
+  s?: string;
 }
 
 /** The primary key of an item. */
@@ -66,12 +70,12 @@ export const purgePartition = (shard: number): string => `D#${shard}`;
  * show up in a timeline.
  *
  *   <tenant>#E / <receipt id>   erasure receipt: s status, n erased, ra requestedAt, ca completedAt
- *   <tenant>#X / <user key u>   erasure marker: r receipt id, uh userId digest, c cutoff (ms; absent
- *                               while pending), x TTL
- *   $erasures / <receipt id>#<tenant>   the cleanup's work list: tn tenant, rs receipt, uk user key, uh userId digest,
+ *   <tenant>#X / <user key u>   erasure marker: r receipt id, uh userId digest, ra requestedAt = the
+ *                               cutoff (ms), c completedAt (absent while pending), x TTL
+ *   $erasures / <receipt id>#<tenant>   the cleanup's work list: tn tenant, rs receipt, pid its public id, uk user key, uh userId digest,
  *                               us userId sealed (erasure-user.ts),
- *                               n erased so far, ck the chunk being deleted (write-ahead),
- *                               c cutoff and su sweep-until (ms) once completed
+ *                               ra requestedAt (the cutoff), n erased so far, ck the chunk being deleted
+ *                               (write-ahead), c completedAt and su sweep-until (ms) once completed
  *   $tenants / <tenant>         tenants that have stored events (for retention; written once per
  *                               tenant per writer container)
  */
@@ -95,6 +99,8 @@ export interface ErasureMarkerItem {
   r: string;
   /** userIdDigest of the erased userId. */
   uh: string;
+  /** The request's time (ms): the cutoff, events received later are not erased. */
+  ra: number;
   c?: number;
   x?: number;
 }
@@ -104,11 +110,15 @@ export interface ErasureWorkItem {
   sk: string;
   tn: string;
   rs: string;
+  /** The receipt's public id: the cleanup records the completion under it without the id keys. */
+  pid: string;
   uk: string;
   /** userIdDigest of the erased userId. */
   uh: string;
   /** The userId sealed under the service keys (erasure-user.ts), for the bus's `erasure.completed`. */
   us?: string;
+  /** The request's time (ms): the cutoff. */
+  ra: number;
   n?: number;
   ck?: ItemKey[];
   c?: number;

@@ -1,5 +1,5 @@
-import { LIMITS, QUERY_LIMITS } from '../../contract';
-import { CLIENT_FIELDS, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
+import { LIMITS, QUERY_LIMITS, VIEWER_LIMITS } from '../../contract';
+import { CLIENT_FIELDS, RESERVED_TYPE_PREFIX, RFC3339, SERVER_FIELDS, TYPE_PATTERN } from './envelope';
 import { MAX_DETAILS_DEPTH } from './json-bounds';
 
 /**
@@ -39,9 +39,12 @@ export const boundedString = (max: number, description: string, min = 1): JsonOb
 
 /** Per-field schemas of the client event; the keys must be exactly CLIENT_FIELDS (checked below). */
 const clientFieldSchemas: Record<string, JsonObject> = {
-  type: eventType(
-    'What happened: lower-case, 1-100 characters of a-z, 0-9, `_`, `.`, `:`, `-`, starting with a letter or digit. The list of types is open.',
-  ),
+  type: {
+    ...eventType(
+      `What happened: lower-case, 1-100 characters of a-z, 0-9, \`_\`, \`.\`, \`:\`, \`-\`, starting with a letter or digit. The list of types is open, except the prefix \`${RESERVED_TYPE_PREFIX}\` (the service's audit records; \`type_reserved\`).`,
+    ),
+    not: { pattern: `^${RESERVED_TYPE_PREFIX.replace('.', '\\.')}` },
+  },
   userId: boundedString(
     LIMITS.maxUserIdLength,
     'Who did it. Valid Unicode text (an unpaired UTF-16 surrogate is `userId_invalid`), stored in Unicode NFC: NFC and NFD spellings are one user.',
@@ -119,7 +122,9 @@ export const SCHEMAS: Record<string, JsonObject> = {
     additionalProperties: false,
     properties: {
       id: { type: 'string', minLength: 1, description: 'Opaque public id.' },
-      type: clientFieldSchemas.type as JsonObject,
+      type: eventType(
+        `What happened. Types starting with \`${RESERVED_TYPE_PREFIX}\` are the service's audit records (admin actions: \`userId\` is the actor, \`details.clientId\` its client).`,
+      ),
       userId: clientFieldSchemas.userId as JsonObject,
       occurredAt: dateTime('When it happened (the receipt time when the client sent none).'),
       target: ref('EventTarget'),
@@ -174,6 +179,72 @@ export const SCHEMAS: Record<string, JsonObject> = {
       erased: { type: 'integer', minimum: 0, description: 'Events deleted so far.' },
       requestedAt: { type: 'string', format: 'date-time' },
       completedAt: { type: ['string', 'null'], format: 'date-time' },
+    },
+  },
+  ExportRequest: {
+    type: 'object',
+    required: ['format'],
+    additionalProperties: false,
+    properties: {
+      format: { type: 'string', enum: ['ndjson', 'csv'] },
+      userId: clientFieldSchemas.userId as JsonObject,
+      type: { type: 'string', description: 'Only events of this type.' },
+      from: { type: 'string', format: 'date-time', description: 'Inclusive lower bound on occurredAt.' },
+      to: { type: 'string', format: 'date-time', description: 'Exclusive upper bound on occurredAt.' },
+    },
+  },
+  ExportAccepted: {
+    type: 'object',
+    required: ['id', 'status', 'requestedAt'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', minLength: 1 },
+      status: { type: 'string', enum: ['pending'] },
+      requestedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  Export: {
+    type: 'object',
+    description: 'An export job. `url` (completed jobs only) downloads the gzip file until `expiresAt`; each GET signs a new one.',
+    required: ['id', 'status', 'format', 'events', 'bytes', 'requestedAt', 'completedAt', 'url', 'expiresAt'],
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', minLength: 1 },
+      status: { type: 'string', enum: ['pending', 'completed', 'failed'] },
+      reason: { type: 'string', enum: ['erased', 'error'], description: 'Why a job failed: `erased` when the user was erased meanwhile.' },
+      format: { type: 'string', enum: ['ndjson', 'csv'] },
+      events: { type: 'integer', minimum: 0, description: 'Events written so far.' },
+      bytes: { type: 'integer', minimum: 0, description: 'Bytes of the gzip file so far.' },
+      requestedAt: { type: 'string', format: 'date-time' },
+      completedAt: { type: ['string', 'null'], format: 'date-time' },
+      url: { type: ['string', 'null'], format: 'uri' },
+      expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'When `url` stops working.' },
+    },
+  },
+  ViewerSessionRequest: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      userId: { ...(clientFieldSchemas.userId as JsonObject), description: "Restricts the token to this user's events." },
+      ttlSeconds: {
+        type: 'integer',
+        minimum: VIEWER_LIMITS.minTtlSeconds,
+        maximum: VIEWER_LIMITS.maxTtlSeconds,
+        default: VIEWER_LIMITS.defaultTtlSeconds,
+      },
+    },
+  },
+  ViewerSession: {
+    type: 'object',
+    required: ['token', 'expiresAt'],
+    additionalProperties: false,
+    properties: {
+      token: {
+        type: 'string',
+        minLength: 1,
+        description: 'A read-only bearer token for the viewer: GET /v1/events, GET /v1/events/{id}, GET /v1/stats only.',
+      },
+      expiresAt: { type: 'string', format: 'date-time' },
     },
   },
   ErrorDetail: {

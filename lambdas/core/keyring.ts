@@ -17,6 +17,8 @@ export interface KeyVersion {
   readonly cursorCipher: Buffer;
   /** AES-256-GCM key that seals the userId an erasure work item keeps until its sweep ends (erasure-user.ts). */
   readonly erasureCipher: Buffer;
+  /** HMAC key that signs viewer tokens (POST /v1/viewer-sessions). */
+  readonly viewerMac: Buffer;
 }
 
 export interface Keyring {
@@ -54,6 +56,7 @@ export const parseKeyring = (secretString: string): Keyring => {
       cursorMac: derive(value, 'cursor-mac'),
       cursorCipher: derive(value, 'cursor-cipher'),
       erasureCipher: derive(value, 'erasure-user-cipher'),
+      viewerMac: derive(value, 'viewer-token-mac'),
     });
   }
   const current = versions.get(Number(record.current));

@@ -1,5 +1,7 @@
+import { isAuditRecord } from './audit-records';
+import type { StoredEvent } from './envelope';
 import { erasureFilter, type ErasureStore } from './erasure';
-import { NotFoundError } from './errors';
+import { ForbiddenError, NotFoundError } from './errors';
 import type { Keyring } from './keyring';
 import { purgePartition, tenantPartition, type EventItem, type ItemKey } from './item-keys';
 import { decodePublicId } from './public-id';
@@ -28,20 +30,26 @@ const resolve = async (tenant: string, publicId: string, deps: LifecycleDeps, no
   const key = { pk: tenantPartition(tenant, ref.shard), sk: ref.internalId };
   const [item, markers] = await Promise.all([deps.store.get(key.pk, key.sk), deps.store.listMarkers(tenant)]);
   if (!item || item.x * 1000 <= nowMs || erasureFilter(markers, nowMs)(item)) throw new NotFoundError('event not found');
+  if (isAuditRecord(JSON.parse(item.e) as StoredEvent)) {
+    throw new ForbiddenError('audit records cannot be deleted or restored', 'audit_record_immutable');
+  }
   return { key, item, shard: ref.shard };
 };
 
 /**
  * DELETE /v1/events/{id}: a soft delete, hidden from every read at once, restorable during the
  * grace period, purged by the cleanup after it. Deleting a deleted event again is harmless (204).
+ * Returns when it was deleted (ms): the first delete's time, also for a repeated one.
  */
-export const softDelete = async (tenant: string, publicId: string, deps: LifecycleDeps): Promise<void> => {
+export const softDelete = async (tenant: string, publicId: string, deps: LifecycleDeps): Promise<{ deletedAt: number }> => {
   const now = deps.now?.() ?? Date.now();
   const { key, item, shard } = await resolve(tenant, publicId, deps, now);
-  if (item.d !== undefined) return;
-  if (await deps.store.markDeleted(key, now, purgePartition(shard))) return;
+  if (item.d !== undefined) return { deletedAt: item.d };
+  if (await deps.store.markDeleted(key, now, purgePartition(shard))) return { deletedAt: now };
   // Lost a race: deleted meanwhile (fine) or purged/erased meanwhile (then it is gone).
-  if (!(await deps.store.get(key.pk, key.sk))) throw new NotFoundError('event not found');
+  const current = await deps.store.get(key.pk, key.sk);
+  if (!current) throw new NotFoundError('event not found');
+  return { deletedAt: current.d ?? now };
 };
 
 /** POST /v1/events/{id}/restore: 200 with the event within the grace period, 404 after. */

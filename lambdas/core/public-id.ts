@@ -20,8 +20,8 @@ const TAG_BYTES = 16;
 const PUBLIC_ID_BYTES = 1 + 16 + TAG_BYTES;
 const PUBLIC_ID_PATTERN = /^[A-Za-z0-9_-]{44}$/;
 
-/** What an id names: an event, or an erasure receipt. One kind's id never resolves as another's. */
-export type IdKind = 'event' | 'erasure';
+/** What an id names: an event, an erasure receipt or an export job. One kind's id never resolves as another's. */
+export type IdKind = 'event' | 'erasure' | 'export';
 
 const tag = (macKey: Buffer, version: number, tenant: string, block: Buffer, kind: IdKind): Buffer =>
   createHmac('sha256', macKey)

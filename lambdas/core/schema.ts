@@ -22,7 +22,10 @@ const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObjec
     description: 'Missing, invalid or expired bearer token (`unauthorized`).',
     headers: { 'WWW-Authenticate': { description: '`Bearer error="invalid_token"`', schema: { type: 'string' } } },
   },
-  '403': { description: 'The token lacks the scope this route needs (`forbidden`).' },
+  '403': {
+    description:
+      'The token lacks the scope this route needs (`forbidden`); or (delete, restore) the event is an audit record of the service, which cannot be deleted or restored (`audit_record_immutable`).',
+  },
   '404': { description: 'Not found (`not_found`): unknown ids, ids of another tenant, deleted, expired or erased events.' },
   '413': {
     description: `Too large (\`payload_too_large\`: more than ${LIMITS.maxBodyBytes} bytes; \`too_many_events\`: more than ${LIMITS.maxEventsPerRequest} events; \`event_too_large\`).`,
@@ -283,6 +286,49 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
           },
         },
         ['400'],
+      ),
+    },
+    '/v1/exports': {
+      post: operation(
+        'POST /v1/exports',
+        {
+          operationId: 'createExport',
+          tags: ['exports'],
+          summary: "Export a user's or the tenant's events as a gzip file (GDPR access and portability)",
+          description:
+            'Without `userId`, every visible event of the tenant in the range. The export runs in the background; poll GET /v1/exports/{id}.',
+          requestBody: { required: true, content: jsonContent(ref('ExportRequest')) },
+          responses: { '202': { description: 'Accepted.', content: jsonContent(ref('ExportAccepted')) } },
+        },
+        ['400', '415'],
+      ),
+    },
+    '/v1/exports/{id}': {
+      parameters: [idParameter('export')],
+      get: operation(
+        'GET /v1/exports/{id}',
+        {
+          operationId: 'getExport',
+          tags: ['exports'],
+          summary: 'An export job, with a short-lived download URL once completed',
+          responses: { '200': { description: 'The job.', content: jsonContent(ref('Export')) } },
+        },
+        ['404'],
+      ),
+    },
+    '/v1/viewer-sessions': {
+      post: operation(
+        'POST /v1/viewer-sessions',
+        {
+          operationId: 'createViewerSession',
+          tags: ['viewer'],
+          summary: 'Mint a short-lived, read-only token for the embedded viewer',
+          description:
+            "Bound to the caller's tenant and, with `userId`, to that user's events. It opens only GET /v1/events, GET /v1/events/{id} and GET /v1/stats; a user-bound token must pass `userId=<that user>` to the list and stats routes. A viewer token cannot call this route.",
+          requestBody: { required: false, content: jsonContent(ref('ViewerSessionRequest')) },
+          responses: { '201': { description: 'The token.', content: jsonContent(ref('ViewerSession')) } },
+        },
+        ['400', '415'],
       ),
     },
   },

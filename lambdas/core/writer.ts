@@ -1,5 +1,8 @@
 import { mapLimit } from './concurrency';
 import { isInternalId } from './ids';
+import { randomBytes } from 'node:crypto';
+import { LATE_AFTER_MS, lateLogPartition, timeKey, type LateLogItem } from './digest';
+import { timeOfInternalId } from './ids';
 import { keyString, parseTenantPartition, typePartition, userPartition, type EventItem, type ItemKey } from './item-keys';
 import { receivedAtOfItem } from './lag';
 import { decodeMessage, type MessageEntry } from './message';
@@ -27,6 +30,8 @@ export interface StoredKey extends ItemKey {
 export interface EventWriteStore {
   /** Conditional put (attribute_not_exists): writes unless an item with that key exists, never overwrites. */
   putIfAbsent(item: EventItem): Promise<PutOutcome>;
+  /** Notes an event stored long after its sort-key time (core/digest.ts: the sealer finds it there). */
+  putLateEntry?(entry: LateLogItem): Promise<void>;
   /** The keys that exist, with their payload digests, by consistent reads (BatchGetItem, 100 keys per request). */
   existing?(keys: readonly ItemKey[]): Promise<StoredKey[]>;
 }
@@ -55,6 +60,8 @@ export interface WriterDeps {
   readonly redeliveryAgeMs?: number;
   /** Clock for the age above. */
   readonly now?: () => number;
+  /** Salt of each stored event's digest leaf. @default crypto.randomBytes */
+  readonly random?: (n: number) => Uint8Array;
 }
 
 /** What happened to one record (one message, holding one or more events). */
@@ -135,7 +142,7 @@ export const writeBatch = async (records: readonly WriterRecord[], deps: WriterD
   const conflicts = new Conflicts();
   const writes = mergeByItemKey(decoded, conflicts);
   const { toWrite, alreadyStored } = await splitByLookup(writes, deps, conflicts);
-  const result = await writeConditionally(toWrite, deps, conflicts);
+  const result = await writeConditionally(toWrite, deps, conflicts, (deps.now ?? Date.now)());
   const failed = new Set([...poison, ...result.failed.flatMap((w) => w.messageIds)]);
   if (records.length > 0 && failed.size === records.length && result.failed.length > 0) throw new BatchWriteError(failed.size);
   await registerTenants(writes, failed, deps);
@@ -268,11 +275,20 @@ const lookup = async (writes: readonly PendingWrite[], deps: WriterDeps): Promis
  * finds an idempotency-keyed item stored and the store did not return it, one lookup fetches the
  * stored digests to compare.
  */
-const writeConditionally = async (writes: readonly PendingWrite[], deps: WriterDeps, conflicts: Conflicts): Promise<WriteResult> => {
+const writeConditionally = async (
+  writes: readonly PendingWrite[],
+  deps: WriterDeps,
+  conflicts: Conflicts,
+  now: number,
+): Promise<WriteResult> => {
   const unknownDigest: PendingWrite[] = [];
   const results = await mapLimit(writes, deps.concurrency ?? 16, async (w): Promise<'written' | 'alreadyStored' | 'failed'> => {
     try {
-      const outcome = await deps.store.putIfAbsent(w.item);
+      // Stored-at and salt: the digest period and leaf hash (core/digest.ts). A retry that finds the item keeps the first ones.
+      const item: EventItem = { ...w.item, w: now, s: Buffer.from((deps.random ?? randomBytes)(16)).toString('base64url') };
+      const late = lateEntry(item, now);
+      if (late && deps.store.putLateEntry) await deps.store.putLateEntry(late);
+      const outcome = await deps.store.putIfAbsent(item);
       if (outcome.written) return 'written';
       if (outcome.stored) conflicts.compare(w.item, outcome.stored.h);
       else if (w.item.h !== undefined) unknownDigest.push(w);
@@ -292,6 +308,18 @@ const writeConditionally = async (writes: readonly PendingWrite[], deps: WriterD
     alreadyStored: results.filter((r) => r === 'alreadyStored').length,
     failed: writes.filter((_, index) => results[index] === 'failed'),
   };
+};
+
+/**
+ * An event stored more than LATE_AFTER_MS after its sort-key time (a backfill, a redrive, a
+ * backlog) is noted in the tenant's late log, written ahead of the event: the sealer reads only
+ * the recent part of each timeline, and finds these there instead.
+ */
+const lateEntry = (item: EventItem, now: number): LateLogItem | undefined => {
+  if (now - timeOfInternalId(item.sk) <= LATE_AFTER_MS) return undefined;
+  const parts = parseTenantPartition(item.pk);
+  if (!parts) return undefined;
+  return { pk: lateLogPartition(parts.tenant), sk: `${timeKey(now)}#${parts.shard}#${item.sk}`, sh: parts.shard, id: item.sk, x: item.x };
 };
 
 /** Step 5: the tenants with a stored record (retention finds them there); a failure is logged, not fatal. */

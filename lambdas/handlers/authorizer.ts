@@ -1,13 +1,21 @@
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { createTokenVerifier, type VerifyToken } from '../adapters/jwt-authenticator';
-import { authorizerContext } from '../core/auth';
+import { ENV } from '../../contract';
+import { secretsClient } from '../adapters/secrets-client';
+import { secretKeyring } from '../adapters/secret-keyring';
+import { authorizerContext, viewerAuthorizerContext, type AuthorizerContext } from '../core/auth';
+import type { Keyring } from '../core/keyring';
+import { isViewerToken, verifyViewerToken } from '../core/viewer-token';
 import { ServiceUnavailableError } from '../core/errors';
-import { readAuthConfig } from '../shared/config';
+import { readAuthConfig, requireString } from '../shared/config';
 import { instrumented } from '../shared/instrument';
 import { logger } from '../shared/powertools';
 
 export interface AuthorizerHandlerDeps {
   readonly verify: VerifyToken;
+  /** Viewer tokens (POST /v1/viewer-sessions): the keys they are signed with. @default viewer tokens refused */
+  readonly keyring?: () => Promise<Keyring>;
+  readonly now?: () => number;
 }
 
 /**
@@ -27,8 +35,10 @@ export const stageResource = (methodArn: string): string => {
  * anything else is `Unauthorized` (API Gateway answers 401 without invoking the route). When the
  * issuer's keys cannot be fetched the authorizer fails (API Gateway answers 5xx, never an Allow).
  */
-export const createAuthorizerHandler = ({ verify }: AuthorizerHandlerDeps) =>
+export const createAuthorizerHandler = ({ verify, keyring, now = Date.now }: AuthorizerHandlerDeps) =>
   instrumented(async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(event.authorizationToken ?? '')?.[1] ?? '';
+    if (isViewerToken(token)) return viewerPolicy(event.methodArn, token, keyring, now);
     let verified: Awaited<ReturnType<VerifyToken>>;
     try {
       verified = await verify(event.authorizationToken);
@@ -42,14 +52,44 @@ export const createAuthorizerHandler = ({ verify }: AuthorizerHandlerDeps) =>
       throw new Error('Unauthorized');
     }
     const { principal, clientId } = verified;
-    return {
-      principalId: principal.subject ?? clientId ?? principal.tenant,
-      policyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageResource(event.methodArn) }],
-      },
-      context: { ...authorizerContext(principal, clientId) },
-    };
+    return allow(event.methodArn, principal.subject ?? clientId ?? principal.tenant, authorizerContext(principal, clientId));
   });
 
-export const handler = createAuthorizerHandler({ verify: createTokenVerifier(readAuthConfig(process.env)) });
+const allow = (methodArn: string, principalId: string, context: AuthorizerContext): APIGatewayAuthorizerResult => ({
+  principalId,
+  policyDocument: {
+    Version: '2012-10-17',
+    Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageResource(methodArn) }],
+  },
+  context: { ...context },
+});
+
+/** A viewer token: verified with the stack's keys (never by the issuer's verifier), read scope and viewer flag only. */
+const viewerPolicy = async (
+  methodArn: string,
+  token: string,
+  keyring: (() => Promise<Keyring>) | undefined,
+  now: () => number,
+): Promise<APIGatewayAuthorizerResult> => {
+  if (!keyring) throw new Error('Unauthorized');
+  let keys: Keyring;
+  try {
+    keys = await keyring();
+  } catch (error) {
+    logger.error('keys unavailable for a viewer token', error as Error);
+    throw new Error('keys unavailable');
+  }
+  try {
+    const grant = verifyViewerToken(keys, token, Math.floor(now() / 1000));
+    return allow(methodArn, `viewer:${grant.tenant}`, viewerAuthorizerContext(grant));
+  } catch (error) {
+    logger.info('viewer token refused', { reason: (error as Error).message });
+    throw new Error('Unauthorized');
+  }
+};
+
+const env = process.env;
+export const handler = createAuthorizerHandler({
+  verify: createTokenVerifier(readAuthConfig(env)),
+  ...(env[ENV.keysSecretArn.name] && { keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)) }),
+});

@@ -2,6 +2,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { ENV } from '../../contract';
 import { documentClient } from '../adapters/dynamo-client';
+import { sqsClient } from '../adapters/sqs-client';
+import { SqsEventQueue } from '../adapters/sqs-queue';
+import { auditRecorder } from '../core/audit-records';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { RETENTION_TTL_GRACE_DAYS, runCleanup, type CleanupDeps, type CleanupReport } from '../core/cleanup';
 import { readInt, readOptionalInt, readRetention, requireString } from '../shared/config';
@@ -43,4 +46,9 @@ export const handler = createCleanupHandler({
   ttlGraceDays: RETENTION_TTL_GRACE_DAYS,
   chunkSize: readInt(env, ENV.cleanupChunkSize),
   maxChunks: readOptionalInt(env, ENV.cleanupMaxChunks),
+  audit: auditRecorder({
+    queue: new SqsEventQueue(sqsClient(), requireString(env, ENV.queueUrl)),
+    shardCount: readInt(env, ENV.shardCount),
+    retentionDays: readRetention(env),
+  }),
 });

@@ -4,6 +4,7 @@ import { secretsClient } from '../adapters/secrets-client';
 import { DynamoEventStore } from '../adapters/dynamo-store';
 import { secretKeyring } from '../adapters/secret-keyring';
 import { ENV } from '../../contract';
+import { NotFoundError } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import { getEvent, parseEventQuery, queryEvents, type QueryDeps } from '../core/query';
 import { readContextSettings, readInt, requireString } from '../shared/config';
@@ -24,14 +25,19 @@ export interface QueryHandlerDeps extends Omit<QueryDeps, 'keyring'> {
 /** GET /v1/events and GET /v1/events/{id} */
 export const createQueryHandler = ({ authenticate, keyring, admit, ...deps }: QueryHandlerDeps) =>
   httpHandler(async (event) => {
-    const { tenant } = await authenticate(event, 'events:read');
+    const { tenant, viewer } = await authenticate(event, 'events:read');
     annotate({ tenant });
     await admit?.(tenant, { requests: 1 });
     const queryDeps = { ...deps, keyring: await keyring() };
     const id = event.pathParameters?.id;
     const started = Date.now();
     try {
-      if (id !== undefined) return json(200, await getEvent(tenant, id, queryDeps));
+      if (id !== undefined) {
+        const found = await getEvent(tenant, id, queryDeps);
+        // A viewer token bound to one user sees no other user's event (404, as for any id it may not read).
+        if (viewer?.userId !== undefined && found.userId !== viewer.userId) throw new NotFoundError('event not found');
+        return json(200, found);
+      }
       const page = await queryEvents(tenant, parseEventQuery(queryParams(event)), queryDeps);
       annotate({ eventCount: page.events.length });
       return json(200, { events: page.events, nextCursor: page.nextCursor });

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Scope } from '../../contract';
-import { principalFromAuthorizer, requireScope, type ContextSettings, type Principal } from '../core/auth';
+import { principalFromAuthorizer, requireScope, requireViewerAccess, type ContextSettings, type Principal } from '../core/auth';
 import { errorResponse } from './http';
 import { instrumented } from './instrument';
 import { logger } from './powertools';
@@ -32,7 +32,10 @@ export const httpHandler = (route: (event: APIGatewayProxyEvent, frame: RequestF
   });
 
 /** The caller of a request, which must hold the route's scope (401 / 403 otherwise). */
-export type Authenticate = (event: Pick<APIGatewayProxyEvent, 'requestContext' | 'headers'>, scope: Scope) => Promise<Principal>;
+export type Authenticate = (
+  event: Pick<APIGatewayProxyEvent, 'requestContext' | 'headers' | 'httpMethod' | 'resource' | 'queryStringParameters'>,
+  scope: Scope,
+) => Promise<Principal>;
 
 /**
  * The functions take the caller from API Gateway's authorizer output and verify no token
@@ -43,5 +46,6 @@ export const callerFromAuthorizer =
   async (event, scope) => {
     const principal = principalFromAuthorizer(event.requestContext?.authorizer, settings);
     requireScope(principal, scope);
+    requireViewerAccess(principal, `${event.httpMethod} ${event.resource}`, event.queryStringParameters?.userId ?? undefined);
     return principal;
   };

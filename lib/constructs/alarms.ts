@@ -16,6 +16,11 @@ export interface ServiceAlarmsProps extends WatchedResources {
    */
   readonly deadLetterAlarm?: Alarm;
   /**
+   * Export jobs that failed every retry (lib/constructs/exports.ts).
+   * @default none
+   */
+  readonly exportDeadLetterAlarm?: Alarm;
+  /**
    * E-mail address subscribed to the alarm topic.
    * @default no subscription (subscribe to the topic yourself)
    */
@@ -99,6 +104,11 @@ export class ServiceAlarms extends Construct {
         1,
         'Events the writer could not store after every retry are waiting in the dead-letter queue.',
       );
+    }
+    if (props.exportDeadLetterAlarm) {
+      props.exportDeadLetterAlarm.addAlarmAction(new SnsAction(topic));
+      props.exportDeadLetterAlarm.addOkAction(new SnsAction(topic));
+      alarms.ExportDeadLetterQueueNotEmpty = props.exportDeadLetterAlarm;
     }
 
     const queueAge = props.queueAgeThreshold ?? Duration.minutes(5);

@@ -45,7 +45,7 @@ export interface EventsApiProps {
   readonly ingest: IFunction;
   /** Handles GET /v1/events and GET /v1/events/{id}. */
   readonly query: IFunction;
-  /** Serves delete, restore and erasures. */
+  /** Serves delete, restore, erasures, exports and viewer sessions. */
   readonly admin: IFunction;
   /** GET /v1/stats. */
   readonly stats: IFunction;
@@ -140,6 +140,10 @@ export class EventsApi extends Construct {
     erasures.addMethod('POST', admin);
     erasures.addResource('{id}').addMethod('GET', admin);
     v1.addResource('stats').addMethod('GET', new LambdaIntegration(props.stats, { allowTestInvoke: false }));
+    const exports = v1.addResource('exports');
+    exports.addMethod('POST', admin);
+    exports.addResource('{id}').addMethod('GET', admin);
+    v1.addResource('viewer-sessions').addMethod('POST', admin);
 
     // The authorizer's refusals, in the functions' error shape.
     api.addGatewayResponse('Unauthorized', {

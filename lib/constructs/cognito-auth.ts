@@ -86,6 +86,7 @@ const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
   'events:read': 'Read events',
   'events:delete': 'Delete and restore events',
   'events:erase': 'Request and read erasures of a user',
+  'events:export': 'Request exports and download their files',
 };
 
 export interface CognitoAuthProps {

@@ -4,6 +4,7 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -113,6 +114,16 @@ export interface ServiceFunctionsProps {
    */
   readonly cleanupChunks?: { readonly chunkSize?: number; readonly maxChunks?: number };
   readonly writer: WriterSettings;
+  /**
+   * Exports: the admin function takes requests (sends jobs, presigns downloads, deletes a file of a
+   * user erased since). @default no export routes
+   */
+  readonly exports?: {
+    readonly bucket: IBucket;
+    readonly queue: IQueue;
+    readonly expiryDays: number;
+    readonly urlSeconds: number;
+  };
   /** Powertools log level of every function. */
   readonly logLevel: string;
   /**
@@ -140,9 +151,10 @@ export interface ServiceFunctionsProps {
  * - ingest: validates and enqueues; sends to the queue, reads the keys; in the table it only updates
  *   the per-tenant rate counters (never an event item).
  * - query: reads the table and the keys; updates the rate counters only.
- * - admin: soft delete, restore and erasure requests; reads and updates the table, reads the keys.
+ * - admin: soft delete, restore and erasure requests; reads and updates the table, reads the keys,
+ *   sends its audit records to the queue.
  * - writer: writes the table; reads only which keys exist (BatchGetItem, when a message is redelivered).
- * - cleanup: reads and deletes table items (retention, purge, erasure).
+ * - cleanup: reads and deletes table items (retention, purge, erasure); sends erasure-completion records to the queue.
  */
 export class ServiceFunctions extends Construct {
   readonly ingest: IFunction;
@@ -235,10 +247,31 @@ export class ServiceFunctions extends Construct {
         [ENV.deleteGraceDays.name]: String(props.deleteGraceDays),
         [ENV.maxOpenErasures.name]: String(props.maxOpenErasures ?? ENV.maxOpenErasures.default),
         ...rates,
+        // Audit records (core/audit-records.ts) go through the events queue like ingested events.
+        [ENV.queueUrl.name]: props.queue.queueUrl,
+        ...shards,
+        [ENV.retentionDays.name]: String(props.retentionDays),
+        ...(tenantRetention && { [ENV.tenantRetentionDays.name]: tenantRetention }),
+        ...(props.exports && {
+          [ENV.exportBucket.name]: props.exports.bucket.bucketName,
+          [ENV.exportQueueUrl.name]: props.exports.queue.queueUrl,
+          [ENV.exportExpiryDays.name]: String(props.exports.expiryDays),
+          [ENV.exportUrlSeconds.name]: String(props.exports.urlSeconds),
+        }),
       },
     });
     props.table.grant(admin, ...TABLE_ACTIONS.admin);
+    props.queue.grant(admin, 'sqs:SendMessage');
     readSecret(props.keysSecret, admin);
+    if (props.exports) {
+      props.exports.queue.grant(admin, 'sqs:SendMessage');
+      // GetObject signs the download URLs; DeleteObject removes a file of a user erased since.
+      Grant.addToPrincipal({
+        grantee: admin,
+        actions: ['s3:GetObject', 's3:DeleteObject'],
+        resourceArns: [props.exports.bucket.arnForObjects('*')],
+      });
+    }
 
     const writer = createServiceFunction(this, 'Writer', {
       ...common,
@@ -271,9 +304,12 @@ export class ServiceFunctions extends Construct {
         ...retention,
         ...(props.cleanupChunks?.chunkSize !== undefined && { [ENV.cleanupChunkSize.name]: String(props.cleanupChunks.chunkSize) }),
         ...(props.cleanupChunks?.maxChunks !== undefined && { [ENV.cleanupMaxChunks.name]: String(props.cleanupChunks.maxChunks) }),
+        // Erasure completions are recorded through the events queue (core/audit-records.ts).
+        [ENV.queueUrl.name]: props.queue.queueUrl,
       },
     });
     props.table.grant(cleanup, ...TABLE_ACTIONS.cleanup);
+    props.queue.grant(cleanup, 'sqs:SendMessage');
 
     if (props.oidcTokens) {
       this.authorizer = createServiceFunction(this, 'Authorizer', {
@@ -283,8 +319,10 @@ export class ServiceFunctions extends Construct {
         // API Gateway waits at most 29 s for the whole request; a JWKS fetch is bounded at 3 s.
         timeout: Duration.seconds(10),
         memorySize: 256,
-        environment: authEnvironment(props.oidcTokens, props.tenantClaim),
+        // The keys sign viewer tokens (POST /v1/viewer-sessions), which this authorizer verifies too.
+        environment: { ...authEnvironment(props.oidcTokens, props.tenantClaim), [ENV.keysSecretArn.name]: props.keysSecret.secretArn },
       });
+      readSecret(props.keysSecret, this.authorizer);
     }
 
     this.ingest = ingest;

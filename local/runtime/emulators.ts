@@ -1,6 +1,6 @@
 /**
  * The emulators a template needs, started in-process on 127.0.0.1: dynalite (DynamoDB) with the
- * template's tables, fauxqs (SQS) with its queues (DLQs first), and a Secrets Manager emulator
+ * template's tables, fauxqs (SQS and S3) with its queues (DLQs first) and buckets, and a Secrets Manager emulator
  * holding its secrets.
  */
 import { mkdirSync } from 'node:fs';
@@ -35,6 +35,8 @@ export interface Emulators {
   readonly tables: Record<string, string>;
   /** Queue logical id → local URL and ARN. */
   readonly queues: Record<string, { url: string; arn: string }>;
+  /** Bucket logical id → bucket name in fauxqs. */
+  readonly buckets: Record<string, string>;
   /** Resolves intrinsics to these emulators' names and URLs. */
   readonly ctx: ResolveContext;
   /** The tables' change streams (endpoints.dynamodb is their capture proxy). */
@@ -138,6 +140,17 @@ const startSqs = async (model: TemplateModel, region: string, stops: Stops) => {
   return { endpoint, sqs, queues };
 };
 
+/** The template's buckets, created empty in fauxqs (CreateBucket is `PUT /<bucket>`, path-style). */
+const createBuckets = async (model: TemplateModel, endpoint: string): Promise<Record<string, string>> => {
+  const buckets: Record<string, string> = {};
+  for (const b of model.buckets) {
+    const response = await fetch(`${endpoint}/${b.bucketName}`, { method: 'PUT' });
+    if (!response.ok) throw new Error(`Creating bucket ${b.logicalId}: HTTP ${response.status} ${await response.text()}`);
+    buckets[b.logicalId] = b.bucketName;
+  }
+  return buckets;
+};
+
 export interface EmulatorOptions {
   readonly model: TemplateModel;
   readonly region: string;
@@ -151,6 +164,7 @@ export interface EmulatorOptions {
 export const startEmulators = async ({ model, region, stackName, persistDir, log }: EmulatorOptions, stops: Stops): Promise<Emulators> => {
   const dynamodb = await startDynamoDb(model, region, persistDir ? join(persistDir, 'data') : undefined, log, stops);
   const { endpoint: sqsEndpoint, sqs, queues } = await startSqs(model, region, stops);
+  const buckets = await createBuckets(model, sqsEndpoint);
   const ctx: ResolveContext = {
     region,
     accountId: LOCAL_ACCOUNT_ID,
@@ -171,10 +185,11 @@ export const startEmulators = async ({ model, region, stackName, persistDir, log
   // Every client reaches DynamoDB through the stream capture, so that each write becomes stream records.
   const streams = await startStreamCapture(model, dynamodb.endpoint, ctx, stops);
   return {
-    endpoints: { dynamodb: streams.endpoint, sqs: sqsEndpoint, secretsManager: secretsManager.endpoint },
+    endpoints: { dynamodb: streams.endpoint, sqs: sqsEndpoint, s3: sqsEndpoint, secretsManager: secretsManager.endpoint },
     sqs,
     tables: dynamodb.tables,
     queues,
+    buckets,
     ctx,
     streams,
   };

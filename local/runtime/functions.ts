@@ -39,6 +39,7 @@ const lambdaEnvironment = (
   AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
   AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
   AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+  AWS_ENDPOINT_URL_S3: endpoints.s3,
   AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
   ...(endpoints.eventBridge && { AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge }),
   AWS_LAMBDA_FUNCTION_NAME: fn.functionName,

@@ -15,6 +15,8 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly sqs: string;
+  /** fauxqs serves S3 on the same port as SQS (path-style). */
+  readonly s3: string;
   readonly secretsManager: string;
   /** EventBridge: PutEvents for every bus of the template (local/event-bus.ts). */
   readonly eventBridge?: string;

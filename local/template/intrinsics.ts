@@ -99,6 +99,8 @@ const refValue = (name: string, model: TemplateModel, ctx: ResolveContext, where
       return ctx.queueUrl(model.queues.find((q) => q.logicalId === name)!);
     case 'AWS::SecretsManager::Secret':
       return secretArn(model.secrets.find((s) => s.logicalId === name)!.secretName, ctx);
+    case 'AWS::S3::Bucket':
+      return model.buckets.find((b) => b.logicalId === name)!.bucketName;
     case 'AWS::Lambda::Function':
       return model.functions.find((f) => f.logicalId === name)!.functionName;
     case 'AWS::Events::Rule': {
@@ -150,6 +152,11 @@ const getAttValue = (name: string, attr: string, model: TemplateModel, ctx: Reso
       const bus = model.eventBuses.find((x) => x.logicalId === name)!;
       if (attr === 'Name') return bus.name;
       if (attr === 'Arn') return `arn:${ctx.partition ?? 'aws'}:events:${ctx.region}:${ctx.accountId}:event-bus/${bus.name}`;
+      throw unsupported();
+    }
+    case 'AWS::S3::Bucket': {
+      const b = model.buckets.find((x) => x.logicalId === name)!;
+      if (attr === 'Arn') return `arn:${ctx.partition ?? 'aws'}:s3:::${b.bucketName}`;
       throw unsupported();
     }
     default:

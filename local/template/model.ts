@@ -59,6 +59,13 @@ export interface QueueModel {
   readonly redrive?: { readonly deadLetterQueueLogicalId: string; readonly maxReceiveCount: number };
 }
 
+/** An S3 bucket: created empty in the emulator; its configuration (encryption, lifecycle, policy) is not emulated. */
+export interface BucketModel {
+  readonly logicalId: string;
+  /** BucketName when the template sets one, else a name made from the logical id. */
+  readonly bucketName: string;
+}
+
 export interface GenerateSecretStringSpec {
   readonly secretStringTemplate?: string;
   readonly generateStringKey?: string;
@@ -226,6 +233,7 @@ export interface BusRuleModel {
 export interface TemplateModel {
   readonly tables: TableModel[];
   readonly queues: QueueModel[];
+  readonly buckets: BucketModel[];
   readonly secrets: SecretModel[];
   readonly functions: FunctionModel[];
   readonly eventSourceMappings: EventSourceMappingModel[];

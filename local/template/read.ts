@@ -15,6 +15,7 @@ import {
   type FunctionModel,
   type GenerateSecretStringSpec,
   type KeySchemaElement,
+  type BucketModel,
   type QueueModel,
   type ScheduleRuleModel,
   type ScheduleTargetModel,
@@ -291,6 +292,20 @@ const parseRule = (
   };
 };
 
+/** Bucket names are lower-case, 3-63 characters; CloudFormation generates one when the template sets none. */
+const parseBucket = (logicalId: string, p: Record<string, unknown>, warnings: string[]): BucketModel => {
+  const configured = ['BucketEncryption', 'LifecycleConfiguration', 'ObjectLockConfiguration', 'VersioningConfiguration'].filter(
+    (name) => p[name] !== undefined,
+  );
+  if (configured.length > 0) warnings.push(`Bucket ${logicalId}: ${configured.join(', ')} not emulated locally`);
+  const generated = logicalId
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63)
+    .padEnd(3, '0');
+  return { logicalId, bucketName: str(p.BucketName) ?? generated };
+};
+
 /**
  * Parses a synthesized template. Env vars are checked (not resolved) here: an intrinsic the
  * resolver does not support fails now, naming the function and the variable.
@@ -303,6 +318,7 @@ export const parseTemplate = (template: unknown): TemplateModel => {
   const model: TemplateModel = {
     tables: [],
     queues: [],
+    buckets: [],
     secrets: [],
     functions: [],
     eventSourceMappings: [],
@@ -328,6 +344,9 @@ export const parseTemplate = (template: unknown): TemplateModel => {
         break;
       case 'AWS::SQS::Queue':
         model.queues.push(parseQueue(id, p, resources));
+        break;
+      case 'AWS::S3::Bucket':
+        model.buckets.push(parseBucket(id, p, warnings));
         break;
       case 'AWS::SecretsManager::Secret':
         model.secrets.push(parseSecret(id, p));

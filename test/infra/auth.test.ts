@@ -51,10 +51,12 @@ describe('auth wiring', () => {
       ]);
     });
 
-    it('defines the four API scopes on the activity-tracker resource server', () => {
+    it('defines the five API scopes on the activity-tracker resource server', () => {
       template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
         Identifier: 'activity-tracker',
-        Scopes: ['events:write', 'events:read', 'events:delete', 'events:erase'].map((ScopeName) => Match.objectLike({ ScopeName })),
+        Scopes: ['events:write', 'events:read', 'events:delete', 'events:erase', 'events:export'].map((ScopeName) =>
+          Match.objectLike({ ScopeName }),
+        ),
       });
     });
 
@@ -76,12 +78,14 @@ describe('auth wiring', () => {
     it('runs the Cognito authorizer on every /v1 method, requiring an access token with one of the API scopes', () => {
       const [authorizerId] = byPath(template.findResources('AWS::ApiGateway::Authorizer'), 'ActivityTracker/Api/Authorizer/Resource');
       const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
-      expect(methods.length).toBe(8);
+      expect(methods.length).toBe(11);
       for (const method of methods) {
         expect(method.Properties).toMatchObject({
           AuthorizationType: 'COGNITO_USER_POOLS',
           AuthorizerId: { Ref: authorizerId },
-          AuthorizationScopes: ['events:write', 'events:read', 'events:delete', 'events:erase'].map((s) => `activity-tracker/${s}`),
+          AuthorizationScopes: ['events:write', 'events:read', 'events:delete', 'events:erase', 'events:export'].map(
+            (s) => `activity-tracker/${s}`,
+          ),
         });
       }
     });

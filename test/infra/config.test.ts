@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       tableClass: 'STANDARD_INFREQUENT_ACCESS',
       tenantRetentionDays: {},
       deleteGraceDays: 30,
+      exportExpiryDays: 7,
+      exportUrlSeconds: 900,
       jwksMaxAgeSeconds: 900,
       authorizerCacheSeconds: 60,
       maxOpenErasures: 100,

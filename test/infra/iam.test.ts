@@ -38,6 +38,11 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'dynamodb:UpdateItem',
       'dynamodb:PutItem',
       'secretsmanager:GetSecretValue',
+      // Audit records go through the events queue; exports: send the job, sign the download URL,
+      // delete a file of a user erased since.
+      'sqs:SendMessage',
+      's3:GetObject',
+      's3:DeleteObject',
     ),
     // The SQS actions are the event source mapping's (it polls, deletes and extends visibility for the function).
     // No BatchWriteItem: it cannot carry a condition, and every event is written so it cannot overwrite.
@@ -50,7 +55,26 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
     ),
-    'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'),
+    // sqs:SendMessage: erasure completions are recorded through the events queue.
+    'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'),
+    // Reads timelines and its job items, uploads (multipart) and deletes its files, sends a long job back to its queue.
+    'ExportWorker/Exporter': only(
+      'dynamodb:Query',
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:UpdateItem',
+      'secretsmanager:GetSecretValue',
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+      's3:DeleteObject',
+      's3:GetObject',
+      'sqs:SendMessage',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+    ),
     // The stream reads and the on-failure queue's actions are the stream event source mapping's;
     // GetItem/UpdateItem on the counters table only.
     'Stats/Consumer': only(
@@ -85,8 +109,11 @@ describe('least privilege: each role lists exactly the actions its code uses', (
     expect(actions).toEqual({ ...expected, 'Auth/PreTokenGeneration': only('cognito-idp:ListUserPoolClients') });
   });
 
-  it('in OIDC mode, where the token authorizer only logs and traces (no secret, no table)', () => {
-    expect(actionsByFunction(synthStack(OIDC_CONTEXT).template)).toEqual({ ...expected, 'Functions/Authorizer': only() });
+  it('in OIDC mode, where the token authorizer reads only the keys secret (viewer tokens), no table', () => {
+    expect(actionsByFunction(synthStack(OIDC_CONTEXT).template)).toEqual({
+      ...expected,
+      'Functions/Authorizer': only('secretsmanager:GetSecretValue'),
+    });
   });
 
   it('gives no function Scan or DescribeTable, and the stream reads to the stream consumers only', () => {

@@ -47,6 +47,8 @@ describe.each([
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<StorageTableB43FDCE7.Arn>/index/*]',
+      'AwsSolutions-IAM5[Resource::<ExportsBucket54D5CE64.Arn>/*]',
+      'AwsSolutions-S1',
       'Serverless-LambdaDLQ',
       'Serverless-LambdaEventSourceMappingDestination',
       'Serverless-SQSRedrivePolicy',

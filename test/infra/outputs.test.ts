@@ -10,7 +10,7 @@ describe('stack outputs a client and an operator need', () => {
     expect(outputs.Stage!.Value).toBe('staging');
     expect(outputs.TenantClaim!.Value).toBe('tenant_id');
     expect(outputs.Scopes!.Value).toBe(
-      'activity-tracker/events:write activity-tracker/events:read activity-tracker/events:delete activity-tracker/events:erase',
+      'activity-tracker/events:write activity-tracker/events:read activity-tracker/events:delete activity-tracker/events:erase activity-tracker/events:export',
     );
   });
 
@@ -18,7 +18,7 @@ describe('stack outputs a client and an operator need', () => {
     const { template } = synthStack({ ...OIDC_CONTEXT });
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.TokenIssuer!.Value).toBe(OIDC_CONTEXT.issuer);
-    expect(outputs.Scopes!.Value).toBe('events:write events:read events:delete events:erase');
+    expect(outputs.Scopes!.Value).toBe('events:write events:read events:delete events:erase events:export');
     expect(outputs.TokenUrl).toBeUndefined();
   });
 

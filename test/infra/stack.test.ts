@@ -89,15 +89,20 @@ const routesOf = (template: Template): string[] => {
 describe('ActivityTracker stack', () => {
   describe('REST API', () => {
     it('routes ingest, query and the lifecycle routes to their functions, as Lambda proxy integrations', () => {
-      expect(routesOf(defaults()).sort()).toEqual([
-        'DELETE /v1/events/{id} -> Admin',
-        'GET /v1/erasures/{id} -> Admin',
-        'GET /v1/events -> Query',
-        'GET /v1/events/{id} -> Query',
-        'POST /v1/erasures -> Admin',
-        'POST /v1/events -> Ingest',
-        'POST /v1/events/{id}/restore -> Admin',
-      ]);
+      expect(routesOf(defaults()).sort()).toEqual(
+        [
+          'DELETE /v1/events/{id} -> Admin',
+          'GET /v1/erasures/{id} -> Admin',
+          'GET /v1/events -> Query',
+          'GET /v1/events/{id} -> Query',
+          'POST /v1/erasures -> Admin',
+          'POST /v1/events -> Ingest',
+          'POST /v1/events/{id}/restore -> Admin',
+          'GET /v1/exports/{id} -> Admin',
+          'POST /v1/exports -> Admin',
+          'POST /v1/viewer-sessions -> Admin',
+        ].sort(),
+      );
     });
 
     it('traces the stage with X-Ray and writes JSON access logs to a log group with retention', () => {
@@ -222,9 +227,26 @@ describe('ActivityTracker stack', () => {
           'MAX_EVENTS_PER_REQUEST',
         ],
         Query: [...shared, ...auth, ...rates, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS'],
-        Admin: [...shared, ...auth, ...rates, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'DELETE_GRACE_DAYS', 'MAX_OPEN_ERASURES'],
+        Admin: [
+          ...shared,
+          ...auth,
+          ...rates,
+          'TABLE_NAME',
+          'KEYS_SECRET_ARN',
+          'DELETE_GRACE_DAYS',
+          'MAX_OPEN_ERASURES',
+          // Audit records (core/audit-records.ts) go through the events queue.
+          'QUEUE_URL',
+          'SHARD_COUNT',
+          'RETENTION_DAYS',
+          'EXPORT_BUCKET',
+          'EXPORT_QUEUE_URL',
+          'EXPORT_EXPIRY_DAYS',
+          'EXPORT_URL_SECONDS',
+        ],
         Writer: [...shared, 'TABLE_NAME', 'QUEUE_VISIBILITY_TIMEOUT_SECONDS'],
-        Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE'],
+        // QUEUE_URL: erasure completions are audit records, sent through the events queue.
+        Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE', 'QUEUE_URL'],
       };
       for (const name of FUNCTION_NAMES) {
         const variables = fn(template, name).resource.Properties.Environment.Variables as Json;
@@ -487,7 +509,8 @@ describe('ActivityTracker stack', () => {
       expect(actions).not.toContain('dynamodb:BatchWriteItem');
       expect(
         actions.filter((action) => !/^(dynamodb|xray):/.test(action) && !['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action)),
-      ).toEqual([]);
+        // SendMessage: erasure completions are audit records, sent through the events queue.
+      ).toEqual(['sqs:SendMessage']);
     });
 
     it('grants no wildcard actions, and resource "*" only for X-Ray and a stream source\'s ListStreams', () => {
@@ -515,7 +538,7 @@ describe('ActivityTracker stack', () => {
   });
 
   describe('auth', () => {
-    it('creates a Cognito user pool with a resource server and the four API scopes by default', () => {
+    it('creates a Cognito user pool with a resource server and the five API scopes by default', () => {
       const template = defaults();
       template.hasResource('AWS::Cognito::UserPool', {
         Properties: Match.objectLike({ AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } }),
@@ -523,7 +546,9 @@ describe('ActivityTracker stack', () => {
       });
       template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
         Identifier: 'activity-tracker',
-        Scopes: ['events:write', 'events:read', 'events:delete', 'events:erase'].map((ScopeName) => Match.objectLike({ ScopeName })),
+        Scopes: ['events:write', 'events:read', 'events:delete', 'events:erase', 'events:export'].map((ScopeName) =>
+          Match.objectLike({ ScopeName }),
+        ),
       });
       template.hasOutput('UserPoolId', {});
     });

@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { ROUTE_SCOPES, SCOPES, type Route } from '../../contract';
+import { ROUTE_SCOPES, SCOPES, VIEWER_ROUTES, type Route } from '../../contract';
 import { loadOrCreateIssuerKeys, localIssuerUrl, prefixScopes, type IssuerKeys } from '@activity-tracker/local';
 import { RESOURCE_SERVER_ID } from '../../lib/constructs/cognito-auth';
 import { LOCAL_AUDIENCE } from '../../scripts/local';
@@ -27,6 +27,7 @@ const victim = uniqueTenant('victim');
 const attacker = uniqueTenant('attacker');
 let victimIds: string[] = [];
 let victimErasureId: string | undefined;
+let victimExportId: string | undefined;
 
 let tried = 0;
 let accepted = 0;
@@ -49,6 +50,11 @@ beforeAll(async () => {
     const erasure = await request(stack.baseUrl, 'POST', '/v1/erasures', { token: validToken(victim), body: { userId: 'victim-nobody' } });
     expect(erasure.status).toBe(202);
     victimErasureId = erasure.body.id;
+  }
+  if (has('POST /v1/exports')) {
+    const exported = await request(stack.baseUrl, 'POST', '/v1/exports', { token: validToken(victim), body: { format: 'ndjson' } });
+    expect(exported.status).toBe(202);
+    victimExportId = exported.body.id;
   }
 }, 240_000);
 
@@ -156,14 +162,22 @@ const has = (route: string): boolean => routes.includes(route);
 /** A concrete request for a route: path parameters and a body a real client would send. */
 const requestFor = (route: string): { method: string; path: string; body?: unknown } => {
   const [method, template] = route.split(' ') as [string, string];
-  const id = template.startsWith('/v1/erasures') ? (victimErasureId ?? 'unknown-erasure') : (victimIds[0] as string);
+  const id = template.startsWith('/v1/erasures')
+    ? (victimErasureId ?? 'unknown-erasure')
+    : template.startsWith('/v1/exports')
+      ? (victimExportId ?? 'unknown-export')
+      : (victimIds[0] as string);
   const path = template.replace('{id}', encodeURIComponent(id));
   const body =
     route === 'POST /v1/events'
       ? { type: 'forged.event', userId: 'victim-user' }
       : route === 'POST /v1/erasures'
         ? { userId: 'victim-user' }
-        : undefined;
+        : route === 'POST /v1/exports'
+          ? { format: 'ndjson', userId: 'victim-user' }
+          : route === 'POST /v1/viewer-sessions'
+            ? { ttlSeconds: 3600 }
+            : undefined;
   return { method, path, ...(body !== undefined && { body }) };
 };
 
@@ -193,12 +207,17 @@ const attack = async (
 
 const listAs = (tenant: string, query = '') => request(stack.baseUrl, 'GET', `/v1/events${query}`, { token: validToken(tenant) });
 
-/** Waits until the victim's timeline holds `count` events, and returns them. */
+/**
+ * Waits until the victim's timeline holds `count` events of its own, and returns them: the audit
+ * records of the setup's own requests (erasure, export: `activity-tracker.*`) are left out.
+ */
 const victimEvents = async (count: number) =>
   eventually(
     async () => {
       const res = await listAs(victim, '?limit=1000');
-      return res.status === 200 && res.body.events.length === count ? (res.body.events as { id: string; type: string }[]) : undefined;
+      if (res.status !== 200) return undefined;
+      const own = (res.body.events as { id: string; type: string }[]).filter((e) => !e.type.startsWith('activity-tracker.'));
+      return own.length === count ? own : undefined;
     },
     20_000,
     `${count} events of the victim`,
@@ -472,6 +491,43 @@ describe('attacks over HTTP', () => {
       }
       // Control: the cursor works for its tenant and filter.
       expect((await listAs(victim, `?limit=1&cursor=${encodeURIComponent(cursor)}`)).status).toBe(200);
+    });
+  });
+
+  describe('exports and viewer tokens', () => {
+    it("answers 404 for another tenant's export id", async () => {
+      await attack("another tenant's export", 'GET', `/v1/exports/${victimExportId}`, { token: validToken(attacker) }, 404);
+    });
+
+    it('refuses a viewer token (even one minted with the widest grant) on every route a viewer may not use', async () => {
+      const session = await request(stack.baseUrl, 'POST', '/v1/viewer-sessions', {
+        token: validToken(victim),
+        body: { ttlSeconds: 3600 },
+      });
+      expect(session.status).toBe(201);
+      const viewer = session.body.token as string;
+      for (const route of routes.filter((r) => !VIEWER_ROUTES.has(r))) {
+        const { method, path, body } = requestFor(route);
+        // In Cognito mode the gateway's Cognito authorizer verifies every token: a viewer token is
+        // refused there (401); in OIDC mode the token authorizer passes it and the function answers 403.
+        await attack(`viewer token on ${route}`, method, path, { token: viewer, ...(body !== undefined && { body }) }, 401);
+      }
+    });
+
+    it('refuses a viewer token edited after minting (tenant swapped, user dropped, lifetime raised) with 401', async () => {
+      const session = await request(stack.baseUrl, 'POST', '/v1/viewer-sessions', {
+        token: validToken(victim),
+        body: { userId: 'victim-user', ttlSeconds: 60 },
+      });
+      const [header, payload, signature] = (session.body.token as string).split('.') as [string, string, string];
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      for (const [name, edited] of [
+        ['tenant swapped', { ...claims, tenant: attacker }],
+        ['user dropped', { ...claims, usr: undefined }],
+        ['lifetime raised', { ...claims, exp: claims.exp + 86_400 }],
+      ] as const) {
+        await attack(`viewer token, ${name}`, 'GET', '/v1/events', { token: `${header}.${b64(edited)}.${signature}` }, 401);
+      }
     });
   });
 

@@ -31,14 +31,15 @@ afterAll(async () => {
 
 const resources = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const writerPoller = async () => {
-  const pollers = Object.values((await stack.stats()).pollers);
+  // The writer's mapping (the export worker has its own queue and mapping).
+  const pollers = Object.entries((await stack.stats()).pollers).filter(([id]) => id.includes('Writer'));
   expect(pollers).toHaveLength(1);
-  return pollers[0]!;
+  return pollers[0]![1];
 };
 
 describe('event source mapping, from the template', () => {
   it('uses the batch size the stack was synthesized with', async () => {
-    const mappings = resources('AWS::Lambda::EventSourceMapping');
+    const mappings = resources('AWS::Lambda::EventSourceMapping').filter(([id]) => id.includes('Writer'));
     expect(mappings).toHaveLength(1);
     expect(mappings[0]![1].Properties.BatchSize).toBe(CONTEXT.writerBatchSize);
     expect((await writerPoller()).batchSize).toBe(CONTEXT.writerBatchSize);

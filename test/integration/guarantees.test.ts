@@ -112,7 +112,7 @@ const drained = (timeoutMs: number) =>
     'the events queue to drain',
   );
 
-const writerPoller = async () => Object.values((await stack.stats()).pollers)[0]!;
+const writerPoller = async () => Object.entries((await stack.stats()).pollers).find(([id]) => id.includes('Writer'))![1];
 
 /** Runs `fn` over items with at most `limit` in flight. */
 const mapLimit = async <T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> => {

@@ -140,7 +140,7 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
     // Give the second message time to be written too, then count the items in the table itself.
     await eventually(async () => {
       const stats = await stack.stats();
-      const poller = Object.values(stats.pollers)[0];
+      const poller = Object.entries(stats.pollers).find(([id]) => id.includes('Writer'))?.[1];
       return poller && poller.succeededRecords >= 2 ? true : undefined;
     });
     let items = 0;

@@ -19,6 +19,8 @@ import type { ErasureStore } from '../../lambdas/core/erasure';
 import type { LifecycleStore } from '../../lambdas/core/lifecycle';
 import type { EventQueue } from '../../lambdas/core/ingest';
 import type { QueueMessage } from '../../lambdas/core/message';
+import { digestHeadPartition, type DigestHead, type LateLogItem, type RemovalLogItem } from '../../lambdas/core/digest';
+import type { DigestStore } from '../../lambdas/core/digest-seal';
 
 export const SECRET_V1 = JSON.stringify({ current: '1', k1: `${'a'.repeat(40)}secret-one-for-tests` });
 export const SECRET_V2 = JSON.stringify({ current: '2', k1: `${'a'.repeat(40)}secret-one-for-tests`, k2: `${'b'.repeat(40)}secret-two` });
@@ -37,7 +39,7 @@ export class RecordingQueue implements EventQueue {
  * An in-memory table with the same key layout and index semantics the core relies on: Query by
  * partition and inclusive sort-key range, in order, with a Limit; strongly consistent Get.
  */
-export class MemoryTable implements EventReadStore, EventWriteStore, CleanupStore, LifecycleStore, ErasureStore {
+export class MemoryTable implements EventReadStore, EventWriteStore, CleanupStore, LifecycleStore, ErasureStore, DigestStore {
   readonly items = new Map<string, EventItem>();
   reads = 0;
   queries: RangeRequest[] = [];
@@ -198,5 +200,47 @@ export class MemoryTable implements EventReadStore, EventWriteStore, CleanupStor
 
   async registerTenant(tenant: string): Promise<void> {
     this.put({ pk: TENANT_REGISTRY_PARTITION, sk: tenant });
+  }
+
+  /** The digests' late and removal logs, apart from `items` (which tests count). */
+  readonly logs = new Map<string, LateLogItem | RemovalLogItem>();
+
+  async putLateEntry(entry: LateLogItem): Promise<void> {
+    this.logs.set(this.key(entry), { ...entry });
+  }
+
+  async logRemovals(entries: readonly RemovalLogItem[]): Promise<void> {
+    for (const entry of entries) this.logs.set(this.key(entry), { ...entry });
+  }
+
+  async listLog<T extends LateLogItem | RemovalLogItem>(partition: string, fromKey: string, toKey: string): Promise<T[]> {
+    return [...this.logs.values()]
+      .filter((item) => item.pk === partition && item.sk >= fromKey && item.sk < toKey)
+      .sort((a, b) => (a.sk < b.sk ? -1 : 1)) as T[];
+  }
+
+  async getItems(keys: readonly ItemKey[]): Promise<EventItem[]> {
+    return keys.flatMap((key) => {
+      const item = this.items.get(this.key(key));
+      return item ? [{ ...item }] : [];
+    });
+  }
+
+  async getDigestHead(tenant: string): Promise<DigestHead | undefined> {
+    const item = this.items.get(this.key({ pk: digestHeadPartition(tenant), sk: 'head' })) as unknown as (DigestHead & ItemKey) | undefined;
+    return item && { to: item.to, key: item.key, hash: item.hash, sequence: item.sequence };
+  }
+
+  async putDigestHead(tenant: string, head: DigestHead, previousTo: number | undefined): Promise<void> {
+    if ((await this.getDigestHead(tenant))?.to !== previousTo) throw new Error('the digest head moved');
+    this.put({ pk: digestHeadPartition(tenant), sk: 'head', ...head });
+  }
+}
+
+/** A bucket in memory: key → body. */
+export class MemoryBucket {
+  readonly objects = new Map<string, string>();
+  async put(key: string, body: string): Promise<void> {
+    this.objects.set(key, body);
   }
 }

@@ -1,3 +1,4 @@
+import { auditEntry, type AuditAction } from '../../../lambdas/core/audit-records';
 import { runCleanup, SAFETY_MARGIN_MS, type CleanupDeps } from '../../../lambdas/core/cleanup';
 import { requestErasure, getErasure, ERASURE_SWEEP_DAYS } from '../../../lambdas/core/erasure';
 import { ingest } from '../../../lambdas/core/ingest';
@@ -43,6 +44,16 @@ const seed = async (table: MemoryTable, tenant: string, events: object[], at = N
   await table.putBatch(sent.flatMap((m) => decodeMessage(m.body).map((d) => d.item)));
   await table.registerTenant(tenant);
   return out.results.map((r) => (r as { id: string }).id);
+};
+
+/** Ingests without storing: the items a queue would hold. */
+const ingestOnly = async (tenant: string, events: object[], at: number): Promise<EventItem[]> => {
+  const queue = new RecordingQueue();
+  await ingest(
+    { tenant, body: JSON.stringify({ events }), contentType: 'application/json', source: {} },
+    { queue, keyring, shardCount: 2, retentionDays: () => 30, now: () => at },
+  );
+  return queue.sent.flatMap((m) => decodeMessage(m.body).map((d) => d.item));
 };
 
 const deps = (table: MemoryTable, over: Partial<CleanupDeps> = {}): CleanupDeps => ({
@@ -192,29 +203,64 @@ describe('cleanup: erasure', () => {
     expect((await visible(table, 'globex')).map((e) => e.userId)).toEqual(['alice']);
   });
 
-  it('erases events received while the request is pending, and keeps events received after completion', async () => {
+  it('erases events received up to the request, and keeps events received after it, even while it is pending', async () => {
     const table = new MemoryTable();
-    await seed(table, 'acme', [{ type: 'a', userId: 'alice' }], NOW - 1000);
+    await seed(table, 'acme', [{ type: 'before', userId: 'alice' }], NOW - 1000);
+    await seed(table, 'acme', [{ type: 'same-ms', userId: 'alice' }], NOW - 500);
     await erase(table, 'acme', 'alice', NOW - 500);
-    await seed(table, 'acme', [{ type: 'late', userId: 'alice' }], NOW - 100);
-    expect(await visible(table, 'acme')).toEqual([]);
-    expect(await runCleanup(deps(table))).toMatchObject({ erased: 2 });
-    await seed(table, 'acme', [{ type: 'after', userId: 'alice' }], NOW + 1000);
-    expect((await visible(table, 'acme', {}, NOW + 2000)).map((e) => e.type)).toEqual(['after']);
+    await seed(table, 'acme', [{ type: 'after', userId: 'alice' }], NOW - 499);
+    expect((await visible(table, 'acme')).map((e) => e.type)).toEqual(['after']);
+    expect(await runCleanup(deps(table))).toMatchObject({ erased: 2, erasuresCompleted: 1 });
+    await seed(table, 'acme', [{ type: 'later', userId: 'alice' }], NOW + 1000);
+    expect((await visible(table, 'acme', {}, NOW + 2000)).map((e) => e.type)).toEqual(['later', 'after']);
   });
 
-  it('sweeps an event that was still in flight when the erasure completed, then forgets the user', async () => {
+  it('sweeps an event received before the request that was still in the queue, then forgets the user', async () => {
     const table = new MemoryTable();
+    // Received (and queued) before the request, stored only after the erasure completed.
+    const queued = await ingestOnly('acme', [{ type: 'straggler', userId: 'alice' }], NOW - 2000);
     await erase(table, 'acme', 'alice', NOW - 1000);
     await runCleanup(deps(table));
-    // A message from before the completion is written late (queue backlog, DLQ redrive).
-    await seed(table, 'acme', [{ type: 'straggler', userId: 'alice' }], NOW - 10);
+    await table.putBatch(queued);
     expect(await visible(table, 'acme', {}, NOW + 1000)).toEqual([]);
     expect(await runCleanup(deps(table, { now: () => NOW + DAY }))).toMatchObject({ erased: 1 });
     const later = NOW + (ERASURE_SWEEP_DAYS + 1) * DAY;
     await runCleanup(deps(table, { now: () => later }));
     expect(await table.listErasureWork()).toEqual([]);
     expect(await table.listMarkers('acme')).toEqual([]);
+  });
+
+  it('keeps an event received after the request that was still in the queue when the erasure completed', async () => {
+    const table = new MemoryTable();
+    await erase(table, 'acme', 'alice', NOW - 1000);
+    const queued = await ingestOnly('acme', [{ type: 'new', userId: 'alice' }], NOW - 900);
+    await runCleanup(deps(table));
+    await table.putBatch(queued);
+    expect((await visible(table, 'acme', {}, NOW + 1000)).map((e) => e.type)).toEqual(['new']);
+    expect(await runCleanup(deps(table, { now: () => NOW + DAY }))).toMatchObject({ erased: 0 });
+  });
+
+  it('never erases audit records, not even those of the erased user as actor, and records the completion', async () => {
+    const table = new MemoryTable();
+    const recorded: { tenant: string; action: AuditAction }[] = [];
+    const audit = async (tenant: string, action: AuditAction) => {
+      recorded.push({ tenant, action });
+      await table.putBatch([auditEntry(tenant, action, { shardCount: 2, retentionDays: () => 30, now: () => NOW }).item]);
+    };
+    await audit('acme', { action: 'event.deleted', actor: { subject: 'alice' }, target: { type: 'event', id: 'x' }, at: NOW - 2000 });
+    await seed(table, 'acme', [{ type: 'a', userId: 'alice' }], NOW - 2000);
+    const receipt = await erase(table, 'acme', 'alice', NOW - 1000);
+    expect((await visible(table, 'acme')).map((e) => e.type)).toEqual(['activity-tracker.event.deleted']);
+    expect(await runCleanup(deps(table, { audit }))).toMatchObject({ erased: 1 });
+    expect(recorded.at(-1)).toMatchObject({
+      tenant: 'acme',
+      action: { action: 'erasure.completed', target: { type: 'erasure', id: receipt.id }, idempotencyKey: receipt.id, at: NOW },
+    });
+    // Sweeps record it again under the same key and time: one stored record.
+    await runCleanup(deps(table, { audit, now: () => NOW + DAY }));
+    const types = (await visible(table, 'acme', {}, NOW + DAY)).map((e) => e.type).sort();
+    expect(types).toEqual(['activity-tracker.erasure.completed', 'activity-tracker.event.deleted']);
+    expect(JSON.stringify(recorded.at(-1))).not.toContain('alice');
   });
 
   it('returns the pending receipt for a repeated request, caps open requests per tenant, and keeps receipts tenant-bound', async () => {

@@ -47,6 +47,9 @@ describe('openapi.yaml', () => {
       '/v1/events',
       '/v1/events/{id}',
       '/v1/events/{id}/restore',
+      '/v1/exports',
+      '/v1/exports/{id}',
+      '/v1/viewer-sessions',
     ]);
   });
 

@@ -1,0 +1,80 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { exportPartition, type ExportJobItem, type ExportProgress, type ExportStore } from '../core/exports';
+import type { ErasureMarkerItem } from '../core/item-keys';
+
+/** Export jobs in the events table (partition `<tenant>#J`, no index attribute: one write unit per update). */
+export class DynamoExportStore implements ExportStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly markers: { listMarkers(tenant: string): Promise<ErasureMarkerItem[]> },
+  ) {}
+
+  async putJob(job: ExportJobItem): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: job, ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
+
+  async getJob(tenant: string, jobId: string): Promise<ExportJobItem | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: exportPartition(tenant), sk: jobId }, ConsistentRead: true }),
+    );
+    return out.Item as ExportJobItem | undefined;
+  }
+
+  saveProgress(tenant: string, jobId: string, expectedParts: number, p: ExportProgress): Promise<boolean> {
+    return this.conditional(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: exportPartition(tenant), sk: jobId },
+          UpdateExpression: `SET up = :up, pt = :pt, np = :np, fin = :fin, n = :n, b = :b${p.cu === undefined ? ' REMOVE cu' : ', cu = :cu'}`,
+          ConditionExpression: 's = :pending AND np = :expected AND (attribute_not_exists(up) OR up = :up)',
+          ExpressionAttributeValues: {
+            ':up': p.up,
+            ':pt': p.pt,
+            ':np': p.pt.length,
+            ':fin': p.fin,
+            ':n': p.n,
+            ':b': p.b,
+            ':pending': 'pending',
+            ':expected': expectedParts,
+            ...(p.cu !== undefined && { ':cu': p.cu }),
+          },
+        }),
+      ),
+    );
+  }
+
+  finish(
+    tenant: string,
+    jobId: string,
+    from: ExportJobItem['s'],
+    to: { s: 'completed' | 'failed'; why?: ExportJobItem['why']; ca: number },
+  ): Promise<boolean> {
+    return this.conditional(
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: exportPartition(tenant), sk: jobId },
+          UpdateExpression: `SET s = :to, ca = :ca${to.why === undefined ? '' : ', why = :why'}`,
+          ConditionExpression: 's = :from',
+          ExpressionAttributeValues: { ':to': to.s, ':ca': to.ca, ':from': from, ...(to.why !== undefined && { ':why': to.why }) },
+        }),
+      ),
+    );
+  }
+
+  listMarkers(tenant: string): Promise<ErasureMarkerItem[]> {
+    return this.markers.listMarkers(tenant);
+  }
+
+  private async conditional(write: Promise<unknown>): Promise<boolean> {
+    try {
+      await write;
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}
