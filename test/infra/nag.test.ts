@@ -49,6 +49,8 @@ describe.each([
       'AwsSolutions-IAM5[Resource::<StorageTableB43FDCE7.Arn>/index/*]',
       'AwsSolutions-IAM5[Resource::<ExportsBucket54D5CE64.Arn>/*]',
       'AwsSolutions-S1',
+      // The stats consumer's on-failure destination queue.
+      'AwsSolutions-SQS3',
       'Serverless-LambdaDLQ',
       'Serverless-LambdaEventSourceMappingDestination',
       'Serverless-SQSRedrivePolicy',
