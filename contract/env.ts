@@ -69,6 +69,10 @@ export const ENV = {
   cleanupChunkSize: { name: 'CLEANUP_CHUNK_SIZE', min: 1, max: 1000, default: 100 },
   /** Unset: as many chunks as the cleanup's timeout allows. */
   cleanupMaxChunks: { name: 'CLEANUP_MAX_CHUNKS', min: 1, max: 1_000_000 },
+  /** The digests (lambdas/handlers/digest.ts): period length, bucket and signing key. */
+  digestPeriodMinutes: { name: 'DIGEST_PERIOD_MINUTES', min: 1, max: 1440, default: 60 },
+  digestBucket: { name: 'DIGEST_BUCKET' },
+  digestKeyId: { name: 'DIGEST_KEY_ID' },
   /** SQS allows up to 12 hours. */
   queueVisibilityTimeoutSeconds: { name: 'QUEUE_VISIBILITY_TIMEOUT_SECONDS', min: 1, max: 43_200 },
 } as const satisfies Record<string, TextVariable | IntVariable>;

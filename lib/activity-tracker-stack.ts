@@ -12,6 +12,7 @@ import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
+import { Digests } from './constructs/digests';
 import { EventStorage } from './constructs/storage';
 import { ApiWebAcl } from './constructs/waf';
 import { acknowledgeNagFindings } from './nag-suppressions';
@@ -126,6 +127,14 @@ export class ActivityTrackerStack extends Stack {
     }
 
     new CleanupSchedule(this, 'Cleanup', { cleanup: functions.cleanup, expression: config.cleanupSchedule });
+    new Digests(this, 'Digests', {
+      table: storage.table,
+      shardCount: config.shardCount,
+      periodMinutes: config.digestPeriodMinutes,
+      retentionDays: config.digestRetentionDays,
+      logLevel: config.logLevel,
+      logRetention: config.logRetentionDays,
+    });
 
     const watched = {
       api: api.api,

@@ -118,8 +118,10 @@ export const readContextSettings = (env: Env): { tenantClaim: string; scopePrefi
 });
 
 /** Optional endpoint override for one AWS service (local emulators). */
-export const endpointFor = (env: Env, service: 'DYNAMODB' | 'SQS' | 'SECRETS_MANAGER' | 'COGNITO_IDENTITY_PROVIDER'): string | undefined =>
-  env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;
+export const endpointFor = (
+  env: Env,
+  service: 'DYNAMODB' | 'SQS' | 'SECRETS_MANAGER' | 'COGNITO_IDENTITY_PROVIDER' | 'S3' | 'KMS',
+): string | undefined => env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;
 
 /**
  * Retention in days per tenant: RETENTION_DAYS for all, TENANT_RETENTION_DAYS overrides some

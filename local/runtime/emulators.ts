@@ -21,6 +21,8 @@ import { secretArn } from '../template/intrinsics';
 import type { ResolveContext, TableModel, TemplateModel } from '../template/model';
 import { queuesInCreationOrder } from '../template/read';
 import { listen } from './http';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { startKms } from '../kms';
 import { guardHost } from './request-guard';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, type LocalEndpoints } from './types';
 
@@ -141,11 +143,16 @@ export interface EmulatorOptions {
   readonly stackName: string;
   /** Persist DynamoDB data and secret values under this folder (`data/`, `secrets.json`). */
   readonly persistDir?: string;
+  /** Where KMS key material is kept (`kms/`), persisted or not: signatures must verify across restarts. */
+  readonly stateDir: string;
   readonly log: (line: string) => void;
 }
 
 /** Starts DynamoDB, SQS and Secrets Manager with the template's tables, queues and secrets. */
-export const startEmulators = async ({ model, region, stackName, persistDir, log }: EmulatorOptions, stops: Stops): Promise<Emulators> => {
+export const startEmulators = async (
+  { model, region, stackName, persistDir, stateDir, log }: EmulatorOptions,
+  stops: Stops,
+): Promise<Emulators> => {
   const dynamodb = await startDynamoDb(model, region, persistDir ? join(persistDir, 'data') : undefined, log, stops);
   const { endpoint: sqsEndpoint, sqs, queues } = await startSqs(model, region, stops);
   const ctx: ResolveContext = {
@@ -165,8 +172,22 @@ export const startEmulators = async ({ model, region, stackName, persistDir, log
   const secretsManager = await startSecretsManager(storedSecrets);
   guardHost(secretsManager.server);
   stops.push(secretsManager.stop);
+  // S3 is fauxqs's too (same endpoint, path-style): one bucket per template bucket.
+  if (model.buckets.length > 0) {
+    const s3 = new S3Client({ region, endpoint: sqsEndpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS });
+    for (const bucket of model.buckets) await s3.send(new CreateBucketCommand({ Bucket: bucket.bucketName }));
+    s3.destroy();
+  }
+  const kms = await startKms(model.kmsKeys, stateDir, region, LOCAL_ACCOUNT_ID);
+  stops.push(kms.stop);
   return {
-    endpoints: { dynamodb: dynamodb.endpoint, sqs: sqsEndpoint, secretsManager: secretsManager.endpoint },
+    endpoints: {
+      dynamodb: dynamodb.endpoint,
+      sqs: sqsEndpoint,
+      s3: sqsEndpoint,
+      kms: kms.endpoint,
+      secretsManager: secretsManager.endpoint,
+    },
     sqs,
     tables: dynamodb.tables,
     queues,

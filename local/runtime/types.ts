@@ -14,6 +14,9 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly sqs: string;
+  /** fauxqs's S3 (path-style). */
+  readonly s3: string;
+  readonly kms: string;
   readonly secretsManager: string;
 }
 

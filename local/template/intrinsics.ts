@@ -97,6 +97,10 @@ const refValue = (name: string, model: TemplateModel, ctx: ResolveContext, where
       return secretArn(model.secrets.find((s) => s.logicalId === name)!.secretName, ctx);
     case 'AWS::Lambda::Function':
       return model.functions.find((f) => f.logicalId === name)!.functionName;
+    case 'AWS::S3::Bucket':
+      return model.buckets.find((b) => b.logicalId === name)!.bucketName;
+    case 'AWS::KMS::Key':
+      return model.kmsKeys.find((k) => k.logicalId === name)!.keyId;
     case 'AWS::Events::Rule': {
       const rule = model.schedules.find((s) => s.logicalId === name);
       return rule?.ruleName ?? name;
@@ -127,6 +131,18 @@ const getAttValue = (name: string, attr: string, model: TemplateModel, ctx: Reso
     case 'AWS::Lambda::Function': {
       const f = model.functions.find((x) => x.logicalId === name)!;
       if (attr === 'Arn') return functionArn(f, ctx);
+      throw unsupported();
+    }
+    case 'AWS::S3::Bucket': {
+      const b = model.buckets.find((x) => x.logicalId === name)!;
+      if (attr === 'Arn') return `arn:${ctx.partition ?? 'aws'}:s3:::${b.bucketName}`;
+      throw unsupported();
+    }
+    case 'AWS::KMS::Key': {
+      const k = model.kmsKeys.find((x) => x.logicalId === name)!;
+      if (attr === 'Arn' || attr === 'KeyId') {
+        return attr === 'KeyId' ? k.keyId : `arn:${ctx.partition ?? 'aws'}:kms:${ctx.region}:${ctx.accountId}:key/${k.keyId}`;
+      }
       throw unsupported();
     }
     case 'AWS::SecretsManager::Secret': {

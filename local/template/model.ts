@@ -75,6 +75,21 @@ export interface SecretModel {
   readonly secretString?: string;
 }
 
+/** An S3 bucket (local mode: a bucket of fauxqs's S3; Object Lock and lifecycle are not emulated). */
+export interface BucketModel {
+  readonly logicalId: string;
+  readonly bucketName: string;
+}
+
+/** A KMS key (local mode: asymmetric sign/verify keys, served by local/kms.ts). */
+export interface KmsKeyModel {
+  readonly logicalId: string;
+  /** A stable key id derived from the logical id. */
+  readonly keyId: string;
+  readonly keySpec: string;
+  readonly keyUsage: string;
+}
+
 export interface FunctionModel {
   readonly logicalId: string;
   readonly functionName: string;
@@ -171,6 +186,8 @@ export interface TemplateModel {
   readonly tables: TableModel[];
   readonly queues: QueueModel[];
   readonly secrets: SecretModel[];
+  readonly buckets: BucketModel[];
+  readonly kmsKeys: KmsKeyModel[];
   readonly functions: FunctionModel[];
   readonly eventSourceMappings: EventSourceMappingModel[];
   readonly apis: RestApiModel[];

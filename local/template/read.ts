@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Reads a synthesized CloudFormation template into the model the local runtime runs.
  *
@@ -126,6 +127,15 @@ const parseQueue = (logicalId: string, p: Record<string, unknown>, resources: Re
   };
 };
 
+/** A valid, stable bucket name for a logical id (lower case, 3..63 characters). */
+const localBucketName = (logicalId: string): string => `local-${logicalId.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`.slice(0, 63);
+
+/** A stable, UUID-shaped key id for a logical id. */
+const localKeyId = (logicalId: string): string => {
+  const hex = createHash('sha256').update(logicalId).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+};
+
 const parseSecret = (logicalId: string, p: Record<string, unknown>): SecretModel => {
   const g = isRecord(p.GenerateSecretString) ? p.GenerateSecretString : undefined;
   const name = str(p.Name) ?? logicalId;
@@ -242,6 +252,8 @@ export const parseTemplate = (template: unknown): TemplateModel => {
     tables: [],
     queues: [],
     secrets: [],
+    buckets: [],
+    kmsKeys: [],
     functions: [],
     eventSourceMappings: [],
     apis: [],
@@ -266,6 +278,19 @@ export const parseTemplate = (template: unknown): TemplateModel => {
         break;
       case 'AWS::SecretsManager::Secret':
         model.secrets.push(parseSecret(id, p));
+        break;
+      case 'AWS::S3::Bucket':
+        model.buckets.push({ logicalId: id, bucketName: str(p.BucketName) ?? localBucketName(id) });
+        if (p.ObjectLockEnabled === true)
+          warnings.push(`Bucket ${id}: Object Lock is not emulated locally (objects can be overwritten and deleted)`);
+        break;
+      case 'AWS::KMS::Key':
+        model.kmsKeys.push({
+          logicalId: id,
+          keyId: localKeyId(id),
+          keySpec: str(p.KeySpec) ?? 'SYMMETRIC_DEFAULT',
+          keyUsage: str(p.KeyUsage) ?? 'ENCRYPT_DECRYPT',
+        });
         break;
       case 'AWS::Lambda::Function':
         model.functions.push(parseFunction(id, r));

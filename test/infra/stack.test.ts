@@ -222,9 +222,21 @@ describe('ActivityTracker stack', () => {
           'MAX_EVENTS_PER_REQUEST',
         ],
         Query: [...shared, ...auth, ...rates, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS'],
-        Admin: [...shared, ...auth, ...rates, 'TABLE_NAME', 'KEYS_SECRET_ARN', 'DELETE_GRACE_DAYS', 'MAX_OPEN_ERASURES'],
+        // QUEUE_URL, SHARD_COUNT, RETENTION_DAYS: audit records go through the events queue like events.
+        Admin: [
+          ...shared,
+          ...auth,
+          ...rates,
+          'TABLE_NAME',
+          'KEYS_SECRET_ARN',
+          'DELETE_GRACE_DAYS',
+          'MAX_OPEN_ERASURES',
+          'QUEUE_URL',
+          'SHARD_COUNT',
+          'RETENTION_DAYS',
+        ],
         Writer: [...shared, 'TABLE_NAME', 'QUEUE_VISIBILITY_TIMEOUT_SECONDS'],
-        Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE'],
+        Cleanup: [...shared, 'TABLE_NAME', 'SHARD_COUNT', 'RETENTION_DAYS', 'DELETE_GRACE_DAYS', 'CLEANUP_CHUNK_SIZE', 'QUEUE_URL'],
       };
       for (const name of FUNCTION_NAMES) {
         const variables = fn(template, name).resource.Properties.Environment.Variables as Json;
@@ -475,13 +487,13 @@ describe('ActivityTracker stack', () => {
       expect(actions).not.toContain('sqs:ReceiveMessage');
     });
 
-    it('lets the cleanup read and delete table items, and nothing else', () => {
+    it('lets the cleanup read and delete table items and send erasure-completion records, and nothing else', () => {
       const actions = actionsOf(defaults(), 'Cleanup');
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem']));
       expect(actions).not.toContain('dynamodb:BatchWriteItem');
       expect(
         actions.filter((action) => !/^(dynamodb|xray):/.test(action) && !['logs:CreateLogStream', 'logs:PutLogEvents'].includes(action)),
-      ).toEqual([]);
+      ).toEqual(['sqs:SendMessage']);
     });
 
     it('grants no wildcard actions, and resource "*" only for X-Ray', () => {
