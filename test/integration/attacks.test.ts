@@ -198,7 +198,12 @@ const victimEvents = async (count: number) =>
   eventually(
     async () => {
       const res = await listAs(victim, '?limit=1000');
-      return res.status === 200 && res.body.events.length === count ? (res.body.events as { id: string; type: string }[]) : undefined;
+      // Admin actions add audit records (activity-tracker.*) to the trail: the victim's own events are the rest.
+      const own =
+        res.status === 200
+          ? (res.body.events as { id: string; type: string }[]).filter((e) => !e.type.startsWith('activity-tracker.'))
+          : [];
+      return own.length === count ? own : undefined;
     },
     20_000,
     `${count} events of the victim`,
