@@ -168,3 +168,27 @@ export const apiTelemetryFromTemplate = (template: Template, pricing: Pricing): 
   );
   return { accessLogFormat: format, traceSampleRate: Number(rule?.Properties?.SamplingRule?.FixedRate ?? pricing.xraySampling.fixedRate) };
 };
+
+/**
+ * The digests' cost (issue 16), apart from the per-event model: one KMS Sign and one S3 PUT per
+ * tenant and period that stored or removed anything, one scheduled run per period. List prices
+ * (us-east-1): KMS asymmetric requests $0.15 per 10,000, S3 PUT $0.005 per 1,000, a 512 MB Lambda
+ * run of ~2 s. The reads of the sealer (each event read once, eventually consistent) are the
+ * event's own read cost, counted per event.
+ */
+export const digestCostPerMillionEvents = ({
+  tenants,
+  eventsPerMonth,
+  periodMinutes = 60,
+}: {
+  readonly tenants: number;
+  readonly eventsPerMonth: number;
+  readonly periodMinutes?: number;
+}): { readonly perMillion: number; readonly perMonth: number } => {
+  const periods = (30 * 24 * 60) / periodMinutes;
+  const digests = tenants * periods;
+  const perMonth = digests * (0.15 / 10_000) + digests * (0.005 / 1_000) + periods * 2 * 0.5 * 0.0000166667;
+  // The sealer's Query reads ~1 KB per event: a quarter of 4 KB at half a read unit (eventually consistent), $0.25 per million.
+  const readPerEvent = 0.25 * 0.5 * (0.25 / 1_000_000);
+  return { perMonth, perMillion: (perMonth / eventsPerMonth) * 1_000_000 + readPerEvent * 1_000_000 };
+};

@@ -82,6 +82,10 @@ export const ENV = {
   exportUrlSeconds: { name: 'EXPORT_URL_SECONDS', min: 60, max: 900, default: 900 },
   /** Bytes of gzip one multipart part holds before it is uploaded (S3's minimum part is 5 MiB). */
   exportPartBytes: { name: 'EXPORT_PART_BYTES', min: 5 * 1024 * 1024, max: 100 * 1024 * 1024, default: 8 * 1024 * 1024 },
+  /** The digests (lambdas/handlers/digest.ts): period length, bucket and signing key. */
+  digestPeriodMinutes: { name: 'DIGEST_PERIOD_MINUTES', min: 1, max: 1440, default: 60 },
+  digestBucket: { name: 'DIGEST_BUCKET' },
+  digestKeyId: { name: 'DIGEST_KEY_ID' },
   /** SQS allows up to 12 hours. */
   queueVisibilityTimeoutSeconds: { name: 'QUEUE_VISIBILITY_TIMEOUT_SECONDS', min: 1, max: 43_200 },
 } as const satisfies Record<string, TextVariable | IntVariable>;

@@ -17,6 +17,7 @@ import { EventPublishing } from './constructs/event-publishing';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
 import { EventStats } from './constructs/stats';
+import { Digests } from './constructs/digests';
 import { EventStorage } from './constructs/storage';
 import { ApiWebAcl } from './constructs/waf';
 import { acknowledgeNagFindings } from './nag-suppressions';
@@ -160,6 +161,14 @@ export class ActivityTrackerStack extends Stack {
     }
 
     new CleanupSchedule(this, 'Cleanup', { cleanup: functions.cleanup, expression: config.cleanupSchedule });
+    new Digests(this, 'Digests', {
+      table: storage.table,
+      shardCount: config.shardCount,
+      periodMinutes: config.digestPeriodMinutes,
+      retentionDays: config.digestRetentionDays,
+      logLevel: config.logLevel,
+      logRetention: config.logRetentionDays,
+    });
 
     const watched = {
       api: api.api,

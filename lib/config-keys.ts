@@ -268,6 +268,20 @@ const keys = {
     max: 1000,
     meaning: 'most concurrent writer invocations from the queue',
   },
+  digestPeriodMinutes: {
+    default: 60,
+    kind: 'integer',
+    min: ENV.digestPeriodMinutes.min,
+    max: ENV.digestPeriodMinutes.max,
+    meaning: "length of a digest period: the digest function seals each tenant's events stored in it (also its schedule, in minutes)",
+  },
+  digestRetentionDays: {
+    default: 400,
+    kind: 'integer',
+    min: 1,
+    max: 36_500,
+    meaning: 'days the digest bucket keeps each digest under Object Lock (compliance mode: nobody can delete or overwrite it sooner)',
+  },
   cleanupSchedule: {
     default: 'rate(1 day)',
     kind: 'string',

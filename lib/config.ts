@@ -52,6 +52,10 @@ export interface StackConfig {
   readonly writerTimeoutSeconds: number;
   readonly writerMaxConcurrency: number;
   readonly cleanupSchedule: string;
+  /** Digest period (and schedule) in minutes. */
+  readonly digestPeriodMinutes: number;
+  /** Object Lock retention of each digest, in days. */
+  readonly digestRetentionDays: number;
   readonly logLevel: LogLevel;
   readonly logRetentionDays: RetentionDays;
   readonly apiThrottleRateLimit: number;
@@ -235,6 +239,8 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     writerTimeoutSeconds: int(ctx, 'writerTimeoutSeconds'),
     writerMaxConcurrency: int(ctx, 'writerMaxConcurrency'),
     cleanupSchedule,
+    digestPeriodMinutes: int(ctx, 'digestPeriodMinutes'),
+    digestRetentionDays: int(ctx, 'digestRetentionDays'),
     logLevel: logLevel as LogLevel,
     logRetentionDays: logRetentionDays as RetentionDays,
     apiThrottleRateLimit: num(ctx, 'apiThrottleRateLimit'),

@@ -25,6 +25,21 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
   const all = stack.node.findAll();
   const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
 
+  for (const bucket of all.filter((c): c is Bucket => c instanceof Bucket)) {
+    ack(
+      bucket,
+      'AwsSolutions-S1',
+      'The digest bucket holds only signed, chained digests under Object Lock (compliance mode): an object cannot be changed or deleted before its retention ends, and `npm run verify` checks every signature and the chain; CloudTrail data events are the place to log reads if an operator wants them.',
+    );
+  }
+  for (const policy of all.filter((c): c is Policy | Role => c instanceof Role && c.node.path.includes('/Digests/'))) {
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::<DigestsBucket7909429A.Arn>/digests/*]',
+      reason:
+        'The sealer puts one object per tenant and period under digests/<tenant>/: the key names are not known in advance, so the grant is the prefix (PutObject only; Object Lock prevents overwrites of a locked version).',
+    });
+  }
+
   for (const secret of all.filter((c): c is Secret => c instanceof Secret)) {
     ack(
       secret,

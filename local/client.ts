@@ -13,6 +13,10 @@ export interface LocalHealth {
   readonly endpoints: LocalEndpoints;
   /** Table logical id → local table name. */
   readonly tables: Record<string, string>;
+  /** Bucket logical id → local bucket name (in fauxqs's S3, at endpoints.s3). */
+  readonly buckets: Record<string, string>;
+  /** KMS key logical id → local key id (at endpoints.kms). */
+  readonly kmsKeys: Record<string, string>;
   /** Queue logical id → URL and ARN. */
   readonly queues: Record<string, { readonly url: string; readonly arn: string }>;
   readonly functions: string[];

@@ -1,6 +1,7 @@
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  type BatchGetCommandInput,
   type BatchGetCommandOutput,
   DeleteCommand,
   GetCommand,
@@ -30,6 +31,8 @@ import type { LifecycleStore } from '../core/lifecycle';
 import { packItem, unpackItem } from '../core/payload';
 import type { EventReadStore, RangeRequest } from '../core/query';
 import type { EventWriteStore, PutOutcome, StoredKey } from '../core/writer';
+import { digestHeadPartition, type DigestHead, type LateLogItem, type RemovalLogItem } from '../core/digest';
+import type { DigestStore } from '../core/digest-seal';
 
 export const BATCH_WRITE_MAX = 25;
 
@@ -48,7 +51,7 @@ const digestOf = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : typeof (value as { S?: unknown })?.S === 'string' ? (value as { S: string }).S : undefined;
 
 /** The events table behind the core's storage ports. */
-export class DynamoEventStore implements EventWriteStore, EventReadStore, CleanupStore, LifecycleStore, ErasureStore {
+export class DynamoEventStore implements EventWriteStore, EventReadStore, CleanupStore, LifecycleStore, ErasureStore, DigestStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -401,5 +404,62 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
 
   async registerTenant(tenant: string): Promise<void> {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: TENANT_REGISTRY_PARTITION, sk: tenant } }));
+  }
+
+  async putLateEntry(entry: LateLogItem): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: entry }));
+  }
+
+  async logRemovals(entries: readonly RemovalLogItem[]): Promise<void> {
+    await mapLimit(entries, 16, (Item) => this.doc.send(new PutCommand({ TableName: this.tableName, Item })));
+  }
+
+  listLog<T extends LateLogItem | RemovalLogItem>(partition: string, fromKey: string, toKey: string): Promise<T[]> {
+    // BETWEEN is inclusive; the keys end in '#…' after the time, so toKey (a bare time) sorts before any entry at that time.
+    return this.queryAll<T>({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': partition, ':from': fromKey, ':to': toKey },
+      ConsistentRead: true,
+    });
+  }
+
+  async getItems(keys: readonly ItemKey[]): Promise<EventItem[]> {
+    const found: EventItem[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let request: BatchGetCommandInput['RequestItems'] = {
+        [this.tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })), ConsistentRead: true },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 8; attempt++) {
+        if (attempt > 0) await sleep(backoffMs(attempt));
+        const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
+        found.push(...((out.Responses?.[this.tableName] ?? []) as EventItem[]).map((item) => unpackItem(item)));
+        request = out.UnprocessedKeys;
+      }
+    }
+    return found;
+  }
+
+  async getDigestHead(tenant: string): Promise<DigestHead | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: digestHeadPartition(tenant), sk: 'head' }, ConsistentRead: true }),
+    );
+    const item = out.Item as (DigestHead & Record<string, unknown>) | undefined;
+    return item && { to: item.to, key: item.key, hash: item.hash, sequence: item.sequence };
+  }
+
+  async putDigestHead(tenant: string, head: DigestHead, previousTo: number | undefined): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: digestHeadPartition(tenant), sk: 'head', ...head },
+        ...(previousTo === undefined
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#to = :previous',
+              ExpressionAttributeNames: { '#to': 'to' },
+              ExpressionAttributeValues: { ':previous': previousTo },
+            }),
+      }),
+    );
   }
 }

@@ -22,6 +22,7 @@ import type { ResolveContext, TableModel, TemplateModel } from '../template/mode
 import { queuesInCreationOrder } from '../template/read';
 import { listen } from './http';
 import { startStreamCapture, type LocalStreams } from './streams';
+import { startKms } from '../kms';
 import { guardHost } from './request-guard';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, type LocalEndpoints } from './types';
 
@@ -157,11 +158,16 @@ export interface EmulatorOptions {
   readonly stackName: string;
   /** Persist DynamoDB data and secret values under this folder (`data/`, `secrets.json`). */
   readonly persistDir?: string;
+  /** Where KMS key material is kept (`kms/`), persisted or not: signatures must verify across restarts. */
+  readonly stateDir: string;
   readonly log: (line: string) => void;
 }
 
 /** Starts DynamoDB, SQS and Secrets Manager with the template's tables, queues and secrets. */
-export const startEmulators = async ({ model, region, stackName, persistDir, log }: EmulatorOptions, stops: Stops): Promise<Emulators> => {
+export const startEmulators = async (
+  { model, region, stackName, persistDir, stateDir, log }: EmulatorOptions,
+  stops: Stops,
+): Promise<Emulators> => {
   const dynamodb = await startDynamoDb(model, region, persistDir ? join(persistDir, 'data') : undefined, log, stops);
   const { endpoint: sqsEndpoint, sqs, queues } = await startSqs(model, region, stops);
   const buckets = await createBuckets(model, sqsEndpoint);
@@ -184,8 +190,16 @@ export const startEmulators = async ({ model, region, stackName, persistDir, log
   stops.push(secretsManager.stop);
   // Every client reaches DynamoDB through the stream capture, so that each write becomes stream records.
   const streams = await startStreamCapture(model, dynamodb.endpoint, ctx, stops);
+  const kms = await startKms(model.kmsKeys, stateDir, region, LOCAL_ACCOUNT_ID);
+  stops.push(kms.stop);
   return {
-    endpoints: { dynamodb: streams.endpoint, sqs: sqsEndpoint, s3: sqsEndpoint, secretsManager: secretsManager.endpoint },
+    endpoints: {
+      dynamodb: streams.endpoint,
+      sqs: sqsEndpoint,
+      s3: sqsEndpoint,
+      kms: kms.endpoint,
+      secretsManager: secretsManager.endpoint,
+    },
     sqs,
     tables: dynamodb.tables,
     queues,

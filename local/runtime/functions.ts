@@ -42,6 +42,7 @@ const lambdaEnvironment = (
   AWS_ENDPOINT_URL_S3: endpoints.s3,
   AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
   ...(endpoints.eventBridge && { AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge }),
+  AWS_ENDPOINT_URL_KMS: endpoints.kms,
   AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
   AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',

@@ -60,7 +60,10 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   };
 
   try {
-    const emulators = await startEmulators({ model, region, stackName, ...(options.persist ? { persistDir: stateDir } : {}), log }, stops);
+    const emulators = await startEmulators(
+      { model, region, stackName, stateDir, ...(options.persist ? { persistDir: stateDir } : {}), log },
+      stops,
+    );
     const { ctx, tables, queues } = emulators;
 
     // Issuer keys, then the API server (its port is part of the issuer URL the functions trust).
@@ -175,6 +178,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       endpoints,
       tables,
       queues,
+      buckets: Object.fromEntries(model.buckets.map((b) => [b.logicalId, b.bucketName])),
+      kmsKeys: Object.fromEntries(model.kmsKeys.map((k) => [k.logicalId, k.keyId])),
       functions: functions.map((f) => f.logicalId),
       routes: model.routes.map((r) => `${r.httpMethod} ${r.resourcePath} → ${r.functionLogicalId}`),
       schedules: model.schedules.map((s) => ({ rule: s.logicalId, expression: s.scheduleExpression, enabled: s.enabled })),

@@ -15,8 +15,9 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly sqs: string;
-  /** fauxqs serves S3 on the same port as SQS (path-style). */
+  /** fauxqs's S3 (path-style). */
   readonly s3: string;
+  readonly kms: string;
   readonly secretsManager: string;
   /** EventBridge: PutEvents for every bus of the template (local/event-bus.ts). */
   readonly eventBridge?: string;

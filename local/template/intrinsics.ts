@@ -103,6 +103,8 @@ const refValue = (name: string, model: TemplateModel, ctx: ResolveContext, where
       return model.buckets.find((b) => b.logicalId === name)!.bucketName;
     case 'AWS::Lambda::Function':
       return model.functions.find((f) => f.logicalId === name)!.functionName;
+    case 'AWS::KMS::Key':
+      return model.kmsKeys.find((k) => k.logicalId === name)!.keyId;
     case 'AWS::Events::Rule': {
       const rule = model.schedules.find((s) => s.logicalId === name);
       return rule?.ruleName ?? name;
@@ -138,6 +140,18 @@ const getAttValue = (name: string, attr: string, model: TemplateModel, ctx: Reso
       if (attr === 'Arn') return functionArn(f, ctx);
       throw unsupported();
     }
+    case 'AWS::S3::Bucket': {
+      const b = model.buckets.find((x) => x.logicalId === name)!;
+      if (attr === 'Arn') return `arn:${ctx.partition ?? 'aws'}:s3:::${b.bucketName}`;
+      throw unsupported();
+    }
+    case 'AWS::KMS::Key': {
+      const k = model.kmsKeys.find((x) => x.logicalId === name)!;
+      if (attr === 'Arn' || attr === 'KeyId') {
+        return attr === 'KeyId' ? k.keyId : `arn:${ctx.partition ?? 'aws'}:kms:${ctx.region}:${ctx.accountId}:key/${k.keyId}`;
+      }
+      throw unsupported();
+    }
     case 'AWS::SecretsManager::Secret': {
       const s = model.secrets.find((x) => x.logicalId === name)!;
       if (attr === 'Id' || attr === 'Arn' || attr === 'SecretArn') return secretArn(s.secretName, ctx);
@@ -152,11 +166,6 @@ const getAttValue = (name: string, attr: string, model: TemplateModel, ctx: Reso
       const bus = model.eventBuses.find((x) => x.logicalId === name)!;
       if (attr === 'Name') return bus.name;
       if (attr === 'Arn') return `arn:${ctx.partition ?? 'aws'}:events:${ctx.region}:${ctx.accountId}:event-bus/${bus.name}`;
-      throw unsupported();
-    }
-    case 'AWS::S3::Bucket': {
-      const b = model.buckets.find((x) => x.logicalId === name)!;
-      if (attr === 'Arn') return `arn:${ctx.partition ?? 'aws'}:s3:::${b.bucketName}`;
       throw unsupported();
     }
     default:

@@ -86,6 +86,15 @@ export interface SecretModel {
   readonly secretString?: string;
 }
 
+/** A KMS key (local mode: asymmetric sign/verify keys, served by local/kms.ts). */
+export interface KmsKeyModel {
+  readonly logicalId: string;
+  /** A stable key id derived from the logical id. */
+  readonly keyId: string;
+  readonly keySpec: string;
+  readonly keyUsage: string;
+}
+
 export interface FunctionModel {
   readonly logicalId: string;
   readonly functionName: string;
@@ -235,6 +244,7 @@ export interface TemplateModel {
   readonly queues: QueueModel[];
   readonly buckets: BucketModel[];
   readonly secrets: SecretModel[];
+  readonly kmsKeys: KmsKeyModel[];
   readonly functions: FunctionModel[];
   readonly eventSourceMappings: EventSourceMappingModel[];
   /** Mappings on DynamoDB change streams (any number per table). */

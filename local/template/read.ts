@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * Reads a synthesized CloudFormation template into the model the local runtime runs.
  *
@@ -133,6 +134,12 @@ const parseQueue = (logicalId: string, p: Record<string, unknown>, resources: Re
     visibilityTimeoutSeconds: num(p.VisibilityTimeout, `${what} VisibilityTimeout`) ?? SQS_DEFAULT_VISIBILITY_TIMEOUT,
     ...(redrive ? { redrive } : {}),
   };
+};
+
+/** A stable, UUID-shaped key id for a logical id. */
+const localKeyId = (logicalId: string): string => {
+  const hex = createHash('sha256').update(logicalId).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 };
 
 const parseSecret = (logicalId: string, p: Record<string, unknown>): SecretModel => {
@@ -294,9 +301,13 @@ const parseRule = (
 
 /** Bucket names are lower-case, 3-63 characters; CloudFormation generates one when the template sets none. */
 const parseBucket = (logicalId: string, p: Record<string, unknown>, warnings: string[]): BucketModel => {
-  const configured = ['BucketEncryption', 'LifecycleConfiguration', 'ObjectLockConfiguration', 'VersioningConfiguration'].filter(
-    (name) => p[name] !== undefined,
-  );
+  const configured = [
+    'BucketEncryption',
+    'LifecycleConfiguration',
+    'ObjectLockEnabled',
+    'ObjectLockConfiguration',
+    'VersioningConfiguration',
+  ].filter((name) => p[name] !== undefined);
   if (configured.length > 0) warnings.push(`Bucket ${logicalId}: ${configured.join(', ')} not emulated locally`);
   const generated = logicalId
     .toLowerCase()
@@ -320,6 +331,7 @@ export const parseTemplate = (template: unknown): TemplateModel => {
     queues: [],
     buckets: [],
     secrets: [],
+    kmsKeys: [],
     functions: [],
     eventSourceMappings: [],
     streamEventSourceMappings: [],
@@ -350,6 +362,14 @@ export const parseTemplate = (template: unknown): TemplateModel => {
         break;
       case 'AWS::SecretsManager::Secret':
         model.secrets.push(parseSecret(id, p));
+        break;
+      case 'AWS::KMS::Key':
+        model.kmsKeys.push({
+          logicalId: id,
+          keyId: localKeyId(id),
+          keySpec: str(p.KeySpec) ?? 'SYMMETRIC_DEFAULT',
+          keyUsage: str(p.KeyUsage) ?? 'ENCRYPT_DECRYPT',
+        });
         break;
       case 'AWS::Lambda::Function':
         model.functions.push(parseFunction(id, r));

@@ -37,6 +37,8 @@ describe('loadConfig', () => {
       writerTimeoutSeconds: 30,
       writerMaxConcurrency: 10,
       cleanupSchedule: 'rate(1 day)',
+      digestPeriodMinutes: 60,
+      digestRetentionDays: 400,
       logLevel: 'INFO',
       logRetentionDays: 30,
       apiThrottleRateLimit: 100,

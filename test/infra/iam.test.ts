@@ -55,6 +55,8 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
     ),
+    // The digest sealer: timelines and logs, late events, the chain head; KMS Sign and PutObject only (never Verify or Delete).
+    'Digests/Sealer': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'kms:Sign', 's3:PutObject'),
     // sqs:SendMessage: erasure completions are recorded through the events queue.
     'Functions/Cleanup': only('dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'),
     // Reads timelines and its job items, uploads (multipart) and deletes its files, sends a long job back to its queue.

@@ -41,6 +41,9 @@ describe.each([
     const acks = acknowledgements(stack);
     const reviewed = [
       'AwsSolutions-SMG4',
+      // The digest bucket (Object Lock, signed content) and its sealer's put-only prefix grant.
+      'AwsSolutions-S1',
+      'AwsSolutions-IAM5[Resource::<DigestsBucket7909429A.Arn>/digests/*]',
       'AwsSolutions-APIG2',
       'AwsSolutions-APIG3',
       'AwsSolutions-APIG6',

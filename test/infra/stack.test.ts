@@ -504,7 +504,7 @@ describe('ActivityTracker stack', () => {
       expect(actions).not.toContain('sqs:ReceiveMessage');
     });
 
-    it('lets the cleanup read and delete table items, and nothing else', () => {
+    it('lets the cleanup read and delete table items and send erasure-completion records, and nothing else', () => {
       const actions = actionsOf(defaults(), 'Cleanup');
       expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem']));
       expect(actions).not.toContain('dynamodb:BatchWriteItem');
