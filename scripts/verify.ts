@@ -150,6 +150,7 @@ const main = async (): Promise<number> => {
     verifySignature: (bytes, signature) => verify('sha256', bytes, publicKey, signature),
     ...(args.from && { from: Date.parse(args.from) }),
     ...(args.to && { to: Date.parse(args.to) }),
+    now: Date.now(),
   });
   for (const line of formatReport(tenant, report)) console.log(line);
   return report.ok ? 0 : 1;

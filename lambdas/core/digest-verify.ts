@@ -30,6 +30,11 @@ export interface VerifyInput {
   /** Only events stored (and leaves sealed) in [from, to) are compared. @default everything */
   readonly from?: number;
   readonly to?: number;
+  /**
+   * The time of the check (ms). A leaf whose signed expiry has passed by then may be gone without a
+   * removal record: DynamoDB TTL deletes expired events on its own (retention), before the cleanup does.
+   */
+  readonly now?: number;
 }
 
 export interface VerifyReport {
@@ -128,7 +133,8 @@ export const verifyDigests = (input: VerifyInput): VerifyReport => {
   const removals: Record<string, number> = {};
   for (const [id, { leaf, key, toMs }] of leaves) {
     if (present.has(id) || !inWindow(toMs - 1)) continue;
-    const reason = removed.get(id) ?? (leaf.x <= expiredThrough ? 'retention' : undefined);
+    const expired = leaf.x <= expiredThrough || (input.now !== undefined && leaf.x * 1000 <= input.now);
+    const reason = removed.get(id) ?? (expired ? 'retention' : undefined);
     if (reason) removals[reason] = (removals[reason] ?? 0) + 1;
     else problems.push({ kind: 'event missing without a signed removal record', detail: `event ${id} of ${key} is gone` });
   }

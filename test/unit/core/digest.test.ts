@@ -41,8 +41,9 @@ const store = async (table: MemoryTable, events: object[], at: number, storedAt 
 const seal = (table: MemoryTable, bucket: MemoryBucket, now: number) =>
   sealDigests({ store: table, signer, bucket, shardCount: 2, periodMs: HOUR_MS, now: () => now });
 
-const check = (table: MemoryTable, bucket: MemoryBucket) =>
+const check = (table: MemoryTable, bucket: MemoryBucket, now?: number) =>
   verifyDigests({
+    ...(now !== undefined && { now }),
     tenant: 'acme',
     digests: [...bucket.objects.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -134,6 +135,19 @@ describe('digests', () => {
     const victim = table.all().find((i) => i.pk.startsWith('acme#')) as EventItem;
     table.items.delete(table.key(victim));
     expect(check(table, bucket).problems.map((p) => p.kind)).toEqual(['event missing without a signed removal record']);
+  });
+
+  it('accounts for an event DynamoDB TTL deleted once its signed expiry passed, before any cleanup run', async () => {
+    const { table, bucket } = await day();
+    const victim = table.all().find((i) => i.pk.startsWith('acme#')) as EventItem;
+    table.items.delete(table.key(victim));
+    // Before its expiry the same deletion is tampering; after it, retention (TTL needs no cleanup run).
+    expect(check(table, bucket, victim.x * 1000 - 1).problems.map((p) => p.kind)).toEqual([
+      'event missing without a signed removal record',
+    ]);
+    const report = check(table, bucket, victim.x * 1000);
+    expect(report.problems).toEqual([]);
+    expect(report.removals).toMatchObject({ retention: 1 });
   });
 
   it('names a digest removed from the chain, and a digest whose signature does not verify', async () => {
