@@ -8,6 +8,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
 import { changeRecord, type StreamLog, type WireItem } from './stream-log';
 
 export interface CapturedTable {
@@ -93,6 +94,7 @@ export class StreamCapture {
     const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
     const touched = this.touchedBy(operation, body);
     if (touched.length === 0) return this.forward(req, body);
+    if (operation === 'PutItem') return this.putItem(req, body, touched[0]!);
     const release = await this.lock(touched.map((t) => t.id));
     try {
       const before = await this.readItems(touched);
@@ -103,6 +105,30 @@ export class StreamCapture {
         for (const t of touched) this.append(t, before.get(t.id), after.get(t.id));
       }
       return answer;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * A PutItem needs no reads: the write itself returns the old image (ReturnValues ALL_OLD, added
+   * when the client did not ask for it and taken out of its answer again), and the new image is the
+   * item put. One request to the emulator instead of three, on the writer's path.
+   */
+  private async putItem(req: IncomingMessage, body: Buffer, t: Touched) {
+    const input = JSON.parse(body.toString('utf8')) as { Item: WireItem; ReturnValues?: string };
+    const asked = input.ReturnValues === 'ALL_OLD';
+    const release = await this.lock([t.id]);
+    try {
+      const answer = await this.forward(req, asked ? body : Buffer.from(JSON.stringify({ ...input, ReturnValues: 'ALL_OLD' })));
+      if (answer.status !== 200) return answer;
+      const out = JSON.parse(answer.body.toString('utf8')) as { Attributes?: WireItem };
+      this.stats.writes++;
+      this.append(t, out.Attributes, input.Item);
+      if (asked) return answer;
+      delete out.Attributes;
+      const stripped = Buffer.from(JSON.stringify(out));
+      return { ...answer, headers: { ...answer.headers, 'x-amz-crc32': String(crc32(stripped)) }, body: stripped };
     } finally {
       release();
     }

@@ -297,6 +297,23 @@ describe('StreamCapture (in front of dynalite)', () => {
     expect([...seqs].sort()).toEqual(seqs);
   });
 
+  it('a put over an item is a MODIFY with both images; the answer carries the old item only when the client asked for it', async () => {
+    const key = { pk: { S: 'p' }, sk: { S: '1' } };
+    const here = log.register('LATEST');
+    const first = await ddb.send(new PutItemCommand({ TableName: 'events', Item: { ...key, v: { N: '1' } } }));
+    expect(first.Attributes).toBeUndefined();
+    const second = await ddb.send(new PutItemCommand({ TableName: 'events', Item: { ...key, v: { N: '2' } } }));
+    expect(second.Attributes).toBeUndefined();
+    const third = await ddb.send(new PutItemCommand({ TableName: 'events', Item: { ...key, v: { N: '3' } }, ReturnValues: 'ALL_OLD' }));
+    expect(third.Attributes).toEqual({ ...key, v: { N: '2' } });
+    const { records } = log.read(here.position, 100);
+    expect(records.map(({ record: r }) => [r.eventName, r.dynamodb?.OldImage?.v?.N, r.dynamodb?.NewImage?.v?.N])).toEqual([
+      ['INSERT', undefined, '1'],
+      ['MODIFY', '1', '2'],
+      ['MODIFY', '2', '3'],
+    ]);
+  });
+
   it('keeps the order per item under concurrent writes', async () => {
     const key = { pk: { S: 'c' }, sk: { S: '1' } };
     await ddb.send(new PutItemCommand({ TableName: 'events', Item: { ...key, n: { N: '0' } } }));
