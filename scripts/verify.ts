@@ -55,7 +55,7 @@ const parseArgs = (argv: readonly string[]): Record<string, string> => {
 const localTarget = async (): Promise<Target> => {
   const baseUrl = `http://127.0.0.1:${process.env.PORT ?? 3000}`;
   const { health } = await connectLocal(baseUrl);
-  /** The app's resource of that kind: the only one, or the one of the Digests construct. */
+  /** The app's one resource of that kind under that logical-id prefix (the Storage table, the Digests bucket and key). */
   const only = (what: string, values: Record<string, string>, prefix = '') => {
     const list = Object.entries(values).filter(([logicalId]) => logicalId.startsWith(prefix));
     if (list.length !== 1) throw new Error(`the local stack has ${list.length} ${what}; expected one`);
@@ -63,7 +63,7 @@ const localTarget = async (): Promise<Target> => {
   };
   return {
     region: health.region,
-    table: only('tables', health.tables),
+    table: only('event tables', health.tables, 'StorageTable'),
     bucket: only('digest buckets', health.buckets, 'DigestsBucket'),
     keyId: only('digest signing keys', health.kmsKeys, 'DigestsSigningKey'),
     endpoints: { dynamodb: health.endpoints.dynamodb, s3: health.endpoints.s3, kms: health.endpoints.kms },
