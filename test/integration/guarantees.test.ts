@@ -33,7 +33,7 @@ const CONTEXT = {
   tenantRequestsPerSecond: 10_000,
   tenantEventsPerSecond: 1_000_000,
 };
-const SET_EVENTS = Number(process.env.SET_TEST_EVENTS ?? 10_000);
+const SET_EVENTS = Number(process.env.SET_TEST_EVENTS ?? 3_000);
 
 let stack: LocalStack;
 let table: string;
@@ -219,7 +219,7 @@ describe('the set test', () => {
       const sentMs = Date.now() - started;
 
       // Faults stay on while the writer drains the queue; whatever exhausted its receives is redriven.
-      await drained(Math.max(300_000, SET_EVENTS * 20));
+      await drained(Math.max(300_000, SET_EVENTS * 150));
       const writerFaults = await faultStats(stack.baseUrl);
       await setFaults(stack.baseUrl, []);
       let redriven = 0;
