@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { guardHost } from './runtime/request-guard';
 import type { AddressInfo } from 'node:net';
 import { matchesPattern } from './event-pattern';
 import type { BusRuleModel } from './template/model';
@@ -95,6 +96,7 @@ export class LocalEventBus {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    guardHost(server);
     this.server = server;
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }

@@ -9,6 +9,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { guardHost } from './runtime/request-guard';
 import { changeRecord, type StreamLog, type WireItem } from './stream-log';
 
 export interface CapturedTable {
@@ -75,6 +76,7 @@ export class StreamCapture {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
+    guardHost(server);
     this.server = server;
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }

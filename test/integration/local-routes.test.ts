@@ -149,14 +149,16 @@ describe('DNS rebinding: a foreign Host is refused on every route', () => {
     expect((await raw('POST', '/_local/schedules/run', rebound())).status).toBe(421);
   });
 
-  it('refuses a foreign Host at the emulators too (DynamoDB, SQS, Secrets Manager), which still serve the functions', async () => {
+  it('refuses a foreign Host at the emulators too (DynamoDB, SQS, Secrets Manager, KMS, EventBridge), which still serve the functions', async () => {
     const calls = [
       ['dynamodb', 'DynamoDB_20120810.ListTables', 'application/x-amz-json-1.0'],
       ['sqs', 'AmazonSQS.ListQueues', 'application/x-amz-json-1.0'],
       ['secretsManager', 'secretsmanager.ListSecrets', 'application/x-amz-json-1.1'],
+      ['kms', 'TrentService.ListKeys', 'application/x-amz-json-1.1'],
+      ['eventBridge', 'AWSEvents.ListEventBuses', 'application/x-amz-json-1.1'],
     ] as const;
     for (const [name, target, type] of calls) {
-      const port = Number(new URL(stack.endpoints[name]).port);
+      const port = Number(new URL(stack.endpoints[name]!).port);
       const res = await raw('POST', '/', { host: `evil.example:${port}`, 'x-amz-target': target, 'content-type': type }, '{}', port);
       expect([name, res.status]).toEqual([name, 421]);
       const own = await raw('POST', '/', { host: `127.0.0.1:${port}`, 'x-amz-target': target, 'content-type': type }, '{}', port);

@@ -97,7 +97,8 @@ describe('observability on the local stack', () => {
     expect(m.rejectedByReason).toEqual({ type_invalid: 1 });
     expect(m.lag.samples).toBeGreaterThanOrEqual(1);
     expect(m.lag.p50).toEqual(expect.any(Number));
-    expect(m.queues.map((q: Json) => q.role).sort()).toEqual(['dlq', 'queue']);
+    // Every queue of the template: the events queue and its DLQ, the export queue and its DLQ, the stream consumers' on-failure queues.
+    expect(m.queues.map((q: Json) => q.role).sort()).toEqual(['dlq', 'dlq', 'queue', 'queue', 'queue', 'queue']);
     expect(m.series.buckets.reduce((a: number, b: Json) => a + b.accepted, 0)).toBe(3);
   });
 

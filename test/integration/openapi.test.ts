@@ -128,6 +128,18 @@ describe('the API against openapi.yaml', () => {
     expect((await call('GET', '/v1/stats?from=2026-11-01T00:00:00Z', { tenant })).status).toBe(400);
   });
 
+  it('exports and viewer sessions: 201, 202, 200, 400, 404, 415', async () => {
+    const created = await call('POST', '/v1/exports', { tenant, body: { format: 'ndjson', userId: 'u2' } });
+    expect([created.status, created.body.status]).toEqual([202, 'pending']);
+    expect((await call('GET', `/v1/exports/${created.body.id}`, { tenant })).status).toBe(200);
+    expect((await call('GET', `/v1/exports/${created.body.id}`, { tenant: uniqueTenant('other') })).status).toBe(404);
+    expect((await call('POST', '/v1/exports', { tenant, body: { format: 'xml' } })).status).toBe(400);
+    expect((await call('POST', '/v1/exports', { tenant, rawBody: 'csv', contentType: 'text/plain' })).status).toBe(415);
+    expect((await call('POST', '/v1/viewer-sessions', { tenant, body: { ttlSeconds: 5 } })).status).toBe(400);
+    expect((await call('POST', '/v1/viewer-sessions', { tenant, rawBody: 'x', contentType: 'text/plain' })).status).toBe(415);
+    expect((await call('POST', '/v1/viewer-sessions', { tenant, body: { userId: 'u2', ttlSeconds: 60 } })).status).toBe(201);
+  });
+
   it('answers 401 without a token and 403 without the documented scope, on every route', async () => {
     for (const { route, path, operation } of responseChecker().operations) {
       const method = route.split(' ')[0] as string;

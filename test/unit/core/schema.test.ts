@@ -49,6 +49,7 @@ describe('openapi.yaml', () => {
       '/v1/events/{id}/restore',
       '/v1/exports',
       '/v1/exports/{id}',
+      '/v1/stats',
       '/v1/viewer-sessions',
     ]);
   });
