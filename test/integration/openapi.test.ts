@@ -21,7 +21,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const ALL = ['events:write', 'events:read', 'events:delete', 'events:erase'];
+const ALL = ['events:write', 'events:read', 'events:delete', 'events:erase', 'events:export'];
 const seen = new Set<string>();
 
 const call = async (
