@@ -1,5 +1,14 @@
 import { countBatch, type CounterWriteStore } from '../../../lambdas/core/stats-consumer';
-import { bucketKey, counterAttribute, padSequence, planCounters, type ChangeRecord } from '../../../lambdas/core/stats-counters';
+import type { EventItem } from '../../../lambdas/core/item-keys';
+import { packItem } from '../../../lambdas/core/payload';
+import {
+  bucketKey,
+  counterAttribute,
+  padSequence,
+  planCounters,
+  recountDrift,
+  type ChangeRecord,
+} from '../../../lambdas/core/stats-counters';
 import { bucketStarts, parseStatsQuery, queryStats, type CounterReadStore } from '../../../lambdas/core/stats-query';
 
 const eventImage = (over: { type?: string; occurredAt?: string; userId?: string; d?: number; target?: object } = {}) => ({
@@ -84,6 +93,19 @@ describe('planCounters', () => {
     expect(planCounters([rec(undefined, { pk: '$rate#acme', sk: '1', r: 1 }), rec(undefined, { pk: 'acme#X', sk: 'u', r: 'x' })])).toEqual(
       [],
     );
+  });
+
+  it('counts an event stored deflated (z instead of e) like any other, in the consumer and the recount', () => {
+    const big = eventImage({ target: { type: 'doc', id: 'x'.repeat(2000) } });
+    const packed = packItem({ ...big, u: 'acme#h', t: 'acme#1#user.login' } as EventItem) as unknown as Record<string, unknown>;
+    expect(packed.z).toBeInstanceOf(Uint8Array);
+    expect(packed.e).toBeUndefined();
+    const cells = (r: ChangeRecord) =>
+      planCounters([r]).map((u) => `${u.pk} ${u.sk} ${u.contributions.map((c) => `${c.attribute}${c.delta}`)}`);
+    expect(cells(rec(undefined, packed))).toEqual(cells(rec(undefined, big)));
+    expect(cells(rec(undefined, packed))).toHaveLength(4);
+    expect(cells(rec(packed, undefined))).toEqual(cells(rec(big, undefined)));
+    expect(recountDrift([packed], [])).toHaveLength(4);
   });
 
   it('drops cells that net to zero within a batch', () => {
