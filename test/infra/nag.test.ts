@@ -41,8 +41,8 @@ describe.each([
     const acks = acknowledgements(stack);
     const reviewed = [
       'AwsSolutions-SMG4',
-      // The digest bucket (Object Lock, signed content) and its sealer's put-only prefix grant.
-      'AwsSolutions-S1',
+      // S1 (no access logs): the digest bucket (Object Lock, signed content) and the export bucket.
+      // IAM5: the sealer's put-only prefix grant.
       'AwsSolutions-IAM5[Resource::<DigestsBucket7909429A.Arn>/digests/*]',
       'AwsSolutions-APIG2',
       'AwsSolutions-APIG3',
@@ -52,13 +52,12 @@ describe.each([
       'AwsSolutions-IAM5[Resource::<StorageTableB43FDCE7.Arn>/index/*]',
       'AwsSolutions-IAM5[Resource::<ExportsBucket54D5CE64.Arn>/*]',
       'AwsSolutions-S1',
-      // The stats consumer's on-failure destination queue.
-      'AwsSolutions-SQS3',
       'Serverless-LambdaDLQ',
       'Serverless-LambdaEventSourceMappingDestination',
       'Serverless-SQSRedrivePolicy',
       'Serverless-EventBusDLQ',
-      // The publisher's stream mapping sends what it gives up on to a queue that is a dead-letter queue itself.
+      // SQS3: the stats consumer's and the publisher's stream mappings send what they give up on to
+      // a queue that is a dead-letter queue itself.
       'AwsSolutions-SQS3',
       // The gateway authenticates: APIG4 is not acknowledged; COG4 only where no Cognito pool exists.
       ...(context === OIDC_CONTEXT ? ['AwsSolutions-COG4'] : ['AwsSolutions-COG8']),
