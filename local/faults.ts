@@ -16,6 +16,7 @@
  * - `kill-after` the request is applied, then the calling execution environment is terminated
  *                before it sees the answer (a writer that crashed after its write)
  */
+import { readAll } from './runtime/http';
 import { guardHost } from './runtime/request-guard';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -95,14 +96,6 @@ interface Forwarded {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
 }
-
-const readAll = (stream: IncomingMessage) =>
-  new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 
 export class FaultProxy {
   private server: Server | undefined;

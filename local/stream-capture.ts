@@ -9,6 +9,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { readAll } from './runtime/http';
 import { guardHost } from './runtime/request-guard';
 import { changeRecord, type StreamLog, type WireItem } from './stream-log';
 
@@ -36,14 +37,6 @@ interface Touched {
 const TARGET_PREFIX = 'DynamoDB_20120810.';
 // dynalite checks that a request carries credentials, not the signature.
 const AUTH = 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
-
-const readAll = (stream: IncomingMessage) =>
-  new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 
 export class StreamCapture {
   private server: Server | undefined;

@@ -130,7 +130,7 @@ export const canonicalJson = (value: unknown): string => {
       .map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`)
       .join(',')}}`;
   }
-  return JSON.stringify(value);
+  return JSON.stringify(value) ?? 'null';
 };
 
 const sha256 = (data: string | Buffer): Buffer => createHash('sha256').update(data).digest();

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { canonicalJson } from './digest';
 
 /**
  * Internal event ids: 15 bytes = 6 bytes of occurredAt (ms since epoch, big-endian) followed by
@@ -90,19 +91,6 @@ export const payloadDigest = (event: { type: string; userId: string; occurredAt?
     )
     .digest('base64url')
     .slice(0, 22);
-
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const object = value as Record<string, unknown>;
-    return `{${Object.keys(object)
-      .filter((key) => object[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(object[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-};
 
 export const timeOfInternalId = (id: string): number => decodeBase32(id).readUIntBE(0, TIME_BYTES);
 

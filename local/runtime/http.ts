@@ -3,6 +3,15 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HttpAnswer } from '../proxy-event';
 
+/** The whole body of a request or response. */
+export const readAll = (stream: IncomingMessage) =>
+  new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+
 export const listen = (server: Server, port: number, host = '127.0.0.1') =>
   new Promise<number>((resolvePort, reject) => {
     server.once('error', reject);
