@@ -23,7 +23,7 @@ import { unpackItem } from '../lambdas/core/payload';
 export const HEADLINE_RETENTION_DAYS = 365;
 /** The stated read ratio: one 100-event page through an index per 1,000 events written. */
 export const READS = { pagesPerThousand: 1, eventsPerPage: 100, index: 'byUser' } as const;
-/** The utilization auto scaling is assumed to hold for provisioned capacity (its default target is 70 %). */
+/** The utilization auto scaling is assumed to hold for provisioned capacity (`provisionedTargetUtilization`'s default). */
 export const PROVISIONED_UTILIZATION = 0.7;
 export const RETENTION_CURVE_DAYS = [30, 90, 180, 365, 730, 1095] as const;
 
@@ -35,11 +35,23 @@ export const deployedSettings = (template: Template, retentionDeletes: LifetimeS
   return {
     retentionDays: HEADLINE_RETENTION_DAYS,
     tableClass: (p.TableClass as TableClass | undefined) ?? 'STANDARD',
-    capacity: p.BillingMode === 'PAY_PER_REQUEST' ? { mode: 'on-demand' } : { mode: 'provisioned', utilization: PROVISIONED_UTILIZATION },
+    capacity:
+      p.BillingMode === 'PAY_PER_REQUEST' ? { mode: 'on-demand' } : { mode: 'provisioned', utilization: targetUtilization(template) },
     pitr: p.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true,
     retentionDeletes,
     reads: READS,
   };
+};
+
+/** The utilization the table's target-tracking policies aim at (`provisionedTargetUtilization`), as a share. */
+const targetUtilization = (template: Template): number => {
+  const targets = Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::ApplicationAutoScaling::ScalingPolicy')
+    .map((r) => Number(r.Properties?.TargetTrackingScalingPolicyConfiguration?.TargetValue));
+  if (targets.length === 0 || targets.some((t) => !(t > 0 && t <= 100)))
+    throw new Error('a provisioned table without target-tracking policies');
+  // Priced at the lowest target: the dearest of the table's and indexes' policies.
+  return Math.min(...targets) / 100;
 };
 
 /** The same model with other index projections. */
@@ -75,7 +87,7 @@ export interface LifetimeFigures {
   readonly settings: LifetimeSettings;
   readonly before: LifetimeReport;
   readonly levers: Lever[];
-  readonly curve: { days: number; standard: number; infrequentAccess: number; provisionedIa: number }[];
+  readonly curve: { days: number; standard: number; infrequentAccess: number; provisionedIa: number; infrequentAccessNoPitr: number }[];
   readonly iaBreakEvenDays: number | undefined;
   readonly footprint: Footprint;
 }
@@ -99,7 +111,14 @@ export const lifetimeFigures = (
   const storedFoot = footprintOf(model, items);
   const deployed = price(storedFoot);
 
-  const before: LifetimeSettings = { ...settings, tableClass: 'STANDARD', capacity: { mode: 'on-demand' }, retentionDeletes: 'cleanup' };
+  const before: LifetimeSettings = {
+    ...settings,
+    tableClass: 'STANDARD',
+    capacity: { mode: 'on-demand' },
+    pitr: true,
+    retentionDeletes: 'cleanup',
+  };
+  const provisioned = { mode: 'provisioned', utilization: PROVISIONED_UTILIZATION } as const;
   const steps: [string, Footprint, Partial<LifetimeSettings>, string][] = [
     [
       'before: full index copies (ALL), deflate only where it saves a write unit, Standard, on-demand, the cleanup deletes at expiry',
@@ -128,9 +147,15 @@ export const lifetimeFigures = (
         ...before,
         retentionDeletes: 'ttl',
         tableClass: 'STANDARD_INFREQUENT_ACCESS',
-        capacity: { mode: 'provisioned', utilization: PROVISIONED_UTILIZATION },
+        capacity: provisioned,
       },
-      'an option, not a default: pays for idle capacity when traffic is bursty',
+      'an option (`capacityMode=provisioned`), not a default: pays for idle capacity when traffic is bursty',
+    ],
+    [
+      'point-in-time recovery off',
+      foot('KEYS_ONLY', true),
+      { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS', capacity: provisioned, pitr: false },
+      'an option (`pointInTimeRecovery=off`), not a default: no restore to a second of the last 35 days',
     ],
   ];
   const levers: Lever[] = [];
@@ -140,8 +165,8 @@ export const lifetimeFigures = (
     levers.push({ lever, usdPerMillion: usd, savedUsd: last === undefined ? 0 : last - usd, note });
     last = usd;
   }
-  const at = (days: number, tableClass: TableClass, capacity: LifetimeSettings['capacity'] = { mode: 'on-demand' }) =>
-    price(storedFoot, { retentionDays: days, tableClass, capacity }).usdPerMillion;
+  const at = (days: number, tableClass: TableClass, capacity: LifetimeSettings['capacity'] = { mode: 'on-demand' }, pitr = true) =>
+    price(storedFoot, { retentionDays: days, tableClass, capacity, pitr }).usdPerMillion;
   return {
     deployed,
     settings,
@@ -151,7 +176,8 @@ export const lifetimeFigures = (
       days,
       standard: at(days, 'STANDARD'),
       infrequentAccess: at(days, 'STANDARD_INFREQUENT_ACCESS'),
-      provisionedIa: at(days, 'STANDARD_INFREQUENT_ACCESS', { mode: 'provisioned', utilization: PROVISIONED_UTILIZATION }),
+      provisionedIa: at(days, 'STANDARD_INFREQUENT_ACCESS', provisioned),
+      infrequentAccessNoPitr: at(days, 'STANDARD_INFREQUENT_ACCESS', { mode: 'on-demand' }, false),
     })),
     iaBreakEvenDays: breakEvenDays((c, days) => at(days, c === 'a' ? 'STANDARD' : 'STANDARD_INFREQUENT_ACCESS')),
     footprint: storedFoot,

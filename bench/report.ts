@@ -48,6 +48,7 @@ export interface BenchFigures {
     readonly standard: number;
     readonly infrequentAccess: number;
     readonly provisionedIa: number;
+    readonly infrequentAccessNoPitr?: number;
   }[];
   readonly infrequentAccessBreakEvenDays?: number | null;
   readonly e2eEventsPerSecWithoutKeys?: number;
@@ -158,9 +159,12 @@ const lifetimeTables = (f: BenchFigures): string[] => {
       'Lifetime cost against retention (the deployed footprint)' +
         (f.infrequentAccessBreakEvenDays ? `; Standard-IA breaks even at ${f.infrequentAccessBreakEvenDays} days:` : ':'),
       '',
-      '| retention days | Standard, on-demand | Standard-IA, on-demand | Standard-IA, provisioned at 70 % |',
-      '| ---: | ---: | ---: | ---: |',
-      ...f.lifetimeByRetentionDays.map((c) => `| ${c.days} | ${usd(c.standard)} | ${usd(c.infrequentAccess)} | ${usd(c.provisionedIa)} |`),
+      '| retention days | Standard, on-demand | Standard-IA, on-demand | Standard-IA, provisioned at 70 % | Standard-IA, on-demand, PITR off |',
+      '| ---: | ---: | ---: | ---: | ---: |',
+      ...f.lifetimeByRetentionDays.map(
+        (c) =>
+          `| ${c.days} | ${usd(c.standard)} | ${usd(c.infrequentAccess)} | ${usd(c.provisionedIa)} | ${c.infrequentAccessNoPitr === undefined ? '—' : usd(c.infrequentAccessNoPitr)} |`,
+      ),
     );
   }
   return out;

@@ -216,8 +216,20 @@ const main = async () => {
       `### Lifetime cost against retention (deployed footprint; Standard-IA breaks even at ${fmt(life.iaBreakEvenDays ?? Number.NaN, 0)} days)`,
     );
     table(
-      ['retention days', 'Standard, on-demand', 'Standard-IA, on-demand', 'Standard-IA, provisioned 70 %'],
-      life.curve.map((c) => [c.days, fmt(c.standard, 3), fmt(c.infrequentAccess, 3), fmt(c.provisionedIa, 3)]),
+      [
+        'retention days',
+        'Standard, on-demand',
+        'Standard-IA, on-demand',
+        'Standard-IA, provisioned 70 %',
+        'Standard-IA, on-demand, PITR off',
+      ],
+      life.curve.map((c) => [
+        c.days,
+        fmt(c.standard, 3),
+        fmt(c.infrequentAccess, 3),
+        fmt(c.provisionedIa, 3),
+        fmt(c.infrequentAccessNoPitr, 3),
+      ]),
     );
     const traced = (run: typeof ours) => `${fmt((run.counts.tracedRequests / run.counts.apiRequests) * 100, 0)}%`;
     log(
@@ -324,6 +336,7 @@ const main = async () => {
         standard: round(c.standard, 4),
         infrequentAccess: round(c.infrequentAccess, 4),
         provisionedIa: round(c.provisionedIa, 4),
+        infrequentAccessNoPitr: round(c.infrequentAccessNoPitr, 4),
       })),
       infrequentAccessBreakEvenDays: life.iaBreakEvenDays === undefined ? null : Math.round(life.iaBreakEvenDays),
       lifetimeSettings: {

@@ -40,7 +40,12 @@ export class ActivityTrackerStack extends Stack {
       tags: { service: SERVICE_NAME, stage: config.stage, ...props.tags },
     });
 
-    const storage = new EventStorage(this, 'Storage', { deletionProtection: config.stage === 'prod', tableClass: config.tableClass });
+    const storage = new EventStorage(this, 'Storage', {
+      deletionProtection: config.stage === 'prod',
+      tableClass: config.tableClass,
+      capacity: config.capacity,
+      pointInTimeRecovery: config.pointInTimeRecovery,
+    });
     const writerTimeout = Duration.seconds(config.writerTimeoutSeconds);
     const writerBatchingWindow = Duration.seconds(config.writerBatchWindowSeconds);
     // Six times the writer timeout, as Lambda advises for SQS sources, plus the batching window

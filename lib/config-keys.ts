@@ -30,6 +30,8 @@ export interface ConfigKeySpec {
 
 export const TABLE_CLASSES = ['STANDARD', 'STANDARD_INFREQUENT_ACCESS'] as const;
 
+export const CAPACITY_MODES = ['on-demand', 'provisioned'] as const;
+
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 
 const keys = {
@@ -154,6 +156,55 @@ const keys = {
     values: TABLE_CLASSES,
     meaning:
       'DynamoDB table class of the events table: Standard-IA stores for 60 % less and writes for 25 % more, so it costs less from about 90 days of retention (docs/performance.md); `STANDARD` for shorter retention',
+  },
+  capacityMode: {
+    default: 'on-demand',
+    kind: 'string',
+    values: CAPACITY_MODES,
+    meaning:
+      'billing of the events table and its indexes: `provisioned` with auto scaling (`provisioned*` keys) costs less for a steady workload and pays for idle capacity under bursty traffic (docs/performance.md prices both)',
+  },
+  provisionedMinWriteUnits: {
+    default: 5,
+    kind: 'integer',
+    min: 1,
+    max: 40_000,
+    meaning: 'with `capacityMode=provisioned`: the fewest write capacity units auto scaling keeps on the table and on each index',
+  },
+  provisionedMaxWriteUnits: {
+    default: 1000,
+    kind: 'integer',
+    min: 1,
+    max: 40_000,
+    meaning: 'with `capacityMode=provisioned`: the most write capacity units auto scaling sets on the table and on each index',
+  },
+  provisionedMinReadUnits: {
+    default: 5,
+    kind: 'integer',
+    min: 1,
+    max: 40_000,
+    meaning: 'with `capacityMode=provisioned`: the fewest read capacity units auto scaling keeps on the table and on each index',
+  },
+  provisionedMaxReadUnits: {
+    default: 500,
+    kind: 'integer',
+    min: 1,
+    max: 40_000,
+    meaning: 'with `capacityMode=provisioned`: the most read capacity units auto scaling sets on the table and on each index',
+  },
+  provisionedTargetUtilization: {
+    default: 70,
+    kind: 'integer',
+    min: 20,
+    max: 90,
+    meaning: 'with `capacityMode=provisioned`: the consumed share of provisioned capacity, in percent, auto scaling aims at',
+  },
+  pointInTimeRecovery: {
+    default: 'on',
+    kind: 'string',
+    values: ['on', 'off'],
+    meaning:
+      "continuous backups of the events table (restore to any second of the last 35 days), billed on the table's size: at 365 days of retention the largest single line of the lifetime cost (docs/performance.md); `off` only where the archive or another copy is the backup",
   },
   tenantRetentionDays: {
     kind: 'list',

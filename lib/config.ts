@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 import { ConfigError, parseAccessTokenRule, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat, type TenantRates } from '../contract';
-import { CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS, TABLE_CLASSES } from './config-keys';
+import { CAPACITY_MODES, CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS, TABLE_CLASSES } from './config-keys';
 import { checkTenantRates } from './config-rates';
 
 export { CONFIG_KEYS, LOG_LEVELS };
@@ -33,6 +33,10 @@ export interface StackConfig {
   readonly retentionDays: number;
   /** DynamoDB table class of the events table. */
   readonly tableClass: (typeof TABLE_CLASSES)[number];
+  /** How the events table and its indexes are billed; `provisioned` carries its auto scaling bounds. */
+  readonly capacity: TableCapacity;
+  /** Continuous backups (PITR) of the events table. */
+  readonly pointInTimeRecovery: boolean;
   readonly tenantRetentionDays: Readonly<Record<string, number>>;
   readonly deleteGraceDays: number;
   readonly maxOpenErasures: number;
@@ -73,6 +77,16 @@ export interface StackConfig {
   readonly archive: boolean;
   readonly archiveRetentionDays: number;
 }
+
+export type TableCapacity =
+  | { readonly mode: 'on-demand' }
+  | {
+      readonly mode: 'provisioned';
+      readonly write: { readonly min: number; readonly max: number };
+      readonly read: { readonly min: number; readonly max: number };
+      /** Percent of provisioned capacity auto scaling aims to consume. */
+      readonly targetUtilization: number;
+    };
 
 /** Where alarms go and when they fire (see lib/constructs/alarms.ts). */
 export interface AlarmConfig {
@@ -200,6 +214,8 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     throw new ConfigError('tableClass', `expected one of ${TABLE_CLASSES.join(', ')}, got ${show(tableClass)}`);
   }
 
+  const capacity = tableCapacity(ctx);
+
   const logRetentionDays = int(ctx, 'logRetentionDays');
   if (!VALID_RETENTION_DAYS.has(logRetentionDays)) {
     throw new ConfigError(
@@ -223,6 +239,8 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     maxEventsPerRequest,
     retentionDays: int(ctx, 'retentionDays'),
     tableClass: tableClass as (typeof TABLE_CLASSES)[number],
+    capacity,
+    pointInTimeRecovery: onOff('pointInTimeRecovery', str(ctx, 'pointInTimeRecovery')),
     tenantRetentionDays: tenantRetention(ctx),
     deleteGraceDays: int(ctx, 'deleteGraceDays'),
     maxOpenErasures: int(ctx, 'maxOpenErasures'),
@@ -255,9 +273,25 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
   };
 };
 
-const onOff = (key: 'busPublishing' | 'archive', value: string): boolean => {
+const onOff = (key: 'busPublishing' | 'archive' | 'pointInTimeRecovery', value: string): boolean => {
   if (value !== 'on' && value !== 'off') throw new ConfigError(key, `expected "on" or "off", got ${show(value)}`);
   return value === 'on';
+};
+
+const tableCapacity = (ctx: ContextReader): TableCapacity => {
+  const mode = str(ctx, 'capacityMode');
+  if (!(CAPACITY_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError('capacityMode', `expected one of ${CAPACITY_MODES.join(', ')}, got ${show(mode)}`);
+  }
+  if (mode === 'on-demand') return { mode: 'on-demand' };
+  const bounds = (unit: 'Write' | 'Read') => {
+    const [minKey, maxKey] = [`provisionedMin${unit}Units`, `provisionedMax${unit}Units`] as const;
+    const min = int(ctx, minKey);
+    const max = int(ctx, maxKey);
+    if (min > max) throw new ConfigError(maxKey, `must be at least provisionedMin${unit}Units (${min}), got ${max}`);
+    return { min, max };
+  };
+  return { mode: 'provisioned', write: bounds('Write'), read: bounds('Read'), targetUtilization: int(ctx, 'provisionedTargetUtilization') };
 };
 
 const loadAlarms = (ctx: ContextReader): AlarmConfig => {

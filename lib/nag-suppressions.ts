@@ -89,6 +89,19 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
   }
 
   const tables = all.filter((c): c is Table => c instanceof Table);
+  for (const table of tables) {
+    const pitr = (table.node.defaultChild as CfnTable).pointInTimeRecoverySpecification as
+      | { pointInTimeRecoveryEnabled?: boolean }
+      | undefined;
+    // Only a table whose PITR the operator turned off (`pointInTimeRecovery=off`); any other table without it is still reported.
+    if (pitr?.pointInTimeRecoveryEnabled === false) {
+      ack(
+        table,
+        'AwsSolutions-DDB3',
+        'Point-in-time recovery was turned off by configuration (`pointInTimeRecovery=off`): at long retention it is the largest line of the lifetime cost, and the operator chose another copy (the S3 archive, or on-demand backups) as the backup; docs/performance.md and docs/operating.md say what is lost.',
+      );
+    }
+  }
   const indexWildcards = tables.map((table) => `Resource::<${stack.getLogicalId(table.node.defaultChild as CfnTable)}.Arn>/index/*`);
   const buckets = all.filter((c): c is Bucket => c instanceof Bucket);
   const objectWildcards = buckets.map((bucket) => `Resource::<${stack.getLogicalId(bucket.node.defaultChild as CfnBucket)}.Arn>/*`);

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, type ITable, ProjectionType, StreamViewType, Table, TableClass } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import type { TableCapacity } from '../config';
 import { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES } from '../../contract';
 
 export interface EventStorageProps {
@@ -20,11 +21,22 @@ export interface EventStorageProps {
    * @default 'STANDARD_INFREQUENT_ACCESS'
    */
   readonly tableClass?: 'STANDARD' | 'STANDARD_INFREQUENT_ACCESS';
+  /**
+   * On-demand, or provisioned with target-tracking auto scaling on the table and every index
+   * (a steady workload pays for less: docs/performance.md).
+   * @default { mode: 'on-demand' }
+   */
+  readonly capacity?: TableCapacity;
+  /**
+   * Continuous backups (restore to any second of the last 35 days), billed on the table's size.
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
 }
 
 /**
  * The single events table: `pk`/`sk` for the tenant timeline, `byUser` and `byType` indexes for the
- * user and type timelines, a sparse `byPurge` index of soft-deleted items for the cleanup, TTL on `x` as the free retention backstop, on-demand billing, PITR.
+ * user and type timelines, a sparse `byPurge` index of soft-deleted items for the cleanup, TTL on `x` as the free retention backstop, on-demand billing (or provisioned with auto scaling), PITR (unless turned off).
  *
  * Its change stream (new and old images) is the backbone for everything downstream of a stored
  * event: each consumer subscribes with its own event source mapping (DynamoDB Streams allows two
@@ -36,14 +48,17 @@ export class EventStorage extends Construct {
   constructor(scope: Construct, id: string, props: EventStorageProps = {}) {
     super(scope, id);
 
+    const capacity = props.capacity ?? { mode: 'on-demand' };
+    const provisioned = capacity.mode === 'provisioned' ? { readCapacity: capacity.read.min, writeCapacity: capacity.write.min } : {};
     const table = new Table(this, 'Table', {
       partitionKey: { name: ATTRIBUTES.partitionKey, type: AttributeType.STRING },
       sortKey: { name: ATTRIBUTES.sortKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
+      billingMode: capacity.mode === 'provisioned' ? BillingMode.PROVISIONED : BillingMode.PAY_PER_REQUEST,
+      ...provisioned,
       tableClass: TableClass[props.tableClass ?? 'STANDARD_INFREQUENT_ACCESS'],
       timeToLiveAttribute: ATTRIBUTES.expiresAt,
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
       // No `encryption`: DynamoDB encrypts at rest with an AWS owned key, at no KMS cost per request.
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       ...(props.deletionProtection && { deletionProtection: true }),
@@ -57,7 +72,20 @@ export class EventStorage extends Construct {
         // byPurge sorts by deletedAt, epoch ms.
         sortKey: { name: index.sortKey, type: index.sortKey === ATTRIBUTES.deletedAt ? AttributeType.NUMBER : AttributeType.STRING },
         projectionType: ProjectionType[index.projection],
+        ...provisioned,
       });
+    }
+    if (capacity.mode === 'provisioned') {
+      // Target tracking on the table and each index: every write lands in the table and in each index it is keyed for.
+      const scale = (attribute: { scaleOnUtilization(p: { targetUtilizationPercent: number }): void }) =>
+        attribute.scaleOnUtilization({ targetUtilizationPercent: capacity.targetUtilization });
+      const bounds = (b: { min: number; max: number }) => ({ minCapacity: b.min, maxCapacity: b.max });
+      scale(table.autoScaleReadCapacity(bounds(capacity.read)));
+      scale(table.autoScaleWriteCapacity(bounds(capacity.write)));
+      for (const indexName of [GSI_BY_USER, GSI_BY_TYPE, GSI_BY_PURGE] as const) {
+        scale(table.autoScaleGlobalSecondaryIndexReadCapacity(indexName, bounds(capacity.read)));
+        scale(table.autoScaleGlobalSecondaryIndexWriteCapacity(indexName, bounds(capacity.write)));
+      }
     }
     this.table = table;
   }

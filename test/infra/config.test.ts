@@ -50,7 +50,20 @@ describe('loadConfig', () => {
       busPublishing: true,
       archive: false,
       archiveRetentionDays: 1095,
+      capacity: { mode: 'on-demand' },
+      pointInTimeRecovery: true,
     });
+  });
+
+  it('reads provisioned capacity with its auto scaling bounds, and PITR off', () => {
+    expect(load({ capacityMode: 'provisioned', provisionedMaxWriteUnits: '2000', pointInTimeRecovery: 'off' })).toMatchObject({
+      capacity: { mode: 'provisioned', write: { min: 5, max: 2000 }, read: { min: 5, max: 500 }, targetUtilization: 70 },
+      pointInTimeRecovery: false,
+    });
+    expect(() => load({ capacityMode: 'provisioned', provisionedTargetUtilization: '95' })).toThrow(/provisionedTargetUtilization/);
+    expect(() => load({ capacityMode: 'provisioned', provisionedMinWriteUnits: '10', provisionedMaxWriteUnits: '9' })).toThrow(
+      /provisionedMaxWriteUnits/,
+    );
   });
 
   it('publishes on the bus by default, archives by default in prod only, and rejects an archive without the bus', () => {

@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ActivityTrackerStack } from '../../lib/activity-tracker-stack';
 import { loadConfig } from '../../lib/config';
+import { nagPacks } from '../../lib/nag';
 
 /** The feature flags of cdk.json, so tests synthesize what `cdk synth` does. */
 const CDK_JSON_CONTEXT = (
@@ -436,6 +437,54 @@ describe('ActivityTracker stack', () => {
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
+    });
+
+    it('is provisioned with target-tracking auto scaling on the table and every index when `capacityMode=provisioned`', () => {
+      const { template } = synth({
+        capacityMode: 'provisioned',
+        provisionedMinWriteUnits: 10,
+        provisionedMaxWriteUnits: 400,
+        provisionedTargetUtilization: 60,
+      });
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        // PROVISIONED is CloudFormation's default: CDK leaves BillingMode out.
+        BillingMode: Match.absent(),
+        ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 10 },
+        GlobalSecondaryIndexes: Match.arrayWith([
+          Match.objectLike({ IndexName: 'byUser', ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 10 } }),
+        ]),
+      });
+      const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((r) => r.Properties as Json);
+      // Reads and writes of the table and of byUser, byType and byPurge.
+      expect(targets).toHaveLength(8);
+      const writes = targets.filter((t) => String(t.ScalableDimension).endsWith('WriteCapacityUnits'));
+      expect(writes.map((t) => [t.ScalableDimension, t.MinCapacity, t.MaxCapacity]).sort()).toEqual(
+        [
+          ['dynamodb:index:WriteCapacityUnits', 10, 400],
+          ['dynamodb:index:WriteCapacityUnits', 10, 400],
+          ['dynamodb:index:WriteCapacityUnits', 10, 400],
+          ['dynamodb:table:WriteCapacityUnits', 10, 400],
+        ].sort(),
+      );
+      const policies = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map((r) => r.Properties as Json);
+      expect(policies).toHaveLength(8);
+      for (const policy of policies) expect(policy.TargetTrackingScalingPolicyConfiguration.TargetValue).toBe(60);
+      expect(() => synth({ capacityMode: 'provisioned', provisionedMinReadUnits: 50, provisionedMaxReadUnits: 10 })).toThrow(
+        /provisionedMaxReadUnits.*at least provisionedMinReadUnits/,
+      );
+      expect(() => synth({ capacityMode: 'reserved' })).toThrow(/capacityMode/);
+      expect(Object.keys(defaults().findResources('AWS::ApplicationAutoScaling::ScalableTarget'))).toEqual([]);
+    });
+
+    it('turns PITR off only when `pointInTimeRecovery=off`, and cdk-nag reports a table without it unless that is why', () => {
+      const { stack, template } = synth({ pointInTimeRecovery: 'off' });
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        GlobalSecondaryIndexes: Match.anyValue(),
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+      });
+      const findings = nagPacks().flatMap((pack) => pack.validateScope(stack).violations.map((v) => v.ruleName));
+      expect(findings.filter((rule) => rule.includes('DDB3'))).toEqual([]);
+      expect(() => synth({ pointInTimeRecovery: 'maybe' })).toThrow(/pointInTimeRecovery/);
     });
 
     it('retains the table on deletion and replacement', () => {
