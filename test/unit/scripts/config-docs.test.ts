@@ -24,7 +24,12 @@ describe('docs/configuration.md', () => {
   });
 
   it('lists every key loadConfig reads, and nothing it does not', () => {
-    const optional = { alarmEmail: 'oncall@example.com', cleanupMaxChunks: '3', tenantRetentionDays: 'acme=90', capacityMode: 'provisioned' };
+    const optional = {
+      alarmEmail: 'oncall@example.com',
+      cleanupMaxChunks: '3',
+      tenantRetentionDays: 'acme=90',
+      capacityMode: 'provisioned',
+    };
     const read = new Set([...keysRead({ ...optional, cognitoDomainPrefix: 'acme-events' }), ...keysRead({ ...optional, ...OIDC })]);
     expect([...read].sort()).toEqual(Object.keys(CONFIG_KEYS).sort());
     for (const key of Object.keys(CONFIG_KEYS)) expect(renderConfigTable()).toContain(`| \`${key}\` |`);
