@@ -3,7 +3,7 @@
  * template environment resolved to local values plus what Lambda itself sets.
  */
 import type { FaultProxy } from '../faults';
-import { FunctionPool } from '../function-runner';
+import { FunctionPool, type InvocationResult } from '../function-runner';
 import { formatFunctionLine, type LocalMetrics } from '../observe';
 import { functionArn, resolveFunctionEnvironment } from '../template/intrinsics';
 import type { FunctionModel, ResolveContext, TemplateModel } from '../template/model';
@@ -96,3 +96,22 @@ export const startFunctionPools = (opts: FunctionPoolsOptions): Map<string, Func
   }
   return pools;
 };
+
+/**
+ * An event source's invoke (SQS poller, stream poller): the pool's answer, with a failed
+ * invocation also reported as a FAILED line of the function (status page, GET /_local/metrics).
+ */
+export const reportingInvoke =
+  (pool: FunctionPool, functionLogicalId: string, metrics: LocalMetrics) =>
+  async (event: unknown): Promise<InvocationResult> => {
+    const r = await pool.invoke(event);
+    if (!r.ok) {
+      metrics.error({
+        time: new Date().toISOString(),
+        fn: functionLogicalId,
+        level: 'FAILED',
+        message: `${r.error.errorType}: ${r.error.errorMessage}`,
+      });
+    }
+    return r;
+  };

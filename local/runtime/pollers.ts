@@ -1,8 +1,8 @@
 /** An SQS poller per event source mapping (poller.ts), reading through the SQS emulator. */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
 import type { FunctionPool } from '../function-runner';
 import type { LocalMetrics } from '../observe';
+import { reportingInvoke } from './functions';
 import { SqsPoller, type SqsPort } from '../poller';
 import { queueArn } from '../template/intrinsics';
 import type { ResolveContext, TemplateModel } from '../template/model';
@@ -55,18 +55,7 @@ export const createPollers = ({ model, ctx, sqs, queues, poolOf, metrics }: Poll
         queueArn: queueArn(queueModel, ctx),
         region: ctx.region,
         sqs: port,
-        invoke: async (event: SQSEvent) => {
-          const r = await pool.invoke(event);
-          if (!r.ok) {
-            metrics.error({
-              time: new Date().toISOString(),
-              fn: mapping.functionLogicalId,
-              level: 'FAILED',
-              message: `${r.error.errorType}: ${r.error.errorMessage}`,
-            });
-          }
-          return r;
-        },
+        invoke: reportingInvoke(pool, mapping.functionLogicalId, metrics),
         defaultConcurrency: 2,
         concurrencyLimit: pool.maxWorkers,
       }),

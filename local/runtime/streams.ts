@@ -6,6 +6,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FunctionPool } from '../function-runner';
 import type { LocalMetrics } from '../observe';
+import { reportingInvoke } from './functions';
 import { StreamCapture } from '../stream-capture';
 import { StreamLog } from '../stream-log';
 import { StreamPoller } from '../stream-poller';
@@ -78,18 +79,7 @@ export const createStreamPollers = ({ model, ctx, logs, sqs, queues, poolOf, met
         mapping,
         log: streamLog,
         functionArn: functionArn(fn, ctx),
-        invoke: async (event) => {
-          const r = await pool.invoke(event);
-          if (!r.ok) {
-            metrics.error({
-              time: new Date().toISOString(),
-              fn: mapping.functionLogicalId,
-              level: 'FAILED',
-              message: `${r.error.errorType}: ${r.error.errorMessage}`,
-            });
-          }
-          return r;
-        },
+        invoke: reportingInvoke(pool, mapping.functionLogicalId, metrics),
         ...(destination && {
           onFailure: async (message: string) => {
             await sqs.send(new SendMessageCommand({ QueueUrl: destination.url, MessageBody: message }));
