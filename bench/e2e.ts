@@ -74,13 +74,18 @@ export const runLag = async (stack: Stack, rate: number, seconds: number): Promi
     const body = JSON.stringify({ events: makeEvents(perRequest, { seed: 100 + i, idempotencyKeys: true, ...(userId && { userId }) }) });
     pending.push(
       (async () => {
-        const res = await fetch(`${stack.baseUrl}/v1/events`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body,
-        });
-        await res.text();
-        if (res.status !== 202) throw new Error(`POST: ${res.status}`);
+        // As the client does: a 5xx is sent again, with the same idempotency keys (stored once).
+        for (let attempt = 0; ; attempt++) {
+          const res = await fetch(`${stack.baseUrl}/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body,
+          });
+          const text = await res.text();
+          if (res.status === 202) break;
+          if (attempt >= 5 || res.status < 500) throw new Error(`POST /v1/events: ${res.status} ${text.slice(0, 300)}`);
+          await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+        }
         const accepted = performance.now();
         if (!userId) return;
         const u = userPartition('lag', userId);

@@ -41,6 +41,7 @@ it('runs every benchmark on a tiny workload and ends with one JSON line of figur
     'e2eEventsPerSec',
     'lagP99Ms',
     'queryReadAmplification',
+    'lifetimeCostPerMillionUsd',
   ]) {
     expect(typeof figures[key]).toBe('number');
     expect(Number.isFinite(figures[key])).toBe(true);
@@ -52,4 +53,8 @@ it('runs every benchmark on a tiny workload and ends with one JSON line of figur
   // With compressed payloads, a 1 KB event is one write unit in the table and in each of two indexes.
   expect(figures.writeUnitsPerEvent).toBeLessThanOrEqual(3);
   expect(stdout).toContain('| service');
-}, 170_000);
+  // The lifetime levers end with the two options (provisioned capacity, PITR off), each cheaper than the row before it.
+  const levers = figures.lifetimeLevers as { lever: string; savedUsd: number }[];
+  expect(levers.slice(-2).map((l) => l.lever)).toEqual([expect.stringMatching(/^provisioned capacity/), 'point-in-time recovery off']);
+  for (const lever of levers.slice(-2)) expect(lever.savedUsd).toBeGreaterThan(0);
+}, 400_000);
