@@ -10,6 +10,7 @@ import { ServiceAlarms } from './constructs/alarms';
 import { ServiceDashboard } from './constructs/dashboard';
 import { DeadLetterAlarm } from './constructs/dlq-alarm';
 import { ServiceFunctions } from './constructs/functions';
+import { ViewerAsset } from './constructs/viewer-asset';
 import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventArchive } from './constructs/archive';
@@ -155,6 +156,8 @@ export class ActivityTrackerStack extends Stack {
       logRetention: config.logRetentionDays,
       traceSampleRate: config.traceSampleRate,
     });
+
+    new ViewerAsset(this, 'Viewer', { api: api.api, logLevel: config.logLevel, logRetention: config.logRetentionDays });
 
     if (config.wafRateLimit !== undefined) {
       new ApiWebAcl(this, 'WebAcl', { stage: api.api.deploymentStage, rateLimit: config.wafRateLimit });

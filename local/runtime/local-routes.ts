@@ -23,12 +23,16 @@ export interface LocalRoutesOptions {
   /** The local event buses: GET /_local/bus?limit=N (and POST /_local/bus/faults when `busFaults`). */
   readonly bus?: LocalEventBus;
   readonly busFaults?: boolean;
+  /** The app's pages: name → its answer (GET /_local/<name>). */
+  readonly pages?: Readonly<Record<string, (query: URLSearchParams) => Promise<HttpAnswer>>>;
 }
 
 /** Answers a request under /_local/. */
 export const localRoutes =
-  ({ keys, issuer, clock, health, stats, metrics, runSchedules, faults, bus, busFaults }: LocalRoutesOptions) =>
+  ({ keys, issuer, clock, health, stats, metrics, runSchedules, faults, bus, busFaults, pages }: LocalRoutesOptions) =>
   async (method: string, path: string, requestBody: Buffer, query: URLSearchParams = new URLSearchParams()): Promise<HttpAnswer> => {
+    const page = method === 'GET' && pages ? Object.entries(pages).find(([name]) => path === `/_local/${name}`)?.[1] : undefined;
+    if (page) return page(query);
     if (bus && method === 'GET' && path === '/_local/bus') {
       const raw = query.get('limit') ?? '100';
       if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 10_000) {

@@ -33,7 +33,17 @@ import { createPollers, stopPollers } from './pollers';
 import { startLocalBus } from './bus';
 import { createScheduler } from './schedules';
 import { createStreamPollers, streamFigures } from './streams';
-import { DEFAULT_REGION, type LocalEndpoints, type LocalIssuer, type LocalRuntime, type LocalStats, type StartLocalOptions } from './types';
+import { errorAnswer, type HttpAnswer } from '../proxy-event';
+import {
+  DEFAULT_REGION,
+  type LocalEndpoints,
+  type LocalIssuer,
+  type LocalPage,
+  type LocalPageContext,
+  type LocalRuntime,
+  type LocalStats,
+  type StartLocalOptions,
+} from './types';
 
 /** Starts everything the template describes. Resolves once the API serves. */
 export const startLocal = async (options: StartLocalOptions = {}): Promise<LocalRuntime> => {
@@ -192,7 +202,16 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         ...(scopePrefix ? { scopePrefix } : {}),
       },
     });
+    const token: LocalRuntime['token'] = (opts) =>
+      signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, scope: prefixScopes(opts.scope, scopePrefix), port });
+    const pages = Object.fromEntries(
+      Object.entries(options.pages ?? {}).map(([name, page]) => [
+        name,
+        (query: URLSearchParams) => renderPage(page, { baseUrl, token }, query, log),
+      ]),
+    );
     const local = localRoutes({
+      pages,
       keys,
       issuer,
       clock,
@@ -242,7 +261,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       invoke: (logicalId, event) => poolOf(logicalId).invoke(event),
       tenantClaim,
       issuer,
-      token: (opts) => signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, scope: prefixScopes(opts.scope, scopePrefix), port }),
+      token,
+      pages: Object.entries(options.pages ?? {}).map(([name, page]) => ({ url: `${baseUrl}/_local/${name}`, title: page.title })),
       ...(faults && { faults }),
       bus: localBus.bus,
       stop: stopAll,
@@ -250,5 +270,25 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   } catch (e) {
     await stopAll();
     throw e;
+  }
+};
+
+/** An app page's answer: never cached; a page that fails is a 502 naming why (local mode only). */
+const renderPage = async (
+  page: LocalPage,
+  ctx: LocalPageContext,
+  query: URLSearchParams,
+  log: (line: string) => void,
+): Promise<HttpAnswer> => {
+  try {
+    const { contentType, body, headers = {} } = await page.render(ctx, query);
+    return {
+      statusCode: 200,
+      headers: [['Content-Type', contentType], ['Cache-Control', 'no-store'], ...Object.entries(headers)],
+      body: Buffer.from(body),
+    };
+  } catch (e) {
+    log(`page ${page.title} failed: ${(e as Error).message}`);
+    return errorAnswer(502, 'page_failed', `${page.title}: ${(e as Error).message}`);
   }
 };
