@@ -45,7 +45,8 @@ button:disabled { opacity: .5; cursor: default; }
 @media (max-width: 720px) { .layout { grid-template-columns: 1fr; } }
 table { width: 100%; border-collapse: collapse; }
 caption { text-align: start; font-weight: 600; padding-bottom: 4px; }
-th, td { text-align: start; padding: 4px 6px; border-bottom: 1px solid var(--activity-log-border, #d0d7de); vertical-align: top; overflow-wrap: anywhere; }
+th, td { text-align: start; padding: 4px 6px; border-bottom: 1px solid var(--activity-log-border, #d0d7de); vertical-align: top; overflow-wrap: break-word; }
+td time { white-space: nowrap; }
 th { font-size: .85em; color: var(--activity-log-muted, #59636e); font-weight: 600; }
 tr[aria-current="true"] { background: var(--activity-log-selected, #ddf4ff); }
 td button { border: 0; padding: 0; background: none; color: var(--activity-log-accent, #0969da); text-decoration: underline; text-align: start; }
