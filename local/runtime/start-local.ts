@@ -33,17 +33,7 @@ import { createPollers, stopPollers } from './pollers';
 import { startLocalBus } from './bus';
 import { createScheduler } from './schedules';
 import { createStreamPollers, streamFigures } from './streams';
-import { errorAnswer, type HttpAnswer } from '../proxy-event';
-import {
-  DEFAULT_REGION,
-  type LocalEndpoints,
-  type LocalIssuer,
-  type LocalPage,
-  type LocalPageContext,
-  type LocalRuntime,
-  type LocalStats,
-  type StartLocalOptions,
-} from './types';
+import { DEFAULT_REGION, type LocalEndpoints, type LocalIssuer, type LocalRuntime, type LocalStats, type StartLocalOptions } from './types';
 
 /** Starts everything the template describes. Resolves once the API serves. */
 export const startLocal = async (options: StartLocalOptions = {}): Promise<LocalRuntime> => {
@@ -204,14 +194,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
     });
     const token: LocalRuntime['token'] = (opts) =>
       signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, scope: prefixScopes(opts.scope, scopePrefix), port });
-    const pages = Object.fromEntries(
-      Object.entries(options.pages ?? {}).map(([name, page]) => [
-        name,
-        (query: URLSearchParams) => renderPage(page, { baseUrl, token }, query, log),
-      ]),
-    );
     const local = localRoutes({
-      pages,
+      ...(options.pages && { pages: { pages: options.pages, context: { baseUrl, token }, log } }),
       keys,
       issuer,
       clock,
@@ -270,25 +254,5 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   } catch (e) {
     await stopAll();
     throw e;
-  }
-};
-
-/** An app page's answer: never cached; a page that fails is a 502 naming why (local mode only). */
-const renderPage = async (
-  page: LocalPage,
-  ctx: LocalPageContext,
-  query: URLSearchParams,
-  log: (line: string) => void,
-): Promise<HttpAnswer> => {
-  try {
-    const { contentType, body, headers = {} } = await page.render(ctx, query);
-    return {
-      statusCode: 200,
-      headers: [['Content-Type', contentType], ['Cache-Control', 'no-store'], ...Object.entries(headers)],
-      body: Buffer.from(body),
-    };
-  } catch (e) {
-    log(`page ${page.title} failed: ${(e as Error).message}`);
-    return errorAnswer(502, 'page_failed', `${page.title}: ${(e as Error).message}`);
   }
 };
