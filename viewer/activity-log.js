@@ -155,6 +155,8 @@ export class ActivityLogElement extends HTMLElement {
     this._inflight = {};
     /** @type {string | undefined} */
     this._selected = undefined;
+    /** The token a 401 was last reported for. @type {string | undefined} */
+    this._refused = undefined;
     this._connected = false;
     this._build();
   }
@@ -192,6 +194,15 @@ export class ActivityLogElement extends HTMLElement {
   }
 
   connectedCallback() {
+    // A host may set properties before this module defined the element: they are own properties
+    // then, shadowing the accessors; pass them through the accessors instead.
+    for (const name of ['token', 'apiBase', 'userId']) {
+      if (Object.hasOwn(this, name)) {
+        const value = /** @type {any} */ (this)[name];
+        delete (/** @type {any} */ (this)[name]);
+        /** @type {any} */ (this)[name] = value;
+      }
+    }
     this._connected = true;
     if (this.hasAttribute('token') && !this._token) this._token = this.getAttribute('token') ?? '';
     this._syncUser();
@@ -358,7 +369,9 @@ export class ActivityLogElement extends HTMLElement {
       signal: controller.signal,
     });
     const body = await res.json().catch(() => ({}));
-    if (res.status === 401) {
+    // Once per token: the list and the stats may both be refused.
+    if (res.status === 401 && this._refused !== this._token) {
+      this._refused = this._token;
       this.dispatchEvent(new CustomEvent('activity-log-unauthorized', { bubbles: true, composed: true, detail: { status: 401 } }));
     }
     if (!res.ok) throw new ApiError(res.status, body?.error?.message ?? `HTTP ${res.status}`);
