@@ -157,7 +157,7 @@ export class ActivityTrackerStack extends Stack {
       traceSampleRate: config.traceSampleRate,
     });
 
-    new ViewerAsset(this, 'Viewer', { api: api.api, logLevel: config.logLevel, logRetention: config.logRetentionDays });
+    const viewer = new ViewerAsset(this, 'Viewer', { api: api.api, logLevel: config.logLevel, logRetention: config.logRetentionDays });
 
     if (config.wafRateLimit !== undefined) {
       new ApiWebAcl(this, 'WebAcl', { stage: api.api.deploymentStage, rateLimit: config.wafRateLimit });
@@ -237,6 +237,10 @@ export class ActivityTrackerStack extends Stack {
     }
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: api.url });
+    new CfnOutput(this, 'ViewerUrl', {
+      description: 'The <activity-log> module, versioned (docs/viewer.md): <script type="module" src="...">',
+      value: `${api.url}viewer/${viewer.versionedFile}`,
+    });
     new CfnOutput(this, 'TableName', { description: 'Events table', value: storage.table.tableName });
     new CfnOutput(this, 'QueueUrl', { description: 'Events queue', value: queue.queue.queueUrl });
     new CfnOutput(this, 'DashboardUrl', { description: 'CloudWatch dashboard of the service', value: dashboard.url });

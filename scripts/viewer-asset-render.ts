@@ -40,6 +40,8 @@ export const renderViewerModule = (facts: ViewerAssetFacts = viewerAssetFacts())
     '/** The <activity-log> module the viewer function serves (lambdas/core/viewer-asset.ts). */',
     'export const VIEWER_MODULE = {',
     `  hash: '${facts.hash}',`,
+    '  /** Its versioned name, cached a year (the content hash changes with every change). */',
+    `  versionedFile: 'activity-log.${facts.hash}.js',`,
     `  text: ${JSON.stringify(facts.text)},`,
     '} as const;',
     '',

@@ -10,7 +10,7 @@ export interface StaticFile {
 /** The unversioned name: a page that always wants the current viewer (re-checked every 5 minutes). */
 export const VIEWER_FILE = 'activity-log.js';
 /** The versioned name (content hash): never changes, so it is cached for a year. */
-export const VIEWER_VERSIONED_FILE = `activity-log.${VIEWER_MODULE.hash}.js`;
+export const VIEWER_VERSIONED_FILE = VIEWER_MODULE.versionedFile;
 
 /**
  * The <activity-log> module under /viewer/{file}. Any origin may load it: a cross-origin
@@ -20,9 +20,9 @@ export const VIEWER_VERSIONED_FILE = `activity-log.${VIEWER_MODULE.hash}.js`;
  */
 export const viewerFile = (
   file: string | undefined,
-  module: { readonly hash: string; readonly text: string } = VIEWER_MODULE,
+  module: { readonly hash: string; readonly versionedFile: string; readonly text: string } = VIEWER_MODULE,
 ): StaticFile => {
-  const versioned = `activity-log.${module.hash}.js`;
+  const versioned = module.versionedFile;
   if (file !== VIEWER_FILE && file !== versioned) throw new NotFoundError(`no viewer file ${JSON.stringify(file ?? '')}`);
   return {
     headers: {

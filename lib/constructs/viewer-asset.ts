@@ -3,6 +3,7 @@ import { AuthorizationType, type IRestApi, LambdaIntegration, type Method } from
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { VIEWER_MODULE } from '../../viewer/asset.generated';
 import { createServiceFunction } from './lambda-function';
 
 export interface ViewerAssetProps {
@@ -28,6 +29,8 @@ export class ViewerAsset extends Construct {
   readonly function: IFunction;
   /** GET /viewer/{file}. */
   readonly method: Method;
+  /** The module's versioned file name (`activity-log.<content hash>.js`), cached a year. */
+  readonly versionedFile = VIEWER_MODULE.versionedFile;
 
   constructor(scope: Construct, id: string, props: ViewerAssetProps) {
     super(scope, id);
