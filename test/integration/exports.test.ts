@@ -208,6 +208,8 @@ describe('the viewer (<activity-log>) in headless Chromium', () => {
   });
 
   it('lists the walk-through events, shows stats and details (keyboard), pages, filters by type, and fetches only from the stack', async () => {
+    // `npm start` prints where the demo is.
+    expect(stack.output()).toContain(`[local] viewer demo: ${stack.baseUrl}/_local/viewer\n`);
     if (!browser) return;
     const started = Date.now();
     await browser.navigate(`${stack.baseUrl}/_local/viewer?tenant=${viewerTenant}`);
