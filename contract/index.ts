@@ -13,6 +13,7 @@ export {
 export { parseAccessTokenRule, type AccessTokenRule } from './access-token';
 export { LIMITS, QUERY_LIMITS } from './limits';
 export {
+  PUBLIC_ROUTES,
   ROUTE_SCOPES,
   SCOPE_FORMATS,
   SCOPES,

@@ -36,6 +36,12 @@ export const VIEWER_ROUTES: ReadonlySet<string> = new Set(['GET /v1/events', 'GE
 /** Viewer routes that take a `userId` filter: a viewer token bound to one user must send exactly it. */
 export const VIEWER_USER_FILTERED_ROUTES: ReadonlySet<string> = new Set(['GET /v1/events', 'GET /v1/stats']);
 
+/**
+ * Routes without an authorizer: the viewer's static module (no data; a `<script>` tag sends no
+ * token). Every other route needs a token and its scope (ROUTE_SCOPES).
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /viewer/{file}']);
+
 // Every scope opens some route: a scope no route needs fails to compile here.
 const everyScopeUsed: [Exclude<Scope, (typeof ROUTE_SCOPES)[Route]>] extends [never] ? true : never = true;
 void everyScopeUsed;

@@ -10,6 +10,7 @@ import { ServiceAlarms } from './constructs/alarms';
 import { ServiceDashboard } from './constructs/dashboard';
 import { DeadLetterAlarm } from './constructs/dlq-alarm';
 import { ServiceFunctions } from './constructs/functions';
+import { ViewerAsset } from './constructs/viewer-asset';
 import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventArchive } from './constructs/archive';
@@ -161,6 +162,8 @@ export class ActivityTrackerStack extends Stack {
       traceSampleRate: config.traceSampleRate,
     });
 
+    const viewer = new ViewerAsset(this, 'Viewer', { api: api.api, logLevel: config.logLevel, logRetention: config.logRetentionDays });
+
     if (config.wafRateLimit !== undefined) {
       new ApiWebAcl(this, 'WebAcl', { stage: api.api.deploymentStage, rateLimit: config.wafRateLimit });
     }
@@ -239,6 +242,10 @@ export class ActivityTrackerStack extends Stack {
     }
 
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the API stage', value: api.url });
+    new CfnOutput(this, 'ViewerUrl', {
+      description: 'The <activity-log> module, versioned (docs/viewer.md): <script type="module" src="...">',
+      value: `${api.url}viewer/${viewer.versionedFile}`,
+    });
     new CfnOutput(this, 'TableName', { description: 'Events table', value: storage.table.tableName });
     new CfnOutput(this, 'QueueUrl', { description: 'Events queue', value: queue.queue.queueUrl });
     new CfnOutput(this, 'DashboardUrl', { description: 'CloudWatch dashboard of the service', value: dashboard.url });

@@ -14,6 +14,8 @@ export {
   type LocalEndpoints,
   type LocalIssuer,
   type LocalIssuerOptions,
+  type LocalPage,
+  type LocalPageContext,
   type LocalRuntime,
   type LocalStats,
   type ScheduleRunResult,

@@ -129,7 +129,7 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
     version,
     summary: 'Multi-tenant activity and audit trail: record, query, delete and erase what users do.',
     description:
-      'Every route needs `Authorization: Bearer <JWT>`. The tenant comes from a token claim (`tenant_id` by default), never from the request. ' +
+      'Every /v1 route needs `Authorization: Bearer <JWT>` (GET /viewer/{file}, a static module, needs none). The tenant comes from a token claim (`tenant_id` by default), never from the request. ' +
       'Errors are `{"error":{"code","message"}}`. Generated from lambdas/core/schema.ts by `npm run openapi`; do not edit by hand.',
     license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
   },
@@ -315,6 +315,41 @@ export const openApiDocument = (version = '1.0.0'): JsonObject => ({
         },
         ['404'],
       ),
+    },
+    '/viewer/{file}': {
+      get: {
+        operationId: 'getViewerModule',
+        tags: ['viewer'],
+        summary: 'The <activity-log> web component, an ES module (docs/viewer.md)',
+        description:
+          'Public: no token (a `<script type="module">` sends none) and no data. `activity-log.js` is the current version, cached 5 minutes; ' +
+          '`activity-log.<hash>.js` (the content hash: docs/viewer.md names the current one) never changes and is cached a year. Any origin may load it (`Access-Control-Allow-Origin: *`).',
+        security: [],
+        parameters: [
+          {
+            name: 'file',
+            in: 'path',
+            required: true,
+            description: '`activity-log.js` or `activity-log.<hash>.js`.',
+            schema: { type: 'string', pattern: '^activity-log(\\.[0-9a-f]{12})?\\.js$' },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The module.',
+            headers: {
+              'Cache-Control': {
+                description: '`public, max-age=300`, or a year and `immutable` for the versioned name.',
+                schema: { type: 'string' },
+              },
+              'Access-Control-Allow-Origin': { description: '`*`', schema: { type: 'string' } },
+            },
+            content: { 'text/javascript': { schema: { type: 'string' } } },
+          },
+          '404': { description: 'No such file (`not_found`).', content: jsonContent(ref('Error')) },
+          ...errorResponses(['429', '500', '502', '504']),
+        },
+      },
     },
     '/v1/viewer-sessions': {
       post: operation(

@@ -16,7 +16,7 @@ import type { StartLocalOptions } from '../runtime/types';
 import { synth } from '../synth';
 
 /** What an app adds to the generic commands: its functions' local environment and its issuer settings. */
-export type LocalAppConfig = Pick<StartLocalOptions, 'environment' | 'issuer' | 'appDir' | 'dashboard'>;
+export type LocalAppConfig = Pick<StartLocalOptions, 'environment' | 'issuer' | 'appDir' | 'dashboard' | 'pages'>;
 
 /** Runs `start` with the arguments after the command name; resolves once the stack serves. */
 export const runStart = async (args: readonly string[], config: LocalAppConfig = {}) => {
@@ -80,6 +80,7 @@ export const runStart = async (args: readonly string[], config: LocalAppConfig =
   });
   process.stdout.write(`ready on ${runtime.baseUrl}\n`);
   process.stdout.write(`[local] status page: ${runtime.baseUrl}/_local/\n`);
+  for (const page of runtime.pages) process.stdout.write(`[local] ${page.title}: ${page.url}\n`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

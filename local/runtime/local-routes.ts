@@ -9,7 +9,7 @@ import { errorAnswer, type HttpAnswer } from '../proxy-event';
 import { STATUS_PAGE_HTML } from '../status-page';
 import type { LocalEventBus } from '../event-bus';
 import { json } from './http';
-import type { LocalIssuer, LocalStats, ScheduleRunResult } from './types';
+import type { LocalIssuer, LocalPage, LocalPageContext, LocalStats, ScheduleRunResult } from './types';
 
 export interface LocalRoutesOptions {
   readonly keys: IssuerKeys;
@@ -23,12 +23,20 @@ export interface LocalRoutesOptions {
   /** The local event buses: GET /_local/bus?limit=N (and POST /_local/bus/faults when `busFaults`). */
   readonly bus?: LocalEventBus;
   readonly busFaults?: boolean;
+  /** The app's pages (GET /_local/<name>), what they may use, and where their failures are logged. */
+  readonly pages?: {
+    readonly pages: Readonly<Record<string, LocalPage>>;
+    readonly context: LocalPageContext;
+    readonly log: (line: string) => void;
+  };
 }
 
 /** Answers a request under /_local/. */
 export const localRoutes =
-  ({ keys, issuer, clock, health, stats, metrics, runSchedules, faults, bus, busFaults }: LocalRoutesOptions) =>
+  ({ keys, issuer, clock, health, stats, metrics, runSchedules, faults, bus, busFaults, pages }: LocalRoutesOptions) =>
   async (method: string, path: string, requestBody: Buffer, query: URLSearchParams = new URLSearchParams()): Promise<HttpAnswer> => {
+    const page = method === 'GET' && pages ? Object.entries(pages.pages).find(([name]) => path === `/_local/${name}`)?.[1] : undefined;
+    if (page && pages) return renderPage(page, pages.context, query, pages.log);
     if (bus && method === 'GET' && path === '/_local/bus') {
       const raw = query.get('limit') ?? '100';
       if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 10_000) {
@@ -95,3 +103,23 @@ export const localRoutes =
     }
     return errorAnswer(404, 'not_found', `No local route ${method} ${path}`);
   };
+
+/** An app page's answer: never cached; a page that fails is a 502 naming why (local mode only). */
+export const renderPage = async (
+  page: LocalPage,
+  ctx: LocalPageContext,
+  query: URLSearchParams,
+  log: (line: string) => void,
+): Promise<HttpAnswer> => {
+  try {
+    const { contentType, body, headers = {} } = await page.render(ctx, query);
+    return {
+      statusCode: 200,
+      headers: [['Content-Type', contentType], ['Cache-Control', 'no-store'], ...Object.entries(headers)],
+      body: Buffer.from(body),
+    };
+  } catch (e) {
+    log(`page ${page.title} failed: ${(e as Error).message}`);
+    return errorAnswer(502, 'page_failed', `${page.title}: ${(e as Error).message}`);
+  }
+};

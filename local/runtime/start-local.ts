@@ -192,7 +192,10 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
         ...(scopePrefix ? { scopePrefix } : {}),
       },
     });
+    const token: LocalRuntime['token'] = (opts) =>
+      signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, scope: prefixScopes(opts.scope, scopePrefix), port });
     const local = localRoutes({
+      ...(options.pages && { pages: { pages: options.pages, context: { baseUrl, token }, log } }),
       keys,
       issuer,
       clock,
@@ -242,7 +245,8 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       invoke: (logicalId, event) => poolOf(logicalId).invoke(event),
       tenantClaim,
       issuer,
-      token: (opts) => signToken(keys, { tenantClaim, aud: issuer.audience, ...opts, scope: prefixScopes(opts.scope, scopePrefix), port }),
+      token,
+      pages: Object.entries(options.pages ?? {}).map(([name, page]) => ({ url: `${baseUrl}/_local/${name}`, title: page.title })),
       ...(faults && { faults }),
       bus: localBus.bus,
       stop: stopAll,

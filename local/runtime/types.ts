@@ -57,6 +57,24 @@ export interface LocalIssuerOptions {
   readonly scopePrefix?: string | ((model: TemplateModel) => string | undefined);
 }
 
+/** What an app page under /_local/ may use: where the runtime listens and its issuer. */
+export interface LocalPageContext {
+  readonly baseUrl: string;
+  /** A token from the local issuer for this runtime (as LocalRuntime.token). */
+  token(opts: Omit<TokenOptions, 'port'>): string;
+}
+
+/** A page the app adds under /_local/ (a demo, say): GET only, never cached, listed at start. */
+export interface LocalPage {
+  /** What the start banner calls it. */
+  readonly title: string;
+  /** The answer, built per request (it may call the API at ctx.baseUrl). */
+  render(
+    ctx: LocalPageContext,
+    query: URLSearchParams,
+  ): Promise<{ readonly contentType: string; readonly body: string; readonly headers?: Readonly<Record<string, string>> }>;
+}
+
 export interface StartLocalOptions {
   /** Cloud assembly directory (the output of `cdk synth`). @default ./cdk.out */
   readonly assemblyDir?: string;
@@ -102,6 +120,8 @@ export interface StartLocalOptions {
   readonly environment?: (fn: FunctionModel, ctx: FunctionEnvironmentContext) => Record<string, string>;
   /** What the status page (GET /_local/) charts from the functions' EMF metrics. @default title only */
   readonly dashboard?: DashboardOptions;
+  /** App pages under /_local/: name → page, served at `/_local/<name>` (e.g. a demo). @default none */
+  readonly pages?: Readonly<Record<string, LocalPage>>;
 }
 
 export interface ScheduleRunResult {
@@ -140,6 +160,8 @@ export interface LocalRuntime {
   token(opts: Omit<TokenOptions, 'port'>): string;
   /** The template's event buses (GET /_local/bus). */
   readonly bus: import('../event-bus').LocalEventBus;
+  /** The app's pages (StartLocalOptions.pages): their URL and title. */
+  readonly pages: readonly { readonly url: string; readonly title: string }[];
   /** The fault proxy, when started with `faults`. */
   readonly faults?: FaultProxy;
   stop(): Promise<void>;

@@ -104,6 +104,8 @@ describe('least privilege: each role lists exactly the actions its code uses', (
     ),
     // Query on the counters table; UpdateItem on the rate counters only.
     'Stats/Query': only('dynamodb:Query', 'dynamodb:UpdateItem'),
+    // Serves a static module from its bundle: nothing to read or write.
+    'Viewer/Function': only(),
   };
 
   it('in Cognito mode, where the pre-token trigger can list client names but never read a client secret', () => {

@@ -1,3 +1,4 @@
+import { VIEWER_VERSIONED_FILE } from '../../lambdas/core/viewer-asset';
 import { stackNameFor } from '../../lib/stage';
 import { OIDC_CONTEXT, synthStack } from '../support/stack';
 
@@ -5,7 +6,8 @@ describe('stack outputs a client and an operator need', () => {
   it('gives the API and dashboard URLs, the stage, and the auth details in Cognito mode', () => {
     const { template } = synthStack({ stage: 'staging' });
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    for (const name of ['ApiUrl', 'DashboardUrl', 'Stage', 'TokenIssuer', 'TenantClaim', 'Scopes', 'TokenUrl', 'UserPoolId'])
+    expect(JSON.stringify(outputs.ViewerUrl!.Value)).toContain(`viewer/${VIEWER_VERSIONED_FILE}`);
+    for (const name of ['ApiUrl', 'ViewerUrl', 'DashboardUrl', 'Stage', 'TokenIssuer', 'TenantClaim', 'Scopes', 'TokenUrl', 'UserPoolId'])
       expect(outputs[name]).toBeDefined();
     expect(outputs.Stage!.Value).toBe('staging');
     expect(outputs.TenantClaim!.Value).toBe('tenant_id');

@@ -83,7 +83,7 @@ const routesOf = (template: Template): string[] => {
     const uriParts = method.Properties.Integration.Uri['Fn::Join'][1] as Json[];
     const target = uriParts.find((part) => part['Fn::GetAtt'])?.['Fn::GetAtt'][0] as string;
     expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
-    return `${method.Properties.HttpMethod as string} ${pathOf(method.Properties.ResourceId.Ref as string)} -> ${functionIds.get(target) ?? (target.startsWith('StatsQuery') ? 'StatsQuery' : undefined)}`;
+    return `${method.Properties.HttpMethod as string} ${pathOf(method.Properties.ResourceId.Ref as string)} -> ${functionIds.get(target) ?? (target.startsWith('StatsQuery') ? 'StatsQuery' : target.startsWith('ViewerFunction') ? 'Viewer' : undefined)}`;
   });
 };
 
@@ -103,8 +103,20 @@ describe('ActivityTracker stack', () => {
           'GET /v1/exports/{id} -> Admin',
           'POST /v1/exports -> Admin',
           'POST /v1/viewer-sessions -> Admin',
+          'GET /viewer/{file} -> Viewer',
         ].sort(),
       );
+    });
+
+    it('serves the viewer module without an authorizer, from a function with no environment beyond its telemetry', () => {
+      const template = defaults();
+      const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+      const open = methods.filter((m) => m.Properties.AuthorizationType === 'NONE' && m.Properties.HttpMethod !== 'OPTIONS');
+      expect(open).toHaveLength(1);
+      expect(routesOf(template).filter((r) => r.endsWith('-> Viewer'))).toEqual(['GET /viewer/{file} -> Viewer']);
+      const [, viewer] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('ViewerFunction'))!;
+      expect(Object.keys(viewer.Properties.Environment.Variables).filter((k) => !/^(POWERTOOLS_|NODE_OPTIONS)/.test(k))).toEqual([]);
+      expect(viewer.Properties.MemorySize).toBe(128);
     });
 
     it('traces the stage with X-Ray and writes JSON access logs to a log group with retention', () => {

@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { ROUTE_SCOPES, SCOPES, VIEWER_ROUTES, type Route } from '../../contract';
+import { PUBLIC_ROUTES, ROUTE_SCOPES, SCOPES, VIEWER_ROUTES, type Route } from '../../contract';
 import { loadOrCreateIssuerKeys, localIssuerUrl, prefixScopes, type IssuerKeys } from '@activity-tracker/local';
 import { RESOURCE_SERVER_ID } from '../../lib/constructs/cognito-auth';
 import { LOCAL_AUDIENCE } from '../../scripts/local';
@@ -23,6 +23,7 @@ const cognito = (scope: string): string => prefixScopes(scope, `${RESOURCE_SERVE
 let stack: LocalStack;
 let keys: IssuerKeys;
 let routes: string[];
+let publicRoutes: string[];
 const victim = uniqueTenant('victim');
 const attacker = uniqueTenant('attacker');
 let victimIds: string[] = [];
@@ -36,7 +37,10 @@ beforeAll(async () => {
   const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'attacks'));
   stack = await startLocalStack({ outDir });
   keys = loadOrCreateIssuerKeys();
-  routes = stack.routes.map((r) => /^(\S+ \S+) → /.exec(r)?.[1] ?? r);
+  const all = stack.routes.map((r) => /^(\S+ \S+) → /.exec(r)?.[1] ?? r);
+  // The public viewer module has its own attacks (below); every other route needs a token.
+  routes = all.filter((r) => !PUBLIC_ROUTES.has(r));
+  publicRoutes = all.filter((r) => PUBLIC_ROUTES.has(r));
 
   const posted = await request(stack.baseUrl, 'POST', '/v1/events', {
     token: validToken(victim),
@@ -229,6 +233,7 @@ describe('attacks over HTTP', () => {
   it('covers every route of the template with the contract scope table', () => {
     expect(routes.length).toBeGreaterThanOrEqual(3);
     expect(routes.filter((route) => !(route in ROUTE_SCOPES))).toEqual([]);
+    expect(publicRoutes).toEqual([...PUBLIC_ROUTES]);
     const absent = Object.keys(ROUTE_SCOPES).filter((route) => !has(route));
     // Not silent: routes of the contract that this build does not deploy yet are named.
     if (absent.length > 0) console.log(`attacks: routes of the contract not in the template yet (not attacked): ${absent.join(', ')}`);
@@ -528,6 +533,42 @@ describe('attacks over HTTP', () => {
       ] as const) {
         await attack(`viewer token, ${name}`, 'GET', '/v1/events', { token: `${header}.${b64(edited)}.${signature}` }, 401);
       }
+    });
+  });
+
+  describe('the public viewer module (GET /viewer/{file}, no authorizer)', () => {
+    const notTheModule = (res: HttpResult) => !res.text.includes('customElements.define');
+    it('serves nothing but its module: traversal, other files and encodings get 404', async () => {
+      for (const path of [
+        '/viewer/..%2F..%2Fetc%2Fpasswd',
+        '/viewer/..%2Fv1%2Fevents',
+        '/viewer/%2e%2e%2fpackage.json',
+        '/viewer/activity-log.js%00.png',
+        '/viewer/activity-log.JS',
+        '/viewer/activity-log.js.map',
+        '/viewer/index.html',
+        '/viewer/activity-log.ffffffffffff.js',
+      ]) {
+        await attack(`viewer file ${path}`, 'GET', path, {}, 404, notTheModule);
+      }
+      // Deeper paths and other methods are no route at all (the gateway's 404).
+      await attack('viewer sub-path', 'GET', '/viewer/x/activity-log.js', {}, 404, notTheModule);
+      for (const method of ['POST', 'PUT', 'DELETE']) {
+        await attack(`${method} on the viewer module`, method, '/viewer/activity-log.js', { body: { x: 1 } }, 404, notTheModule);
+      }
+    });
+
+    it('answers the same public, credential-free file with or without a token (no cookie, no data)', async () => {
+      const anonymous = await request(stack.baseUrl, 'GET', '/viewer/activity-log.js');
+      const withToken = await request(stack.baseUrl, 'GET', '/viewer/activity-log.js', { token: validToken(victim) });
+      for (const res of [anonymous, withToken]) {
+        expect(res.status).toBe(200);
+        expect(res.headers.get('set-cookie')).toBeNull();
+        expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.text).not.toContain(victim);
+      }
+      expect(withToken.text).toBe(anonymous.text);
     });
   });
 

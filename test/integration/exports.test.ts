@@ -1,12 +1,24 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { LOCAL_AUDIENCE } from '../../scripts/local';
+import { type Browser, launchBrowser } from './cdp';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
  * Exports over the local stack: the API, the queue-driven worker, the multipart upload to the S3
- * emulator (fauxqs) and the presigned download, end to end.
+ * emulator (fauxqs) and the presigned download, end to end; and the viewer (<activity-log>, with
+ * a viewer token) in headless Chromium. OIDC mode: its token authorizer verifies viewer tokens
+ * (in Cognito mode the gateway's Cognito authorizer refuses them: docs/api.md#viewer-tokens).
  */
+const OIDC = {
+  authMode: 'oidc',
+  issuer: 'https://issuer.example.com/',
+  audience: LOCAL_AUDIENCE,
+  jwksUri: 'https://issuer.example.com/jwks.json',
+};
 let stack: LocalStack;
 const tenant = uniqueTenant('export');
 const other = uniqueTenant('export-other');
@@ -15,7 +27,7 @@ let ids: Record<string, string[]> = {};
 const token = (t: string, scope = 'events:write events:read events:delete events:erase events:export') => stack.token({ tenant: t, scope });
 
 beforeAll(async () => {
-  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'exports'));
+  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'exports-oidc'), OIDC);
   stack = await startLocalStack({ outDir });
   const events = [
     { type: 'login', userId: 'alice', occurredAt: '2026-11-01T10:00:00Z' },
@@ -136,5 +148,140 @@ describe('exports', () => {
     const after = await request(stack.baseUrl, 'GET', `/v1/exports/${job.id}`, { token: token(tenant) });
     expect(after.body).toMatchObject({ status: 'failed', reason: 'erased', url: null });
     expect((await download(job.url)).status).toBe(404);
+  });
+});
+
+describe('the viewer (<activity-log>) in headless Chromium', () => {
+  const viewerTenant = uniqueTenant('viewer');
+  const hostile = '<img src="https://attacker.example/x.png" onerror="fetch(\'https://attacker.example/\')">';
+  let chromium: string | undefined;
+  let browser: Browser | undefined;
+  let billedId: string;
+  const root = "document.querySelector('activity-log').shadowRoot";
+  const rowTypes = `[...${root}.querySelectorAll('tbody tr[data-id] td:nth-child(2)')].map((td) => td.textContent)`;
+
+  let suiteStarted = 0;
+
+  beforeAll(async () => {
+    suiteStarted = Date.now();
+    const ensure = spawnSync('bash', [join(REPO_ROOT, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 600_000 });
+    if (ensure.status === 0 && existsSync('/usr/bin/chromium')) chromium = '/usr/bin/chromium';
+    else process.stdout.write(`SKIPPED viewer browser test: Chromium unavailable (${(ensure.stderr || ensure.stdout).trim()})\n`);
+    // The README walk-through's events (the bad one is rejected), a hostile user id, and enough
+    // events of another user for two pages of 10.
+    const now = Date.now();
+    const at = (msAgo: number) => new Date(now - msAgo).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const events = [
+      {
+        type: 'customer.billed',
+        userId: 'u-42',
+        occurredAt: at(0),
+        target: { type: 'invoice', id: 'inv-9' },
+        idempotencyKey: 'bill-inv-9',
+        details: { amount: 1200, currency: 'EUR' },
+      },
+      { type: 'user.login', userId: 'u-42' },
+      { type: 'Not Valid', userId: 'u-42' },
+      { type: 'xss.probe', userId: hostile, occurredAt: at(30_000), details: { html: '<script>alert(1)</script>' } },
+      ...Array.from({ length: 11 }, (_, i) => ({ type: 'doc.viewed', userId: 'u-7', occurredAt: at((i + 1) * 60_000) })),
+    ];
+    const posted = await request(stack.baseUrl, 'POST', '/v1/events', { token: token(viewerTenant), body: { events } });
+    expect([posted.status, posted.body.accepted, posted.body.rejected]).toEqual([202, 14, 1]);
+    billedId = posted.body.results[0].id;
+    const day = 86_400_000;
+    const midnight = Math.floor(now / day) * day;
+    const statsQuery = `from=${at(now - midnight + 29 * day)}&to=${at(now - midnight - day)}`;
+    // Listed and counted (the stats follow the stream within seconds) before the page loads.
+    await eventually(async () => {
+      const list = await request(stack.baseUrl, 'GET', '/v1/events?limit=100', { token: token(viewerTenant) });
+      const stats = await request(stack.baseUrl, 'GET', `/v1/stats?${statsQuery}`, { token: token(viewerTenant) });
+      return list.body.events.length === 14 && stats.body.total === 14 ? true : undefined;
+    }, 30_000);
+    if (chromium) browser = await launchBrowser(chromium);
+  }, 660_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    process.stdout.write(
+      `viewer tests (events in and counted, Chromium, both tests): ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s\n`,
+    );
+  });
+
+  it('lists the walk-through events, shows stats and details (keyboard), pages, filters by type, and fetches only from the stack', async () => {
+    // `npm start` prints where the demo is.
+    expect(stack.output()).toContain(`[local] viewer demo: ${stack.baseUrl}/_local/viewer\n`);
+    if (!browser) return;
+    const started = Date.now();
+    await browser.navigate(`${stack.baseUrl}/_local/viewer?tenant=${viewerTenant}`);
+    await browser.waitFor(`${root}.querySelectorAll('tbody tr[data-id]').length === 10`);
+    const firstPage = await browser.evaluate<string[]>(rowTypes);
+    expect(firstPage.slice(0, 3).sort()).toEqual(['customer.billed', 'user.login', 'xss.probe']);
+    expect(firstPage.slice(3)).toEqual(Array(7).fill('doc.viewed'));
+    // Attacker-controlled text stays text: no element is made of it, nothing is fetched for it.
+    expect(await browser.evaluate(`${root}.querySelectorAll('img, script').length + document.querySelectorAll('img').length`)).toBe(0);
+    expect(
+      await browser.evaluate(`[...${root}.querySelectorAll('tbody td')].some((td) => td.textContent === ${JSON.stringify(hostile)})`),
+    ).toBe(true);
+
+    // Stats: the total and the top types of the last 30 days, and a bar per day.
+    await browser.waitFor(`${root}.querySelector('[data-total]')?.textContent === '14'`);
+    const top = await browser.evaluate<string[]>(
+      `[...${root}.querySelectorAll('.top li')].map((li) => li.children[0].textContent + '=' + li.children[1].textContent)`,
+    );
+    expect(top).toEqual(['doc.viewed=11', 'customer.billed=1', 'user.login=1', 'xss.probe=1']);
+    expect(await browser.evaluate(`${root}.querySelectorAll('.hist > span').length`)).toBe(30);
+
+    // Details by keyboard: focus the event's button, press Enter; focus moves to the details.
+    await browser.evaluate(`${root}.querySelector('tr[data-id="${billedId}"] button').focus()`);
+    await browser.press('Enter');
+    await browser.waitFor(`${root}.querySelector('section.details pre')`);
+    const details = await browser.evaluate<string>(`${root}.querySelector('section.details').textContent`);
+    expect(details).toContain('invoice inv-9');
+    expect(details).toContain('"currency": "EUR"');
+    expect(await browser.evaluate(`${root}.activeElement?.textContent`)).toBe('Event details');
+    const file = join(REPO_ROOT, 'docs', 'img', 'viewer-demo.png');
+    mkdirSync(join(REPO_ROOT, 'docs', 'img'), { recursive: true });
+    writeFileSync(file, await browser.screenshot());
+    process.stdout.write(`viewer screenshot: ${file}\n`);
+
+    // The next page (the API's cursor), and back.
+    await browser.evaluate(`[...${root}.querySelectorAll('nav button')].find((b) => b.textContent === 'Next page').click()`);
+    await browser.waitFor(`${root}.querySelectorAll('tbody tr[data-id]').length === 4`);
+    expect(await browser.evaluate<string[]>(rowTypes)).toEqual(Array(4).fill('doc.viewed'));
+    expect(await browser.evaluate(`${root}.querySelector('nav span').textContent`)).toBe('Page 2');
+    await browser.evaluate(`[...${root}.querySelectorAll('nav button')].find((b) => b.textContent === 'Previous page').click()`);
+    await browser.waitFor(`${root}.querySelectorAll('tbody tr[data-id]').length === 10`);
+
+    // Filter by type: the list and the stats follow.
+    await browser.evaluate(
+      `(() => { const r = ${root}; r.querySelector('#al-type').value = 'customer.billed'; r.querySelector('form').requestSubmit(); })()`,
+    );
+    await browser.waitFor(`${root}.querySelectorAll('tbody tr[data-id]').length === 1`);
+    expect(await browser.evaluate<string[]>(rowTypes)).toEqual(['customer.billed']);
+    await browser.waitFor(`${root}.querySelector('[data-total]')?.textContent === '1'`);
+
+    // Nothing but the stack: every request went to its origin (data: URLs are the browser's own icons).
+    const origin = new URL(stack.baseUrl).origin;
+    const outside = browser.requests.filter((url) => !url.startsWith('data:') && new URL(url).origin !== origin);
+    expect(outside).toEqual([]);
+    const paths = browser.requests.filter((url) => url.startsWith(origin)).map((url) => new URL(url).pathname);
+    expect(paths).toEqual(
+      expect.arrayContaining(['/_local/viewer', '/viewer/activity-log.js', '/v1/events', '/v1/stats', `/v1/events/${billedId}`]),
+    );
+    expect(browser.requests.some((url) => url.includes('cursor='))).toBe(true);
+    expect(browser.problems.filter((p) => p.startsWith('exception'))).toEqual([]);
+    process.stdout.write(`viewer browser test: ${((Date.now() - started) / 1000).toFixed(1)} s in Chromium\n`);
+  });
+
+  it("shows a user-bound viewer token only that user's events, the user filter fixed", async () => {
+    if (!browser) return;
+    await browser.navigate(`${stack.baseUrl}/_local/viewer?tenant=${viewerTenant}&userId=u-42`);
+    await browser.waitFor(`${root}.querySelectorAll('tbody tr[data-id]').length === 2`);
+    expect((await browser.evaluate<string[]>(rowTypes)).sort()).toEqual(['customer.billed', 'user.login']);
+    expect(await browser.evaluate(`[${root}.querySelector('#al-userId').value, ${root}.querySelector('#al-userId').readOnly]`)).toEqual([
+      'u-42',
+      true,
+    ]);
+    await browser.waitFor(`${root}.querySelector('[data-total]')?.textContent === '2'`);
   });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { LIMITS } from '../../contract';
+import { LIMITS, PUBLIC_ROUTES } from '../../contract';
+import { VIEWER_VERSIONED_FILE } from '../../lambdas/core/viewer-asset';
 import { responseChecker } from '../support/openapi';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant, type HttpResult } from './http';
@@ -140,8 +141,17 @@ describe('the API against openapi.yaml', () => {
     expect((await call('POST', '/v1/viewer-sessions', { tenant, body: { userId: 'u2', ttlSeconds: 60 } })).status).toBe(201);
   });
 
+  it('GET /viewer/{file}: 200 without a token (the module, CORS-open), 404 for any other file', async () => {
+    const current = await call('GET', '/viewer/activity-log.js', { noToken: true });
+    expect([current.status, current.headers.get('access-control-allow-origin')]).toEqual([200, '*']);
+    expect(current.headers.get('cache-control')).toBe('public, max-age=300');
+    const versioned = await call('GET', `/viewer/${VIEWER_VERSIONED_FILE}`, { noToken: true });
+    expect([versioned.status, versioned.headers.get('cache-control')]).toEqual([200, 'public, max-age=31536000, immutable']);
+    expect((await call('GET', '/viewer/activity-log.0123456789ab.js', { noToken: true })).status).toBe(404);
+  });
+
   it('answers 401 without a token and 403 without the documented scope, on every route', async () => {
-    for (const { route, path, operation } of responseChecker().operations) {
+    for (const { route, path, operation } of responseChecker().operations.filter((o) => !PUBLIC_ROUTES.has(o.route))) {
       const method = route.split(' ')[0] as string;
       const concrete = path.replace('{id}', id);
       const body = method === 'POST' ? { userId: 'x' } : undefined;

@@ -93,6 +93,14 @@ export const createResponseChecker = (doc: OpenApiDocument = loadOpenApi()) => {
       if (name !== 'Retry-After' && !headers.has(name)) problems.push(`${where}: header ${name} missing`);
     }
     const media = response.content?.['application/json'];
+    // Another documented media type (the viewer's module): the content type must be it; no schema.
+    const other = Object.keys(response.content ?? {}).find((type) => type !== 'application/json');
+    if (!media && other) {
+      const type = headers.get('content-type') ?? '';
+      return type.split(';')[0]?.trim().toLowerCase() === other
+        ? problems
+        : [...problems, `${where}: content-type ${type}, documented ${other}`];
+    }
     if (!media) {
       if (text !== '') problems.push(`${where}: documented without a body, got ${JSON.stringify(text.slice(0, 200))}`);
       return problems;

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LIMITS, QUERY_LIMITS, ROUTE_SCOPES, type Route } from '../../../contract';
+import { LIMITS, PUBLIC_ROUTES, QUERY_LIMITS, ROUTE_SCOPES, type Route } from '../../../contract';
 import { checkEvent } from '../../../lambdas/core/envelope';
 import { parseEventQuery } from '../../../lambdas/core/query';
 import { openApiDocument } from '../../../lambdas/core/schema';
@@ -51,14 +51,15 @@ describe('openapi.yaml', () => {
       '/v1/exports/{id}',
       '/v1/stats',
       '/v1/viewer-sessions',
+      '/viewer/{file}',
     ]);
   });
 
-  it('names one scope per operation, the one of ROUTE_SCOPES', () => {
+  it('names one scope per operation, the one of ROUTE_SCOPES, and no security on the public routes', () => {
     const checker = createResponseChecker();
-    expect(checker.operations.map((o) => o.route).sort()).toEqual(Object.keys(ROUTE_SCOPES).sort());
+    expect(checker.operations.map((o) => o.route).sort()).toEqual([...Object.keys(ROUTE_SCOPES), ...PUBLIC_ROUTES].sort());
     for (const { route, operation } of checker.operations) {
-      expect(operation.security).toEqual([{ bearerAuth: [ROUTE_SCOPES[route as Route]] }]);
+      expect(operation.security).toEqual(PUBLIC_ROUTES.has(route) ? [] : [{ bearerAuth: [ROUTE_SCOPES[route as Route]] }]);
     }
   });
 
