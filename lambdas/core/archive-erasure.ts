@@ -79,7 +79,14 @@ export interface ErasureProgress {
   rewrites?: Rewrite[];
 }
 
+/**
+ * Firehose buffers up to 15 minutes: rows received just before the erasure completed may reach
+ * the archive up to then. The eraser starts once that time has passed since completedAt.
+ */
+export const SETTLE_MS = 16 * 60_000;
+
 export interface ArchiveErasureDeps {
+  readonly now: () => number;
   readonly athena: AthenaQueries;
   readonly files: ArchiveFiles;
   readonly table: ArchiveTable;
@@ -93,7 +100,9 @@ export interface ArchiveErasureDeps {
 
 export type ArchiveErasureOutcome =
   | { readonly outcome: 'completed'; readonly files: number; readonly rewrites: number }
-  | { readonly outcome: 'continue' };
+  | { readonly outcome: 'continue' }
+  /** Too early (SETTLE_MS): run again in this many seconds. */
+  | { readonly outcome: 'later'; readonly seconds: number };
 
 /** An Athena query of the erasure failed; the next run starts it again (a new attempt). */
 export class ArchiveQueryFailedError extends Error {
@@ -134,6 +143,8 @@ const archiveKeyOf = (stagedKey: string, tenant: string, rewrite: Rewrite): stri
  */
 export const eraseFromArchive = async (request: ArchiveErasureRequest, deps: ArchiveErasureDeps): Promise<ArchiveErasureOutcome> => {
   const { athena, files, table } = deps;
+  const wait = Date.parse(request.completedAt) + SETTLE_MS - deps.now();
+  if (wait > 0) return { outcome: 'later', seconds: Math.ceil(wait / 1000) };
   const margin = deps.marginMs ?? 60_000;
   const key = markerKey(request);
   const loaded = await files.loadMarker(key);

@@ -15,7 +15,10 @@ import { logger, metrics } from '../shared/powertools';
 import { annotate } from '../shared/telemetry';
 
 export interface ArchiveEraserDeps extends Omit<ArchiveErasureDeps, 'remainingMs'> {
-  readonly queue: { again(receiptHandle: string): Promise<void>; deadLetter(body: string, messageId: string): Promise<void> };
+  readonly queue: {
+    again(receiptHandle: string, seconds: number): Promise<void>;
+    deadLetter(body: string, messageId: string): Promise<void>;
+  };
 }
 
 const parseBody = (body: string) => {
@@ -32,7 +35,8 @@ const parseBody = (body: string) => {
 /**
  * `erasure.completed` (a rule on the bus → a FIFO queue, one message group: one erasure at a time)
  * → the user's rows leave the archive (core/archive-erasure.ts). A run that stops for time makes
- * its message visible again and the next run continues from the marker; a failed run is retried
+ * its message visible again and the next run continues from the marker (one that comes
+ * before Firehose's buffer has flushed the last rows, core SETTLE_MS, makes it visible when it has); a failed run is retried
  * by SQS; a message that can never be processed (not an erasure, a value SQL cannot carry) goes to
  * the dead-letter queue at once instead of blocking the erasures behind it.
  */
@@ -49,9 +53,9 @@ export const createArchiveEraserHandler = ({ queue, ...deps }: ArchiveEraserDeps
         const request = parseBody(record.body);
         annotate({ tenant: request.tenant });
         const result = await eraseFromArchive(request, { ...deps, remainingMs: () => context.getRemainingTimeInMillis() });
-        if (result.outcome === 'continue') {
-          logger.info('archive erasure continues in the next run', { erasureId: request.erasureId });
-          await queue.again(record.receiptHandle);
+        if (result.outcome === 'continue' || result.outcome === 'later') {
+          logger.info('archive erasure continues in a next run', { erasureId: request.erasureId, outcome: result.outcome });
+          await queue.again(record.receiptHandle, result.outcome === 'later' ? result.seconds : 0);
           batchItemFailures.push({ itemIdentifier: record.messageId });
           continue;
         }
@@ -79,5 +83,6 @@ export const handler = createArchiveEraserHandler({
   files: s3ArchiveFiles(s3Client, archiveBucket, requireString(env, ENV.eraserWorkBucket)),
   table: { database: requireString(env, ENV.archiveDatabase), table: 'events', bucket: archiveBucket },
   queue: sqsEraserQueue(sqsClient, requireString(env, ENV.eraserQueueUrl), requireString(env, ENV.eraserDeadLetterUrl)),
+  now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 });

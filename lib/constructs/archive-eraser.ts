@@ -28,14 +28,13 @@ export interface ArchiveEraserProps {
   readonly alarmTopic?: ITopic;
 }
 
-/** Gives Firehose's 15-minute buffer time to write what was received before the erasure completed. */
-const DELIVERY_DELAY = Duration.minutes(15);
 const ERASER_TIMEOUT = Duration.minutes(15);
 
 /**
  * Erasure reaches the archive (docs/consumers.md, "Erasure and the archive"): a rule on the bus
  * sends each `erasure.completed` to a FIFO queue (one message group: one erasure at a time, since
- * two rewrites of a file would bring back the rows the first removed), delayed 15 minutes; the
+ * two rewrites of a file would bring back the rows the first removed); 16 minutes after completion
+ * (Firehose's buffer has flushed by then; lambdas/core/archive-erasure.ts SETTLE_MS) the
  * archive eraser (lambdas/handlers/archive-eraser.ts) finds the user's files with Athena, UNLOADs
  * every other row to its work bucket and swaps the rewritten files in. Its own Athena workgroup
  * (engine v3, results encrypted in the work bucket, configuration enforced), a work bucket
@@ -94,7 +93,6 @@ export class ArchiveEraser extends Construct {
       contentBasedDeduplication: true,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deliveryDelay: DELIVERY_DELAY,
       visibilityTimeout: ERASER_TIMEOUT.plus(Duration.minutes(1)),
       retentionPeriod: Duration.days(4),
       // A long erasure continues over several runs (each a receive): 50 × 15 minutes of work.

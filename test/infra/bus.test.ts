@@ -118,7 +118,7 @@ describe('the archive (on by default in prod)', () => {
         .filter((p) => JSON.stringify(p.Properties.Roles).includes(rolePrefix))
         .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
 
-    it('sends erasure.completed from the bus to a delayed, encrypted FIFO queue in one message group', () => {
+    it('sends erasure.completed from the bus to an encrypted FIFO queue in one message group', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         EventBusName: { Ref: Match.stringLikeRegexp('^PublishingBus') },
         EventPattern: { source: ['activity-tracker'], 'detail-type': ['erasure.completed'] },
@@ -133,7 +133,6 @@ describe('the archive (on by default in prod)', () => {
         FifoQueue: true,
         ContentBasedDeduplication: true,
         SqsManagedSseEnabled: true,
-        DelaySeconds: 900,
         VisibilityTimeout: 960,
         RedrivePolicy: {
           deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ArchiveEraserDeadLetterQueue'), 'Arn'] },

@@ -227,6 +227,7 @@ const setup = () => {
   const request = { ...target, erasureId: 'er_1' };
   let time = 600_000;
   const deps = {
+    now: () => Date.parse(target.completedAt) + 20 * 60_000,
     athena,
     files,
     table,
@@ -313,6 +314,13 @@ describe('eraseFromArchive', () => {
     expect(athena.started.filter((s) => s.sql.startsWith('SELECT'))).toHaveLength(2);
     expect(new Set(athena.started.map((s) => s.token)).size).toBe(athena.started.length);
     expect(Object.values(users()).join(',')).not.toContain('u-42');
+  });
+
+  it('waits for Firehose to flush what was received before the erasure completed (16 minutes)', async () => {
+    const { athena, request, deps } = setup();
+    const early = { ...deps, now: () => Date.parse(target.completedAt) + 60_000 };
+    await expect(eraseFromArchive(request, early)).resolves.toEqual({ outcome: 'later', seconds: 15 * 60 });
+    expect(athena.started).toHaveLength(0);
   });
 
   it('empties the staging folder before an UNLOAD (a run that stopped may have left files there)', async () => {
