@@ -16,7 +16,8 @@ import {
 /**
  * Erasure reaches the archive (docs/consumers.md, "Erasure and the archive"). Parquet files cannot
  * be edited, so the eraser rewrites the files that hold the user's rows:
- * 1. list — Athena finds the files (`"$path"`) holding the user's rows received up to completedAt;
+ * 1. list — Athena finds the files (`"$path"`) holding the user's rows received up to the
+ *    erasure's cutoff (requestedAt, as in the table; audit records are never erased);
  * 2. stage — per rewrite (≤ 100 dates), Athena UNLOADs every other row of exactly those files to a
  *    staging folder of the work bucket, as Parquet (Snappy), one folder per date;
  * 3. swap — each staged file is copied into its partition as `rw-<name>`, then exactly the listed
@@ -32,6 +33,8 @@ import {
 /** What the eraser takes from an `erasure.completed` event (its detail). */
 export interface ArchiveErasureRequest extends ErasureTarget {
   readonly erasureId: string;
+  /** When the table's erasure completed: the eraser starts SETTLE_MS after it. */
+  readonly completedAt: string;
 }
 
 export type QueryStatus =
@@ -119,6 +122,7 @@ export const parseErasureDetail = (detail: unknown): ArchiveErasureRequest => {
     tenant: checkTenant(d.tenant),
     erasureId: d.erasureId,
     userId: checkUserId(d.userId),
+    requestedAt: checkInstant(d.requestedAt, 'requestedAt'),
     completedAt: checkInstant(d.completedAt, 'completedAt'),
   };
 };

@@ -89,20 +89,27 @@ export const archiveFile = (path: unknown, table: ArchiveTable, tenant: string):
 export interface ErasureTarget {
   readonly tenant: string;
   readonly userId: string;
-  /** Rows received up to this instant are the erasure's (docs/consumers.md: "received up to completedAt"). */
-  readonly completedAt: string;
+  /** The erasure's cutoff: the user's rows received up to it are erased, as in the table (docs/data-model.md). */
+  readonly requestedAt: string;
 }
 
-/** The user's rows: `userid = u AND receivedat <= completedAt` (receivedat is an RFC 3339 UTC string, ordered as text). */
-const userRows = ({ userId, completedAt }: ErasureTarget) =>
-  `userid = ${sqlString(checkUserId(userId), 'userId')} AND receivedat <= ${sqlString(checkInstant(completedAt, 'completedAt'), 'completedAt')}`;
+/** Audit records (type prefix `activity-tracker.`) are never erased, in the table or here. */
+const AUDIT_PREFIX = 'activity-tracker.';
+
+/**
+ * The user's rows: `userid = u AND receivedat <= requestedAt` (receivedat is an RFC 3339 UTC
+ * string, ordered as text), audit records excepted.
+ */
+const userRows = ({ userId, requestedAt }: ErasureTarget) =>
+  `userid = ${sqlString(checkUserId(userId), 'userId')} AND receivedat <= ${sqlString(checkInstant(requestedAt, 'requestedAt'), 'requestedAt')} ` +
+  `AND NOT starts_with(type, ${sqlString(AUDIT_PREFIX, 'prefix')})`;
 
 const from = (table: ArchiveTable) => `${identifier(table.database, 'database')}.${identifier(table.table, 'table')}`;
 
 /** The files holding the user's rows, and their partitions' dates. */
 export const listingSql = (table: ArchiveTable, target: ErasureTarget): string =>
   `SELECT DISTINCT "$path", date FROM ${from(table)} WHERE tenant = ${sqlString(checkTenant(target.tenant), 'tenant')} ` +
-  `AND date <= ${sqlString(target.completedAt.slice(0, 10), 'date')} AND ${userRows(target)}`;
+  `AND date <= ${sqlString(target.requestedAt.slice(0, 10), 'date')} AND ${userRows(target)}`;
 
 /** The table's columns in order, then the partition UNLOAD writes by (partition columns come last). */
 const UNLOAD_COLUMNS = ['id', 'type', 'userid', 'occurredat', 'receivedat', 'target', 'details', 'source', 'date'] as const;

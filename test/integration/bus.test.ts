@@ -77,7 +77,14 @@ describe('the bus, locally', () => {
     expect(of('activity.deleted')).toEqual([{ tenant, id, at: expect.any(String) }]);
     expect(of('activity.restored')).toEqual([{ tenant, id, at: expect.any(String) }]);
     expect(of('erasure.completed')).toEqual([
-      { tenant, erasureId: erasure.body.id, userId: 'gone-0', erased: 1, completedAt: expect.any(String) },
+      {
+        tenant,
+        erasureId: erasure.body.id,
+        userId: 'gone-0',
+        erased: 1,
+        requestedAt: erasure.body.requestedAt,
+        completedAt: expect.any(String),
+      },
     ]);
     // Nothing internal: no table key, no hash of the user.
     expect(JSON.stringify(events)).not.toMatch(/"(pk|sk|u|t|e|x|d|p|h|uh|us)":/);

@@ -19,7 +19,8 @@ import {
 } from '../../../lambdas/core/archive-sql';
 
 const table = { database: 'activity_tracker_test', table: 'events', bucket: 'archive-bucket' };
-const target = { tenant: 'acme', userId: 'u-42', completedAt: '2026-12-02T01:00:00.000Z' };
+const completedAt = '2026-12-02T01:00:00.000Z';
+const target = { tenant: 'acme', userId: 'u-42', requestedAt: '2026-12-01T22:00:00.000Z' };
 const file = (date: string, name: string, tenant = 'acme'): ArchiveFile =>
   archiveFile(`s3://archive-bucket/events/tenant=${tenant}/date=${date}/${name}`, table, tenant);
 /** The statement with every string literal replaced by `?`: what the values cannot change. */
@@ -42,10 +43,10 @@ describe('the archive eraser SQL', () => {
     expect(listingSql(table, { ...target, userId: "x' OR '1'='1" })).toContain("userid = 'x'' OR ''1''=''1' AND");
   });
 
-  it('lists the files holding the user rows received up to completedAt, in the tenant partitions up to that day', () => {
+  it('lists the files holding the user rows received up to the cutoff (requestedAt), audit records excepted, in the tenant partitions up to that day', () => {
     expect(listingSql(table, target)).toBe(
-      'SELECT DISTINCT "$path", date FROM "activity_tracker_test"."events" WHERE tenant = \'acme\' AND date <= \'2026-12-02\' ' +
-        "AND userid = 'u-42' AND receivedat <= '2026-12-02T01:00:00.000Z'",
+      'SELECT DISTINCT "$path", date FROM "activity_tracker_test"."events" WHERE tenant = \'acme\' AND date <= \'2026-12-01\' ' +
+        "AND userid = 'u-42' AND receivedat <= '2026-12-01T22:00:00.000Z' AND NOT starts_with(type, 'activity-tracker.')",
     );
   });
 
@@ -60,7 +61,9 @@ describe('the archive eraser SQL', () => {
     expect(sql).toContain(
       "AND \"$path\" IN ('s3://archive-bucket/events/tenant=acme/date=2026-11-30/a.parquet', 's3://archive-bucket/events/tenant=acme/date=2026-12-01/b', 's3://archive-bucket/events/tenant=acme/date=2026-11-30/c')",
     );
-    expect(sql).toContain("AND NOT COALESCE(userid = 'u-42' AND receivedat <= '2026-12-02T01:00:00.000Z', false))");
+    expect(sql).toContain(
+      "AND NOT COALESCE(userid = 'u-42' AND receivedat <= '2026-12-01T22:00:00.000Z' AND NOT starts_with(type, 'activity-tracker.'), false))",
+    );
     expect(sql).toMatch(/^UNLOAD \(SELECT id, type, userid, occurredat, receivedat, target, details, source, date FROM /);
     expect(sql).toMatch(
       /TO 's3:\/\/work\/staging\/acme\/e1\/0\/' WITH \(format = 'PARQUET', compression = 'SNAPPY', partitioned_by = ARRAY\['date'\]\)$/,
@@ -85,7 +88,7 @@ describe('the archive eraser SQL', () => {
     ['an empty userId', { ...target, userId: '' }],
     ['a userId too long', { ...target, userId: 'u'.repeat(257) }],
     ['a tenant with a quote', { ...target, tenant: "acme'" }],
-    ['completedAt not a UTC time', { ...target, completedAt: "2026-12-02' OR '1'='1" }],
+    ['requestedAt not a UTC time', { ...target, requestedAt: "2026-12-02' OR '1'='1" }],
   ])('refuses %s', (_what, t) => {
     expect(() => listingSql(table, t)).toThrow(UnsafeArchiveValueError);
   });
@@ -111,8 +114,15 @@ describe('the archive eraser SQL', () => {
 
 describe('parseErasureDetail', () => {
   it('takes the erasure.completed detail and refuses what SQL cannot carry', () => {
-    const detail = { tenant: 'acme', erasureId: 'er_1', userId: "o'brien", erased: 3, completedAt: target.completedAt };
-    expect(parseErasureDetail(detail)).toEqual({ tenant: 'acme', erasureId: 'er_1', userId: "o'brien", completedAt: target.completedAt });
+    const detail = { tenant: 'acme', erasureId: 'er_1', userId: "o'brien", erased: 3, requestedAt: target.requestedAt, completedAt };
+    expect(parseErasureDetail(detail)).toEqual({
+      tenant: 'acme',
+      erasureId: 'er_1',
+      userId: "o'brien",
+      requestedAt: target.requestedAt,
+      completedAt,
+    });
+    expect(() => parseErasureDetail({ ...detail, requestedAt: undefined })).toThrow(UnsafeArchiveValueError);
     expect(() => parseErasureDetail({ ...detail, erasureId: '../x' })).toThrow(UnsafeArchiveValueError);
     expect(() => parseErasureDetail({ ...detail, tenant: 'a b' })).toThrow(UnsafeArchiveValueError);
     expect(() => parseErasureDetail(null)).toThrow(UnsafeArchiveValueError);
@@ -224,10 +234,10 @@ const setup = () => {
   files.archive.set('events/tenant=acme/date=2026-12-02/fh-4', 'u-4,u-42');
   files.archive.set('events/tenant=globex/date=2026-11-30/fh-5', 'u-42');
   const athena = new FakeAthena(files, (key) => (files.archive.get(key) ?? '').split(',').filter(Boolean));
-  const request = { ...target, erasureId: 'er_1' };
+  const request = { ...target, completedAt, erasureId: 'er_1' };
   let time = 600_000;
   const deps = {
-    now: () => Date.parse(target.completedAt) + 20 * 60_000,
+    now: () => Date.parse(completedAt) + 20 * 60_000,
     athena,
     files,
     table,
@@ -318,7 +328,7 @@ describe('eraseFromArchive', () => {
 
   it('waits for Firehose to flush what was received before the erasure completed (16 minutes)', async () => {
     const { athena, request, deps } = setup();
-    const early = { ...deps, now: () => Date.parse(target.completedAt) + 60_000 };
+    const early = { ...deps, now: () => Date.parse(completedAt) + 60_000 };
     await expect(eraseFromArchive(request, early)).resolves.toEqual({ outcome: 'later', seconds: 15 * 60 });
     expect(athena.started).toHaveLength(0);
   });

@@ -21,7 +21,7 @@ const erasure = (detail: Record<string, unknown> = {}) => ({
   id: 'ev-1',
   source: 'activity-tracker',
   'detail-type': 'erasure.completed',
-  detail: { tenant: 'acme', erasureId: 'er_1', userId: 'u-42', erased: 1, completedAt, ...detail },
+  detail: { tenant: 'acme', erasureId: 'er_1', userId: 'u-42', erased: 1, requestedAt: '2026-12-01T22:00:00.000Z', completedAt, ...detail },
 });
 
 const setup = (nowMs: number) => {
