@@ -128,7 +128,7 @@ export class ArchiveEraser extends Construct {
 
     Grant.addToPrincipal({
       grantee: fn,
-      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults'],
       resourceArns: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: workGroup.ref })],
     });
     // Athena reads the table's definition with the caller's rights (partition projection: no partitions to read).
