@@ -25,8 +25,8 @@ import {
  *    are never touched.
  * Progress is a marker in the work bucket, saved after every step: a run that stops (time, error)
  * resumes there — an Athena query started is waited for, not started again (its client request
- * token is derived from the step), a staging folder is emptied before its UNLOAD, copies overwrite
- * and deletes repeat harmlessly. Erasures run one at a time (a FIFO queue with one message group):
+ * token is derived from the run, the step and the attempt), each UNLOAD writes to a folder of its
+ * own (saved before it starts), copies overwrite and deletes repeat harmlessly. Erasures run one at a time (a FIFO queue with one message group):
  * two rewrites of the same file would bring back the rows of the first.
  */
 
@@ -67,6 +67,8 @@ export interface ArchiveFiles {
 
 interface Rewrite {
   readonly files: ArchiveFile[];
+  /** UNLOAD's folder: one per run, rewrite and attempt, so it is empty when its query starts. */
+  prefix?: string;
   queryId?: string;
   /** Work-bucket keys UNLOAD wrote, once its query succeeded. */
   staged?: string[];
@@ -131,7 +133,7 @@ const token = (request: ArchiveErasureRequest, progress: ErasureProgress, step: 
   createHash('sha256').update(`${request.tenant}\n${request.erasureId}\n${progress.run}\n${step}\n${progress.attempt}`).digest('hex');
 
 const markerKey = (r: ArchiveErasureRequest) => `erasures/${r.tenant}/${r.erasureId}.json`;
-const stagingPrefix = (r: ArchiveErasureRequest, i: number) => `staging/${r.tenant}/${r.erasureId}/${i}/`;
+const runPrefix = (r: ArchiveErasureRequest, p: ErasureProgress) => `staging/${r.tenant}/${r.erasureId}/${p.run}/`;
 
 /** Where a staged file goes: its partition (from its `date=` folder), named `rw-<name>`. */
 const archiveKeyOf = (stagedKey: string, tenant: string, rewrite: Rewrite): string => {
@@ -193,13 +195,14 @@ export const eraseFromArchive = async (request: ArchiveErasureRequest, deps: Arc
         await save();
         return { outcome: 'continue' };
       }
-      const prefix = stagingPrefix(request, i);
       if (rewrite.staged === undefined) {
         if (rewrite.queryId === undefined) {
-          // UNLOAD writes only to an empty folder: a run that stopped after an earlier UNLOAD leaves files there.
-          await files.deleteWork(prefix);
+          // UNLOAD writes only to an empty folder, and never into another attempt's: a folder of its own,
+          // saved before the query starts (a run that stops in between starts the same query: same token, same folder).
+          rewrite.prefix ??= `${runPrefix(request, progress)}${i}-${progress.attempt}/`;
+          await save();
           rewrite.queryId = await athena.start(
-            rewriteSql(table, request, rewrite.files, files.workUri(prefix)),
+            rewriteSql(table, request, rewrite.files, files.workUri(rewrite.prefix)),
             token(request, progress, `rewrite-${i}`),
           );
           await save();
@@ -208,22 +211,27 @@ export const eraseFromArchive = async (request: ArchiveErasureRequest, deps: Arc
           await save();
           return { outcome: 'continue' };
         }
-        rewrite.staged = (await files.listWork(prefix)).filter((k) => /\/date=\d{4}-\d{2}-\d{2}\/[^/]+$/.test(k));
+        rewrite.staged = (await files.listWork(rewrite.prefix!)).filter((k) => /\/date=\d{4}-\d{2}-\d{2}\/[^/]+$/.test(k));
         await save();
       }
       for (const staged of rewrite.staged) await files.promote(staged, archiveKeyOf(staged, request.tenant, rewrite));
       await files.deleteArchive(rewrite.files.map((f) => f.key));
       rewrite.done = true;
       await save();
-      await files.deleteWork(prefix);
     }
+    // Staged copies and failed attempts' folders (the work bucket's lifecycle is the backstop).
+    await files.deleteWork(runPrefix(request, progress));
     await files.deleteMarker(key);
     return { outcome: 'completed', files: rewrites.reduce((n, r) => n + r.files.length, 0), rewrites: rewrites.length };
   } catch (error) {
     if (error instanceof ArchiveQueryFailedError) {
       // The failed query's step starts again under a new token.
       delete progress.listQueryId;
-      for (const r of progress.rewrites ?? []) if (!r.done && r.staged === undefined) delete r.queryId;
+      for (const r of progress.rewrites ?? [])
+        if (!r.done && r.staged === undefined) {
+          delete r.queryId;
+          delete r.prefix;
+        }
       await save();
     }
     throw error;

@@ -333,10 +333,39 @@ describe('eraseFromArchive', () => {
     expect(athena.started).toHaveLength(0);
   });
 
-  it('empties the staging folder before an UNLOAD (a run that stopped may have left files there)', async () => {
-    const { files, request, deps } = setup();
-    files.work.set('staging/acme/er_1/0/date=2026-11-30/old_0', 'leftover');
+  it("gives each UNLOAD attempt a folder of its own: a failed attempt's files are never swapped in", async () => {
+    const { files, athena, request, deps, users } = setup();
+    const start = athena.start.bind(athena);
+    let unloads = 0;
+    athena.start = async (sql, token) => {
+      if (sql.startsWith('UNLOAD') && ++unloads === 1) {
+        // The first attempt writes part of its output, then fails.
+        athena.failNext = true;
+        const dest = /TO 's3:\/\/work\/([^']+)'/.exec(sql)![1]!;
+        files.work.set(`${dest}date=2026-11-30/partial_0`, 'u-42,partial');
+      }
+      return start(sql, token);
+    };
+    await expect(eraseFromArchive(request, deps)).rejects.toThrow(ArchiveQueryFailedError);
     await expect(eraseFromArchive(request, deps)).resolves.toMatchObject({ outcome: 'completed' });
-    expect([...files.archive.values()]).not.toContain('leftover');
+    expect(Object.values(users()).join(',')).not.toMatch(/partial|u-42/);
+    expect(files.work.size).toBe(0);
+  });
+
+  it('starts the same UNLOAD into the same folder when a run stopped between starting it and saving its id', async () => {
+    const { files, athena, request, deps, users } = setup();
+    const save = files.saveMarker.bind(files);
+    let failed = false;
+    files.saveMarker = async (key, progress) => {
+      if (!failed && progress.rewrites?.[0]?.queryId !== undefined) {
+        failed = true;
+        throw new Error('S3 unavailable');
+      }
+      return save(key, progress);
+    };
+    await expect(eraseFromArchive(request, deps)).rejects.toThrow('S3 unavailable');
+    await expect(eraseFromArchive(request, deps)).resolves.toMatchObject({ outcome: 'completed' });
+    expect(athena.started.filter((s) => s.sql.startsWith('UNLOAD'))).toHaveLength(1);
+    expect(Object.keys(users())).toHaveLength(3);
   });
 });
