@@ -41,6 +41,7 @@ const setup = (nowMs: number) => {
     loadMarker: async (k: string) => markers.get(k),
     saveMarker: async (k: string, v: unknown) => void markers.set(k, v),
     deleteMarker: async (k: string) => void markers.delete(k),
+    deleteWork: async () => undefined,
   } as unknown as ArchiveFiles;
   const handler = createArchiveEraserHandler({
     now: () => nowMs,
