@@ -112,6 +112,11 @@ describe('the bus, locally', () => {
       expect.objectContaining({ id: completed.id, 'detail-type': 'erasure.completed', detail: completed.detail }),
     ]);
     expect(messages[0]?.Attributes?.MessageGroupId).toBe('erasures');
+    // The eraser needs Athena: locally it does not run, so nothing consumed the message before us.
+    expect(stack.functions.filter((id) => id.startsWith('ArchiveEraser'))).toEqual([]);
+    expect(stack.output()).toMatch(
+      /ATHENA_WORKGROUP names AWS::Athena::WorkGroup .*its event sources \(ArchiveEraserSqsEventSource\w+\) are not polled/,
+    );
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: messages[0]!.ReceiptHandle! }));
   });
 
