@@ -16,6 +16,7 @@ import {
   type StoragePricing,
   type TableClass,
 } from './lifetime-model';
+import { busLifetimeLines } from './bus-cost-model';
 import type { Template } from './template';
 import { unpackItem } from '../lambdas/core/payload';
 
@@ -107,7 +108,9 @@ export const lifetimeFigures = (
   const settings = deployedSettings(template, retentionDeletes);
   const dictionary = items.map(withDictionary);
   const foot = (projection: 'ALL' | 'KEYS_ONLY', dict = false) => footprintOf(withProjection(model, projection), dict ? dictionary : items);
-  const price = (f: Footprint, s: Partial<LifetimeSettings> = {}) => lifetimeCost(ingest, f, { ...settings, ...s }, pricing);
+  // Publishing and the archive, when the template has them: the same for every configuration of the table.
+  const extra = busLifetimeLines(template);
+  const price = (f: Footprint, s: Partial<LifetimeSettings> = {}) => lifetimeCost(ingest, f, { ...settings, ...s }, pricing, extra);
   const storedFoot = footprintOf(model, items);
   const deployed = price(storedFoot);
 

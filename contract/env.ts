@@ -73,6 +73,13 @@ export const ENV = {
   cleanupMaxChunks: { name: 'CLEANUP_MAX_CHUNKS', min: 1, max: 1_000_000 },
   /** The custom EventBridge bus the publisher puts every change on (lambdas/handlers/publisher.ts). */
   eventBusName: { name: 'EVENT_BUS_NAME' },
+  /** The archive eraser (lambdas/handlers/archive-eraser.ts): the archive's bucket and Glue database, its Athena workgroup, its work bucket (staging, progress markers), its dead-letter queue. */
+  archiveBucket: { name: 'ARCHIVE_BUCKET' },
+  archiveDatabase: { name: 'ARCHIVE_DATABASE' },
+  athenaWorkGroup: { name: 'ATHENA_WORKGROUP' },
+  eraserWorkBucket: { name: 'ERASER_WORK_BUCKET' },
+  eraserQueueUrl: { name: 'ERASER_QUEUE_URL' },
+  eraserDeadLetterUrl: { name: 'ERASER_DEAD_LETTER_URL' },
   /** Exports (POST /v1/exports): the bucket the files go to, the queue the export worker consumes. */
   exportBucket: { name: 'EXPORT_BUCKET' },
   exportQueueUrl: { name: 'EXPORT_QUEUE_URL' },

@@ -14,6 +14,7 @@ import { ViewerAsset } from './constructs/viewer-asset';
 import { IdKeySecret } from './constructs/id-key-secret';
 import { SERVICE_NAME } from './constructs/lambda-function';
 import { EventArchive } from './constructs/archive';
+import { ArchiveEraser } from './constructs/archive-eraser';
 import { EventPublishing } from './constructs/event-publishing';
 import { EventQueue } from './constructs/queue';
 import { CleanupSchedule } from './constructs/schedule';
@@ -237,6 +238,13 @@ export class ActivityTrackerStack extends Stack {
         new CfnOutput(this, 'ArchiveDatabase', {
           description: 'Glue database of the archive table `events` (Athena)',
           value: archive.databaseName,
+        });
+        new ArchiveEraser(this, 'ArchiveEraser', {
+          bus: publishing.bus,
+          archive,
+          logLevel: config.logLevel,
+          logRetention: config.logRetentionDays,
+          alarmTopic: alarms.topic,
         });
       }
     }

@@ -399,7 +399,7 @@ const keys = {
     kind: 'string',
     values: ['on', 'off'],
     meaning:
-      'archive every stored event in S3 as Parquet partitioned by tenant and date, with a Glue table for Athena (docs/consumers.md, "Archive"); needs `busPublishing=on`',
+      'archive every stored event in S3 as Parquet partitioned by tenant and date, with a Glue table for Athena (docs/consumers.md, "Archive"); an erasure removes the user\'s rows from it (the archive eraser, Athena); needs `busPublishing=on`',
   },
   archiveRetentionDays: {
     default: 1095,

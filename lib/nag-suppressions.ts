@@ -8,6 +8,7 @@ import { CfnEventSourceMapping, CfnPermission, EventSourceMapping, Function as L
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { EventArchive } from './constructs/archive';
+import { ArchiveEraser } from './constructs/archive-eraser';
 import { ViewerAsset } from './constructs/viewer-asset';
 import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
@@ -113,6 +114,7 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     }
   }
   const indexWildcards = tables.map((table) => `Resource::<${stack.getLogicalId(table.node.defaultChild as CfnTable)}.Arn>/index/*`);
+  const erasers = all.filter((c): c is ArchiveEraser => c instanceof ArchiveEraser);
   const buckets = all.filter((c): c is Bucket => c instanceof Bucket);
   const objectWildcards = buckets.map((bucket) => `Resource::<${stack.getLogicalId(bucket.node.defaultChild as CfnBucket)}.Arn>/*`);
   for (const bucket of buckets) {
@@ -140,6 +142,7 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     }
     const resources = new Set(statements.flatMap((s) => [s.Resource].flat()).map((r) => showResource(stack, r)));
     for (const wildcard of objectWildcards) {
+      if (erasers.some((e) => e.function === fn)) continue;
       if (resources.has(wildcard.slice('Resource::'.length))) {
         ack(
           fn.role!,
@@ -226,7 +229,33 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     ack(queue, 'Serverless-SQSRedrivePolicy', reason);
   }
 
+  for (const eraser of erasers) {
+    const role = (eraser.function as LambdaFunction).role!;
+    const logicalId = (b: IConstruct) => stack.getLogicalId((b as Bucket).node.defaultChild as CfnBucket);
+    const archive = all.find((c): c is EventArchive => c instanceof EventArchive);
+    ack(
+      role,
+      `AwsSolutions-IAM5[Resource::<${logicalId(eraser.workBucket)}.Arn>/*]`,
+      "The eraser's own work bucket: Athena writes query results and UNLOAD files under names it generates, and the eraser keeps one progress marker per erasure; nothing else is in that bucket, and its lifecycle deletes everything after 7 days.",
+    );
+    if (archive) {
+      ack(
+        role,
+        `AwsSolutions-IAM5[Resource::<${logicalId(archive.bucket)}.Arn>/events/*]`,
+        'Erasure rewrites archive files: Athena reads the listed files, the eraser copies rewritten files in and deletes exactly the listed ones. The files are named by Firehose and UNLOAD at run time, so the grant is the events/ prefix (Get, Put, Delete only).',
+      );
+    }
+  }
+
   for (const rule of all.filter((c): c is Rule => c instanceof Rule)) {
+    if (erasers.some((e) => e.rule === rule)) {
+      ack(
+        rule,
+        'Serverless-EventBusDLQ',
+        "The eraser rule targets an SQS queue, which EventBridge retries for 24 hours; the queue's own dead-letter queue and the ArchiveErasureFailed alarm cover the eraser. An EventBridge target dead-letter queue must be a standard queue, and the erasure queue is FIFO.",
+      );
+      continue;
+    }
     if (archiveRules.has(rule)) {
       ack(
         rule,

@@ -25,6 +25,8 @@ export interface ErasureCompletedDetail {
   erasureId: string;
   userId: string;
   erased: number;
+  /** The erasure's cutoff: it covers the user's events received up to this time. */
+  requestedAt: string;
   completedAt: string;
 }
 
@@ -99,6 +101,7 @@ export const toBusEvents = (change: TableChange, keyring: Keyring): BusEvent[] =
           erasureId: encodePublicId(keyring, after.tn, { shard: 0, internalId: after.rs }, 'erasure'),
           userId,
           erased: after.n ?? 0,
+          requestedAt: iso(after.ra),
           completedAt: iso(after.c),
         },
         time,

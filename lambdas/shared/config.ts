@@ -120,7 +120,7 @@ export const readContextSettings = (env: Env): { tenantClaim: string; scopePrefi
 /** Optional endpoint override for one AWS service (local emulators). */
 export const endpointFor = (
   env: Env,
-  service: 'DYNAMODB' | 'SQS' | 'SECRETS_MANAGER' | 'COGNITO_IDENTITY_PROVIDER' | 'EVENTBRIDGE' | 'S3' | 'KMS',
+  service: 'DYNAMODB' | 'SQS' | 'SECRETS_MANAGER' | 'COGNITO_IDENTITY_PROVIDER' | 'EVENTBRIDGE' | 'S3' | 'KMS' | 'ATHENA',
 ): string | undefined => env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined;
 
 /**

@@ -39,6 +39,8 @@ export const ARCHIVE_COLUMNS = [
  */
 export class EventArchive extends Construct {
   readonly bucket: IBucket;
+  /** Server access logs of the archive (and of the eraser's work bucket). */
+  readonly accessLogsBucket: IBucket;
   readonly databaseName: string;
   readonly tableName = 'events';
   readonly deliveryStream: CfnDeliveryStream;
@@ -192,6 +194,7 @@ export class EventArchive extends Construct {
     });
 
     this.bucket = bucket;
+    this.accessLogsBucket = accessLogs;
     this.databaseName = databaseName;
     this.deliveryStream = deliveryStream;
     this.deliveryRole = role;

@@ -26,7 +26,9 @@ export const startLocalBus = async ({ model, region, sqs, queues, poolOf, log }:
       if (target.kind === 'sqs') {
         const queue = queues[target.logicalId];
         if (!queue) throw new Error(`queue ${target.logicalId} was not created`);
-        await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }));
+        // A FIFO target: EventBridge sends with the rule's group id and the event id as deduplication id.
+        const fifo = target.messageGroupId !== undefined && { MessageGroupId: target.messageGroupId, MessageDeduplicationId: event.id };
+        await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event), ...fifo }));
         return;
       }
       const result = await poolOf(target.logicalId).invoke(event);

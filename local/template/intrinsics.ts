@@ -59,6 +59,19 @@ export const tableStreamArn = (t: TableModel, ctx: Pick<ResolveContext, 'region'
 export const ruleArn = (r: ScheduleRuleModel, ctx: Pick<ResolveContext, 'region' | 'accountId' | 'partition'>) =>
   `arn:${ctx.partition ?? 'aws'}:events:${ctx.region}:${ctx.accountId}:rule/${r.ruleName}`;
 
+/** Resource types whose Ref resolves locally (the cases of refValue below). */
+export const LOCAL_REF_TYPES: ReadonlySet<string> = new Set([
+  'AWS::DynamoDB::Table',
+  'AWS::DynamoDB::GlobalTable',
+  'AWS::SQS::Queue',
+  'AWS::SecretsManager::Secret',
+  'AWS::S3::Bucket',
+  'AWS::Lambda::Function',
+  'AWS::KMS::Key',
+  'AWS::Events::Rule',
+  'AWS::Events::EventBus',
+]);
+
 const pseudo = (name: string, ctx: ResolveContext): string | undefined => {
   switch (name) {
     case 'AWS::Region':
@@ -91,6 +104,7 @@ const refValue = (name: string, model: TemplateModel, ctx: ResolveContext, where
   }
   const r = model.resources[name];
   if (!r) throw new TemplateError(`${where}: Ref to unknown resource ${name}`);
+  // LOCAL_REF_TYPES lists these cases.
   switch (r.Type) {
     case 'AWS::DynamoDB::Table':
     case 'AWS::DynamoDB::GlobalTable':

@@ -226,6 +226,8 @@ export interface BusRuleTargetModel {
   readonly id: string;
   readonly kind: 'sqs' | 'lambda';
   readonly logicalId: string;
+  /** A FIFO queue target's SqsParameters.MessageGroupId. */
+  readonly messageGroupId?: string;
 }
 
 /** An AWS::Events::Rule with an EventPattern (schedules are ScheduleRuleModel). */

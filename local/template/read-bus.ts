@@ -43,7 +43,13 @@ export const parseBusRule = (
     if (t.InputPath !== undefined || t.InputTransformer !== undefined || t.Input !== undefined) {
       warnings.push(`${what}: target ${id}: Input/InputPath/InputTransformer are not emulated; the target gets the whole event`);
     }
-    targets.push({ id, kind: resources[ref.logicalId]?.Type === 'AWS::SQS::Queue' ? 'sqs' : 'lambda', logicalId: ref.logicalId });
+    const messageGroupId = isRecord(t.SqsParameters) ? str(t.SqsParameters.MessageGroupId) : undefined;
+    targets.push({
+      id,
+      kind: resources[ref.logicalId]?.Type === 'AWS::SQS::Queue' ? 'sqs' : 'lambda',
+      logicalId: ref.logicalId,
+      ...(messageGroupId !== undefined && { messageGroupId }),
+    });
   }
   return {
     logicalId,

@@ -7,13 +7,13 @@
  * intrinsics.ts's job; data stores are read by read-storage.ts, event sources and schedules by
  * read-sources.ts, buses and their rules by read-bus.ts, API Gateway resources by read-api.ts.
  */
-import { checkSupported } from './intrinsics';
+import { LOCAL_REF_TYPES, checkSupported } from './intrinsics';
 import { TemplateError, type CfnResource, type FunctionModel, type QueueModel, type TemplateModel } from './model';
 import { parseBucket, parseKmsKey, parseQueue, parseSecret, parseTable } from './read-storage';
 import { parseEventSourceMapping, parseRule } from './read-sources';
 import { parseApis, parseAuthorizers, parseGatewayResponses } from './read-api';
 import { parseBusRule, parseEventBus } from './read-bus';
-import { isRecord, num, str } from './values';
+import { allReferences, isRecord, num, str } from './values';
 
 const parseFunction = (logicalId: string, r: CfnResource): FunctionModel => {
   const p = r.Properties ?? {};
@@ -109,11 +109,40 @@ export const parseTemplate = (template: unknown): TemplateModel => {
   model.routes.push(...routes);
   model.gatewayResponses.push(...parseGatewayResponses(resources, warnings));
   model.authorizers.push(...parseAuthorizers(resources, warnings));
+  leaveOutFunctionsOfMissingServices(model, warnings);
   for (const fn of invokedFunctions(model)) {
     for (const [name, value] of Object.entries(fn.rawEnvironment))
       checkSupported(value, model, `Function ${fn.logicalId}, environment variable ${name}`);
   }
   return model;
+};
+
+/**
+ * A function whose environment names a resource of a service that has no local emulator (an
+ * Athena workgroup, say) cannot do its work locally: its queue and stream event sources are not
+ * polled, so it does not run and fail over and over; its queue keeps the messages, visible on the
+ * status page. The function itself is the same code in the cloud (no `if (local)` anywhere).
+ */
+const leaveOutFunctionsOfMissingServices = (model: TemplateModel, warnings: string[]) => {
+  for (const fn of invokedFunctions(model)) {
+    const missing = Object.entries(fn.rawEnvironment).flatMap(([name, value]) =>
+      allReferences(value)
+        .filter((r) => r.attribute === undefined && model.resources[r.logicalId] !== undefined)
+        .filter((r) => !LOCAL_REF_TYPES.has(model.resources[r.logicalId]!.Type))
+        .map((r) => `${name} names ${model.resources[r.logicalId]!.Type} ${r.logicalId}`),
+    );
+    if (missing.length === 0) continue;
+    const sources = [...model.eventSourceMappings, ...model.streamEventSourceMappings].filter((m) => m.functionLogicalId === fn.logicalId);
+    warnings.push(
+      `Function ${fn.logicalId}: ${missing.join(', ')}, which does not run locally; its event sources (${sources.map((m) => m.logicalId).join(', ') || 'none'}) are not polled`,
+    );
+    const keep = <T extends { functionLogicalId: string }>(list: T[]) => {
+      const kept = list.filter((m) => m.functionLogicalId !== fn.logicalId);
+      list.splice(0, list.length, ...kept);
+    };
+    keep(model.eventSourceMappings);
+    keep(model.streamEventSourceMappings);
+  }
 };
 
 /**

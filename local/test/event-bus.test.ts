@@ -18,6 +18,7 @@ const TEMPLATE = {
         Targets: [
           { Id: 'Q', Arn: { 'Fn::GetAtt': ['Inbox', 'Arn'] } },
           { Id: 'F', Arn: { 'Fn::GetAtt': ['Fn', 'Arn'] } },
+          { Id: 'G', Arn: { 'Fn::GetAtt': ['Inbox', 'Arn'] }, SqsParameters: { MessageGroupId: 'group-1' } },
         ],
       },
     },
@@ -41,6 +42,7 @@ describe('local EventBridge', () => {
       targets: [
         { id: 'Q', kind: 'sqs', logicalId: 'Inbox' },
         { id: 'F', kind: 'lambda', logicalId: 'Fn' },
+        { id: 'G', kind: 'sqs', logicalId: 'Inbox', messageGroupId: 'group-1' },
       ],
     });
     expect(model.warnings.join('\n')).toMatch(/Rule Archive: target S is neither a queue nor a function/);
@@ -76,6 +78,7 @@ describe('local EventBridge', () => {
       expect(delivered).toEqual([
         { target: 'Inbox', detailType: 'activity.recorded' },
         { target: 'Fn', detailType: 'activity.recorded' },
+        { target: 'Inbox', detailType: 'activity.recorded' },
       ]);
       const listed = bus.list(2);
       expect(listed.map((e) => (e.detail as { event: { type: string } }).event.type)).toEqual(['user.created', 'page.viewed']);

@@ -369,6 +369,18 @@ describe('parseTemplate', () => {
     ).toEqual(['Cleanup', 'Ingest', 'Query', 'Writer']);
   });
 
+  it('does not poll for a function whose environment names a resource of a service that does not run locally', () => {
+    const t = fixture() as { Resources: Record<string, any> };
+    t.Resources.WorkGroup = { Type: 'AWS::Athena::WorkGroup', Properties: { Name: 'wg' } };
+    t.Resources.Writer.Properties.Environment = { Variables: { WORKGROUP: { Ref: 'WorkGroup' } } };
+    const m = parseTemplate(t);
+    expect(m.eventSourceMappings).toEqual([]);
+    expect(invokedFunctions(m).map((f) => f.logicalId)).not.toContain('Writer');
+    expect(m.warnings.join('\n')).toContain(
+      'Function Writer: WORKGROUP names AWS::Athena::WorkGroup WorkGroup, which does not run locally; its event sources (WriterMapping) are not polled',
+    );
+  });
+
   it('rejects a redrive policy that does not point at a queue of the template', () => {
     const t = fixture();
     t.Resources.Queue.Properties.RedrivePolicy.deadLetterTargetArn = { 'Fn::GetAtt': ['Table', 'Arn'] };

@@ -112,6 +112,114 @@ describe('the archive (on by default in prod)', () => {
     });
   });
 
+  describe('erasure reaches the archive', () => {
+    const policyOf = (rolePrefix: string): Json[] =>
+      (Object.values(template.findResources('AWS::IAM::Policy')) as Json[])
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(rolePrefix))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
+
+    it('sends erasure.completed from the bus to an encrypted FIFO queue in one message group', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: { Ref: Match.stringLikeRegexp('^PublishingBus') },
+        EventPattern: { source: ['activity-tracker'], 'detail-type': ['erasure.completed'] },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ArchiveEraserQueue'), 'Arn'] },
+            SqsParameters: { MessageGroupId: 'erasures' },
+          }),
+        ],
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        FifoQueue: true,
+        ContentBasedDeduplication: true,
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 960,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ArchiveEraserDeadLetterQueue'), 'Arn'] },
+          maxReceiveCount: 50,
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ArchiveEraserQueue'), 'Arn'] },
+        FunctionName: { Ref: Match.stringLikeRegexp('^ArchiveEraser[0-9A-F]{8}$') },
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+
+    it('alarms on the dead-letter queue and on a slow erasure, to the alarm topic', () => {
+      for (const name of ['ArchiveErasureFailed', 'slow']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmDescription: Match.stringLikeRegexp(name),
+          AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+        });
+      }
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ArchiveEraserDeadLetterQueue'), 'QueueName'] } },
+        ],
+        Threshold: 0,
+      });
+    });
+
+    it('queries in its own workgroup, engine v3, results encrypted in an encrypted, TLS-only work bucket with a lifecycle', () => {
+      template.hasResourceProperties('AWS::Athena::WorkGroup', {
+        WorkGroupConfiguration: Match.objectLike({
+          EnforceWorkGroupConfiguration: true,
+          EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+          ResultConfiguration: {
+            OutputLocation: { 'Fn::Join': ['', ['s3://', { Ref: Match.stringLikeRegexp('^ArchiveEraserWorkBucket') }, '/results/']] },
+            EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+          },
+        }),
+      });
+      const [work] = Object.entries(template.findResources('AWS::S3::Bucket')).filter(([id]) => id.startsWith('ArchiveEraserWorkBucket'));
+      expect(work?.[1].Properties).toMatchObject({
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 7 })] },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: Match.stringLikeRegexp('^ArchiveEraserWorkBucket') },
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      });
+    });
+
+    it("grants the eraser Athena on its workgroup, Glue reads of the table, and S3 on the archive's events/ prefix only", () => {
+      const statements = policyOf('ArchiveEraserEraserRole');
+      const byAction = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+      expect(JSON.stringify(byAction('athena:StartQueryExecution').map((s) => s.Resource))).toMatch(/workgroup\/.*ArchiveEraserWorkGroup/);
+      expect(byAction('glue:GetTable')).toHaveLength(1);
+      expect(
+        statements
+          .flatMap((s) => [s.Action].flat())
+          .filter((a: string) => a.startsWith('glue:'))
+          .sort(),
+      ).toEqual(['glue:GetDatabase', 'glue:GetTable']);
+      const deletes = byAction('s3:DeleteObject').map((s) => JSON.stringify(s.Resource));
+      expect(deletes).toHaveLength(2);
+      expect(deletes.some((r) => /ArchiveBucket.*\/events\/\*/.test(r))).toBe(true);
+      expect(deletes.some((r) => /ArchiveEraserWorkBucket.*\/\*/.test(r))).toBe(true);
+      // Nothing on every resource but X-Ray's.
+      for (const s of statements.filter((x) => [x.Resource].flat().includes('*'))) {
+        expect([s.Action].flat().every((a: string) => a.startsWith('xray:'))).toBe(true);
+      }
+      // No Athena, Glue or S3 action anywhere on `*`.
+      expect(JSON.stringify(statements)).not.toMatch(/"(athena|glue|s3):\*"/);
+    });
+
+    it('is not there without the archive', () => {
+      synthStack().template.resourceCountIs('AWS::Athena::WorkGroup', 0);
+    });
+  });
+
   it.each(nagPacks().map((pack) => [pack.readPackName, pack] as const))('leaves no unacknowledged %s finding', (_name, pack) => {
     const findings = pack
       .validateScope(stack)

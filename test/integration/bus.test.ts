@@ -1,16 +1,18 @@
 import { join } from 'node:path';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
- * The bus over the local stack: the publisher consumes the table's change stream and puts every
- * change on the local EventBridge; GET /_local/bus shows them. Faults: the local bus fails entries
+ * The bus over the local stack (archive on): the publisher consumes the table's change stream and puts every
+ * change on the local EventBridge; GET /_local/bus shows them; the archive eraser's rule delivers
+ * erasure.completed to its local FIFO queue (the eraser needs Athena, so locally nothing polls it). Faults: the local bus fails entries
  * on demand (POST /_local/bus/faults) and nothing acknowledged is lost.
  */
 let stack: LocalStack;
 
 beforeAll(async () => {
-  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'bus'), {});
+  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'bus'), { archive: 'on' });
   stack = await startLocalStack({ outDir, env: { LOCAL_FAULTS: '1' } });
 }, 180_000);
 
@@ -75,10 +77,47 @@ describe('the bus, locally', () => {
     expect(of('activity.deleted')).toEqual([{ tenant, id, at: expect.any(String) }]);
     expect(of('activity.restored')).toEqual([{ tenant, id, at: expect.any(String) }]);
     expect(of('erasure.completed')).toEqual([
-      { tenant, erasureId: erasure.body.id, userId: 'gone-0', erased: 1, completedAt: expect.any(String) },
+      {
+        tenant,
+        erasureId: erasure.body.id,
+        userId: 'gone-0',
+        erased: 1,
+        requestedAt: erasure.body.requestedAt,
+        completedAt: expect.any(String),
+      },
     ]);
     // Nothing internal: no table key, no hash of the user.
     expect(JSON.stringify(events)).not.toMatch(/"(pk|sk|u|t|e|x|d|p|h|uh|us)":/);
+
+    // The template's rule on the bus delivered it to the archive eraser's queue, whole, in its message group.
+    const [queueId, queue] = Object.entries(stack.queues).find(([id]) => id.startsWith('ArchiveEraserQueue'))!;
+    const messages = await eventually(
+      async () => {
+        const out = await stack.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queue.url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
+        return out.Messages?.length ? out.Messages : undefined;
+      },
+      15_000,
+      `erasure.completed in ${queueId}`,
+    );
+    const delivered = messages.map((m) => JSON.parse(m.Body ?? '{}') as BusEnvelope);
+    const completed = events.find((e) => e['detail-type'] === 'erasure.completed')!;
+    expect(delivered).toEqual([
+      expect.objectContaining({ id: completed.id, 'detail-type': 'erasure.completed', detail: completed.detail }),
+    ]);
+    expect(messages[0]?.Attributes?.MessageGroupId).toBe('erasures');
+    // The eraser needs Athena: locally it does not run, so nothing consumed the message before us.
+    expect(stack.functions.filter((id) => id.startsWith('ArchiveEraser'))).toEqual([]);
+    expect(stack.output()).toMatch(
+      /ATHENA_WORKGROUP names AWS::Athena::WorkGroup .*its event sources \(ArchiveEraserSqsEventSource\w+\) are not polled/,
+    );
+    await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: messages[0]!.ReceiptHandle! }));
   });
 
   it('loses nothing when PutEvents entries fail (published = acknowledged, duplicates dedupable by id + detail-type)', async () => {

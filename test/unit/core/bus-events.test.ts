@@ -110,7 +110,14 @@ describe('bus events from table changes', () => {
     expect(events).toEqual([
       {
         detailType: 'erasure.completed',
-        detail: { tenant: 'acme', erasureId: receipt.id, userId: 'u-erased', erased: 1, completedAt: new Date(NOW + 60_000).toISOString() },
+        detail: {
+          tenant: 'acme',
+          erasureId: receipt.id,
+          userId: 'u-erased',
+          erased: 1,
+          requestedAt: new Date(NOW).toISOString(),
+          completedAt: new Date(NOW + 60_000).toISOString(),
+        },
         time: new Date(NOW).toISOString(),
       },
     ]);
