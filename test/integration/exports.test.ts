@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { LOCAL_AUDIENCE } from '../../scripts/local';
 import { type Browser, launchBrowser } from './cdp';
@@ -239,8 +239,9 @@ describe('the viewer (<activity-log>) in headless Chromium', () => {
     expect(details).toContain('invoice inv-9');
     expect(details).toContain('"currency": "EUR"');
     expect(await browser.evaluate(`${root}.activeElement?.textContent`)).toBe('Event details');
-    const file = join(REPO_ROOT, 'docs', 'img', 'viewer-demo.png');
-    mkdirSync(join(REPO_ROOT, 'docs', 'img'), { recursive: true });
+    // Into cdk.out.test (ignored); VIEWER_SCREENSHOT=docs/img/viewer-demo.png refreshes the docs' picture.
+    const file = resolve(REPO_ROOT, process.env.VIEWER_SCREENSHOT ?? join('cdk.out.test', 'viewer-demo.png'));
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, await browser.screenshot());
     process.stdout.write(`viewer screenshot: ${file}\n`);
 
