@@ -52,6 +52,12 @@ export const ENV = {
   authJwksMaxAgeSeconds: { name: 'AUTH_JWKS_MAX_AGE_SECONDS', min: 60, max: 86_400, default: 900 },
   authMaxTokenLifetimeSeconds: { name: 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', min: 60, max: 7 * 86_400, default: 86_400 },
   authClockSkewSeconds: { name: 'AUTH_CLOCK_SKEW_SECONDS', min: 0, max: 300, default: 60 },
+  /**
+   * Comma-separated scopes, as the issuer writes them in `scope`: a token needs one of them (the
+   * Cognito authorizer's AuthorizationScopes rule, kept by the token authorizer of the Cognito
+   * mode's read routes). Empty: not checked (OIDC mode; the functions check each route's scope).
+   */
+  authRequiredScopes: { name: 'AUTH_REQUIRED_SCOPES', default: '' },
   /** The claim the Cognito pre-token-generation trigger writes the tenant into. */
   tenantClaim: { name: 'TENANT_CLAIM' },
 

@@ -89,7 +89,7 @@ export class ActivityTrackerStack extends Stack {
       keysSecret: idKeys.secret,
       tenantClaim: config.tenantClaim,
       scopePrefix: tokenSettings.scopePrefix,
-      ...(!cognito && { oidcTokens: tokenSettings }),
+      authorizerTokens: tokenSettings,
       maxEventsPerRequest: config.maxEventsPerRequest,
       shardCount: config.shardCount,
       retentionDays: config.retentionDays,
@@ -143,8 +143,13 @@ export class ActivityTrackerStack extends Stack {
 
     const api = new EventsApi(this, 'Api', {
       auth: cognito
-        ? { kind: 'cognito', userPool: cognito.userPool, scopes: SCOPES.map((scope) => `${tokenSettings.scopePrefix}${scope}`) }
-        : { kind: 'token', handler: functions.authorizer! },
+        ? {
+            kind: 'cognito',
+            userPool: cognito.userPool,
+            scopes: SCOPES.map((scope) => `${tokenSettings.scopePrefix}${scope}`),
+            viewerRoutes: functions.authorizer,
+          }
+        : { kind: 'token', handler: functions.authorizer },
       authorizerCacheTtl: Duration.seconds(config.authorizerCacheSeconds),
       ingest: functions.ingest,
       query: functions.query,

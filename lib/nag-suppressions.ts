@@ -58,12 +58,12 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
 
   for (const api of all.filter((c): c is RestApi => c instanceof RestApi)) {
     // APIG4 needs no acknowledgement: every method runs an authorizer. COG4 asks for a Cognito
-    // authorizer, which the OIDC mode cannot use.
+    // authorizer, which the OIDC mode cannot use, nor the viewer's read routes in Cognito mode.
     if (all.some((c) => c instanceof TokenAuthorizer)) {
       ack(
         api,
         'AwsSolutions-COG4',
-        'OIDC mode: tokens come from an external issuer, not a Cognito user pool, so a Lambda token authorizer (aws-jwt-verify: signature, issuer, audience, expiry, access-token rule, lifetime cap, tenant claim) runs on every method instead of a Cognito authorizer.',
+        "A Lambda token authorizer (aws-jwt-verify: signature, issuer, audience, expiry, access-token rule, lifetime cap, tenant claim) runs where a Cognito authorizer cannot: on every method in OIDC mode (tokens come from an external issuer), and in Cognito mode on the three read routes a viewer token may use (viewer tokens are signed with the stack's keys; pool tokens are verified there by the Cognito authorizer's rule: the pool's issuer and keys, token_use access, one of the API's scopes).",
       );
     }
     ack(

@@ -65,6 +65,8 @@ export interface AuthConfig {
   readonly accessTokenRule: AccessTokenRule;
   /** How long fetched signing keys are trusted before the JWKS is fetched again. */
   readonly jwksMaxAgeSeconds: number;
+  /** A token needs one of these (claim `scope`, as written by the issuer); empty: not checked here. */
+  readonly requiredScopes: readonly string[];
 }
 
 const isLoopback = (url: URL): boolean => ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
@@ -90,6 +92,14 @@ export const readAuthConfig = (env: Env): AuthConfig => {
   if (scopeClaim === 'scope' && scopeFormat !== 'space-separated') {
     throw invalid(ENV.authScopeFormat, "must be space-separated when the scope claim is 'scope'");
   }
+  const requiredScopes = optionalString(env, ENV.authRequiredScopes)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  // aws-jwt-verify checks required scopes in the `scope` claim only.
+  if (requiredScopes.length > 0 && scopeClaim !== 'scope') {
+    throw invalid(ENV.authRequiredScopes, "needs the scope claim 'scope'");
+  }
   const ruleText = optionalString(env, ENV.authAccessTokenRule);
   const accessTokenRule = parseAccessTokenRule(ruleText);
   if (!accessTokenRule) throw invalid(ENV.authAccessTokenRule, `must be 'typ' or 'claim:NAME=VALUE' (got '${ruleText}')`);
@@ -108,6 +118,7 @@ export const readAuthConfig = (env: Env): AuthConfig => {
     clockSkewSeconds: readInt(env, ENV.authClockSkewSeconds),
     accessTokenRule,
     jwksMaxAgeSeconds: readInt(env, ENV.authJwksMaxAgeSeconds),
+    requiredScopes,
   };
 };
 

@@ -25,7 +25,9 @@ import type { ErrorCode } from '../../contract';
 
 /**
  * Who verifies tokens at the gateway. `cognito`: API Gateway's Cognito authorizer (signature, issuer,
- * expiry, an access token holding one of `scopes`). `token`: a Lambda TOKEN authorizer (OIDC mode).
+ * expiry, an access token holding one of `scopes`), except on the read routes a viewer token may
+ * use, where `viewerRoutes` (a Lambda TOKEN authorizer) verifies both. `token`: a Lambda TOKEN
+ * authorizer on every route (OIDC mode).
  */
 export type GatewayAuth =
   | {
@@ -33,6 +35,12 @@ export type GatewayAuth =
       readonly userPool: IUserPool;
       /** Full scope names (`activity-tracker/events:read`): a token needs one of them. */
       readonly scopes: readonly string[];
+      /**
+       * The token authorizer of the viewer's read routes (contract VIEWER_ROUTES): it verifies a
+       * pool access token by the same rule as the Cognito authorizer (the pool's keys and issuer,
+       * `token_use` access, one of `scopes`) or a viewer token (the stack's keys).
+       */
+      readonly viewerRoutes: IFunction;
     }
   | { readonly kind: 'token'; readonly handler: IFunction };
 
@@ -125,25 +133,29 @@ export class EventsApi extends Construct {
       },
     });
 
-    const v1 = api.root.addResource('v1', { defaultMethodOptions: this.methodOptions(props) });
+    // Each method names its authorizer (no resource defaults): in Cognito mode the viewer's read
+    // routes run another one than the rest.
+    const { guarded, read } = this.methodOptions(props);
+    const v1 = api.root.addResource('v1');
     const ingest = new LambdaIntegration(props.ingest, { allowTestInvoke: false });
     const query = new LambdaIntegration(props.query, { allowTestInvoke: false });
     const events = v1.addResource('events');
-    events.addMethod('POST', ingest);
-    events.addMethod('GET', query);
+    events.addMethod('POST', ingest, guarded);
+    events.addMethod('GET', query, read);
     const admin = new LambdaIntegration(props.admin, { allowTestInvoke: false });
     const event = events.addResource('{id}');
-    event.addMethod('GET', query);
-    event.addMethod('DELETE', admin);
-    event.addResource('restore').addMethod('POST', admin);
+    event.addMethod('GET', query, read);
+    event.addMethod('DELETE', admin, guarded);
+    event.addResource('restore').addMethod('POST', admin, guarded);
     const erasures = v1.addResource('erasures');
-    erasures.addMethod('POST', admin);
-    erasures.addResource('{id}').addMethod('GET', admin);
-    v1.addResource('stats').addMethod('GET', new LambdaIntegration(props.stats, { allowTestInvoke: false }));
+    erasures.addMethod('POST', admin, guarded);
+    erasures.addResource('{id}').addMethod('GET', admin, guarded);
+    const stats = v1.addResource('stats');
+    stats.addMethod('GET', new LambdaIntegration(props.stats, { allowTestInvoke: false }), read);
     const exports = v1.addResource('exports');
-    exports.addMethod('POST', admin);
-    exports.addResource('{id}').addMethod('GET', admin);
-    v1.addResource('viewer-sessions').addMethod('POST', admin);
+    exports.addMethod('POST', admin, guarded);
+    exports.addResource('{id}').addMethod('GET', admin, guarded);
+    v1.addResource('viewer-sessions').addMethod('POST', admin, guarded);
 
     // The authorizer's refusals, in the functions' error shape.
     api.addGatewayResponse('Unauthorized', {
@@ -217,24 +229,40 @@ export class EventsApi extends Construct {
     this.url = api.url;
   }
 
-  private methodOptions(props: EventsApiProps): MethodOptions {
+  /**
+   * `guarded`: the options of every method but the viewer's reads; `read`: those of GET /v1/events,
+   * GET /v1/events/{id} and GET /v1/stats (contract VIEWER_ROUTES).
+   *
+   * Cognito mode: a viewer token is signed with the stack's keys, not by the pool, so the Cognito
+   * authorizer cannot accept it. The read routes run a token authorizer instead, which accepts a
+   * pool access token by the Cognito authorizer's own rule or a viewer token; every other route
+   * keeps the Cognito authorizer, so a viewer token is refused there at the gateway (401) before
+   * any function runs, and writes keep the managed verification (no Lambda on the ingest path).
+   */
+  private methodOptions(props: EventsApiProps): { guarded: MethodOptions; read: MethodOptions } {
     const identitySource = IdentitySource.header('Authorization');
-    let authorizer: IAuthorizer;
+    const tokenAuthorizer = (id: string, handler: IFunction): MethodOptions => ({
+      authorizer: new TokenAuthorizer(this, id, {
+        handler,
+        identitySource,
+        // Anything but `Bearer <JWT>` is refused without invoking the authorizer.
+        validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]* *$',
+        resultsCacheTtl: props.authorizerCacheTtl,
+      }),
+      authorizationType: AuthorizationType.CUSTOM,
+    });
     if (props.auth.kind === 'cognito') {
-      authorizer = new CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      const authorizer: IAuthorizer = new CognitoUserPoolsAuthorizer(this, 'Authorizer', {
         cognitoUserPools: [props.auth.userPool],
         identitySource,
         resultsCacheTtl: props.authorizerCacheTtl,
       });
-      return { authorizer, authorizationType: AuthorizationType.COGNITO, authorizationScopes: [...props.auth.scopes] };
+      return {
+        guarded: { authorizer, authorizationType: AuthorizationType.COGNITO, authorizationScopes: [...props.auth.scopes] },
+        read: tokenAuthorizer('ViewerAuthorizer', props.auth.viewerRoutes),
+      };
     }
-    authorizer = new TokenAuthorizer(this, 'Authorizer', {
-      handler: props.auth.handler,
-      identitySource,
-      // Anything but `Bearer <JWT>` is refused without invoking the authorizer.
-      validationRegex: '^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]* *$',
-      resultsCacheTtl: props.authorizerCacheTtl,
-    });
-    return { authorizer, authorizationType: AuthorizationType.CUSTOM };
+    const options = tokenAuthorizer('Authorizer', props.auth.handler);
+    return { guarded: options, read: options };
   }
 }
