@@ -88,6 +88,8 @@ export const ENV = {
   exportUrlSeconds: { name: 'EXPORT_URL_SECONDS', min: 60, max: 900, default: 900 },
   /** Bytes of gzip one multipart part holds before it is uploaded (S3's minimum part is 5 MiB). */
   exportPartBytes: { name: 'EXPORT_PART_BYTES', min: 5 * 1024 * 1024, max: 100 * 1024 * 1024, default: 8 * 1024 * 1024 },
+  /** Origins allowed to read the viewer's routes from a browser (comma-separated; empty: none). contract/cors.ts */
+  corsAllowedOrigins: { name: 'CORS_ALLOWED_ORIGINS', default: '' },
   /** The digests (lambdas/handlers/digest.ts): period length, bucket and signing key. */
   digestPeriodMinutes: { name: 'DIGEST_PERIOD_MINUTES', min: 1, max: 1440, default: 60 },
   digestBucket: { name: 'DIGEST_BUCKET' },

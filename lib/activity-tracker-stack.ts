@@ -90,6 +90,7 @@ export class ActivityTrackerStack extends Stack {
       tenantClaim: config.tenantClaim,
       scopePrefix: tokenSettings.scopePrefix,
       authorizerTokens: tokenSettings,
+      corsAllowedOrigins: config.corsAllowedOrigins,
       maxEventsPerRequest: config.maxEventsPerRequest,
       shardCount: config.shardCount,
       retentionDays: config.retentionDays,
@@ -139,6 +140,7 @@ export class ActivityTrackerStack extends Stack {
       logLevel: config.logLevel,
       logSampleRate: config.logSampleRate,
       logRetention: config.logRetentionDays,
+      corsAllowedOrigins: config.corsAllowedOrigins,
     });
 
     const api = new EventsApi(this, 'Api', {
@@ -159,6 +161,7 @@ export class ActivityTrackerStack extends Stack {
       throttleBurstLimit: config.apiThrottleBurstLimit,
       logRetention: config.logRetentionDays,
       traceSampleRate: config.traceSampleRate,
+      corsAllowedOrigins: config.corsAllowedOrigins,
     });
 
     if (config.wafRateLimit !== undefined) {

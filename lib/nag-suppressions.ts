@@ -1,5 +1,5 @@
 import { type CfnElement, type IResolvable, type Stack, Validations } from 'aws-cdk-lib';
-import { RestApi, TokenAuthorizer } from 'aws-cdk-lib/aws-apigateway';
+import { AuthorizationType, Method, RestApi, TokenAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { type CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
@@ -53,6 +53,18 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
       pool,
       'AwsSolutions-COG8',
       'The pool issues client-credentials (machine-to-machine) tokens only. Plus adds threat protection for user sign-ins, which this pool has none of; Essentials is the lowest plan whose pre-token-generation trigger (V3_0) customizes M2M access tokens.',
+    );
+  }
+
+  // Only the CORS preflights (config corsAllowedOrigins) run without an authorizer: each method of
+  // this shape is acknowledged by itself, so any other method without one is still reported.
+  for (const method of all.filter((c): c is Method => c instanceof Method && c.httpMethod === 'OPTIONS')) {
+    const cfn = method.node.defaultChild as { authorizationType?: string } | undefined;
+    if (cfn?.authorizationType !== AuthorizationType.NONE) continue;
+    ack(
+      method,
+      'AwsSolutions-APIG4',
+      "A CORS preflight (OPTIONS) of a viewer read route: browsers never send a token with it, so it runs no authorizer; its function answers it before reading anything (no caller, no store), naming the request's Origin only when it is an allowed one.",
     );
   }
 

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   ENV,
+  parseCorsOrigins,
   parseTenantRates,
   parseTenantRetention,
   SCOPE_FORMATS,
@@ -10,6 +11,7 @@ import {
   type TenantRates,
   type TextVariable,
 } from '../../contract';
+import { corsPolicy, type CorsPolicy } from '../core/cors';
 import { tenantLimits } from '../core/rate-limit';
 import { parseAccessTokenRule, type AccessTokenRule } from '../../contract';
 
@@ -127,6 +129,15 @@ export const readContextSettings = (env: Env): { tenantClaim: string; scopePrefi
   tenantClaim: optionalString(env, ENV.authTenantClaim),
   scopePrefix: optionalString(env, ENV.authScopePrefix),
 });
+
+/** Origins allowed to read from a browser (CORS_ALLOWED_ORIGINS); none when unset. */
+export const readCorsPolicy = (env: Env): CorsPolicy => {
+  try {
+    return corsPolicy(parseCorsOrigins(optionalString(env, ENV.corsAllowedOrigins)));
+  } catch (error) {
+    throw invalid(ENV.corsAllowedOrigins, (error as Error).message);
+  }
+};
 
 /** Optional endpoint override for one AWS service (local emulators). */
 export const endpointFor = (

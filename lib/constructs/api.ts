@@ -21,7 +21,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
-import type { ErrorCode } from '../../contract';
+import { CORS_EXPOSE_HEADERS, type ErrorCode } from '../../contract';
 
 /**
  * Who verifies tokens at the gateway. `cognito`: API Gateway's Cognito authorizer (signature, issuer,
@@ -65,6 +65,13 @@ export interface EventsApiProps {
   readonly logRetention: RetentionDays;
   /** Share of API requests traced by X-Ray beyond the first one each second (0..1). */
   readonly traceSampleRate: number;
+  /**
+   * Origins whose pages may read the viewer's routes from a browser (CORS): those routes answer the
+   * preflight, and the gateway's own error answers name the origin too. The functions add the
+   * header to their answers (they get the same list).
+   * @default none
+   */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 /**
@@ -151,22 +158,53 @@ export class EventsApi extends Construct {
     erasures.addMethod('POST', admin, guarded);
     erasures.addResource('{id}').addMethod('GET', admin, guarded);
     const stats = v1.addResource('stats');
-    stats.addMethod('GET', new LambdaIntegration(props.stats, { allowTestInvoke: false }), read);
+    const statsIntegration = new LambdaIntegration(props.stats, { allowTestInvoke: false });
+    stats.addMethod('GET', statsIntegration, read);
     const exports = v1.addResource('exports');
     exports.addMethod('POST', admin, guarded);
     exports.addResource('{id}').addMethod('GET', admin, guarded);
     v1.addResource('viewer-sessions').addMethod('POST', admin, guarded);
+    const origins = props.corsAllowedOrigins ?? [];
+    if (origins.length > 0) {
+      // The preflight carries no token (browsers never send one with it): no authorizer. The
+      // route's own function answers it (shared/http-handler.ts) before any other work, echoing an
+      // allowed Origin. A function rather than a MOCK integration: the echo is decided per request
+      // against the list, which a static mock answer cannot do, and it runs locally unchanged.
+      for (const [resource, integration] of [
+        [events, query],
+        [event, query],
+        [stats, statsIntegration],
+      ] as const) {
+        resource.addMethod('OPTIONS', integration, { authorizationType: AuthorizationType.NONE });
+      }
+    }
+    // The gateway's own answers (401 to refresh a token, 403, 429, 5xx) must be readable by the page
+    // too. A gateway response cannot choose among origins: one allowed origin is named as such;
+    // several are answered by echoing the request's Origin (these answers carry a fixed error body
+    // and no data, and no answer allows credentials), while the data answers and the preflight
+    // echo only the allowed ones.
+    const corsError: Record<string, string> =
+      origins.length === 0
+        ? {}
+        : {
+            'Access-Control-Allow-Origin': origins.length === 1 ? `'${origins[0]}'` : 'method.request.header.Origin',
+            'Access-Control-Expose-Headers': `'${CORS_EXPOSE_HEADERS}'`,
+            Vary: "'Origin'",
+          };
+    const withCors = (headers: Record<string, string> = {}): Record<string, string> | undefined =>
+      Object.keys({ ...headers, ...corsError }).length > 0 ? { ...headers, ...corsError } : undefined;
 
     // The authorizer's refusals, in the functions' error shape.
     api.addGatewayResponse('Unauthorized', {
       type: ResponseType.UNAUTHORIZED,
       statusCode: '401',
-      responseHeaders: { 'WWW-Authenticate': `'Bearer error="invalid_token"'` },
+      responseHeaders: withCors({ 'WWW-Authenticate': `'Bearer error="invalid_token"'` }),
       templates: { 'application/json': errorBody('unauthorized', '"the bearer token is missing or invalid"') },
     });
     api.addGatewayResponse('AccessDenied', {
       type: ResponseType.ACCESS_DENIED,
       statusCode: '403',
+      responseHeaders: withCors(),
       templates: { 'application/json': errorBody('forbidden', '"the token does not grant access to this route"') },
     });
     // The authorizer failed (the issuer's keys could not be fetched): retry, never an acceptance.
@@ -177,7 +215,7 @@ export class EventsApi extends Construct {
       api.addGatewayResponse(id, {
         type,
         statusCode: '503',
-        responseHeaders: { 'Retry-After': "'1'" },
+        responseHeaders: withCors({ 'Retry-After': "'1'" }),
         templates: { 'application/json': errorBody('auth_unavailable', '"token verification is unavailable; retry shortly"') },
       });
     }
@@ -185,25 +223,30 @@ export class EventsApi extends Construct {
     api.addGatewayResponse('NotFound', {
       type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
       statusCode: '404',
+      responseHeaders: withCors(),
       templates: { 'application/json': errorBody('not_found', '"Route not found"') },
     });
     api.addGatewayResponse('Throttled', {
       type: ResponseType.THROTTLED,
       statusCode: '429',
+      responseHeaders: withCors(),
       templates: { 'application/json': errorBody('throttled', '"Too many requests"') },
     });
     api.addGatewayResponse('RequestTooLarge', {
       type: ResponseType.REQUEST_TOO_LARGE,
       statusCode: '413',
+      responseHeaders: withCors(),
       templates: { 'application/json': errorBody('payload_too_large', '"Request too large"') },
     });
     api.addGatewayResponse('Default4xx', {
       type: ResponseType.DEFAULT_4XX,
+      responseHeaders: withCors(),
       templates: { 'application/json': errorBody('bad_request', '$context.error.messageString') },
     });
     // A 5xx never echoes internals: a fixed message only.
     api.addGatewayResponse('Default5xx', {
       type: ResponseType.DEFAULT_5XX,
+      responseHeaders: withCors(),
       templates: { 'application/json': errorBody('internal_error', '"Internal server error"') },
     });
 

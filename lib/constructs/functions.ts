@@ -116,6 +116,11 @@ export interface ServiceFunctionsProps {
   readonly cleanupChunks?: { readonly chunkSize?: number; readonly maxChunks?: number };
   readonly writer: WriterSettings;
   /**
+   * Origins allowed to read GET /v1/events and /v1/events/{id} from a browser (query function).
+   * @default none
+   */
+  readonly corsAllowedOrigins?: readonly string[];
+  /**
    * Exports: the admin function takes requests (sends jobs, presigns downloads, deletes a file of a
    * user erased since). @default no export routes
    */
@@ -230,6 +235,7 @@ export class ServiceFunctions extends Construct {
         ...shards,
         ...retention,
         ...rates,
+        ...(props.corsAllowedOrigins?.length && { [ENV.corsAllowedOrigins.name]: props.corsAllowedOrigins.join(',') }),
       },
     });
     props.table.grant(query, ...TABLE_ACTIONS.query);

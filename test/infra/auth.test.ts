@@ -235,4 +235,58 @@ describe('auth wiring', () => {
       expect(env.AUTH_REQUIRED_SCOPES).toBeUndefined();
     });
   });
+
+  describe('browser reads from other origins (CORS)', () => {
+    const preflights = (t: ReturnType<typeof synthStack>['template']) =>
+      Object.values(t.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod === 'OPTIONS');
+
+    it('adds nothing by default: no preflight method, no CORS header, no origin list in any function', () => {
+      const { template } = synthStack();
+      expect(preflights(template)).toEqual([]);
+      expect(JSON.stringify(template.toJSON())).not.toMatch(/Access-Control|CORS_ALLOWED_ORIGINS/);
+    });
+
+    it('answers the preflight of the three viewer reads without an authorizer, through their own functions', () => {
+      const { template } = synthStack({ corsAllowedOrigins: 'https://app.example.com,https://admin.example.com' });
+      const options = preflights(template);
+      expect(options).toHaveLength(3);
+      for (const method of options) {
+        expect(method.Properties.AuthorizationType).toBe('NONE');
+        expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
+      }
+      for (const path of ['ActivityTracker/Functions/Query/Resource', 'ActivityTracker/Stats/Query/Resource']) {
+        const [, fn] = byPath(template.findResources('AWS::Lambda::Function'), path);
+        expect(fn.Properties.Environment.Variables.CORS_ALLOWED_ORIGINS).toBe('https://app.example.com,https://admin.example.com');
+      }
+      const [, admin] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Admin/Resource');
+      expect(admin.Properties.Environment.Variables.CORS_ALLOWED_ORIGINS).toBeUndefined();
+      // Several origins: the gateway's own errors echo the request's Origin.
+      for (const type of ['UNAUTHORIZED', 'ACCESS_DENIED', 'THROTTLED', 'DEFAULT_4XX', 'DEFAULT_5XX', 'AUTHORIZER_FAILURE']) {
+        template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+          ResponseType: type,
+          ResponseParameters: Match.objectLike({
+            'gatewayresponse.header.Access-Control-Allow-Origin': 'method.request.header.Origin',
+            'gatewayresponse.header.Vary': "'Origin'",
+          }),
+        });
+      }
+    });
+
+    it('names the one allowed origin on the gateway errors, keeping the 401 WWW-Authenticate', () => {
+      synthStack({ corsAllowedOrigins: 'https://app.example.com' }).template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'UNAUTHORIZED',
+        ResponseParameters: {
+          'gatewayresponse.header.WWW-Authenticate': `'Bearer error="invalid_token"'`,
+          'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example.com'",
+          'gatewayresponse.header.Access-Control-Expose-Headers': "'X-Request-Id, Retry-After, WWW-Authenticate'",
+          'gatewayresponse.header.Vary': "'Origin'",
+        },
+      });
+    });
+
+    it('refuses a wildcard or a malformed origin at synth, naming the key', () => {
+      expect(() => synthStack({ corsAllowedOrigins: '*' })).toThrow(/corsAllowedOrigins/);
+      expect(() => synthStack({ corsAllowedOrigins: 'https://app.example.com/path' })).toThrow(/corsAllowedOrigins/);
+    });
+  });
 });

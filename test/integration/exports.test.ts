@@ -8,6 +8,7 @@ import { eventually, request, uniqueTenant } from './http';
  * emulator (fauxqs) and the presigned download, end to end.
  */
 let stack: LocalStack;
+const APP_ORIGIN = 'https://app.example.com';
 const tenant = uniqueTenant('export');
 const other = uniqueTenant('export-other');
 let ids: Record<string, string[]> = {};
@@ -15,7 +16,8 @@ let ids: Record<string, string[]> = {};
 const token = (t: string, scope = 'events:write events:read events:delete events:erase events:export') => stack.token({ tenant: t, scope });
 
 beforeAll(async () => {
-  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'exports'));
+  // One allowed origin for the viewer's browser reads (CORS), tested below on this same stack.
+  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'exports'), { corsAllowedOrigins: APP_ORIGIN });
   stack = await startLocalStack({ outDir });
   const events = [
     { type: 'login', userId: 'alice', occurredAt: '2026-11-01T10:00:00Z' },
@@ -136,5 +138,64 @@ describe('exports', () => {
     const after = await request(stack.baseUrl, 'GET', `/v1/exports/${job.id}`, { token: token(tenant) });
     expect(after.body).toMatchObject({ status: 'failed', reason: 'erased', url: null });
     expect((await download(job.url)).status).toBe(404);
+  });
+});
+
+describe('the viewer from another origin (Cognito mode, CORS)', () => {
+  const viewerToken = async (userId?: string): Promise<string> => {
+    const session = await request(stack.baseUrl, 'POST', '/v1/viewer-sessions', {
+      token: token(tenant),
+      body: { ttlSeconds: 60, ...(userId !== undefined && { userId }) },
+    });
+    expect(session.status).toBe(201);
+    return session.body.token as string;
+  };
+  const preflight = (path: string, origin: string) =>
+    fetch(`${stack.baseUrl}${path}`, {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+    });
+
+  it('answers the preflight of the viewer reads for the allowed origin only', async () => {
+    for (const path of ['/v1/events', `/v1/events/${ids.alice![0]}`, '/v1/stats']) {
+      const allowed = await preflight(path, APP_ORIGIN);
+      expect([path, allowed.status]).toEqual([path, 204]);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+      expect(allowed.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+      expect(allowed.headers.get('access-control-allow-methods')).toBe('GET');
+      expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(allowed.headers.get('vary')).toBe('Origin');
+      const other = await preflight(path, 'https://evil.example');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
+  it("reads with a viewer token from the allowed origin, and can read the gateway's 401 to refresh it", async () => {
+    const viewer = await viewerToken('alice');
+    const origin = { Origin: APP_ORIGIN };
+    const list = await request(stack.baseUrl, 'GET', '/v1/events?userId=alice', { token: viewer, headers: origin });
+    expect(list.status).toBe(200);
+    expect(list.body.events.map((e: { userId: string }) => e.userId)).toEqual(['alice', 'alice']);
+    expect(list.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(list.headers.get('vary')).toBe('Origin');
+    // The viewer's own refusals (403 from the function) are readable too.
+    const refused = await request(stack.baseUrl, 'GET', '/v1/events?userId=bob', { token: viewer, headers: origin });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    const expired = await request(stack.baseUrl, 'GET', '/v1/events?userId=alice', { headers: origin });
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    // Another origin is never named, on data or on errors.
+    const evil = await request(stack.baseUrl, 'GET', '/v1/events?userId=alice', {
+      token: viewer,
+      headers: { Origin: 'https://evil.example' },
+    });
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('refuses the viewer token on the routes a viewer may not use, in Cognito mode at the gateway (401)', async () => {
+    const viewer = await viewerToken();
+    expect((await request(stack.baseUrl, 'POST', '/v1/exports', { token: viewer, body: { format: 'ndjson' } })).status).toBe(401);
+    expect((await request(stack.baseUrl, 'GET', '/v1/stats', { token: viewer })).status).toBe(200);
   });
 });
