@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { gunzipSync } from 'node:zlib';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { EXPORT_LIMITS } from '../../contract';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
@@ -141,6 +143,40 @@ describe('exports', () => {
   });
 });
 
+describe('pending exports per tenant', () => {
+  it(`refuses the request beyond ${EXPORT_LIMITS.maxPending} pending with 429 too_many_exports, naming the limit`, async () => {
+    // Jobs put straight into the table and never queued stay pending: the limit is met exactly.
+    const busy = uniqueTenant('export-busy');
+    const table = Object.entries(stack.tables).find(([id]) => id.startsWith('StorageTable'))![1];
+    const expiry = String(Math.floor(Date.now() / 1000) + 86_400);
+    const job = (i: number, status: string) =>
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: `${busy}#J` },
+          sk: { S: `0000000000000-seeded-${i}` },
+          s: { S: status },
+          f: { S: 'ndjson' },
+          q: { S: '{}' },
+          ra: { N: String(Date.now()) },
+          n: { N: '0' },
+          b: { N: '0' },
+          np: { N: '0' },
+          x: { N: expiry },
+        },
+      });
+    for (let i = 0; i < EXPORT_LIMITS.maxPending; i += 1) await stack.ddb.send(job(i, 'pending'));
+    const post = () => request(stack.baseUrl, 'POST', '/v1/exports', { token: token(busy), body: { format: 'ndjson' } });
+    const refused = await post();
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('too_many_exports');
+    expect(refused.body.error.message).toMatch(`at most ${EXPORT_LIMITS.maxPending} export requests may be pending`);
+    // One of them completed: a place is free again.
+    await stack.ddb.send(job(0, 'completed'));
+    expect((await post()).status).toBe(202);
+  });
+});
+
 describe('the viewer from another origin (Cognito mode, CORS)', () => {
   const viewerToken = async (userId?: string): Promise<string> => {
     const session = await request(stack.baseUrl, 'POST', '/v1/viewer-sessions', {
@@ -196,6 +232,7 @@ describe('the viewer from another origin (Cognito mode, CORS)', () => {
   it('refuses the viewer token on the routes a viewer may not use, in Cognito mode at the gateway (401)', async () => {
     const viewer = await viewerToken();
     expect((await request(stack.baseUrl, 'POST', '/v1/exports', { token: viewer, body: { format: 'ndjson' } })).status).toBe(401);
-    expect((await request(stack.baseUrl, 'GET', '/v1/stats', { token: viewer })).status).toBe(200);
+    const stats = `/v1/stats?from=${encodeURIComponent('2026-11-01T00:00:00Z')}&to=${encodeURIComponent('2026-11-06T00:00:00Z')}`;
+    expect((await request(stack.baseUrl, 'GET', stats, { token: viewer })).status).toBe(200);
   });
 });
