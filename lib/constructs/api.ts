@@ -101,8 +101,9 @@ const errorBody = (code: ErrorCode, message: string): string => `{"error":{"code
  * Lambda proxy routes, JSON access logs, and errors raised by the gateway itself (unknown route,
  * throttling, integration failure) in the same JSON shape as the functions' errors.
  *
- * Every /v1 method runs an authorizer first: a request without a valid token is answered 401 by
- * the gateway, and no function runs. Each function then reads the caller from the authorizer's
+ * Every /v1 method runs an authorizer first (the CORS preflights, when configured, aside: they
+ * carry no token): a request without a valid token is answered 401 by the gateway, and no
+ * function runs. Each function then reads the caller from the authorizer's
  * output and checks the scope of its route (403 naming the scope). The Cognito authorizer accepts
  * any of the API's scopes rather than the route's own: API Gateway answers a missing Cognito scope
  * with the same 401 as a bad signature, and the API's contract is 403 for a missing scope.
