@@ -52,6 +52,12 @@ export const ENV = {
   authJwksMaxAgeSeconds: { name: 'AUTH_JWKS_MAX_AGE_SECONDS', min: 60, max: 86_400, default: 900 },
   authMaxTokenLifetimeSeconds: { name: 'AUTH_MAX_TOKEN_LIFETIME_SECONDS', min: 60, max: 7 * 86_400, default: 86_400 },
   authClockSkewSeconds: { name: 'AUTH_CLOCK_SKEW_SECONDS', min: 0, max: 300, default: 60 },
+  /**
+   * Comma-separated scopes, as the issuer writes them in `scope`: a token needs one of them (the
+   * Cognito authorizer's AuthorizationScopes rule, kept by the token authorizer of the Cognito
+   * mode's read routes). Empty: not checked (OIDC mode; the functions check each route's scope).
+   */
+  authRequiredScopes: { name: 'AUTH_REQUIRED_SCOPES', default: '' },
   /** The claim the Cognito pre-token-generation trigger writes the tenant into. */
   tenantClaim: { name: 'TENANT_CLAIM' },
 
@@ -89,6 +95,8 @@ export const ENV = {
   exportUrlSeconds: { name: 'EXPORT_URL_SECONDS', min: 60, max: 900, default: 900 },
   /** Bytes of gzip one multipart part holds before it is uploaded (S3's minimum part is 5 MiB). */
   exportPartBytes: { name: 'EXPORT_PART_BYTES', min: 5 * 1024 * 1024, max: 100 * 1024 * 1024, default: 8 * 1024 * 1024 },
+  /** Origins allowed to read the viewer's routes from a browser (comma-separated; empty: none). contract/cors.ts */
+  corsAllowedOrigins: { name: 'CORS_ALLOWED_ORIGINS', default: '' },
   /** The digests (lambdas/handlers/digest.ts): period length, bucket and signing key. */
   digestPeriodMinutes: { name: 'DIGEST_PERIOD_MINUTES', min: 1, max: 1440, default: 60 },
   digestBucket: { name: 'DIGEST_BUCKET' },

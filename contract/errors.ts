@@ -48,6 +48,7 @@ const REQUEST_ERROR_CODES = [
   'throttled',
   'rate_limited',
   'too_many_erasures',
+  'too_many_exports',
   // 5xx
   'internal_error',
   'auth_unavailable',

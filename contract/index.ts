@@ -23,6 +23,13 @@ export {
   type Scope,
   type ScopeFormat,
 } from './scopes';
+export {
+  CORS_ALLOW_HEADERS,
+  CORS_EXPOSE_HEADERS,
+  CORS_MAX_AGE_SECONDS,
+  CORS_METHODS,
+  parseCorsOrigins,
+} from './cors';
 export { EXPORT_LIMITS, VIEWER_LIMITS } from './exports';
 export { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES, RATE_PARTITION_PREFIX } from './table';
 export { parseTenantRates, parseTenantRetention, TENANT_PATTERN, type TenantRates } from './tenants';

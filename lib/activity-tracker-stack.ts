@@ -96,7 +96,8 @@ export class ActivityTrackerStack extends Stack {
       keysSecret: idKeys.secret,
       tenantClaim: config.tenantClaim,
       scopePrefix: tokenSettings.scopePrefix,
-      ...(!cognito && { oidcTokens: tokenSettings }),
+      authorizerTokens: tokenSettings,
+      corsAllowedOrigins: config.corsAllowedOrigins,
       maxEventsPerRequest: config.maxEventsPerRequest,
       shardCount: config.shardCount,
       retentionDays: config.retentionDays,
@@ -146,12 +147,18 @@ export class ActivityTrackerStack extends Stack {
       logLevel: config.logLevel,
       logSampleRate: config.logSampleRate,
       logRetention: config.logRetentionDays,
+      corsAllowedOrigins: config.corsAllowedOrigins,
     });
 
     const api = new EventsApi(this, 'Api', {
       auth: cognito
-        ? { kind: 'cognito', userPool: cognito.userPool, scopes: SCOPES.map((scope) => `${tokenSettings.scopePrefix}${scope}`) }
-        : { kind: 'token', handler: functions.authorizer! },
+        ? {
+            kind: 'cognito',
+            userPool: cognito.userPool,
+            scopes: SCOPES.map((scope) => `${tokenSettings.scopePrefix}${scope}`),
+            viewerRoutes: functions.authorizer,
+          }
+        : { kind: 'token', handler: functions.authorizer },
       authorizerCacheTtl: Duration.seconds(config.authorizerCacheSeconds),
       ingest: functions.ingest,
       query: functions.query,
@@ -161,6 +168,7 @@ export class ActivityTrackerStack extends Stack {
       throttleBurstLimit: config.apiThrottleBurstLimit,
       logRetention: config.logRetentionDays,
       traceSampleRate: config.traceSampleRate,
+      corsAllowedOrigins: config.corsAllowedOrigins,
     });
 
     const viewer = new ViewerAsset(this, 'Viewer', { api: api.api, logLevel: config.logLevel, logRetention: config.logRetentionDays });

@@ -261,6 +261,13 @@ const keys = {
     allowed: '`tenant=requests/events` entries separated by commas (each within the bounds above)',
     meaning: 'per-tenant limits instead of the two defaults above, e.g. `acme=200/5000,globex=10/500`',
   },
+  corsAllowedOrigins: {
+    defaultText: 'none (no browser reads from another origin)',
+    kind: 'list',
+    allowed: 'origins separated by commas: `https://host[:port]` (http only on localhost/127.0.0.1); never `*`',
+    meaning:
+      "origins whose pages may read the viewer's routes (GET /v1/events, /v1/events/{id}, /v1/stats) from a browser: those routes answer the preflight, and their answers and the gateway's errors name the allowed `Origin` (docs/security.md)",
+  },
   wafRateLimit: {
     defaultText: 'off (no web ACL)',
     kind: 'integer',

@@ -1,6 +1,14 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
-import { ConfigError, parseAccessTokenRule, parseTenantRetention, SCOPE_FORMATS, type ScopeFormat, type TenantRates } from '../contract';
+import {
+  ConfigError,
+  parseAccessTokenRule,
+  parseCorsOrigins,
+  parseTenantRetention,
+  SCOPE_FORMATS,
+  type ScopeFormat,
+  type TenantRates,
+} from '../contract';
 import { CAPACITY_MODES, CONFIG_KEYS, type ConfigKeyName, LOG_LEVELS, TABLE_CLASSES } from './config-keys';
 import { checkTenantRates } from './config-rates';
 
@@ -42,6 +50,8 @@ export interface StackConfig {
   readonly maxOpenErasures: number;
   /** Days an export file is kept; lifetime of its download URLs. */
   readonly exportExpiryDays: number;
+  /** Origins allowed to read the viewer's routes from a browser; empty: none. */
+  readonly corsAllowedOrigins: readonly string[];
   readonly exportUrlSeconds: number;
   /** Per-tenant fairness limits: the defaults and per-tenant overrides. */
   readonly tenantRates: TenantRates;
@@ -246,6 +256,7 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     maxOpenErasures: int(ctx, 'maxOpenErasures'),
     exportExpiryDays: int(ctx, 'exportExpiryDays'),
     exportUrlSeconds: int(ctx, 'exportUrlSeconds'),
+    corsAllowedOrigins: corsOrigins(ctx),
     tenantRates,
     tenantRateOverrides,
     ...(ctx('wafRateLimit') !== undefined ? { wafRateLimit: int(ctx, 'wafRateLimit') } : {}),
@@ -271,6 +282,16 @@ export const loadConfig = (getContext: ContextReader): StackConfig => {
     archive,
     archiveRetentionDays: int(ctx, 'archiveRetentionDays'),
   };
+};
+
+const corsOrigins = (ctx: ContextReader): string[] => {
+  const raw = ctx('corsAllowedOrigins');
+  if (raw === undefined) return [];
+  try {
+    return parseCorsOrigins(String(raw));
+  } catch (error) {
+    throw new ConfigError('corsAllowedOrigins', (error as Error).message);
+  }
 };
 
 const onOff = (key: 'busPublishing' | 'archive' | 'pointInTimeRecovery', value: string): boolean => {

@@ -1,5 +1,5 @@
 import { type CfnElement, type IResolvable, type Stack, Validations } from 'aws-cdk-lib';
-import { RestApi, TokenAuthorizer } from 'aws-cdk-lib/aws-apigateway';
+import { AuthorizationType, Method, RestApi, TokenAuthorizer } from 'aws-cdk-lib/aws-apigateway';
 import { UserPool } from 'aws-cdk-lib/aws-cognito';
 import { type CfnTable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
@@ -58,14 +58,27 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
     );
   }
 
+  // Only the CORS preflights (config corsAllowedOrigins) run without an authorizer: each method of
+  // this shape is acknowledged by itself, so any other method without one is still reported.
+  for (const method of all.filter((c): c is Method => c instanceof Method && c.httpMethod === 'OPTIONS')) {
+    const cfn = method.node.defaultChild as { authorizationType?: string } | undefined;
+    if (cfn?.authorizationType !== AuthorizationType.NONE) continue;
+    ack(
+      method,
+      'AwsSolutions-APIG4',
+      "A CORS preflight (OPTIONS) of a viewer read route: browsers never send a token with it, so it runs no authorizer; its function answers it before reading anything (no caller, no store), naming the request's Origin only when it is an allowed one.",
+    );
+  }
+
   for (const api of all.filter((c): c is RestApi => c instanceof RestApi)) {
-    // APIG4 needs no acknowledgement but for the viewer's static module (below): every other method
-    // runs an authorizer. COG4 asks for a Cognito authorizer, which the OIDC mode cannot use.
+    // APIG4 is acknowledged only for the viewer's static module and the CORS preflights (each
+    // method by itself): every other method runs an authorizer. COG4 asks for a Cognito
+    // authorizer, which the OIDC mode cannot use, nor the viewer's read routes in Cognito mode.
     if (all.some((c) => c instanceof TokenAuthorizer)) {
       ack(
         api,
         'AwsSolutions-COG4',
-        'OIDC mode: tokens come from an external issuer, not a Cognito user pool, so a Lambda token authorizer (aws-jwt-verify: signature, issuer, audience, expiry, access-token rule, lifetime cap, tenant claim) runs on every method instead of a Cognito authorizer.',
+        "A Lambda token authorizer (aws-jwt-verify: signature, issuer, audience, expiry, access-token rule, lifetime cap, tenant claim) runs where a Cognito authorizer cannot: on every method in OIDC mode (tokens come from an external issuer), and in Cognito mode on the three read routes a viewer token may use (viewer tokens are signed with the stack's keys; pool tokens are verified there by the Cognito authorizer's rule: the pool's issuer and keys, token_use access, one of the API's scopes).",
       );
     }
     ack(

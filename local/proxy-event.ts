@@ -336,6 +336,8 @@ export interface GatewayErrorOptions {
   readonly fallback: HttpAnswer;
   readonly requestId: string;
   readonly context?: Record<string, string>;
+  /** The request's headers (names lower case, as node:http gives them), for `method.request.header.*` mappings. */
+  readonly requestHeaders?: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /**
@@ -363,9 +365,15 @@ export const gatewayErrorAnswer = (responses: readonly GatewayResponseModel[], o
     const key = m.startsWith('${') ? `$${m.slice(2, -1)}` : m;
     return vars[key] ?? '';
   });
+  // A header mapped from a request header is left out when the request has none, as API Gateway does.
+  const mapped = Object.entries(response.requestHeaders ?? {}).flatMap(([name, from]): [string, string][] => {
+    const value = opts.requestHeaders?.[from.toLowerCase()];
+    const text = Array.isArray(value) ? value.join(',') : value;
+    return text ? [[name, text]] : [];
+  });
   return {
     statusCode,
-    headers: [['Content-Type', contentType], ['x-amzn-ErrorType', opts.responseType], ...Object.entries(response.headers)],
+    headers: [['Content-Type', contentType], ['x-amzn-ErrorType', opts.responseType], ...Object.entries(response.headers), ...mapped],
     body: Buffer.from(body),
   };
 };

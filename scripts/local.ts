@@ -100,15 +100,17 @@ export const localConfig: LocalAppConfig = {
     },
   },
   // Every function learns where the local issuer is (as before gateway authentication; the API
-  // functions do not read it). Only a function that verifies tokens itself (the OIDC token
-  // authorizer) has its scope settings replaced: the API functions keep the template's prefix.
+  // functions do not read it). Only a function that verifies tokens itself (the token authorizer)
+  // has its scope claim and format replaced. The scope prefix stays the template's: the local
+  // issuer writes the resource server's prefix in Cognito mode (as the template's AUTH_SCOPE_PREFIX
+  // and AUTH_REQUIRED_SCOPES expect) and none in OIDC mode (where the template's prefix is empty).
   // Every other AUTH_* variable (tenant claim, lifetime cap, clock skew, access-token rule) is the template's.
   environment: (fn, { issuer }): Record<string, string> => ({
     AUTH_ISSUER: issuer.url,
     AUTH_AUDIENCE: issuer.audience,
     AUTH_JWKS_URI: issuer.jwksUri,
     ...(fn.rawEnvironment.AUTH_ISSUER !== undefined && {
-      AUTH_SCOPE_PREFIX: '',
+      AUTH_SCOPE_PREFIX: typeof fn.rawEnvironment.AUTH_SCOPE_PREFIX === 'string' ? fn.rawEnvironment.AUTH_SCOPE_PREFIX : '',
       // The local issuer writes scopes as OAuth 2.0 does, whatever format the real issuer uses.
       AUTH_SCOPE_CLAIM: 'scope',
       AUTH_SCOPE_FORMAT: 'space-separated',

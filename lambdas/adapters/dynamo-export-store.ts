@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { exportPartition, type ExportJobItem, type ExportProgress, type ExportStore } from '../core/exports';
 import type { ErasureMarkerItem } from '../core/item-keys';
 
@@ -19,6 +19,28 @@ export class DynamoExportStore implements ExportStore {
       new GetCommand({ TableName: this.tableName, Key: { pk: exportPartition(tenant), sk: jobId }, ConsistentRead: true }),
     );
     return out.Item as ExportJobItem | undefined;
+  }
+
+  /** The tenant's job partition holds its jobs of the last expiry period only (TTL): a short read. */
+  async countPending(tenant: string, nowSeconds: number, atMost: number): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: 's = :pending AND x > :now',
+          ExpressionAttributeValues: { ':pk': exportPartition(tenant), ':pending': 'pending', ':now': nowSeconds },
+          Select: 'COUNT',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start && count < atMost);
+    return count;
   }
 
   saveProgress(tenant: string, jobId: string, expectedParts: number, p: ExportProgress): Promise<boolean> {

@@ -103,6 +103,8 @@ export const createTokenVerifier = (config: AuthConfig, fetcher: Fetcher = new J
       audience: config.audience.length > 0 ? config.audience : null,
       jwksUri: config.jwksUri,
       graceSeconds: config.clockSkewSeconds,
+      // Cognito mode: the token needs one of the API's scopes, as the Cognito authorizer asks.
+      ...(config.requiredScopes.length > 0 && { scope: [...config.requiredScopes] }),
       customJwtCheck: ({ header, payload }) => checkVerifiedToken(header, payload, settings, Date.now() / 1000),
     },
     { jwksCache: new ExpiringJwksCache(fetcher, config.jwksMaxAgeSeconds * 1000) },

@@ -3,7 +3,7 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { EXPORT_LIMITS } from '../../contract';
 import { encodeRows, type ExportFormat } from './export-encoding';
-import { BadRequestError, NotFoundError, UnsupportedMediaTypeError } from './errors';
+import { BadRequestError, NotFoundError, TooManyRequestsError, UnsupportedMediaTypeError } from './errors';
 import { randomInternalId } from './ids';
 import { userIdDigest, userPartition, type ErasureMarkerItem } from './item-keys';
 import type { Keyring } from './keyring';
@@ -67,6 +67,8 @@ export interface ExportProgress {
 export interface ExportStore {
   putJob(job: ExportJobItem): Promise<void>;
   getJob(tenant: string, jobId: string): Promise<ExportJobItem | undefined>;
+  /** How many of the tenant's jobs are pending and not expired (`x` after `nowSeconds`), counting up to `atMost`. */
+  countPending(tenant: string, nowSeconds: number, atMost: number): Promise<number>;
   /** Records uploaded parts, only if no other worker moved the job on since (`np` still `expectedParts`); false otherwise. */
   saveProgress(tenant: string, jobId: string, expectedParts: number, progress: ExportProgress): Promise<boolean>;
   /** Moves a job out of `from` (pending, or completed for a late erasure); false when it was no longer there. */
@@ -101,6 +103,8 @@ export interface ExportRequestDeps {
   readonly enqueue: (message: ExportWorkMessage) => Promise<void>;
   readonly expiryDays: number;
   readonly now?: () => number;
+  /** Export requests one tenant may have pending at once. @default EXPORT_LIMITS.maxPending */
+  readonly maxPending?: number;
 }
 
 export interface ExportStatus {
@@ -174,6 +178,15 @@ export const requestExport = async (
 ): Promise<{ id: string; status: 'pending'; requestedAt: string; format: ExportFormat; scope: 'user' | 'tenant' }> => {
   const { format, filters } = parseExportRequest(request.body, request.contentType);
   const now = deps.now?.() ?? Date.now();
+  // Checked before the job is stored (requests arriving together may pass it by a few): it bounds
+  // the work one tenant can queue, not a security property.
+  const maxPending = deps.maxPending ?? EXPORT_LIMITS.maxPending;
+  if ((await deps.store.countPending(tenant, Math.floor(now / 1000), maxPending)) >= maxPending) {
+    throw new TooManyRequestsError(
+      'too_many_exports',
+      `at most ${maxPending} export requests may be pending at once (EXPORT_LIMITS.maxPending); retry when one has completed`,
+    );
+  }
   const sk = randomInternalId(now, randomBytes);
   const job: ExportJobItem = {
     pk: exportPartition(tenant),

@@ -1,4 +1,4 @@
-import { LIMITS, QUERY_LIMITS, ROUTE_SCOPES, SCOPES, type Route } from '../../contract';
+import { EXPORT_LIMITS, LIMITS, QUERY_LIMITS, ROUTE_SCOPES, SCOPES, type Route } from '../../contract';
 import { RFC3339, TYPE_PATTERN } from './envelope';
 import { boundedString, ref, SCHEMAS, type Json, type JsonObject } from './json-schemas';
 import { QUERY_PARAMETERS } from './query';
@@ -32,8 +32,7 @@ const ERROR_RESPONSES: Record<string, { description: string; headers?: JsonObjec
   },
   '415': { description: 'The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json`.' },
   '429': {
-    description:
-      "Throttled by the gateway (`throttled`), over the tenant's requests or events per second (`rate_limited`, always with `Retry-After`), or too many pending erasures (`too_many_erasures`). Retry later.",
+    description: `Throttled by the gateway (\`throttled\`), over the tenant's requests or events per second (\`rate_limited\`, always with \`Retry-After\`), too many pending erasures (\`too_many_erasures\`), or too many pending exports (\`too_many_exports\`: at most ${EXPORT_LIMITS.maxPending} per tenant). Retry later.`,
     headers: {
       'Retry-After': {
         description: "Whole seconds to wait; sent with `rate_limited`, absent on the gateway's `throttled`.",

@@ -7,10 +7,11 @@ import { ENV } from '../../contract';
 import { NotFoundError } from '../core/errors';
 import type { Keyring } from '../core/keyring';
 import { getEvent, parseEventQuery, queryEvents, type QueryDeps } from '../core/query';
-import { readContextSettings, readInt, requireString } from '../shared/config';
+import { readContextSettings, readCorsPolicy, readInt, requireString } from '../shared/config';
 import { json, queryParams } from '../shared/http';
 import { callerFromAuthorizer, httpHandler, type Authenticate } from '../shared/http-handler';
 import { metrics } from '../shared/powertools';
+import type { CorsPolicy } from '../core/cors';
 import { rateLimiter } from '../shared/rate-limiter';
 import type { Admit } from '../core/rate-limit';
 import { annotate } from '../shared/telemetry';
@@ -20,10 +21,12 @@ export interface QueryHandlerDeps extends Omit<QueryDeps, 'keyring'> {
   readonly keyring: () => Promise<Keyring>;
   /** Per-tenant fairness: one request (core/rate-limit.ts). */
   readonly admit?: Admit;
+  /** Browser reads from other origins. @default none */
+  readonly cors?: CorsPolicy;
 }
 
 /** GET /v1/events and GET /v1/events/{id} */
-export const createQueryHandler = ({ authenticate, keyring, admit, ...deps }: QueryHandlerDeps) =>
+export const createQueryHandler = ({ authenticate, keyring, admit, cors, ...deps }: QueryHandlerDeps) =>
   httpHandler(async (event) => {
     const { tenant, viewer } = await authenticate(event, 'events:read');
     annotate({ tenant });
@@ -44,7 +47,7 @@ export const createQueryHandler = ({ authenticate, keyring, admit, ...deps }: Qu
     } finally {
       metrics.addMetric('QueryLatency', MetricUnit.Milliseconds, Date.now() - started);
     }
-  });
+  }, cors);
 
 const env = process.env;
 export const handler = createQueryHandler({
@@ -53,4 +56,5 @@ export const handler = createQueryHandler({
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
   shardCount: readInt(env, ENV.shardCount),
   admit: rateLimiter(env),
+  cors: readCorsPolicy(env),
 });

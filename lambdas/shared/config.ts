@@ -1,6 +1,7 @@
 import {
   ConfigError,
   ENV,
+  parseCorsOrigins,
   parseTenantRates,
   parseTenantRetention,
   SCOPE_FORMATS,
@@ -10,6 +11,7 @@ import {
   type TenantRates,
   type TextVariable,
 } from '../../contract';
+import { corsPolicy, type CorsPolicy } from '../core/cors';
 import { tenantLimits } from '../core/rate-limit';
 import { parseAccessTokenRule, type AccessTokenRule } from '../../contract';
 
@@ -65,6 +67,8 @@ export interface AuthConfig {
   readonly accessTokenRule: AccessTokenRule;
   /** How long fetched signing keys are trusted before the JWKS is fetched again. */
   readonly jwksMaxAgeSeconds: number;
+  /** A token needs one of these (claim `scope`, as written by the issuer); empty: not checked here. */
+  readonly requiredScopes: readonly string[];
 }
 
 const isLoopback = (url: URL): boolean => ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
@@ -90,6 +94,14 @@ export const readAuthConfig = (env: Env): AuthConfig => {
   if (scopeClaim === 'scope' && scopeFormat !== 'space-separated') {
     throw invalid(ENV.authScopeFormat, "must be space-separated when the scope claim is 'scope'");
   }
+  const requiredScopes = optionalString(env, ENV.authRequiredScopes)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  // aws-jwt-verify checks required scopes in the `scope` claim only.
+  if (requiredScopes.length > 0 && scopeClaim !== 'scope') {
+    throw invalid(ENV.authRequiredScopes, "needs the scope claim 'scope'");
+  }
   const ruleText = optionalString(env, ENV.authAccessTokenRule);
   const accessTokenRule = parseAccessTokenRule(ruleText);
   if (!accessTokenRule) throw invalid(ENV.authAccessTokenRule, `must be 'typ' or 'claim:NAME=VALUE' (got '${ruleText}')`);
@@ -108,6 +120,7 @@ export const readAuthConfig = (env: Env): AuthConfig => {
     clockSkewSeconds: readInt(env, ENV.authClockSkewSeconds),
     accessTokenRule,
     jwksMaxAgeSeconds: readInt(env, ENV.authJwksMaxAgeSeconds),
+    requiredScopes,
   };
 };
 
@@ -116,6 +129,15 @@ export const readContextSettings = (env: Env): { tenantClaim: string; scopePrefi
   tenantClaim: optionalString(env, ENV.authTenantClaim),
   scopePrefix: optionalString(env, ENV.authScopePrefix),
 });
+
+/** Origins allowed to read from a browser (CORS_ALLOWED_ORIGINS); none when unset. */
+export const readCorsPolicy = (env: Env): CorsPolicy => {
+  try {
+    return corsPolicy(parseCorsOrigins(optionalString(env, ENV.corsAllowedOrigins)));
+  } catch (error) {
+    throw invalid(ENV.corsAllowedOrigins, (error as Error).message);
+  }
+};
 
 /** Optional endpoint override for one AWS service (local emulators). */
 export const endpointFor = (

@@ -59,6 +59,11 @@ export interface TokenSettings {
    * @default 60 (the functions' default)
    */
   readonly clockSkewSeconds?: number;
+  /**
+   * Scopes as the issuer writes them in `scope`: a token needs one of them.
+   * @default none (not checked by the authorizer; the functions check each route's scope)
+   */
+  readonly requiredScopes?: readonly string[];
 }
 
 /** The environment a function needs to verify tokens (read by lambdas/shared/config.ts). */
@@ -76,6 +81,7 @@ export const authEnvironment = (settings: TokenSettings, tenantClaim: string): R
     [ENV.authMaxTokenLifetimeSeconds.name]: String(settings.maxTokenLifetimeSeconds),
   }),
   ...(settings.clockSkewSeconds !== undefined && { [ENV.authClockSkewSeconds.name]: String(settings.clockSkewSeconds) }),
+  ...(settings.requiredScopes !== undefined && { [ENV.authRequiredScopes.name]: settings.requiredScopes.join(',') }),
 });
 
 /** Identifier of the Cognito resource server: Cognito scopes read `activity-tracker/events:read`. */
@@ -193,6 +199,8 @@ export class CognitoAuth extends Construct {
       jwksUri: `${userPool.userPoolProviderUrl}/.well-known/jwks.json`,
       scopePrefix: `${RESOURCE_SERVER_ID}/`,
       accessTokenRule: 'claim:token_use=access',
+      // The Cognito authorizer's rule: an access token holding one of the API's scopes.
+      requiredScopes: SCOPES.map((scope) => `${RESOURCE_SERVER_ID}/${scope}`),
     };
   }
 }

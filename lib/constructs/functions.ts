@@ -76,10 +76,11 @@ export interface ServiceFunctionsProps {
   /** Stripped from each scope the gateway passes on (Cognito: `activity-tracker/`); empty for plain scopes. */
   readonly scopePrefix: string;
   /**
-   * An external OIDC issuer: adds the Lambda authorizer that verifies its tokens.
-   * @default none (the gateway's Cognito authorizer verifies tokens)
+   * The tokens the Lambda (TOKEN) authorizer verifies, besides viewer tokens: an external OIDC
+   * issuer's (it guards every route), or the Cognito pool's (it guards the read routes a viewer
+   * token may use; the gateway's Cognito authorizer guards the others).
    */
-  readonly oidcTokens?: TokenSettings;
+  readonly authorizerTokens: TokenSettings;
   /**
    * Events one ingest request may carry (1..500).
    * @default 500
@@ -115,6 +116,11 @@ export interface ServiceFunctionsProps {
   readonly cleanupChunks?: { readonly chunkSize?: number; readonly maxChunks?: number };
   readonly writer: WriterSettings;
   /**
+   * Origins allowed to read GET /v1/events and /v1/events/{id} from a browser (query function).
+   * @default none
+   */
+  readonly corsAllowedOrigins?: readonly string[];
+  /**
    * Exports: the admin function takes requests (sends jobs, presigns downloads, deletes a file of a
    * user erased since). @default no export routes
    */
@@ -145,7 +151,7 @@ export interface ServiceFunctionsProps {
 }
 
 /**
- * The five functions (and the OIDC mode's token authorizer), the environment each one needs (and nothing more), their least-privilege
+ * The five functions (and the token authorizer), the environment each one needs (and nothing more), their least-privilege
  * grants, and the writer's queue subscription:
  *
  * - ingest: validates and enqueues; sends to the queue, reads the keys; in the table it only updates
@@ -162,8 +168,8 @@ export class ServiceFunctions extends Construct {
   readonly admin: IFunction;
   readonly writer: IFunction;
   readonly cleanup: IFunction;
-  /** The OIDC mode's token authorizer (with `oidcTokens` only). */
-  readonly authorizer?: IFunction;
+  /** The token authorizer: issuer access tokens (`authorizerTokens`) and viewer tokens. */
+  readonly authorizer: IFunction;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionsProps) {
     super(scope, id);
@@ -229,6 +235,7 @@ export class ServiceFunctions extends Construct {
         ...shards,
         ...retention,
         ...rates,
+        ...(props.corsAllowedOrigins?.length && { [ENV.corsAllowedOrigins.name]: props.corsAllowedOrigins.join(',') }),
       },
     });
     props.table.grant(query, ...TABLE_ACTIONS.query);
@@ -311,19 +318,17 @@ export class ServiceFunctions extends Construct {
     props.table.grant(cleanup, ...TABLE_ACTIONS.cleanup);
     props.queue.grant(cleanup, 'sqs:SendMessage');
 
-    if (props.oidcTokens) {
-      this.authorizer = createServiceFunction(this, 'Authorizer', {
-        ...common,
-        handler: 'authorizer',
-        description: 'API Gateway token authorizer: verifies access tokens of the OIDC issuer',
-        // API Gateway waits at most 29 s for the whole request; a JWKS fetch is bounded at 3 s.
-        timeout: Duration.seconds(10),
-        memorySize: 256,
-        // The keys sign viewer tokens (POST /v1/viewer-sessions), which this authorizer verifies too.
-        environment: { ...authEnvironment(props.oidcTokens, props.tenantClaim), [ENV.keysSecretArn.name]: props.keysSecret.secretArn },
-      });
-      readSecret(props.keysSecret, this.authorizer);
-    }
+    this.authorizer = createServiceFunction(this, 'Authorizer', {
+      ...common,
+      handler: 'authorizer',
+      description: "API Gateway token authorizer: verifies the issuer's access tokens and viewer tokens",
+      // API Gateway waits at most 29 s for the whole request; a JWKS fetch is bounded at 3 s.
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      // The keys sign viewer tokens (POST /v1/viewer-sessions), which this authorizer verifies too.
+      environment: { ...authEnvironment(props.authorizerTokens, props.tenantClaim), [ENV.keysSecretArn.name]: props.keysSecret.secretArn },
+    });
+    readSecret(props.keysSecret, this.authorizer);
 
     this.ingest = ingest;
     this.query = query;

@@ -30,6 +30,8 @@ export interface EventStatsProps {
   readonly maxBatchingWindow?: Duration;
   /** Where alarms notify. @default none */
   readonly alarmActions?: readonly IAlarmAction[];
+  /** Origins allowed to read GET /v1/stats from a browser. @default none */
+  readonly corsAllowedOrigins?: readonly string[];
 }
 
 /**
@@ -100,6 +102,7 @@ export class EventStats extends Construct {
         [ENV.tenantRequestsPerSecond.name]: String(props.tenantRates?.requestsPerSecond ?? ENV.tenantRequestsPerSecond.default),
         [ENV.tenantEventsPerSecond.name]: String(props.tenantRates?.eventsPerSecond ?? ENV.tenantEventsPerSecond.default),
         ...(rateOverrides && { [ENV.tenantRateOverrides.name]: rateOverrides }),
+        ...(props.corsAllowedOrigins?.length && { [ENV.corsAllowedOrigins.name]: props.corsAllowedOrigins.join(',') }),
       },
     });
     Grant.addToPrincipal({ grantee: query, actions: ['dynamodb:Query'], resourceArns: [table.tableArn] });

@@ -89,6 +89,7 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local, issuer, r
         status: auth.status,
         message: auth.message,
         requestId,
+        requestHeaders: req.headers,
         fallback: errorAnswer(
           auth.status,
           auth.status === 401 ? 'unauthorized' : auth.status === 403 ? 'forbidden' : 'internal',
@@ -110,6 +111,7 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local, issuer, r
         status: 502,
         message: 'Internal server error',
         requestId,
+        requestHeaders: req.headers,
         fallback: errorAnswer(502, 'internal', 'Internal server error'),
       });
     if (result === 'timeout') {
@@ -119,6 +121,7 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local, issuer, r
         status: 504,
         message: 'Endpoint request timed out',
         requestId,
+        requestHeaders: req.headers,
         fallback: errorAnswer(504, 'timeout', 'Endpoint request timed out'),
       });
     }
@@ -153,6 +156,7 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local, issuer, r
         status: 413,
         message: 'Request Too Long',
         requestId,
+        requestHeaders: req.headers,
         fallback: errorAnswer(413, 'payload_too_large', 'Request too large: the API accepts at most 10 MB'),
       });
       return { answer, target: '' };
@@ -164,6 +168,7 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local, issuer, r
         status: 403,
         message: 'Missing Authentication Token',
         requestId,
+        requestHeaders: req.headers,
         fallback: errorAnswer(404, 'not_found', `No route for ${method} ${path}`),
       });
       return { answer, target: '' };
@@ -175,6 +180,7 @@ export const apiGateway = ({ model, port, poolOf, metrics, log, local, issuer, r
         status: 403,
         message: 'Missing Authentication Token',
         requestId,
+        requestHeaders: req.headers,
         fallback: errorAnswer(405, 'method_not_allowed', `Method ${method} is not allowed on ${found.resourcePath}`, [
           ['Allow', found.allowed.join(', ')],
         ]),

@@ -166,6 +166,8 @@ export interface GatewayResponseModel {
   readonly templates: Record<string, string>;
   /** Header name → value (the quotes of static values removed). */
   readonly headers: Record<string, string>;
+  /** Header name → the request header its value is taken from (`method.request.header.NAME`). */
+  readonly requestHeaders?: Record<string, string>;
 }
 
 export interface RouteModel {

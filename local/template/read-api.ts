@@ -65,7 +65,9 @@ export const parseApis = (resources: Record<string, CfnResource>, warnings: stri
       const mp = m.Properties ?? {};
       const httpMethod = String(mp.HttpMethod ?? '').toUpperCase();
       const integration = isRecord(mp.Integration) ? mp.Integration : {};
-      if (httpMethod === 'OPTIONS' || integration.Type === 'MOCK') continue;
+      // A MOCK method (e.g. CDK's default CORS preflight) has no function to run; an OPTIONS method
+      // with a Lambda proxy integration is routed like any other.
+      if (integration.Type === 'MOCK') continue;
       let path: string;
       if (isRoot(mp.ResourceId)) path = '/';
       else {
@@ -120,14 +122,24 @@ export const parseGatewayResponses = (resources: Record<string, CfnResource>, wa
       if (typeof body === 'string') templates[type.toLowerCase()] = body;
     }
     const headers: Record<string, string> = {};
+    const requestHeaders: Record<string, string> = {};
     for (const [key, value] of Object.entries(isRecord(p.ResponseParameters) ? p.ResponseParameters : {})) {
       const m = /^gatewayresponse\.header\.(.+)$/.exec(key);
       const literal = typeof value === 'string' ? /^'(.*)'$/.exec(value) : null;
+      const fromRequest = typeof value === 'string' ? /^method\.request\.header\.(.+)$/.exec(value) : null;
       if (m && literal) headers[m[1]!] = literal[1]!;
-      else warnings.push(`GatewayResponse ${id}: parameter ${key} is not a static header; ignored locally`);
+      else if (m && fromRequest) requestHeaders[m[1]!] = fromRequest[1]!;
+      else warnings.push(`GatewayResponse ${id}: parameter ${key} is neither a static header nor a request header; ignored locally`);
     }
     const statusCode = num(p.StatusCode, `GatewayResponse ${id} StatusCode`);
-    out.push({ apiLogicalId: api.logicalId, responseType, ...(statusCode !== undefined ? { statusCode } : {}), templates, headers });
+    out.push({
+      apiLogicalId: api.logicalId,
+      responseType,
+      ...(statusCode !== undefined ? { statusCode } : {}),
+      templates,
+      headers,
+      ...(Object.keys(requestHeaders).length > 0 && { requestHeaders }),
+    });
   }
   return out;
 };

@@ -269,6 +269,15 @@ describe('gatewayErrorAnswer', () => {
     expect(a.headers).toContainEqual(['Access-Control-Allow-Origin', '*']);
   });
 
+  it('maps a header from the request (method.request.header.*), leaving it out when the request has none', () => {
+    const echo: GatewayResponseModel[] = [{ ...responses[0]!, headers: {}, requestHeaders: { 'Access-Control-Allow-Origin': 'Origin' } }];
+    const options = { responseType: 'MISSING_AUTHENTICATION_TOKEN', status: 403, message: 'x', requestId: 'r', fallback };
+    const withOrigin = gatewayErrorAnswer(echo, { ...options, requestHeaders: { origin: 'https://app.example' } });
+    expect(withOrigin.headers).toContainEqual(['Access-Control-Allow-Origin', 'https://app.example']);
+    const without = gatewayErrorAnswer(echo, { ...options, requestHeaders: {} });
+    expect(without.headers.map(([name]) => name)).not.toContain('Access-Control-Allow-Origin');
+  });
+
   it('falls back to DEFAULT_4XX/5XX with API Gateway status and message', () => {
     const tooLarge = gatewayErrorAnswer(responses, {
       responseType: 'REQUEST_TOO_LARGE',

@@ -164,6 +164,16 @@ const fixture = () => ({
       Type: 'AWS::ApiGateway::Method',
       Properties: { HttpMethod: 'OPTIONS', ResourceId: { Ref: 'Events' }, RestApiId: { Ref: 'Api' }, Integration: { Type: 'MOCK' } },
     },
+    EventOptions: {
+      Type: 'AWS::ApiGateway::Method',
+      Properties: {
+        HttpMethod: 'OPTIONS',
+        AuthorizationType: 'NONE',
+        ResourceId: { Ref: 'EventId' },
+        RestApiId: { Ref: 'Api' },
+        Integration: { Type: 'AWS_PROXY', Uri: lambdaUri('Query') },
+      },
+    },
     RootGet: {
       Type: 'AWS::ApiGateway::Method',
       Properties: {
@@ -180,7 +190,10 @@ const fixture = () => ({
         RestApiId: { Ref: 'Api' },
         StatusCode: '404',
         ResponseTemplates: { 'application/json': '{"error":{"code":"not_found","message":"Route not found"}}' },
-        ResponseParameters: { 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" },
+        ResponseParameters: {
+          'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+          'gatewayresponse.header.X-Echo': 'method.request.header.Origin',
+        },
       },
     },
     Cron: {
@@ -310,13 +323,19 @@ describe('parseTemplate', () => {
     ]);
   });
 
-  it('walks resources from the root to build routes, ignoring OPTIONS/mock methods', () => {
+  it('walks resources from the root to build routes, ignoring mock methods (an OPTIONS proxy method is a route)', () => {
     const routes = model.routes.map((r) => `${r.httpMethod} ${r.resourcePath} ${r.functionLogicalId}`).sort();
-    expect(routes).toEqual(['GET / Query', 'GET /v1/events Query', 'GET /v1/events/{id} Query', 'POST /v1/events Ingest']);
+    expect(routes).toEqual([
+      'GET / Query',
+      'GET /v1/events Query',
+      'GET /v1/events/{id} Query',
+      'OPTIONS /v1/events/{id} Query',
+      'POST /v1/events Ingest',
+    ]);
     expect(model.apis).toEqual([{ logicalId: 'Api', name: 'RestApi', stageName: 'prod', binaryMediaTypes: [] }]);
   });
 
-  it('reads gateway responses with static headers', () => {
+  it('reads gateway responses with static headers and headers mapped from the request', () => {
     expect(model.gatewayResponses).toEqual([
       {
         apiLogicalId: 'Api',
@@ -324,6 +343,7 @@ describe('parseTemplate', () => {
         statusCode: 404,
         templates: { 'application/json': '{"error":{"code":"not_found","message":"Route not found"}}' },
         headers: { 'Access-Control-Allow-Origin': '*' },
+        requestHeaders: { 'X-Echo': 'Origin' },
       },
     ]);
   });

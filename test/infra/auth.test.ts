@@ -75,22 +75,72 @@ describe('auth wiring', () => {
       });
     });
 
-    it('runs the Cognito authorizer on every /v1 method, requiring an access token with one of the API scopes', () => {
-      const [authorizerId] = byPath(template.findResources('AWS::ApiGateway::Authorizer'), 'ActivityTracker/Api/Authorizer/Resource');
-      const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
-        // Every method but the viewer's public module (test/infra/stack.test.ts).
-        (m) => m.Properties.HttpMethod !== 'OPTIONS' && !String(m.Metadata?.['aws:cdk:path']).includes('/Default/viewer/'),
+    const SCOPES = ['events:write', 'events:read', 'events:delete', 'events:erase', 'events:export'].map((s) => `activity-tracker/${s}`);
+    const VIEWER_READS = ['GET /v1/events', 'GET /v1/events/{id}', 'GET /v1/stats'];
+    /** `METHOD /path` of each API method (OPTIONS preflights aside), from the template's resource chain. */
+    const methodsByRoute = (t: typeof template): Record<string, Json> => {
+      const resources = t.findResources('AWS::ApiGateway::Resource');
+      const pathOf = (ref: Json): string => {
+        const id = ref?.Ref as string | undefined;
+        const r = id ? resources[id] : undefined;
+        return r ? `${pathOf(r.Properties.ParentId)}/${r.Properties.PathPart}` : '';
+      };
+      return Object.fromEntries(
+        Object.values(t.findResources('AWS::ApiGateway::Method'))
+          .filter((m) => m.Properties.HttpMethod !== 'OPTIONS')
+          .map((m) => [`${m.Properties.HttpMethod} ${pathOf(m.Properties.ResourceId)}`, m]),
       );
-      expect(methods.length).toBe(11);
-      for (const method of methods) {
-        expect(method.Properties).toMatchObject({
-          AuthorizationType: 'COGNITO_USER_POOLS',
-          AuthorizerId: { Ref: authorizerId },
-          AuthorizationScopes: ['events:write', 'events:read', 'events:delete', 'events:erase', 'events:export'].map(
-            (s) => `activity-tracker/${s}`,
-          ),
-        });
+    };
+
+    it('runs the Cognito authorizer on every /v1 method but the viewer reads, requiring an access token with one of the API scopes', () => {
+      const [authorizerId] = byPath(template.findResources('AWS::ApiGateway::Authorizer'), 'ActivityTracker/Api/Authorizer/Resource');
+      const methods = methodsByRoute(template);
+      expect(Object.keys(methods).length).toBe(11);
+      for (const [route, method] of Object.entries(methods).filter(([r]) => !VIEWER_READS.includes(r))) {
+        expect([route, method.Properties]).toEqual([
+          route,
+          expect.objectContaining({
+            AuthorizationType: 'COGNITO_USER_POOLS',
+            AuthorizerId: { Ref: authorizerId },
+            AuthorizationScopes: SCOPES,
+          }),
+        ]);
       }
+    });
+
+    it('runs a token authorizer on the viewer reads (GET /v1/events, /v1/events/{id}, /v1/stats), bound to the pool', () => {
+      const [fnId, fn] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Authorizer/Resource');
+      const [viewerAuthorizerId, viewerAuthorizer] = byPath(
+        template.findResources('AWS::ApiGateway::Authorizer'),
+        'ActivityTracker/Api/ViewerAuthorizer/Resource',
+      );
+      expect(viewerAuthorizer.Properties).toMatchObject({
+        Type: 'TOKEN',
+        IdentitySource: 'method.request.header.Authorization',
+        AuthorizerResultTtlInSeconds: 60,
+        IdentityValidationExpression: expect.any(String),
+      });
+      expect(JSON.stringify(viewerAuthorizer.Properties.AuthorizerUri)).toContain(fnId);
+      const methods = methodsByRoute(template);
+      for (const route of VIEWER_READS) {
+        expect(methods[route]?.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: viewerAuthorizerId } });
+        expect(methods[route]?.Properties.AuthorizationScopes).toBeUndefined();
+      }
+      // The pool's issuer and keys, Cognito's access-token rule, one of the API scopes, the stack's keys (viewer tokens).
+      const env = fn.Properties.Environment.Variables as Json;
+      const [poolRef] = byPath(template.findResources('AWS::Cognito::UserPool'), 'ActivityTracker/Auth/UserPool/Resource');
+      expect(JSON.stringify(env.AUTH_ISSUER)).toContain(poolRef);
+      expect(JSON.stringify(env.AUTH_JWKS_URI)).toContain('/.well-known/jwks.json');
+      expect(env).toMatchObject({
+        AUTH_AUDIENCE: '',
+        AUTH_SCOPE_PREFIX: 'activity-tracker/',
+        AUTH_ACCESS_TOKEN_RULE: 'claim:token_use=access',
+        AUTH_REQUIRED_SCOPES: SCOPES.join(','),
+        AUTH_TENANT_CLAIM: 'org_id',
+        AUTH_MAX_TOKEN_LIFETIME_SECONDS: '3600',
+        AUTH_CLOCK_SKEW_SECONDS: '30',
+        KEYS_SECRET_ARN: expect.anything(),
+      });
     });
 
     it('tells the API functions only how to read the caller: no issuer, keys or token rules', () => {
@@ -100,8 +150,7 @@ describe('auth wiring', () => {
         expect(Object.keys(vars).filter((v) => v.startsWith('AUTH_'))).toEqual(['AUTH_TENANT_CLAIM', 'AUTH_SCOPE_PREFIX']);
         expect(vars).toMatchObject({ AUTH_SCOPE_PREFIX: 'activity-tracker/', AUTH_TENANT_CLAIM: 'org_id' });
       }
-      template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
-      expect(Object.keys(template.findResources('AWS::Lambda::Function')).some((id) => id.includes('Authorizer'))).toBe(false);
+      template.resourceCountIs('AWS::ApiGateway::Authorizer', 2);
     });
 
     it('answers the authorizer refusals in the API error shape (401 with WWW-Authenticate, 403, 503)', () => {
@@ -140,7 +189,8 @@ describe('auth wiring', () => {
       expect(template.toJSON().Outputs.TokenUrl).toBeUndefined();
     });
 
-    it('runs a cached token authorizer on every /v1 method, and only it knows the issuer', () => {
+    it('runs one cached token authorizer on every /v1 method, and only it knows the issuer', () => {
+      template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
       const [fnId, fn] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Authorizer/Resource');
       const [authorizerId] = byPath(template.findResources('AWS::ApiGateway::Authorizer'), 'ActivityTracker/Api/Authorizer/Resource');
       template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
@@ -184,6 +234,62 @@ describe('auth wiring', () => {
       });
       // An OIDC issuer's access tokens are told from its ID tokens by the header (RFC 9068) unless configured otherwise.
       expect(env.AUTH_ACCESS_TOKEN_RULE).toBe('typ');
+      // No scope at the gateway: the functions answer 403 naming the route's scope.
+      expect(env.AUTH_REQUIRED_SCOPES).toBeUndefined();
+    });
+  });
+
+  describe('browser reads from other origins (CORS)', () => {
+    const preflights = (t: ReturnType<typeof synthStack>['template']) =>
+      Object.values(t.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod === 'OPTIONS');
+
+    it('adds nothing by default: no preflight method, no CORS header, no origin list in any function', () => {
+      const { template } = synthStack();
+      expect(preflights(template)).toEqual([]);
+      expect(JSON.stringify(template.toJSON())).not.toMatch(/Access-Control|CORS_ALLOWED_ORIGINS/);
+    });
+
+    it('answers the preflight of the three viewer reads without an authorizer, through their own functions', () => {
+      const { template } = synthStack({ corsAllowedOrigins: 'https://app.example.com,https://admin.example.com' });
+      const options = preflights(template);
+      expect(options).toHaveLength(3);
+      for (const method of options) {
+        expect(method.Properties.AuthorizationType).toBe('NONE');
+        expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
+      }
+      for (const path of ['ActivityTracker/Functions/Query/Resource', 'ActivityTracker/Stats/Query/Resource']) {
+        const [, fn] = byPath(template.findResources('AWS::Lambda::Function'), path);
+        expect(fn.Properties.Environment.Variables.CORS_ALLOWED_ORIGINS).toBe('https://app.example.com,https://admin.example.com');
+      }
+      const [, admin] = byPath(template.findResources('AWS::Lambda::Function'), 'ActivityTracker/Functions/Admin/Resource');
+      expect(admin.Properties.Environment.Variables.CORS_ALLOWED_ORIGINS).toBeUndefined();
+      // Several origins: the gateway's own errors echo the request's Origin.
+      for (const type of ['UNAUTHORIZED', 'ACCESS_DENIED', 'THROTTLED', 'DEFAULT_4XX', 'DEFAULT_5XX', 'AUTHORIZER_FAILURE']) {
+        template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+          ResponseType: type,
+          ResponseParameters: Match.objectLike({
+            'gatewayresponse.header.Access-Control-Allow-Origin': 'method.request.header.Origin',
+            'gatewayresponse.header.Vary': "'Origin'",
+          }),
+        });
+      }
+    });
+
+    it('names the one allowed origin on the gateway errors, keeping the 401 WWW-Authenticate', () => {
+      synthStack({ corsAllowedOrigins: 'https://app.example.com' }).template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'UNAUTHORIZED',
+        ResponseParameters: {
+          'gatewayresponse.header.WWW-Authenticate': `'Bearer error="invalid_token"'`,
+          'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example.com'",
+          'gatewayresponse.header.Access-Control-Expose-Headers': "'X-Request-Id, Retry-After, WWW-Authenticate'",
+          'gatewayresponse.header.Vary': "'Origin'",
+        },
+      });
+    });
+
+    it('refuses a wildcard or a malformed origin at synth, naming the key', () => {
+      expect(() => synthStack({ corsAllowedOrigins: '*' })).toThrow(/corsAllowedOrigins/);
+      expect(() => synthStack({ corsAllowedOrigins: 'https://app.example.com/path' })).toThrow(/corsAllowedOrigins/);
     });
   });
 });

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       deleteGraceDays: 30,
       exportExpiryDays: 7,
       exportUrlSeconds: 900,
+      corsAllowedOrigins: [],
       jwksMaxAgeSeconds: 900,
       authorizerCacheSeconds: 60,
       maxOpenErasures: 100,

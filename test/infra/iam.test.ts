@@ -110,7 +110,12 @@ describe('least privilege: each role lists exactly the actions its code uses', (
 
   it('in Cognito mode, where the pre-token trigger can list client names but never read a client secret', () => {
     const actions = actionsByFunction(synthStack().template);
-    expect(actions).toEqual({ ...expected, 'Auth/PreTokenGeneration': only('cognito-idp:ListUserPoolClients') });
+    expect(actions).toEqual({
+      ...expected,
+      'Auth/PreTokenGeneration': only('cognito-idp:ListUserPoolClients'),
+      // The viewer reads' token authorizer: the keys secret (viewer tokens), no table.
+      'Functions/Authorizer': only('secretsmanager:GetSecretValue'),
+    });
   });
 
   it('in OIDC mode, where the token authorizer reads only the keys secret (viewer tokens), no table', () => {

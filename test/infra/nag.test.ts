@@ -20,9 +20,12 @@ const acknowledgements = (root: IConstruct): Map<string, Set<string>> => {
   return out;
 };
 
+const CORS_CONTEXT = { corsAllowedOrigins: 'https://app.example.com' };
+
 describe.each([
   ['cognito (default)', {}],
   ['oidc', OIDC_CONTEXT],
+  ['cognito with CORS', CORS_CONTEXT],
 ])('cdk-nag, %s mode', (_mode, context) => {
   const { stack, template } = synthStack(context);
 
@@ -59,8 +62,9 @@ describe.each([
       // SQS3: the stats consumer's and the publisher's stream mappings send what they give up on to
       // a queue that is a dead-letter queue itself.
       'AwsSolutions-SQS3',
-      // The gateway authenticates every method but GET /viewer/{file} (a public static module): APIG4
-      // and COG4 for that method only; COG4 for the whole API where no Cognito pool exists.
+      // The gateway authenticates every method but GET /viewer/{file} (a public static module) and the
+      // CORS preflights: APIG4 for those methods only. COG4: a token authorizer runs on every method
+      // (OIDC) or on the viewer's read routes (Cognito: viewer tokens are not the pool's).
       'AwsSolutions-APIG4',
       'AwsSolutions-COG4',
       ...(context === OIDC_CONTEXT ? [] : ['AwsSolutions-COG8']),

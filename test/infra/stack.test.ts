@@ -181,7 +181,10 @@ describe('ActivityTracker stack', () => {
       const serviceFunctions = Object.values(template.findResources('AWS::Lambda::Function')).filter((r) =>
         String(r.Metadata?.['aws:cdk:path']).startsWith('ActivityTracker/Functions/'),
       );
-      expect(serviceFunctions).toHaveLength(FUNCTION_NAMES.length);
+      // The five, and the token authorizer (256 MB; in Cognito mode it guards the viewer's reads).
+      expect(serviceFunctions).toHaveLength(FUNCTION_NAMES.length + 1);
+      const authorizer = serviceFunctions.find((r) => r.Metadata?.['aws:cdk:path'] === 'ActivityTracker/Functions/Authorizer/Resource');
+      expect(authorizer?.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256 });
       for (const name of FUNCTION_NAMES) {
         const { resource } = fn(template, name);
         expect(resource.Properties).toMatchObject({

@@ -572,6 +572,56 @@ describe('attacks over HTTP', () => {
     });
   });
 
+  describe('viewer tokens on the read routes (Cognito mode: the reads run a token authorizer)', () => {
+    const viewerFor = async (userId?: string): Promise<string> => {
+      const session = await request(stack.baseUrl, 'POST', '/v1/viewer-sessions', {
+        token: validToken(victim),
+        body: { ttlSeconds: 60, ...(userId !== undefined && { userId }) },
+      });
+      expect(session.status).toBe(201);
+      return session.body.token as string;
+    };
+
+    it("reads its own user's events and stats, and is refused another user's or the whole tenant's", async () => {
+      const viewer = await viewerFor('victim-user');
+      // Control: the viewer reads what it was minted for.
+      const own = await request(stack.baseUrl, 'GET', '/v1/events?userId=victim-user', { token: viewer });
+      expect(own.status).toBe(200);
+      expect(own.body.events.length).toBe(3);
+      for (const query of ['', '?userId=someone-else', '?type=secret.viewed']) {
+        await attack(`user-bound viewer token, GET /v1/events${query}`, 'GET', `/v1/events${query}`, { token: viewer }, 403);
+      }
+      if (has('GET /v1/stats')) {
+        await attack('user-bound viewer token, stats of another user', 'GET', '/v1/stats?userId=someone-else', { token: viewer }, 403);
+      }
+    });
+
+    it('reads only its own tenant: the tenant comes from the signed token, never from the request', async () => {
+      const viewer = await viewerFor();
+      // Only the victim's own events, as its pool token reads them (listed after, so an audit record
+      // landing in between is in both): nothing of the attacker's.
+      await attack(
+        'tenant-wide viewer token, events of another tenant',
+        'GET',
+        '/v1/events?limit=100',
+        { token: viewer },
+        200,
+        async (res) => {
+          const own = new Set((await listAs(victim, '?limit=100')).body.events.map((e: { id: string }) => e.id));
+          const seen: string[] = res.body.events.map((e: { id: string }) => e.id);
+          return seen.length >= 3 && seen.every((id) => own.has(id));
+        },
+      );
+    });
+
+    it("refuses a pool token holding none of the API's scopes on the reads, as the Cognito authorizer does", async () => {
+      const other = signed(claims(victim, 'other-api/events:read'));
+      for (const path of ['/v1/events', `/v1/events/${victimIds[0]}`]) {
+        await attack('a token with another API scope only', 'GET', path, { token: other }, 401);
+      }
+    });
+  });
+
   it('accepted none of the attacks', () => {
     console.log(`attacks tried ${tried}, accepted ${accepted}`);
     expect(tried).toBeGreaterThan(0);

@@ -14,9 +14,9 @@ beforeAll(async () => {
   outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'bench'), BENCH_CONTEXT);
 }, 180_000);
 
-const runBench = (env: Record<string, string>) =>
+const runBench = (env: Record<string, string>, script = 'run.ts') =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'bench', 'run.ts')], {
+    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'bench', script)], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,4 +57,12 @@ it('runs every benchmark on a tiny workload and ends with one JSON line of figur
   const levers = figures.lifetimeLevers as { lever: string; savedUsd: number }[];
   expect(levers.slice(-2).map((l) => l.lever)).toEqual([expect.stringMatching(/^provisioned capacity/), 'point-in-time recovery off']);
   for (const lever of levers.slice(-2)) expect(lever.savedUsd).toBeGreaterThan(0);
+}, 400_000);
+
+it('runs the export benchmark on a tiny export and prints its figures', async () => {
+  const { code, stdout, stderr } = await runBench({ EXPORT_BENCH_EVENTS: '300', BENCH_OUT: outDir }, 'export.ts');
+  expect({ code, stderr: code === 0 ? '' : stderr.slice(-2000) }).toEqual({ code: 0, stderr: '' });
+  for (const figure of ['## Export of 300 events', 'events/s:', 'peak RSS:', 'peak heap used:', 'output:']) {
+    expect(stdout).toContain(figure);
+  }
 }, 400_000);

@@ -1,25 +1,21 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { gunzipSync } from 'node:zlib';
-import { LOCAL_AUDIENCE } from '../../scripts/local';
 import { type Browser, launchBrowser } from './cdp';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { EXPORT_LIMITS } from '../../contract';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
  * Exports over the local stack: the API, the queue-driven worker, the multipart upload to the S3
  * emulator (fauxqs) and the presigned download, end to end; and the viewer (<activity-log>, with
- * a viewer token) in headless Chromium. OIDC mode: its token authorizer verifies viewer tokens
- * (in Cognito mode the gateway's Cognito authorizer refuses them: docs/api.md#viewer-tokens).
+ * a viewer token) in headless Chromium, in Cognito mode (the viewer's read routes run the token
+ * authorizer, which verifies viewer tokens) with one allowed origin for browser reads (CORS).
  */
-const OIDC = {
-  authMode: 'oidc',
-  issuer: 'https://issuer.example.com/',
-  audience: LOCAL_AUDIENCE,
-  jwksUri: 'https://issuer.example.com/jwks.json',
-};
 let stack: LocalStack;
+const APP_ORIGIN = 'https://app.example.com';
 const tenant = uniqueTenant('export');
 const other = uniqueTenant('export-other');
 let ids: Record<string, string[]> = {};
@@ -27,7 +23,8 @@ let ids: Record<string, string[]> = {};
 const token = (t: string, scope = 'events:write events:read events:delete events:erase events:export') => stack.token({ tenant: t, scope });
 
 beforeAll(async () => {
-  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'exports-oidc'), OIDC);
+  // One allowed origin for the viewer's browser reads (CORS), tested below on this same stack.
+  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'exports'), { corsAllowedOrigins: APP_ORIGIN });
   stack = await startLocalStack({ outDir });
   const events = [
     { type: 'login', userId: 'alice', occurredAt: '2026-11-01T10:00:00Z' },
@@ -284,5 +281,99 @@ describe('the viewer (<activity-log>) in headless Chromium', () => {
       true,
     ]);
     await browser.waitFor(`${root}.querySelector('[data-total]')?.textContent === '2'`);
+  });
+});
+
+describe('pending exports per tenant', () => {
+  it(`refuses the request beyond ${EXPORT_LIMITS.maxPending} pending with 429 too_many_exports, naming the limit`, async () => {
+    // Jobs put straight into the table and never queued stay pending: the limit is met exactly.
+    const busy = uniqueTenant('export-busy');
+    const table = Object.entries(stack.tables).find(([id]) => id.startsWith('StorageTable'))![1];
+    const expiry = String(Math.floor(Date.now() / 1000) + 86_400);
+    const job = (i: number, status: string) =>
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: `${busy}#J` },
+          sk: { S: `0000000000000-seeded-${i}` },
+          s: { S: status },
+          f: { S: 'ndjson' },
+          q: { S: '{}' },
+          ra: { N: String(Date.now()) },
+          n: { N: '0' },
+          b: { N: '0' },
+          np: { N: '0' },
+          x: { N: expiry },
+        },
+      });
+    for (let i = 0; i < EXPORT_LIMITS.maxPending; i += 1) await stack.ddb.send(job(i, 'pending'));
+    const post = () => request(stack.baseUrl, 'POST', '/v1/exports', { token: token(busy), body: { format: 'ndjson' } });
+    const refused = await post();
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('too_many_exports');
+    expect(refused.body.error.message).toMatch(`at most ${EXPORT_LIMITS.maxPending} export requests may be pending`);
+    // One of them completed: a place is free again.
+    await stack.ddb.send(job(0, 'completed'));
+    expect((await post()).status).toBe(202);
+  });
+});
+
+describe('the viewer from another origin (Cognito mode, CORS)', () => {
+  const viewerToken = async (userId?: string): Promise<string> => {
+    const session = await request(stack.baseUrl, 'POST', '/v1/viewer-sessions', {
+      token: token(tenant),
+      body: { ttlSeconds: 60, ...(userId !== undefined && { userId }) },
+    });
+    expect(session.status).toBe(201);
+    return session.body.token as string;
+  };
+  const preflight = (path: string, origin: string) =>
+    fetch(`${stack.baseUrl}${path}`, {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+    });
+
+  it('answers the preflight of the viewer reads for the allowed origin only', async () => {
+    for (const path of ['/v1/events', `/v1/events/${ids.alice![0]}`, '/v1/stats']) {
+      const allowed = await preflight(path, APP_ORIGIN);
+      expect([path, allowed.status]).toEqual([path, 204]);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+      expect(allowed.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+      expect(allowed.headers.get('access-control-allow-methods')).toBe('GET');
+      expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(allowed.headers.get('vary')).toBe('Origin');
+      const other = await preflight(path, 'https://evil.example');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
+  it("reads with a viewer token from the allowed origin, and can read the gateway's 401 to refresh it", async () => {
+    const viewer = await viewerToken('alice');
+    const origin = { Origin: APP_ORIGIN };
+    const list = await request(stack.baseUrl, 'GET', '/v1/events?userId=alice', { token: viewer, headers: origin });
+    expect(list.status).toBe(200);
+    expect(list.body.events.map((e: { userId: string }) => e.userId)).toEqual(['alice', 'alice']);
+    expect(list.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    expect(list.headers.get('vary')).toBe('Origin');
+    // The viewer's own refusals (403 from the function) are readable too.
+    const refused = await request(stack.baseUrl, 'GET', '/v1/events?userId=bob', { token: viewer, headers: origin });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    const expired = await request(stack.baseUrl, 'GET', '/v1/events?userId=alice', { headers: origin });
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get('access-control-allow-origin')).toBe(APP_ORIGIN);
+    // Another origin is never named, on data or on errors.
+    const evil = await request(stack.baseUrl, 'GET', '/v1/events?userId=alice', {
+      token: viewer,
+      headers: { Origin: 'https://evil.example' },
+    });
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('refuses the viewer token on the routes a viewer may not use, in Cognito mode at the gateway (401)', async () => {
+    const viewer = await viewerToken();
+    expect((await request(stack.baseUrl, 'POST', '/v1/exports', { token: viewer, body: { format: 'ndjson' } })).status).toBe(401);
+    const stats = `/v1/stats?from=${encodeURIComponent('2026-11-01T00:00:00Z')}&to=${encodeURIComponent('2026-11-06T00:00:00Z')}`;
+    expect((await request(stack.baseUrl, 'GET', stats, { token: viewer })).status).toBe(200);
   });
 });

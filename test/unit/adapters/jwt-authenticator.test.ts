@@ -18,6 +18,7 @@ const config: AuthConfig = {
   clockSkewSeconds: 30,
   accessTokenRule: { kind: 'typ' },
   jwksMaxAgeSeconds: 900,
+  requiredScopes: [],
 };
 const rsa = rsaKeys();
 const ec = ecKeys();

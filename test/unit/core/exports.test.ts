@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { EXPORT_LIMITS } from '../../../contract';
 import { csvCell, csvRow, encodeRows, ndjsonRow } from '../../../lambdas/core/export-encoding';
 import {
   erasedSince,
@@ -70,11 +71,47 @@ describe('export requests', () => {
   });
 });
 
+describe('pending export requests per tenant', () => {
+  const request = (store: ExportStore, now = NOW) =>
+    requestExport(
+      'acme',
+      { body: JSON.stringify({ format: 'ndjson' }), contentType: 'application/json' },
+      { store, keyring, enqueue: async () => undefined, expiryDays: 7, now: () => now },
+    );
+
+  it(`refuses the request beyond EXPORT_LIMITS.maxPending (${EXPORT_LIMITS.maxPending}) pending with 429 too_many_exports, naming the limit`, async () => {
+    const store = new MemoryExports();
+    for (let i = 0; i < EXPORT_LIMITS.maxPending; i += 1) await request(store);
+    await expect(request(store)).rejects.toMatchObject({
+      status: 429,
+      code: 'too_many_exports',
+      message: expect.stringContaining(`at most ${EXPORT_LIMITS.maxPending} export requests may be pending`),
+    });
+    expect(store.jobs.size).toBe(EXPORT_LIMITS.maxPending);
+  });
+
+  it('counts only pending jobs: a completed or failed one, or one past its expiry, frees a place', async () => {
+    const store = new MemoryExports();
+    for (let i = 0; i < EXPORT_LIMITS.maxPending; i += 1) await request(store);
+    const [first, second] = [...store.jobs.values()];
+    await store.finish('acme', first!.sk, 'pending', { s: 'completed', ca: NOW });
+    await expect(request(store)).resolves.toMatchObject({ status: 'pending' });
+    await expect(request(store)).rejects.toMatchObject({ code: 'too_many_exports' });
+    await store.finish('acme', second!.sk, 'pending', { s: 'failed', why: 'error', ca: NOW });
+    await expect(request(store)).resolves.toMatchObject({ status: 'pending' });
+    // Nine days on, every job is past its TTL (expiry days + 1) and no longer counts.
+    await expect(request(store, NOW + 9 * 86_400_000)).resolves.toMatchObject({ status: 'pending' });
+  });
+});
+
 class MemoryExports implements ExportStore {
   readonly jobs = new Map<string, ExportJobItem>();
   markers: ErasureMarkerItem[] = [];
   async putJob(job: ExportJobItem) {
     this.jobs.set(job.sk, { ...job });
+  }
+  async countPending(_tenant: string, nowSeconds: number) {
+    return [...this.jobs.values()].filter((j) => j.s === 'pending' && j.x > nowSeconds).length;
   }
   async getJob(_tenant: string, id: string) {
     const job = this.jobs.get(id);

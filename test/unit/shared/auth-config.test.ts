@@ -17,6 +17,7 @@ describe('readAuthConfig', () => {
       clockSkewSeconds: 60,
       accessTokenRule: { kind: 'typ' },
       jwksMaxAgeSeconds: 900,
+      requiredScopes: [],
     });
   });
 
@@ -46,7 +47,12 @@ describe('readAuthConfig', () => {
       clockSkewSeconds: 5,
       accessTokenRule: { kind: 'claim', claim: 'token_use', value: 'access' },
       jwksMaxAgeSeconds: 300,
+      requiredScopes: [],
     });
+  });
+
+  it('reads the scopes a token needs one of (Cognito mode)', () => {
+    expect(readAuthConfig({ ...base, AUTH_REQUIRED_SCOPES: 'rs/a, rs/b' }).requiredScopes).toEqual(['rs/a', 'rs/b']);
   });
 
   it.each([
@@ -54,6 +60,10 @@ describe('readAuthConfig', () => {
     ['a plain-http JWKS off loopback', { ...base, AUTH_JWKS_URI: 'http://issuer.test/jwks.json' }],
     ['an unknown scope format', { ...base, AUTH_SCOPE_FORMAT: 'csv' }],
     ['an array format for the scope claim', { ...base, AUTH_SCOPE_FORMAT: 'array' }],
+    [
+      'required scopes in another claim than scope',
+      { ...base, AUTH_SCOPE_CLAIM: 'scp', AUTH_SCOPE_FORMAT: 'array', AUTH_REQUIRED_SCOPES: 'a' },
+    ],
     ['a lifetime cap above 7 days', { ...base, AUTH_MAX_TOKEN_LIFETIME_SECONDS: '604801' }],
     ['a clock skew above 5 minutes', { ...base, AUTH_CLOCK_SKEW_SECONDS: '301' }],
   ])('fails loudly on %s', (_name, env) => {
