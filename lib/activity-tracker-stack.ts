@@ -1,12 +1,11 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Construct } from 'constructs';
 import { INDEXES, SCOPES } from '../contract';
 import type { StackConfig } from './config';
 import { EventsApi } from './constructs/api';
 import { ExportStorage, ExportWorker } from './constructs/exports';
 import { CognitoAuth, type TokenSettings } from './constructs/cognito-auth';
-import { ServiceAlarms } from './constructs/alarms';
+import { notifyOn, ServiceAlarms } from './constructs/alarms';
 import { ServiceDashboard } from './constructs/dashboard';
 import { DeadLetterAlarm } from './constructs/dlq-alarm';
 import { ServiceFunctions } from './constructs/functions';
@@ -214,10 +213,7 @@ export class ActivityTrackerStack extends Stack {
       cleanupMissedDays: config.alarms.cleanupMissedDays,
     });
 
-    for (const alarm of Object.values(stats.alarms)) {
-      alarm.addAlarmAction(new SnsAction(alarms.topic));
-      alarm.addOkAction(new SnsAction(alarms.topic));
-    }
+    notifyOn(alarms.topic, Object.values(stats.alarms));
 
     if (config.busPublishing) {
       const publishing = new EventPublishing(this, 'Publishing', {

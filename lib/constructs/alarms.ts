@@ -8,6 +8,14 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { apiMetric, serviceMetric, tableMetric, type WatchedResources } from './dashboard';
 
+/** Sends each alarm's state changes (into ALARM and back to OK) to the topic. */
+export const notifyOn = (topic: ITopic, alarms: Iterable<Alarm>): void => {
+  for (const alarm of alarms) {
+    alarm.addAlarmAction(new SnsAction(topic));
+    alarm.addOkAction(new SnsAction(topic));
+  }
+};
+
 export interface ServiceAlarmsProps extends WatchedResources {
   /**
    * An alarm on the dead-letter queue made elsewhere (DeadLetterAlarm): it gets this topic's
@@ -87,15 +95,13 @@ export class ServiceAlarms extends Construct {
         datapointsToAlarm: options.evaluationPeriods ?? 1,
         treatMissingData: options.missing ?? TreatMissingData.NOT_BREACHING,
       });
-      a.addAlarmAction(new SnsAction(topic));
-      a.addOkAction(new SnsAction(topic));
+      notifyOn(topic, [a]);
       alarms[alarmId] = a;
       return a;
     };
 
     if (props.deadLetterAlarm) {
-      props.deadLetterAlarm.addAlarmAction(new SnsAction(topic));
-      props.deadLetterAlarm.addOkAction(new SnsAction(topic));
+      notifyOn(topic, [props.deadLetterAlarm]);
       alarms.DeadLetterQueueNotEmpty = props.deadLetterAlarm;
     } else {
       alarm(
@@ -106,8 +112,7 @@ export class ServiceAlarms extends Construct {
       );
     }
     if (props.exportDeadLetterAlarm) {
-      props.exportDeadLetterAlarm.addAlarmAction(new SnsAction(topic));
-      props.exportDeadLetterAlarm.addOkAction(new SnsAction(topic));
+      notifyOn(topic, [props.exportDeadLetterAlarm]);
       alarms.ExportDeadLetterQueueNotEmpty = props.exportDeadLetterAlarm;
     }
 

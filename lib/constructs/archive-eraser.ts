@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
@@ -12,6 +11,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-c
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { notifyOn } from './alarms';
 import { ENV } from '../../contract';
 import type { EventArchive } from './archive';
 import { createServiceFunction } from './lambda-function';
@@ -180,12 +180,7 @@ export class ArchiveEraser extends Construct {
           'An erasure has waited more than 6 hours to reach the archive (the eraser fails or is slow). Runbook: docs/operating.md → ArchiveErasureFailed.',
       }),
     ];
-    if (props.alarmTopic) {
-      for (const alarm of alarms) {
-        alarm.addAlarmAction(new SnsAction(props.alarmTopic));
-        alarm.addOkAction(new SnsAction(props.alarmTopic));
-      }
-    }
+    if (props.alarmTopic) notifyOn(props.alarmTopic, alarms);
 
     this.queue = queue;
     this.deadLetterQueue = deadLetterQueue;

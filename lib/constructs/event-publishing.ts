@@ -8,7 +8,6 @@ import {
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { Grant } from 'aws-cdk-lib/aws-iam';
@@ -19,6 +18,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { notifyOn } from './alarms';
 import { ENV } from '../../contract';
 import { serviceMetric } from './dashboard';
 import { createServiceFunction } from './lambda-function';
@@ -129,12 +129,7 @@ export class EventPublishing extends Construct {
           'Stream records the publisher gave up on are in its failure queue: those changes are not on the bus. Runbook: docs/operating.md → PublishFailed.',
       }),
     ];
-    if (props.alarmTopic) {
-      for (const alarm of alarms) {
-        alarm.addAlarmAction(new SnsAction(props.alarmTopic));
-        alarm.addOkAction(new SnsAction(props.alarmTopic));
-      }
-    }
+    if (props.alarmTopic) notifyOn(props.alarmTopic, alarms);
 
     props.dashboard?.addWidgets(
       new GraphWidget({
