@@ -8,8 +8,8 @@
  *   await browser.waitFor('document.title !== ""');
  *   await browser.close();
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -40,19 +40,37 @@ const KEYS = {
   ' ': { key: ' ', code: 'Space', windowsVirtualKeyCode: 32, text: ' ' },
 } as const;
 
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Debian's Chromium, installed by scripts/ensure-chromium.sh when missing; undefined (with a
+ * SKIPPED line naming `what` and the reason) where it cannot be installed.
+ */
+export const ensureChromium = (repoRoot: string, what: string): string | undefined => {
+  const ensure = spawnSync('bash', [join(repoRoot, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 600_000 });
+  if (ensure.status === 0 && existsSync(CHROMIUM)) return CHROMIUM;
+  process.stdout.write(`SKIPPED ${what}: Chromium unavailable (${(ensure.stderr || ensure.stdout).trim()})\n`);
+  return undefined;
+};
+
+/** The flags of every headless run here: no GPU, no sandbox, nothing fetched but what the page asks for. */
+export const HEADLESS_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+] as const;
+
 export const launchBrowser = async (chromium: string, { width = 1280, height = 900 } = {}): Promise<Browser> => {
   const profile = mkdtempSync(join(tmpdir(), 'cdp-chromium-'));
   const child: ChildProcess = spawn(
     chromium,
     [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
+      ...HEADLESS_FLAGS,
       '--disable-extensions',
       '--remote-debugging-pipe',
       `--user-data-dir=${profile}`,

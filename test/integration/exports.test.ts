@@ -1,9 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { gunzipSync } from 'node:zlib';
-import { type Browser, launchBrowser } from './cdp';
+import { type Browser, ensureChromium, launchBrowser } from './cdp';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { EXPORT_LIMITS } from '../../contract';
 import { eventually, request, uniqueTenant } from './http';
@@ -161,9 +160,7 @@ describe('the viewer (<activity-log>) in headless Chromium', () => {
 
   beforeAll(async () => {
     suiteStarted = Date.now();
-    const ensure = spawnSync('bash', [join(REPO_ROOT, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 600_000 });
-    if (ensure.status === 0 && existsSync('/usr/bin/chromium')) chromium = '/usr/bin/chromium';
-    else process.stdout.write(`SKIPPED viewer browser test: Chromium unavailable (${(ensure.stderr || ensure.stdout).trim()})\n`);
+    chromium = ensureChromium(REPO_ROOT, 'viewer browser test');
     // The README walk-through's events (the bad one is rejected), a hostile user id, and enough
     // events of another user for two pages of 10.
     const now = Date.now();

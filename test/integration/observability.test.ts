@@ -1,8 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { functionJsonLines, REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { ensureChromium, HEADLESS_FLAGS } from './cdp';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
@@ -107,9 +108,7 @@ describe('observability on the local stack', () => {
     let profile: string;
 
     beforeAll(() => {
-      const ensure = spawnSync('bash', [join(REPO_ROOT, 'scripts', 'ensure-chromium.sh')], { encoding: 'utf8', timeout: 600_000 });
-      if (ensure.status === 0 && existsSync('/usr/bin/chromium')) chromium = '/usr/bin/chromium';
-      else process.stdout.write(`SKIPPED status page browser test: Chromium unavailable (${(ensure.stderr || ensure.stdout).trim()})\n`);
+      chromium = ensureChromium(REPO_ROOT, 'status page browser test');
       profile = mkdtempSync(join(tmpdir(), 'status-page-chromium-'));
     }, 660_000);
 
@@ -119,14 +118,7 @@ describe('observability on the local stack', () => {
       execFileSync(
         chromium!,
         [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
+          ...HEADLESS_FLAGS,
           `--user-data-dir=${profile}`,
           // Lets the page's fetch and timers run before the DOM is read or the picture taken.
           '--virtual-time-budget=4000',
