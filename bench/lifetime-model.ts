@@ -211,3 +211,30 @@ export const breakEvenDays = (costAt: (configuration: 'a' | 'b', days: number) =
   const days = (b0 - a0) / (aSlope - bSlope);
   return days > 0 ? days : undefined;
 };
+
+/** What a lifetime goal asks of the stored item, all other lines as priced. */
+export interface ItemGoal {
+  readonly goalUsd: number;
+  /** USD per million of every line that does not grow with the table item (writes, indexes, other features). */
+  readonly otherUsd: number;
+  /** USD per million per byte of the table item, kept for the retention (storage and PITR). */
+  readonly usdPerItemByte: number;
+  /** The largest mean item (bytes, DynamoDB's overhead not included) that meets the goal; < 0 when none does. */
+  readonly maxItemBytes: number;
+}
+
+/**
+ * The table item size at which `report` (priced from footprint `f` under `s`) would meet
+ * `goalUsd`: its table storage and PITR lines scale with the item's bytes, every other line stays
+ * as it is (an item under 1 KB is one write unit whatever its size). Negative `maxItemBytes`: not
+ * even an empty item meets the goal, the other lines alone cost more.
+ */
+export const itemGoal = (report: LifetimeReport, f: Footprint, s: LifetimeSettings, p: StoragePricing, goalUsd: number): ItemGoal => {
+  const ia = s.tableClass === 'STANDARD_INFREQUENT_ACCESS';
+  const perGbMonth =
+    (ia ? p.dynamoDbInfrequentAccess.storagePerGbMonth : p.dynamoDbStoragePerGbMonth) + (s.pitr ? p.dynamoDbPitrPerGbMonth : 0);
+  const usdPerItemByte = (1e6 / GB) * (s.retentionDays / DAYS_PER_MONTH) * perGbMonth;
+  const tableUsd = usdPerItemByte * (f.itemBytes + p.dynamoDbItemOverheadBytes);
+  const otherUsd = report.usdPerMillion - tableUsd;
+  return { goalUsd, otherUsd, usdPerItemByte, maxItemBytes: (goalUsd - otherUsd) / usdPerItemByte - p.dynamoDbItemOverheadBytes };
+};

@@ -8,9 +8,13 @@ import type { TableCapacityModel } from './capacity';
 import type { CostReport, Pricing } from './cost-model';
 import {
   breakEvenDays,
+  DAYS_PER_MONTH,
   footprintOf,
+  itemGoal,
   lifetimeCost,
   type Footprint,
+  type ItemGoal,
+  type LifetimeLine,
   type LifetimeReport,
   type LifetimeSettings,
   type StoragePricing,
@@ -18,7 +22,7 @@ import {
 } from './lifetime-model';
 import { busLifetimeLines } from './bus-cost-model';
 import type { Template } from './template';
-import { unpackItem } from '../lambdas/core/payload';
+import { storedItemBytes, unpackItem } from '../lambdas/core/payload';
 
 /** The headline retention: the `retentionDays` default. */
 export const HEADLINE_RETENTION_DAYS = 365;
@@ -55,6 +59,48 @@ const targetUtilization = (template: Template): number => {
   return Math.min(...targets) / 100;
 };
 
+/** What bench/stats.ts measured of the counters, per event counted. */
+export interface CounterFigures {
+  readonly counterWritesPerMillionUsd: number;
+  readonly counterBytesPerEvent: number;
+}
+
+/**
+ * The stats counters' lines when the template has the counters table (a table with a `STATS_TABLE_NAME`
+ * function beside the events table): their write units (priced by bench/stats.ts at the on-demand
+ * Standard price the counters table is billed at) and their storage (and PITR where the table has it)
+ * for the retention. The consumer's Lambda time is in the ingest report already (measured).
+ */
+export const statsLifetimeLines = (
+  template: Template,
+  counters: CounterFigures,
+  retentionDays: number,
+  p: Pick<StoragePricing, 'dynamoDbStoragePerGbMonth' | 'dynamoDbPitrPerGbMonth'>,
+): LifetimeLine[] => {
+  const tableIds = Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table' && !r.Properties?.GlobalSecondaryIndexes)
+    .map(([id]) => id);
+  const named = new Set(
+    Object.values(template.Resources).flatMap((r) => {
+      const ref = r.Type === 'AWS::Lambda::Function' ? r.Properties?.Environment?.Variables?.STATS_TABLE_NAME : undefined;
+      return ref && typeof ref === 'object' && 'Ref' in ref ? [ref.Ref as string] : [];
+    }),
+  );
+  const id = tableIds.find((t) => named.has(t));
+  if (!id) return [];
+  const pitr = template.Resources[id]!.Properties?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true;
+  const gbMonths = ((counters.counterBytesPerEvent * 1e6) / 1024 ** 3) * (retentionDays / DAYS_PER_MONTH);
+  return [
+    { phase: 'count', service: 'DynamoDB', item: 'stats counters: write units', usdPerMillion: counters.counterWritesPerMillionUsd },
+    {
+      phase: 'count',
+      service: 'DynamoDB',
+      item: `stats counters: storage${pitr ? ' and PITR' : ''}`,
+      usdPerMillion: gbMonths * (p.dynamoDbStoragePerGbMonth + (pitr ? p.dynamoDbPitrPerGbMonth : 0)),
+    },
+  ];
+};
+
 /** The same model with other index projections. */
 const withProjection = (model: TableCapacityModel, projection: 'ALL' | 'KEYS_ONLY'): TableCapacityModel => ({
   ...model,
@@ -62,17 +108,16 @@ const withProjection = (model: TableCapacityModel, projection: 'ALL' | 'KEYS_ONL
 });
 
 /**
- * A preset deflate dictionary of the stored event's envelope (field names and timestamp shape,
- * nothing of any workload's values): what the payload lever prices.
+ * The item as the table stored it before the envelope dictionary (lambdas/core/payload.ts): `e` as
+ * it is, or `z` (deflate-raw alone) only where that saved a write unit — the levers' starting point.
  */
-const ENVELOPE_DICTIONARY = Buffer.from(
-  '{"type":"","userId":"","occurredAt":"2026-01-01T00:00:00.000Z","target":{"type":"","id":""},"details":{},"receivedAt":"2026-01-01T00:00:00.000Z","source":{"ip":"","userAgent":""}}',
-);
-
-/** The item with its payload deflated against the envelope dictionary. */
-const withDictionary = (item: Record<string, unknown>): Record<string, unknown> => {
-  const { e, z: _z, ...rest } = unpackItem(item) as { e: string; z?: unknown };
-  return { ...rest, z: deflateRawSync(Buffer.from(e, 'utf8'), { level: 9, dictionary: ENVELOPE_DICTIONARY }) };
+const packedBeforeDictionary = (stored: Record<string, unknown>): Record<string, unknown> => {
+  const item = unpackItem(stored) as { e: string };
+  const plain = storedItemBytes(item);
+  if (plain <= 1024) return item;
+  const { e, ...rest } = item;
+  const packed = { ...rest, z: deflateRawSync(Buffer.from(e, 'utf8')) };
+  return Math.ceil(storedItemBytes(packed) / 1024) < Math.ceil(plain / 1024) ? packed : item;
 };
 
 export interface Lever {
@@ -91,7 +136,12 @@ export interface LifetimeFigures {
   readonly curve: { days: number; standard: number; infrequentAccess: number; provisionedIa: number; infrequentAccessNoPitr: number }[];
   readonly iaBreakEvenDays: number | undefined;
   readonly footprint: Footprint;
+  /** What the lifetime goal asks of the stored item under the deployed settings. */
+  readonly goal: ItemGoal;
 }
+
+/** The lifetime goal at the headline retention (issue 18). */
+export const LIFETIME_GOAL_USD = 4;
 
 /**
  * Prices the measured items (as the run's table stores them) over their lifetime: the deployed
@@ -104,12 +154,17 @@ export const lifetimeFigures = (
   template: Template,
   pricing: Pricing & StoragePricing,
   retentionDeletes: LifetimeSettings['retentionDeletes'],
+  counters?: CounterFigures,
 ): LifetimeFigures => {
   const settings = deployedSettings(template, retentionDeletes);
-  const dictionary = items.map(withDictionary);
-  const foot = (projection: 'ALL' | 'KEYS_ONLY', dict = false) => footprintOf(withProjection(model, projection), dict ? dictionary : items);
-  // Publishing and the archive, when the template has them: the same for every configuration of the table.
-  const extra = busLifetimeLines(template);
+  const beforeDictionary = items.map(packedBeforeDictionary);
+  const foot = (projection: 'ALL' | 'KEYS_ONLY', dict = true) =>
+    footprintOf(withProjection(model, projection), dict ? items : beforeDictionary);
+  // Publishing, the archive and the stats counters, when the template has them: the same for every configuration of the table.
+  const extra = [
+    ...busLifetimeLines(template),
+    ...(counters ? statsLifetimeLines(template, counters, settings.retentionDays, pricing) : []),
+  ];
   const price = (f: Footprint, s: Partial<LifetimeSettings> = {}) => lifetimeCost(ingest, f, { ...settings, ...s }, pricing, extra);
   const storedFoot = footprintOf(model, items);
   const deployed = price(storedFoot);
@@ -125,27 +180,32 @@ export const lifetimeFigures = (
   const steps: [string, Footprint, Partial<LifetimeSettings>, string][] = [
     [
       'before: full index copies (ALL), deflate only where it saves a write unit, Standard, on-demand, the cleanup deletes at expiry',
-      foot('ALL'),
+      foot('ALL', false),
       before,
       '',
     ],
     [
       'index projections KEYS_ONLY (+ one BatchGetItem per page)',
-      foot('KEYS_ONLY'),
+      foot('KEYS_ONLY', false),
       before,
       'a page through an index reads ~50 more read units',
     ],
-    ['payloads deflated against a preset dictionary of the event envelope', foot('KEYS_ONLY', true), before, 'priced, not adopted'],
-    ['retention deletes left to TTL (free), the cleanup as backstop', foot('KEYS_ONLY', true), { ...before, retentionDeletes: 'ttl' }, ''],
+    [
+      'every event deflated against a preset dictionary of the event envelope',
+      foot('KEYS_ONLY'),
+      before,
+      'the items as this run stored them: smaller wherever deflating shrinks the event',
+    ],
+    ['retention deletes left to TTL (free), the cleanup as backstop', foot('KEYS_ONLY'), { ...before, retentionDeletes: 'ttl' }, ''],
     [
       'Standard-IA table class',
-      foot('KEYS_ONLY', true),
+      foot('KEYS_ONLY'),
       { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS' },
       'writes 25 % dearer',
     ],
     [
       `provisioned capacity, auto scaling at ${PROVISIONED_UTILIZATION * 100} % (steady workloads only)`,
-      foot('KEYS_ONLY', true),
+      foot('KEYS_ONLY'),
       {
         ...before,
         retentionDeletes: 'ttl',
@@ -156,7 +216,7 @@ export const lifetimeFigures = (
     ],
     [
       'point-in-time recovery off',
-      foot('KEYS_ONLY', true),
+      foot('KEYS_ONLY'),
       { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS', capacity: provisioned, pitr: false },
       'an option (`pointInTimeRecovery=off`), not a default: no restore to a second of the last 35 days',
     ],
@@ -184,5 +244,6 @@ export const lifetimeFigures = (
     })),
     iaBreakEvenDays: breakEvenDays((c, days) => at(days, c === 'a' ? 'STANDARD' : 'STANDARD_INFREQUENT_ACCESS')),
     footprint: storedFoot,
+    goal: itemGoal(deployed, storedFoot, settings, pricing, LIFETIME_GOAL_USD),
   };
 };

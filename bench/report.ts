@@ -51,6 +51,13 @@ export interface BenchFigures {
     readonly infrequentAccessNoPitr?: number;
   }[];
   readonly infrequentAccessBreakEvenDays?: number | null;
+  /** What the lifetime goal asks of the stored item (bench/lifetime-model.ts itemGoal). */
+  readonly lifetimeGoal?: {
+    readonly goalUsd: number;
+    readonly otherUsd: number;
+    readonly maxItemBytes: number;
+    readonly itemBytes: number;
+  };
   readonly e2eEventsPerSecWithoutKeys?: number;
   readonly e2eKeyedVsPlain?: number;
   readonly emulatorConditionalPutsPerSec?: number;
@@ -129,7 +136,7 @@ const lifetimeTables = (f: BenchFigures): string[] => {
   const total = f.lifetimeCostPerMillionUsd;
   const out = [
     '',
-    `Lifetime of a million 1 KB events kept ${f.retentionDays} days, by phase (write, keep, read, delete):`,
+    `Lifetime of a million 1 KB events kept ${f.retentionDays} days, by phase (write, keep, read, delete, and the stream's consumers: count, publish, archive):`,
     '',
     '| phase: service: item | USD | share |',
     '| --- | ---: | ---: |',
@@ -143,6 +150,15 @@ const lifetimeTables = (f: BenchFigures): string[] => {
     )} | |`,
     `| **total** | **${usd(total)}** | |`,
   ];
+  const g = f.lifetimeGoal;
+  if (g) {
+    out.push(
+      '',
+      g.maxItemBytes < 0
+        ? `Against the goal of ${usd(g.goalUsd)}: out of reach with the deployed settings whatever the size of the stored item — every line that does not grow with it (writes, index entries, the stream's consumers, the rest) costs ${usd(g.otherUsd)} on its own.`
+        : `Against the goal of ${usd(g.goalUsd)}: met by a stored item of at most ${thousands(g.maxItemBytes)} bytes on average (the run's: ${thousands(g.itemBytes)}); every other line costs ${usd(g.otherUsd)}.`,
+    );
+  }
   if (f.lifetimeLevers) {
     out.push(
       '',

@@ -173,6 +173,11 @@ const main = async () => {
     );
     log();
 
+    // The counters' writes are part of what a million events cost over their lifetime.
+    log('## Stats counters: cost per million events, read units of the 30-day top 10');
+    const counters = await runStatsBench(sizeName === 'full' ? 200_000 : 2_000, log);
+    log();
+
     // The cleanup leaves expired events to TTL for a grace period (lambdas/core/cleanup.ts): deletes at expiry are free then.
     const life = lifetimeFigures(
       ours.report,
@@ -181,6 +186,7 @@ const main = async () => {
       stack.template,
       pricing,
       RETENTION_TTL_GRACE_DAYS > 0 ? 'ttl' : 'cleanup',
+      counters,
     );
     const s = life.settings;
     log(
@@ -205,6 +211,12 @@ const main = async () => {
           .map(([k, v]) => `${k} ${fmt(v, 0)}`)
           .join(', ') +
         ' bytes (+ 100 each where present)',
+    );
+    const g = life.goal;
+    log(
+      g.maxItemBytes < 0
+        ? `goal $${fmt(g.goalUsd)} at ${s.retentionDays} days: out of reach with these settings whatever the item's size — every other line together costs $${fmt(g.otherUsd, 3)}`
+        : `goal $${fmt(g.goalUsd)} at ${s.retentionDays} days: met by a stored item of at most ${fmt(g.maxItemBytes, 0)} bytes (now ${fmt(f.itemBytes, 0)}); every other line together costs $${fmt(g.otherUsd, 3)}`,
     );
     log();
     log('### Levers, applied one after the other (each priced from the same measured items)');
@@ -307,8 +319,6 @@ const main = async () => {
       ['filter', 'pages', 'returned', 'items read', 'read / returned', 'p50 ms', 'p99 ms'],
       q.rows.map((r) => [r.filter, r.pages, r.returned, r.itemsRead, fmt(r.readAmplification), fmt(r.p50Ms, 1), fmt(r.p99Ms, 1)]),
     );
-    log('## Stats counters: cost per million events, read units of the 30-day top 10');
-    await runStatsBench(sizeName === 'full' ? 200_000 : 2_000, log);
     const stats = await stack.stats();
 
     const figures = {
@@ -339,6 +349,13 @@ const main = async () => {
         infrequentAccessNoPitr: round(c.infrequentAccessNoPitr, 4),
       })),
       infrequentAccessBreakEvenDays: life.iaBreakEvenDays === undefined ? null : Math.round(life.iaBreakEvenDays),
+      lifetimeGoal: {
+        goalUsd: life.goal.goalUsd,
+        otherUsd: round(life.goal.otherUsd, 4),
+        maxItemBytes: Math.round(life.goal.maxItemBytes),
+        itemBytes: Math.round(f.itemBytes),
+      },
+      statsCountersPerMillionUsd: counters.countersPerMillionUsd,
       lifetimeSettings: {
         tableClass: s.tableClass,
         capacity: s.capacity.mode,

@@ -2,22 +2,39 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { EventItem } from './item-keys';
 
 /**
- * How an event item's payload is stored. Every started KB of an item is one write unit in the
- * table and one more in each index that projects the whole item (byUser, byType), so a 1 KB event
- * — once its keys, receipt time and source are added — would cost double everywhere. When
- * deflating `e` brings the item into fewer KB, the stored item holds `z` (deflate-raw of the JSON,
- * a Binary attribute) instead of `e`; otherwise it stays as it is, readable by eye.
+ * How an event item's payload is stored. Keeping an event costs more than writing it over a
+ * retention of months (storage and PITR are billed on the item's bytes every month), so the event
+ * JSON is stored deflated against a preset dictionary of the stored event's envelope whenever that
+ * makes the item smaller: `y` (a Binary attribute: one version byte, then deflate-raw) instead of
+ * `e`. An event that does not shrink (tiny, or random bytes) stays as `e`, readable by eye.
  *
- * Only the table adapter packs and unpacks (lambdas/adapters/dynamo-store.ts): the core, the queue
- * messages, the writer and the test fakes always see `e`.
+ * Items written before the dictionary may hold `z` (deflate-raw without a dictionary, set when it
+ * saved a write unit); they are read as they are. The dictionary is part of the stored format: a new
+ * one needs a new version byte, and the reader keeps every earlier one.
+ *
+ * Only the table adapter and the stream consumers unpack (lambdas/adapters/dynamo-store.ts,
+ * stats-counters.ts, bus-events.ts): the core, the queue messages, the writer and the test fakes
+ * always see `e`.
  */
 export interface StoredEventItem extends Omit<EventItem, 'e'> {
   e?: string;
-  /** deflate-raw of the event JSON, set instead of `e` when that saves write units. */
+  /** Version byte + deflate-raw of the event JSON against that version's dictionary, set instead of `e`. */
+  y?: Uint8Array;
+  /** deflate-raw of the event JSON (no dictionary): items stored before `y`, read only. */
   z?: Uint8Array;
 }
 
-const KB = 1024;
+/**
+ * Version 1: the stored event's field names and fixed shapes in the order the ingest core writes
+ * them (envelope.ts StoredEvent), so deflate finds them as back-references. Nothing of any
+ * tenant's values. Never edit: add a version.
+ */
+const DICTIONARIES: Readonly<Record<number, Buffer>> = {
+  1: Buffer.from(
+    '{"type":"","userId":"","occurredAt":"2026-01-01T00:00:00.000Z","target":{"type":"","id":""},"details":{},"receivedAt":"2026-01-01T00:00:00.000Z","source":{"ip":"","userAgent":""}}',
+  ),
+};
+const CURRENT = 1;
 
 const valueBytes = (value: unknown): number => {
   if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
@@ -30,19 +47,34 @@ const valueBytes = (value: unknown): number => {
 export const storedItemBytes = (item: object): number =>
   Object.entries(item).reduce((sum, [name, value]) => (value === undefined ? sum : sum + name.length + valueBytes(value)), 0);
 
-/** The item as the table stores it: compressed when that saves at least one started KB. */
+/** The event JSON deflated against the current dictionary, behind its version byte. */
+export const deflateEvent = (json: string): Buffer =>
+  Buffer.concat([Buffer.of(CURRENT), deflateRawSync(Buffer.from(json, 'utf8'), { dictionary: DICTIONARIES[CURRENT] })]);
+
+const inflateEvent = (y: Uint8Array): string => {
+  const dictionary = DICTIONARIES[y[0] as number];
+  if (!dictionary) throw new Error(`stored event payload of unknown version ${y[0]}`);
+  return inflateRawSync(y.subarray(1), { dictionary }).toString('utf8');
+};
+
+/** The item as the table stores it: the event deflated against the dictionary when that makes the item smaller. */
 export const packItem = (item: EventItem): StoredEventItem => {
-  const plain = storedItemBytes(item);
-  if (plain <= KB) return item;
   const { e, ...rest } = item;
-  const packed: StoredEventItem = { ...rest, z: deflateRawSync(Buffer.from(e, 'utf8')) };
-  return Math.ceil(storedItemBytes(packed) / KB) < Math.ceil(plain / KB) ? packed : item;
+  const y = deflateEvent(e);
+  // `e` costs its name and its UTF-8 bytes, `y` its name and its bytes: both names are one byte.
+  return y.byteLength < Buffer.byteLength(e, 'utf8') ? { ...rest, y } : item;
 };
 
 /** The item as the core sees it, whichever way it was stored. */
 export const unpackItem = <T extends object>(stored: T): T => {
-  const z = (stored as { z?: unknown }).z;
-  if (!(z instanceof Uint8Array)) return stored;
-  const { z: _z, ...rest } = stored as T & { z: Uint8Array };
-  return { ...rest, e: inflateRawSync(z).toString('utf8') } as unknown as T;
+  const { y, z } = stored as { y?: unknown; z?: unknown };
+  if (y instanceof Uint8Array) {
+    const { y: _y, ...rest } = stored as T & { y: Uint8Array };
+    return { ...rest, e: inflateEvent(y) } as unknown as T;
+  }
+  if (z instanceof Uint8Array) {
+    const { z: _z, ...rest } = stored as T & { z: Uint8Array };
+    return { ...rest, e: inflateRawSync(z).toString('utf8') } as unknown as T;
+  }
+  return stored;
 };

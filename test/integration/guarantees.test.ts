@@ -13,13 +13,12 @@
  *   stored, accepted ones read back unchanged.
  */
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { redrive, redrivePairs } from '@activity-tracker/local';
 import { faultStats, setFaults, type FaultRule } from '../support/faults';
-import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { REPO_ROOT, startLocalStack, storedEvent, synthOnce, type LocalStack } from './harness';
 import { validEventArb } from '../support/arbitraries';
 import { eventually, request, uniqueTenant } from './http';
 
@@ -71,15 +70,14 @@ const scanTenant = async (tenant: string): Promise<StoredRow[]> => {
     const out = await stack.ddb.send(
       new ScanCommand({
         TableName: table,
-        // An item holds the event as `e`, or deflated as `z` (lambdas/core/payload.ts).
-        FilterExpression: 'begins_with(pk, :p) AND (attribute_exists(e) OR attribute_exists(z))',
+        // An item holds the event as `e`, or deflated as `y` (older items: `z`) (lambdas/core/payload.ts).
+        FilterExpression: 'begins_with(pk, :p) AND (attribute_exists(e) OR attribute_exists(y) OR attribute_exists(z))',
         ExpressionAttributeValues: { ':p': { S: `${tenant}#` } },
         ...(start && { ExclusiveStartKey: start }),
       }),
     );
     for (const item of out.Items ?? []) {
-      const json = item.e?.S ?? inflateRawSync(item.z!.B!).toString('utf8');
-      rows.push({ pk: item.pk!.S!, sk: item.sk!.S!, e: JSON.parse(json) });
+      rows.push({ pk: item.pk!.S!, sk: item.sk!.S!, e: storedEvent(item) });
     }
     start = out.LastEvaluatedKey;
   } while (start);

@@ -12,7 +12,8 @@
  * ESM-only SQS emulator, e.g. tsx; not jest's CommonJS transform).
  */
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   LOCAL_CREDENTIALS,
@@ -26,6 +27,7 @@ import {
   type TokenOptions,
 } from '@activity-tracker/local';
 import { localConfig } from '../../scripts/local';
+import { unpackItem } from '../../lambdas/core/payload';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
@@ -167,3 +169,36 @@ export const functionJsonLines = (output: string, prefix: string): Record<string
       return [];
     }
   });
+
+/** A table item as DynamoDB returns it. */
+export type RawItem = Record<string, AttributeValue>;
+
+/**
+ * Every item of a tenant's event timeline, read from the table directly (one Query per shard, as
+ * stored: not through the API), in shard order.
+ */
+export const tenantItems = async (stack: Pick<LocalStack, 'ddb'>, table: string, tenant: string, shards = 4): Promise<RawItem[]> => {
+  const items: RawItem[] = [];
+  for (let shard = 0; shard < shards; shard++) {
+    let start: RawItem | undefined;
+    do {
+      const out = await stack.ddb.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } },
+          ...(start && { ExclusiveStartKey: start }),
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+  return items;
+};
+
+/** The event JSON a stored item holds, however it is stored (`e`, or deflated: lambdas/core/payload.ts); {} for none. */
+export const storedEvent = (item: RawItem): Record<string, any> => {
+  const { e } = unpackItem(unmarshall(item)) as { e?: string };
+  return JSON.parse(e ?? '{}');
+};

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { RETENTION_TTL_GRACE_DAYS } from '../../lambdas/core/cleanup';
-import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { REPO_ROOT, startLocalStack, storedEvent, synthOnce, tenantItems, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
@@ -65,20 +64,8 @@ const cleanUntilDone = async (maxRuns = 40) => {
   }
   throw new Error(`cleanup still had work after ${maxRuns} runs: ${JSON.stringify(reports.slice(-3))}`);
 };
-const itemsOf = async (tenant: string) => {
-  let count = 0;
-  for (let shard = 0; shard < 4; shard++) {
-    const out = await stack.ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } },
-      }),
-    );
-    count += (out.Items ?? []).filter((item) => !isAudit(JSON.parse(item.e?.S ?? '{}').type)).length;
-  }
-  return count;
-};
+const itemsOf = async (tenant: string) =>
+  (await tenantItems(stack, table, tenant)).filter((item) => !isAudit(storedEvent(item).type)).length;
 
 describe('soft delete and restore', () => {
   it('deletes (204), hides at once (404), restores (200) and shows the event again', async () => {

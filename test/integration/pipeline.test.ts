@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { QueryCommand, UpdateItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
+import { UpdateItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { REPO_ROOT, startLocalStack, synthOnce, tenantItems, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 
 /**
@@ -143,18 +143,7 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
       const poller = Object.entries(stats.pollers).find(([id]) => id.includes('Writer'))?.[1];
       return poller && poller.succeededRecords >= 2 ? true : undefined;
     });
-    let items = 0;
-    for (let shard = 0; shard < 4; shard++) {
-      const out = await stack.ddb.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } },
-        }),
-      );
-      items += out.Count ?? 0;
-    }
-    expect(items).toBe(1);
+    expect(await tenantItems(stack, table, tenant)).toHaveLength(1);
   });
 
   it('shows another tenant nothing: no events, 404 for the id', async () => {
@@ -218,17 +207,7 @@ describe('pipeline: ingest → SQS → writer → DynamoDB → query', () => {
     expect(res.body.accepted).toBe(2);
     await listUntil(tenant, '', 2);
     // Find both items and soft-delete them as the delete route does: one 31 days ago, one today.
-    const keys: { pk: string; sk: string }[] = [];
-    for (let shard = 0; shard < 4; shard++) {
-      const out = await stack.ddb.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: `${tenant}#${shard}` } },
-        }),
-      );
-      for (const item of out.Items ?? []) keys.push({ pk: item.pk?.S as string, sk: item.sk?.S as string });
-    }
+    const keys = (await tenantItems(stack, table, tenant)).map((item) => ({ pk: item.pk?.S as string, sk: item.sk?.S as string }));
     expect(keys).toHaveLength(2);
     const deletedAt = [Date.now() - 31 * 86_400_000, Date.now()];
     for (const [i, key] of keys.entries()) {

@@ -3,6 +3,7 @@ import type { CostReport } from '../../../bench/cost-model';
 import {
   breakEvenDays,
   footprintOf,
+  itemGoal,
   lifetimeCost,
   type LifetimeSettings,
   pageReadUnits,
@@ -157,5 +158,22 @@ describe('lifetime cost model: dollars', () => {
     const report = lifetimeCost(ingest, keysOnly, settings, pricing, extra);
     expect(report.usdPerMillion).toBeCloseTo(5.994519, 5);
     expect(report.lines).toContainEqual(extra[0]);
+  });
+
+  it('finds the largest item that meets a lifetime goal: table storage and PITR scale with it, the rest stays', () => {
+    const report = lifetimeCost(ingest, keysOnly, settings, pricing);
+    // A byte kept a year on Standard with PITR: 10^6 / 2^30 GB × 12 months × $0.45 = $0.0050291 per million.
+    const goal = itemGoal(report, keysOnly, settings, pricing, 4);
+    expect(goal.usdPerItemByte).toBeCloseTo(0.00502914, 7);
+    // The 651 stored bytes cost $3.27397; the other $2.71055 leave $1.28945 = 256.4 bytes, 156.4 once the overhead is taken.
+    expect(goal.otherUsd).toBeCloseTo(2.710548, 5);
+    expect(goal.maxItemBytes).toBeCloseTo(156.4, 1);
+    // Re-priced with an item of that size, the report meets the goal exactly.
+    const smaller = { ...keysOnly, itemBytes: goal.maxItemBytes };
+    expect(lifetimeCost(ingest, smaller, settings, pricing).usdPerMillion).toBeCloseTo(4, 9);
+    // A goal under the other lines is out of reach whatever the item.
+    expect(itemGoal(report, keysOnly, settings, pricing, 2.5).maxItemBytes).toBeLessThan(0);
+    // PITR off: a byte costs the storage price alone.
+    expect(itemGoal(report, keysOnly, { ...settings, pitr: false }, pricing, 4).usdPerItemByte).toBeCloseTo(0.00279397, 7);
   });
 });

@@ -55,6 +55,41 @@ describe('bench figures in docs/performance.md', () => {
     expect(row(markdown, '**total**')).toBe('| **total** | **$1.991** | **$9.032** |');
   });
 
+  it('shows the lifetime breakdown, the levers, the curve against retention and what the goal asks of the item', () => {
+    const life: BenchFigures = {
+      ...figures,
+      lifetimeCostPerMillionUsd: 6.5,
+      retentionDays: 365,
+      lifetimeBreakdownUsd: {
+        'write: DynamoDB: write units: table': 0.7813,
+        'keep: DynamoDB: point-in-time recovery': 1.8,
+        'read: API Gateway: query requests': 0.0003,
+      },
+      lifetimeBeforeCostPerMillionUsd: 13.87,
+      lifetimeLevers: [
+        { lever: 'before', usdPerMillion: 13.87, savedUsd: 0, note: '' },
+        { lever: 'Standard-IA table class', usdPerMillion: 6.5, savedUsd: 7.37, note: 'writes 25 % dearer' },
+      ],
+      lifetimeByRetentionDays: [{ days: 365, standard: 8.2, infrequentAccess: 6.5, provisionedIa: 5.1, infrequentAccessNoPitr: 4.7 }],
+      infrequentAccessBreakEvenDays: 88,
+      lifetimeGoal: { goalUsd: 4, otherUsd: 4.4, maxItemBytes: -240, itemBytes: 734 },
+    };
+    const text = renderBenchFigures(life, { date: '2026-12-02' });
+    expect(row(text, 'lifetime cost')).toContain('**$6.500**; before the levers $13.870 | **not met**');
+    expect(row(text, 'keep: DynamoDB: point-in-time recovery')).toBe('| keep: DynamoDB: point-in-time recovery | $1.800 | 27.7 % |');
+    expect(row(text, 'lines under $0.0005')).toBe('| lines under $0.0005 | $0.000 | |');
+    expect(row(text, 'Standard-IA table class')).toBe('| Standard-IA table class | $6.500 | $7.370 | writes 25 % dearer |');
+    expect(row(text, '365')).toBe('| 365 | $8.200 | $6.500 | $5.100 | $4.700 |');
+    expect(text).toContain('Standard-IA breaks even at 88 days');
+    expect(text).toContain('Against the goal of $4.000: out of reach with the deployed settings whatever the size of the stored item');
+    expect(text).toContain('costs $4.400 on its own');
+    const reachable = renderBenchFigures(
+      { ...life, lifetimeGoal: { goalUsd: 4, otherUsd: 2.5, maxItemBytes: 412, itemBytes: 734 } },
+      { date: '2026-12-02' },
+    );
+    expect(reachable).toContain("met by a stored item of at most 412 bytes on average (the run's: 734)");
+  });
+
   it('leaves out what a run did not measure', () => {
     const { baselineCostPerMillionUsd, baselineCostBreakdownUsd, costBreakdownUsd, queryPageP50Ms, ...minimal } = figures;
     const text = renderBenchFigures(minimal, { date: '2026-11-21' });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { packItem, storedItemBytes, unpackItem } from '../../../lambdas/core/payload';
+import { deflateRawSync } from 'node:zlib';
+import { deflateEvent, packItem, storedItemBytes, unpackItem } from '../../../lambdas/core/payload';
 import type { EventItem } from '../../../lambdas/core/item-keys';
 
 const item = (e: string): EventItem => ({
@@ -10,31 +11,59 @@ const item = (e: string): EventItem => ({
   e,
   x: 1_900_000_000,
 });
-const event = (pad: number) =>
-  JSON.stringify({ type: 'page.viewed', userId: 'u-1', details: { note: 'words and more words '.repeat(pad) } });
-
-describe('payload packing', () => {
-  it('leaves an item that fits in 1 KB as it is, with e readable', () => {
-    const small = item(event(2));
-    expect(packItem(small)).toBe(small);
+const stored = (details: Record<string, unknown>) =>
+  JSON.stringify({
+    type: 'page.viewed',
+    userId: 'user-1842@example.com',
+    occurredAt: '2026-11-30T09:12:44.120Z',
+    target: { type: 'invoice', id: 'inv-00042' },
+    details,
+    receivedAt: '2026-11-30T09:12:44.301Z',
+    source: { ip: '203.0.113.9', userAgent: 'curl/8.5.0' },
   });
 
-  it('stores a compressible event over 1 KB as z, in fewer write units, and restores it exactly', () => {
-    const big = item(event(60));
-    const packed = packItem(big);
+describe('payload packing', () => {
+  it('stores a typical small event deflated against the envelope dictionary: smaller, restored exactly', () => {
+    const small = item(stored({ plan: 'team' }));
+    const packed = packItem(small);
     expect(packed.e).toBeUndefined();
-    expect(packed.z).toBeInstanceOf(Uint8Array);
+    expect(packed.y).toBeInstanceOf(Uint8Array);
+    expect(packed.y![0]).toBe(1);
+    expect(storedItemBytes(packed)).toBeLessThan(storedItemBytes(small));
+    expect(unpackItem(packed)).toEqual(small);
+  });
+
+  it('shrinks the envelope more than deflate alone does (the field names and timestamp shapes are in the dictionary)', () => {
+    const json = stored({ plan: 'team' });
+    expect(deflateEvent(json).byteLength).toBeLessThan(deflateRawSync(Buffer.from(json)).byteLength - 40);
+  });
+
+  it('stores a compressible event over 1 KB in fewer write units', () => {
+    const big = item(stored({ note: 'words and more words '.repeat(60) }));
+    const packed = packItem(big);
     expect(Math.ceil(storedItemBytes(packed) / 1024)).toBeLessThan(Math.ceil(storedItemBytes(big) / 1024));
     expect(unpackItem(packed)).toEqual(big);
   });
 
-  it('keeps e when compressing would not save a write unit', () => {
-    const random = randomBytes(900).toString('base64');
-    const incompressible = item(JSON.stringify({ type: 'a', userId: 'u', details: { r: random } }));
-    expect(packItem(incompressible)).toBe(incompressible);
+  it('keeps e, readable, when deflating would not make the item smaller', () => {
+    const tiny = item('{}');
+    expect(packItem(tiny)).toBe(tiny);
+    const short = item(JSON.stringify({ r: randomBytes(6).toString('base64') }));
+    expect(packItem(short)).toBe(short);
   });
 
-  it('passes items without z through unchanged', () => {
+  it('reads items stored before the dictionary (z: deflate-raw alone)', () => {
+    const old = item(stored({ note: 'words and more words '.repeat(60) }));
+    const { e, ...rest } = old;
+    expect(unpackItem({ ...rest, z: deflateRawSync(Buffer.from(e)) })).toEqual(old);
+  });
+
+  it('refuses a payload of a version it does not know rather than guess', () => {
+    const { e: _e, ...rest } = item('{}');
+    expect(() => unpackItem({ ...rest, y: Uint8Array.of(9, 1, 2) })).toThrow('unknown version 9');
+  });
+
+  it('passes items without y or z through unchanged', () => {
     const plain = item('{}');
     expect(unpackItem(plain)).toBe(plain);
   });
