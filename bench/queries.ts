@@ -124,7 +124,9 @@ export const runQueries = async (stack: Stack, events: number, pagesPerFilter: n
       const body = (await res.json()) as { events?: unknown[] };
       latencies.push(performance.now() - started);
       if (res.status !== 200 || (body.events?.length ?? 0) !== page.events.length)
-        throw new Error(`GET ${f.name}: ${res.status}, ${body.events?.length} events vs ${page.events.length}`);
+        throw new Error(
+          `GET ${f.name}: ${res.status}, ${body.events?.length} events vs ${page.events.length}: ${JSON.stringify(body).slice(0, 300)}`,
+        );
     }
     if (f.name !== 'userId + type') {
       allRead += itemsRead;

@@ -15,6 +15,7 @@
 import { countBatch, type CounterWriteStore } from '../lambdas/core/stats-consumer';
 import type { ChangeRecord } from '../lambdas/core/stats-counters';
 import { parseStatsQuery, queryStats, type CounterReadStore } from '../lambdas/core/stats-query';
+import { itemSize } from './capacity';
 import { loadPricing } from './cost-model';
 
 const SHARDS = 4;
@@ -118,7 +119,7 @@ export const runStatsBench = async (EVENTS: number, log: (line: string) => void 
     consumerLambdaPerMillionUsd: Number(lambdaCost.toFixed(3)),
     countersPerMillionUsd: Number((writeCost + lambdaCost).toFixed(3)),
     /** Counter items' bytes per event counted (DynamoDB's 100 bytes of overhead per item included): what keeping them costs. */
-    counterBytesPerEvent: Number(([...store.items.values()].reduce((n, i) => n + sizeOf(i) + 100, 0) / EVENTS).toFixed(2)),
+    counterBytesPerEvent: Number(([...store.items.values()].reduce((n, i) => n + itemSize(i) + 100, 0) / EVENTS).toFixed(2)),
     goalPerMillionUsd: 0.4,
     top10Over30Days: { readUnits: store.readUnits, itemsRead: store.itemsRead, total: top.total, first: top.groups[0] },
   };
