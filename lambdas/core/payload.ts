@@ -39,10 +39,15 @@ export const packItem = (item: EventItem): StoredEventItem => {
   return Math.ceil(storedItemBytes(packed) / KB) < Math.ceil(plain / KB) ? packed : item;
 };
 
-/** The item as the core sees it, whichever way it was stored. */
+/**
+ * The item as the core sees it, whichever way it was stored. `z` is bytes as the document client
+ * reads it, or a base64 string as a change stream image has it: Lambda delivers stream records as
+ * JSON, where a Binary attribute is `{"B": "<base64>"}`, and unmarshall leaves that string as it is.
+ */
 export const unpackItem = <T extends object>(stored: T): T => {
   const z = (stored as { z?: unknown }).z;
-  if (!(z instanceof Uint8Array)) return stored;
-  const { z: _z, ...rest } = stored as T & { z: Uint8Array };
-  return { ...rest, e: inflateRawSync(z).toString('utf8') } as unknown as T;
+  const bytes = z instanceof Uint8Array ? z : typeof z === 'string' ? Buffer.from(z, 'base64') : undefined;
+  if (bytes === undefined) return stored;
+  const { z: _z, ...rest } = stored as T & { z: unknown };
+  return { ...rest, e: inflateRawSync(bytes).toString('utf8') } as unknown as T;
 };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { packItem, storedItemBytes, unpackItem } from '../../../lambdas/core/payload';
 import type { EventItem } from '../../../lambdas/core/item-keys';
+import { lambdaStreamImage } from '../../support/fakes';
 
 const item = (e: string): EventItem => ({
   pk: 't#0',
@@ -32,6 +33,13 @@ describe('payload packing', () => {
     const random = randomBytes(900).toString('base64');
     const incompressible = item(JSON.stringify({ type: 'a', userId: 'u', details: { r: random } }));
     expect(packItem(incompressible)).toBe(incompressible);
+  });
+
+  it('restores z given as base64, as an unmarshalled stream image from Lambda carries it', () => {
+    const big = item(event(60));
+    const image = lambdaStreamImage(packItem(big));
+    expect(typeof image.z).toBe('string');
+    expect(unpackItem(image)).toEqual(big);
   });
 
   it('passes items without z through unchanged', () => {
