@@ -91,6 +91,15 @@ describe('the bus, locally', () => {
     expect(archiveRule.Properties.EventPattern?.source).toContain(large.source);
     expect(archiveRule.Properties.EventPattern?.['detail-type']).toContain(large['detail-type']);
 
+    // The stats consumer reads the same stream: it counts the large one too.
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const range = `from=${new Date(today - 86_400_000).toISOString()}&to=${new Date(today + 2 * 86_400_000).toISOString()}`;
+    await eventually(
+      async () => ((await call(tenant, 'GET', `/v1/stats?${range}`)).body.total === 25 ? true : undefined),
+      30_000,
+      'all 25 events counted by GET /v1/stats',
+    );
+
     // Newest first, and limit is honoured.
     expect(await busEvents(1)).toHaveLength(1);
     expect((await request(stack.baseUrl, 'GET', '/_local/bus?limit=0')).status).toBe(400);
