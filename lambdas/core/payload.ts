@@ -8,8 +8,10 @@ import type { EventItem } from './item-keys';
  * deflating `e` brings the item into fewer KB, the stored item holds `z` (deflate-raw of the JSON,
  * a Binary attribute) instead of `e`; otherwise it stays as it is, readable by eye.
  *
- * Only the table adapter packs and unpacks (lambdas/adapters/dynamo-store.ts): the core, the queue
- * messages, the writer and the test fakes always see `e`.
+ * Only the table adapter packs (lambdas/adapters/dynamo-store.ts): the core, the queue messages,
+ * the writer and the test fakes always see `e`. Whatever reads stored items unpacks them: the
+ * adapter, and the readers of the table's change stream (core/bus-events.ts, core/stats-counters.ts),
+ * whose images hold items as stored.
  */
 export interface StoredEventItem extends Omit<EventItem, 'e'> {
   e?: string;
