@@ -81,7 +81,7 @@ export const scanTenant = async (stack: Stack, tenant: string): Promise<Record<s
     const page = await stack.ddb.send(
       new ScanCommand({
         TableName: stack.tableName,
-        FilterExpression: 'begins_with(pk, :p) AND (attribute_exists(e) OR attribute_exists(z))',
+        FilterExpression: 'begins_with(pk, :p) AND (attribute_exists(e) OR attribute_exists(y) OR attribute_exists(z))',
         ExpressionAttributeValues: { ':p': { S: `${tenant}#` } },
         ...(start && { ExclusiveStartKey: start }),
       }),

@@ -55,7 +55,7 @@ export const recount = async (opts: { eventsTable: string; statsTable: string; r
   });
   const client = DynamoDBDocumentClient.from(ddb);
   try {
-    const events = await scanAll(client, opts.eventsTable, 'pk, e, z, d');
+    const events = await scanAll(client, opts.eventsTable, 'pk, e, y, z, d');
     const counters = await scanAll(client, opts.statsTable);
     const drift = recountDrift(events, counters);
     if (opts.repair) {

@@ -2,6 +2,7 @@ import { openUserId } from './erasure-user';
 import { encodePublicId } from './public-id';
 import type { Keyring } from './keyring';
 import { ERASURE_WORK_PARTITION, parseTenantPartition, type ErasureWorkItem, type EventItem } from './item-keys';
+import { unpackItem } from './payload';
 import { toPublicEvent, type PublicEvent } from './query';
 
 /**
@@ -35,7 +36,10 @@ export type BusEvent =
   | { detailType: 'activity.deleted' | 'activity.restored'; detail: LifecycleDetail; time: string }
   | { detailType: 'erasure.completed'; detail: ErasureCompletedDetail; time: string };
 
-/** A DynamoDB stream record (NEW_AND_OLD_IMAGES), its images already unmarshalled. */
+/**
+ * A DynamoDB stream record (NEW_AND_OLD_IMAGES), its images already unmarshalled — as the table
+ * stores them: a large event item holds `z` (deflated) instead of `e` (core/payload.ts).
+ */
 export interface TableChange {
   readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
   readonly newImage?: Readonly<Record<string, unknown>>;
@@ -60,7 +64,13 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * Everything else (rate counters, receipts, markers, the tenant registry, purges, expiries and the
  * erasure's own deletes — `erasure.completed` covers those) publishes nothing.
  */
-export const toBusEvents = (change: TableChange, keyring: Keyring): BusEvent[] => {
+export const toBusEvents = (stored: TableChange, keyring: Keyring): BusEvent[] => {
+  // The stream carries items as stored: a large event is deflated in `z` instead of `e` (core/payload.ts).
+  const change: TableChange = {
+    ...stored,
+    ...(stored.newImage && { newImage: unpackItem(stored.newImage) }),
+    ...(stored.oldImage && { oldImage: unpackItem(stored.oldImage) }),
+  };
   const image = change.newImage ?? change.oldImage;
   const pk = image?.pk;
   if (typeof pk !== 'string') return [];

@@ -12,9 +12,10 @@ import type { EventItem } from './item-keys';
  * saved a write unit); they are read as they are. The dictionary is part of the stored format: a new
  * one needs a new version byte, and the reader keeps every earlier one.
  *
- * Only the table adapter and the stream consumers unpack (lambdas/adapters/dynamo-store.ts,
- * stats-counters.ts, bus-events.ts): the core, the queue messages, the writer and the test fakes
- * always see `e`.
+ * Only the table adapter packs (lambdas/adapters/dynamo-store.ts): the core, the queue messages,
+ * the writer and the test fakes always see `e`. Whatever reads stored items unpacks them: the
+ * adapter, and the readers of the table's change stream (core/bus-events.ts, core/stats-counters.ts),
+ * whose images hold items as stored.
  */
 export interface StoredEventItem extends Omit<EventItem, 'e'> {
   e?: string;
@@ -65,16 +66,20 @@ export const packItem = (item: EventItem): StoredEventItem => {
   return y.byteLength < Buffer.byteLength(e, 'utf8') ? { ...rest, y } : item;
 };
 
+/**
+ * Binary attribute bytes: as the document client reads them, or a base64 string as a change
+ * stream image has them (Lambda delivers stream records as JSON, where a Binary attribute is
+ * `{"B": "<base64>"}`, and unmarshall leaves that string as it is).
+ */
+const binary = (value: unknown): Uint8Array | undefined =>
+  value instanceof Uint8Array ? value : typeof value === 'string' ? Buffer.from(value, 'base64') : undefined;
+
 /** The item as the core sees it, whichever way it was stored. */
 export const unpackItem = <T extends object>(stored: T): T => {
-  const { y, z } = stored as { y?: unknown; z?: unknown };
-  if (y instanceof Uint8Array) {
-    const { y: _y, ...rest } = stored as T & { y: Uint8Array };
-    return { ...rest, e: inflateEvent(y) } as unknown as T;
-  }
-  if (z instanceof Uint8Array) {
-    const { z: _z, ...rest } = stored as T & { z: Uint8Array };
-    return { ...rest, e: inflateRawSync(z).toString('utf8') } as unknown as T;
-  }
+  const { y, z, ...rest } = stored as T & { y?: unknown; z?: unknown };
+  const dictionary = binary(y);
+  if (dictionary) return { ...rest, e: inflateEvent(dictionary) } as unknown as T;
+  const plain = binary(z);
+  if (plain) return { ...rest, e: inflateRawSync(plain).toString('utf8') } as unknown as T;
   return stored;
 };

@@ -83,11 +83,11 @@ export const userCounterPartition = (tenant: string, shard: number, userId: stri
 
 /**
  * The event an image holds, if it is a visible event item: an event partition (`<tenant>#<shard>`),
- * an event body (`e`, or `z` when stored deflated), not soft-deleted. Everything else in the table (rate counters, erasure items,
+ * an event body (`e`, or `y`/`z` when stored deflated), not soft-deleted. Everything else in the table (rate counters, erasure items,
  * the tenant registry) counts for nothing.
  */
 export const countedEvent = (stored: Record<string, unknown> | undefined): CountedEvent | undefined => {
-  // A large event is stored deflated in `z` instead of `e` (core/payload.ts): it counts all the same.
+  // An event stored deflated (`y` or `z` instead of `e`, core/payload.ts) counts all the same.
   const image = stored && unpackItem(stored);
   if (!image || typeof image.pk !== 'string' || typeof image.e !== 'string' || image.d !== undefined) return undefined;
   const partition = parseTenantPartition(image.pk);

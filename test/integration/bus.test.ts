@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
@@ -10,9 +12,10 @@ import { eventually, request, uniqueTenant } from './http';
  * on demand (POST /_local/bus/faults) and nothing acknowledged is lost.
  */
 let stack: LocalStack;
+let outDir: string;
 
 beforeAll(async () => {
-  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'bus'), { archive: 'on' });
+  outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'bus'), { archive: 'on' });
   stack = await startLocalStack({ outDir, env: { LOCAL_FAULTS: '1' } });
 }, 180_000);
 
@@ -36,9 +39,15 @@ const busUntil = (tenant: string, check: (events: BusEnvelope[]) => boolean, wha
     30_000,
     what,
   );
-const postEvents = async (tenant: string, count: number, prefix = 'u'): Promise<string[]> => {
+/** ~1.7 KB of details, compressible like real payloads: the stored item would pass 1 KB as JSON; it is kept deflated (`y`, core/payload.ts). */
+const LARGE_DETAILS = { steps: Array.from({ length: 40 }, (_, i) => `step ${i}: opened the billing page of workspace ${i % 7}`) };
+const postEvents = async (tenant: string, count: number, prefix = 'u', largeAt?: number): Promise<string[]> => {
   const res = await call(tenant, 'POST', '/v1/events', {
-    events: Array.from({ length: count }, (_, i) => ({ type: 'page.viewed', userId: `${prefix}-${i % 3}` })),
+    events: Array.from({ length: count }, (_, i) => ({
+      type: 'page.viewed',
+      userId: `${prefix}-${i % 3}`,
+      ...(i === largeAt && { details: LARGE_DETAILS }),
+    })),
   });
   expect(res.status).toBe(202);
   return res.body.results.map((r: { id: string }) => r.id);
@@ -47,7 +56,8 @@ const postEvents = async (tenant: string, count: number, prefix = 'u'): Promise<
 describe('the bus, locally', () => {
   it('shows every acknowledged event exactly once as activity.recorded, as GET /v1/events/{id} returns it', async () => {
     const tenant = uniqueTenant('bus');
-    const ids = await postEvents(tenant, 25);
+    // Events are stored deflated (`y`, not `e`); one of them is larger than 1 KB as JSON.
+    const ids = await postEvents(tenant, 25, 'u', 7);
     const events = await busUntil(tenant, (e) => e.length >= 25, '25 recorded events');
     const recorded = events.filter((e) => e['detail-type'] === 'activity.recorded');
     expect(recorded.map((e) => e.detail.event.id).sort()).toEqual([...ids].sort());
@@ -56,6 +66,40 @@ describe('the bus, locally', () => {
     expect(one.source).toBe('activity-tracker');
     const viaApi = await call(tenant, 'GET', `/v1/events/${one.detail.event.id}`);
     expect(one.detail).toEqual({ tenant, event: viaApi.body });
+
+    // The large one: stored deflated, published all the same, as GET returns it, on the archive rule's path.
+    expect(JSON.stringify({ type: 'page.viewed', userId: 'u-1', details: LARGE_DETAILS }).length).toBeGreaterThan(1500);
+    const table = Object.entries(stack.tables).find(([id]) => id.startsWith('StorageTable'))![1];
+    const packed = await stack.ddb.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'begins_with(pk, :p) AND attribute_exists(y) AND attribute_not_exists(e)',
+        ExpressionAttributeValues: { ':p': { S: `${tenant}#` } },
+      }),
+    );
+    // Every one of them, small or large, shrinks against the envelope dictionary.
+    expect(packed.Items).toHaveLength(25);
+    const large = recorded.find((e) => e.detail.event.id === ids[7]) as BusEnvelope;
+    expect(large.detail.event.details).toEqual(LARGE_DETAILS);
+    expect(large.detail).toEqual({ tenant, event: (await call(tenant, 'GET', `/v1/events/${ids[7]}`)).body });
+    const template = JSON.parse(readFileSync(join(outDir, 'ActivityTracker.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: { EventPattern?: { source?: string[]; 'detail-type'?: string[] } } }>;
+    };
+    const [, archiveRule] = Object.entries(template.Resources).find(
+      ([id, r]) => id.includes('ArchiveRule') && r.Type === 'AWS::Events::Rule',
+    )!;
+    expect(archiveRule.Properties.EventPattern?.source).toContain(large.source);
+    expect(archiveRule.Properties.EventPattern?.['detail-type']).toContain(large['detail-type']);
+
+    // The stats consumer reads the same stream: it counts the large one too.
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+    const range = `from=${new Date(today - 86_400_000).toISOString()}&to=${new Date(today + 2 * 86_400_000).toISOString()}`;
+    await eventually(
+      async () => ((await call(tenant, 'GET', `/v1/stats?${range}`)).body.total === 25 ? true : undefined),
+      30_000,
+      'all 25 events counted by GET /v1/stats',
+    );
+
     // Newest first, and limit is honoured.
     expect(await busEvents(1)).toHaveLength(1);
     expect((await request(stack.baseUrl, 'GET', '/_local/bus?limit=0')).status).toBe(400);

@@ -1,3 +1,4 @@
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ATTRIBUTES, INDEXES } from '../../contract';
 import { parseKeyring, type Keyring } from '../../lambdas/core/keyring';
 import {
@@ -25,6 +26,21 @@ import type { DigestStore } from '../../lambdas/core/digest-seal';
 export const SECRET_V1 = JSON.stringify({ current: '1', k1: `${'a'.repeat(40)}secret-one-for-tests` });
 export const SECRET_V2 = JSON.stringify({ current: '2', k1: `${'a'.repeat(40)}secret-one-for-tests`, k2: `${'b'.repeat(40)}secret-two` });
 export const testKeyring = (secret = SECRET_V1): Keyring => parseKeyring(secret);
+
+/**
+ * An item as a change stream's image reaches a handler: Lambda delivers the record as JSON (a
+ * Binary attribute as `{"B": "<base64>"}`) and the handler unmarshalls it, so bytes arrive as a
+ * base64 string.
+ */
+export const lambdaStreamImage = (item: object): Record<string, unknown> =>
+  unmarshall(
+    JSON.parse(
+      JSON.stringify(marshall(item, { removeUndefinedValues: true }), function (this: Record<string, unknown>, key, value) {
+        const raw = this[key];
+        return raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : value;
+      }),
+    ),
+  );
 
 /** A queue that takes every message and keeps it in `sent`, in order. */
 export class RecordingQueue implements EventQueue {

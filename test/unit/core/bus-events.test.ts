@@ -1,3 +1,4 @@
+import { makeEvents } from '../../../bench/workload';
 import { toBusEvents, UnpublishableChangeError, type TableChange } from '../../../lambdas/core/bus-events';
 import { runCleanup } from '../../../lambdas/core/cleanup';
 import { openUserId, sealUserId } from '../../../lambdas/core/erasure-user';
@@ -6,8 +7,9 @@ import { ingest } from '../../../lambdas/core/ingest';
 import { ERASURE_WORK_PARTITION, type ErasureWorkItem, type EventItem } from '../../../lambdas/core/item-keys';
 import { restore, softDelete } from '../../../lambdas/core/lifecycle';
 import { decodeMessage } from '../../../lambdas/core/message';
+import { packItem } from '../../../lambdas/core/payload';
 import { getEvent } from '../../../lambdas/core/query';
-import { MemoryTable, RecordingQueue, SECRET_V2, testKeyring } from '../../support/fakes';
+import { lambdaStreamImage, MemoryTable, RecordingQueue, SECRET_V2, testKeyring } from '../../support/fakes';
 
 const NOW = Date.parse('2026-11-21T12:00:00Z');
 const keyring = testKeyring();
@@ -80,6 +82,55 @@ describe('bus events from table changes', () => {
         time: new Date(NOW + 5000).toISOString(),
       },
     ]);
+  });
+
+  it('publishes an event stored deflated (y instead of e) exactly like one stored plain, and as GET returns it', async () => {
+    // The bench's 1 KB event, stored deflated against the envelope dictionary.
+    const table = new MemoryTable();
+    const { id, item } = await seed(table, 'acme', makeEvents(1, { startMs: NOW - 60_000 })[0] as object);
+    const packed = packItem(item) as unknown as Record<string, unknown>;
+    expect(packed.y).toBeInstanceOf(Uint8Array);
+    expect(packed.e).toBeUndefined();
+    // As the publisher gets it: the stream record's JSON carries the bytes as base64.
+    const streamed = lambdaStreamImage(packed);
+    expect(typeof streamed.y).toBe('string');
+    const plain = toBusEvents(change('INSERT', undefined, item), keyring);
+    const events = toBusEvents(change('INSERT', undefined, streamed), keyring);
+    expect(events).toEqual(plain);
+    expect(toBusEvents(change('INSERT', undefined, packed), keyring)).toEqual(plain);
+    expect(events.map((e) => e.detailType)).toEqual(['activity.recorded']);
+    const viaApi = await getEvent('acme', id, { store: table, keyring, shardCount: 4, now: () => NOW });
+    expect(events[0]?.detail).toEqual({ tenant: 'acme', event: viaApi });
+    expect(JSON.stringify(events[0]?.detail)).not.toContain('"y"');
+    // Removals of a packed item publish nothing, as for a plain one.
+    expect(toBusEvents(change('REMOVE', streamed, undefined), keyring)).toEqual([]);
+  });
+
+  it('maps a soft delete and a restore of an event stored deflated', async () => {
+    const table = new MemoryTable();
+    const { id, item } = await seed(table, 'acme', makeEvents(1, { startMs: NOW - 60_000 })[0] as object);
+    const lifecycle = { store: table, keyring, deleteGraceDays: 30, now: () => NOW + 1000 };
+    await softDelete('acme', id, lifecycle);
+    const deleted = (await table.get(item.pk, item.sk)) as EventItem;
+    await restore('acme', id, { ...lifecycle, now: () => NOW + 5000 });
+    const restored = (await table.get(item.pk, item.sk)) as EventItem;
+    const [p, pd, pr] = [item, deleted, restored].map((i) => lambdaStreamImage(packItem(i))) as [object, object, object];
+    for (const i of [p, pd, pr]) expect(typeof (i as { y?: unknown }).y).toBe('string');
+    expect(toBusEvents(change('MODIFY', p, pd, NOW + 1500), keyring)).toEqual([
+      {
+        detailType: 'activity.deleted',
+        detail: { tenant: 'acme', id, at: new Date(NOW + 1000).toISOString() },
+        time: new Date(NOW + 1500).toISOString(),
+      },
+    ]);
+    expect(toBusEvents(change('MODIFY', pd, pr, NOW + 5000), keyring)).toEqual([
+      {
+        detailType: 'activity.restored',
+        detail: { tenant: 'acme', id, at: new Date(NOW + 5000).toISOString() },
+        time: new Date(NOW + 5000).toISOString(),
+      },
+    ]);
+    expect(toBusEvents(change('MODIFY', p, p), keyring)).toEqual([]);
   });
 
   it('publishes nothing for removals, unchanged modifications and items that are not events', async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { deflateEvent, packItem, storedItemBytes, unpackItem } from '../../../lambdas/core/payload';
 import type { EventItem } from '../../../lambdas/core/item-keys';
+import { lambdaStreamImage } from '../../support/fakes';
 
 const item = (e: string): EventItem => ({
   pk: 't#0',
@@ -61,6 +62,17 @@ describe('payload packing', () => {
   it('refuses a payload of a version it does not know rather than guess', () => {
     const { e: _e, ...rest } = item('{}');
     expect(() => unpackItem({ ...rest, y: Uint8Array.of(9, 1, 2) })).toThrow('unknown version 9');
+  });
+
+  it('restores y and z given as base64, as an unmarshalled stream image from Lambda carries them', () => {
+    const big = item(stored({ note: 'words and more words '.repeat(60) }));
+    const image = lambdaStreamImage(packItem(big));
+    expect(typeof image.y).toBe('string');
+    expect(unpackItem(image)).toEqual(big);
+    const { e, ...rest } = big;
+    const old = lambdaStreamImage({ ...rest, z: deflateRawSync(Buffer.from(e)) });
+    expect(typeof old.z).toBe('string');
+    expect(unpackItem(old)).toEqual(big);
   });
 
   it('passes items without y or z through unchanged', () => {

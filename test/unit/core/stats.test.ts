@@ -10,6 +10,7 @@ import {
   type ChangeRecord,
 } from '../../../lambdas/core/stats-counters';
 import { bucketStarts, parseStatsQuery, queryStats, type CounterReadStore } from '../../../lambdas/core/stats-query';
+import { lambdaStreamImage } from '../../support/fakes';
 
 const eventImage = (over: { type?: string; occurredAt?: string; userId?: string; d?: number; target?: object } = {}) => ({
   pk: 'acme#1',
@@ -105,6 +106,11 @@ describe('planCounters', () => {
     expect(cells(rec(undefined, packed))).toEqual(cells(rec(undefined, big)));
     expect(cells(rec(undefined, packed))).toHaveLength(4);
     expect(cells(rec(packed, undefined))).toEqual(cells(rec(big, undefined)));
+    // As the consumer gets it from Lambda: the bytes as base64 in the record's JSON.
+    const streamed = lambdaStreamImage(packed);
+    expect(typeof streamed.y).toBe('string');
+    expect(cells(rec(undefined, streamed))).toEqual(cells(rec(undefined, big)));
+    expect(cells(rec(streamed, undefined))).toEqual(cells(rec(big, undefined)));
     expect(recountDrift([packed], [])).toHaveLength(4);
   });
 
