@@ -18,7 +18,7 @@ const keysRead = (context: Record<string, unknown>): Set<string> => {
 };
 
 describe('docs/configuration.md', () => {
-  it('holds the reference table generated from CONFIG_KEYS (run `npm run docs` after changing lib/config-keys.ts)', () => {
+  it('holds the reference table generated from CONFIG_KEYS (run `npm run docs` after changing a key in lib/config/keys-*.ts)', () => {
     const page = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
     expect(page).toBe(renderConfigDocs(page));
   });

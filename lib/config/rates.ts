@@ -1,4 +1,4 @@
-import { ConfigError, parseTenantRates, type TenantRates } from '../contract';
+import { ConfigError, parseTenantRates, type TenantRates } from '../../contract';
 
 /**
  * The per-tenant fairness limits of lib/config.ts: the defaults and the `tenantRateOverrides`
