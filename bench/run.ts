@@ -30,7 +30,7 @@ const SIZES = {
   full: {
     costEvents: 10_000,
     naiveEvents: 2_000,
-    e2eEvents: 30_000,
+    e2eEvents: 10_000,
     lagSeconds: 20,
     queryEvents: 100_000,
     queryPages: 40,
@@ -308,8 +308,18 @@ const main = async () => {
     const lag = await runLag(e2eStack, 1000, size.lagSeconds);
     if (e2eStack !== stack) await e2eStack.stop();
     table(
-      ['achieved events/s', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'goal'],
-      [[fmt(lag.achievedEventsPerSec, 0), lag.samples, fmt(lag.lagP50Ms, 0), fmt(lag.lagP99Ms, 0), fmt(lag.lagMaxMs, 0), 'p99 ≤ 2,000 ms']],
+      ['achieved events/s', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'requests failed (5xx after retries)', 'goal'],
+      [
+        [
+          fmt(lag.achievedEventsPerSec, 0),
+          lag.samples,
+          fmt(lag.lagP50Ms, 0),
+          fmt(lag.lagP99Ms, 0),
+          fmt(lag.lagMaxMs, 0),
+          lag.failedRequests,
+          'p99 ≤ 2,000 ms, none failed',
+        ],
+      ],
     );
 
     log(`## Queries on a tenant holding ${size.queryEvents} events (100-event pages)`);
@@ -375,6 +385,7 @@ const main = async () => {
       emulatorBatchWriteItemsPerSec: Math.round(rates.batchWriteItemsPerSec),
       lagP99Ms: Math.round(lag.lagP99Ms),
       lagP50Ms: Math.round(lag.lagP50Ms),
+      lagFailedRequests: lag.failedRequests,
       queryReadAmplification: round(q.queryReadAmplification, 3),
       queryReadAmplificationByFilter: Object.fromEntries(q.rows.map((r) => [r.filter, round(r.readAmplification, 3)])),
       queryPageP50Ms: Object.fromEntries(q.rows.map((r) => [r.filter, round(r.p50Ms, 1)])),

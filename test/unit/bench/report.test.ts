@@ -45,6 +45,8 @@ describe('bench figures in docs/performance.md', () => {
     expect(row(markdown, 'import time')).toContain('**5.3–6.4×**; floor, one SDK client alone: 3.8× (SDK bundled in: 3.0×) | **not met**');
     expect(row(markdown, 'end to end')).toContain('**2,685 events/s** | met');
     expect(row(markdown, 'p99 lag')).toContain('**1.14 s** (p50 0.90 s) | met');
+    const overloaded = renderBenchFigures({ ...figures, lagFailedRequests: 12 }, { date: '2026-11-21' });
+    expect(row(overloaded, 'p99 lag')).toContain("**1.14 s** (p50 0.90 s); 12 requests still 5xx after the client's retries | **not met**");
     expect(row(markdown, 'items read')).toContain('**1.13** (userId 1.01, userId + type 7.97) | met');
     expect(row(markdown, 'latency of a 100-event page')).toContain('userId 15/40 ms');
   });
