@@ -23,6 +23,8 @@ export interface BenchFigures {
   readonly lagP50Ms?: number;
   /** Lag-run requests still 5xx after the client's retries (not acknowledged). */
   readonly lagFailedRequests?: number;
+  /** Sampled lag requests not queryable within the run's wait (left out of the percentiles). */
+  readonly lagNotQueryable?: number;
   readonly queryReadAmplification: number;
   readonly queryReadAmplificationByFilter?: Readonly<Record<string, number>>;
   readonly queryPageP50Ms?: Readonly<Record<string, number>>;
@@ -270,8 +272,9 @@ export const renderBenchFigures = (f: BenchFigures, { date }: { readonly date: s
       'p99 lag 202 → queryable at 1,000 events/s, local mode',
       '≤ 2 s',
       `**${fixed(f.lagP99Ms / 1000, 2)} s**${f.lagP50Ms === undefined ? '' : ` (p50 ${fixed(f.lagP50Ms / 1000, 2)} s)`}` +
-        (f.lagFailedRequests ? `; ${thousands(f.lagFailedRequests)} requests still 5xx after the client's retries` : ''),
-      met(f.lagP99Ms <= 2000 && !f.lagFailedRequests),
+        (f.lagFailedRequests ? `; ${thousands(f.lagFailedRequests)} requests still 5xx after the client's retries` : '') +
+        (f.lagNotQueryable ? `; ${thousands(f.lagNotQueryable)} sampled requests not queryable within the run's wait` : ''),
+      met(f.lagP99Ms <= 2000 && !f.lagFailedRequests && !f.lagNotQueryable),
     ],
     [
       'items read per item returned (headline: one filter each; by filter in brackets)',

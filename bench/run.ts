@@ -31,7 +31,7 @@ const SIZES = {
     costEvents: 10_000,
     naiveEvents: 2_000,
     e2eEvents: 10_000,
-    lagSeconds: 20,
+    lagSeconds: 5,
     queryEvents: 100_000,
     queryPages: 40,
     ingestRequests: 200,
@@ -308,7 +308,16 @@ const main = async () => {
     const lag = await runLag(e2eStack, 1000, size.lagSeconds);
     if (e2eStack !== stack) await e2eStack.stop();
     table(
-      ['achieved events/s', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'requests failed (5xx after retries)', 'goal'],
+      [
+        'achieved events/s',
+        'samples',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'requests failed (5xx after retries)',
+        'not queryable in 180 s',
+        'goal',
+      ],
       [
         [
           fmt(lag.achievedEventsPerSec, 0),
@@ -317,7 +326,8 @@ const main = async () => {
           fmt(lag.lagP99Ms, 0),
           fmt(lag.lagMaxMs, 0),
           lag.failedRequests,
-          'p99 ≤ 2,000 ms, none failed',
+          lag.notQueryable,
+          'p99 ≤ 2,000 ms, none failed or late',
         ],
       ],
     );
@@ -386,6 +396,7 @@ const main = async () => {
       lagP99Ms: Math.round(lag.lagP99Ms),
       lagP50Ms: Math.round(lag.lagP50Ms),
       lagFailedRequests: lag.failedRequests,
+      lagNotQueryable: lag.notQueryable,
       queryReadAmplification: round(q.queryReadAmplification, 3),
       queryReadAmplificationByFilter: Object.fromEntries(q.rows.map((r) => [r.filter, round(r.readAmplification, 3)])),
       queryPageP50Ms: Object.fromEntries(q.rows.map((r) => [r.filter, round(r.p50Ms, 1)])),
