@@ -30,7 +30,7 @@ const SIZES = {
   full: {
     costEvents: 10_000,
     naiveEvents: 2_000,
-    e2eEvents: 10_000,
+    e2eEvents: 3_000,
     lagSeconds: 5,
     queryEvents: 100_000,
     queryPages: 40,
