@@ -75,7 +75,15 @@ describe('observability on the local stack', () => {
     );
     expect(handled.map((l) => [l.outcome, l.events])).toEqual([['stored', 3]]);
 
-    const writer = emfOf('FunctionsWriter');
+    // The metrics document is flushed when the invocation ends, after its record lines.
+    const writer = await eventually(
+      async () => {
+        const docs = emfOf('FunctionsWriter');
+        return sum(docs, 'EventsWritten') >= 3 ? docs : undefined;
+      },
+      20_000,
+      "the writer's EMF line",
+    );
     expect(sum(writer, 'EventsWritten')).toBeGreaterThanOrEqual(3);
     const lags = writer.flatMap((d) => [d.EndToEndLag ?? []].flat() as number[]);
     expect(lags.length).toBeGreaterThanOrEqual(1);
