@@ -40,9 +40,9 @@ const SIZES = {
   tiny: {
     costEvents: 200,
     naiveEvents: 40,
-    e2eEvents: 500,
-    lagSeconds: 2,
-    queryEvents: 2_000,
+    e2eEvents: 300,
+    lagSeconds: 1,
+    queryEvents: 1_000,
     queryPages: 3,
     ingestRequests: 10,
     coldRuns: 1,

@@ -57,6 +57,12 @@ it('runs every benchmark on a tiny workload and ends with one JSON line of figur
   const levers = figures.lifetimeLevers as { lever: string; savedUsd: number }[];
   expect(levers.slice(-2).map((l) => l.lever)).toEqual([expect.stringMatching(/^provisioned capacity/), 'point-in-time recovery off']);
   for (const lever of levers.slice(-2)) expect(lever.savedUsd).toBeGreaterThan(0);
+  // What the $4.00 goal asks of the stored item, and the lag run's failures, are reported, not thrown.
+  const goal = figures.lifetimeGoal as { goalUsd: number; otherUsd: number; itemBytes: number };
+  expect(goal.goalUsd).toBe(4);
+  expect(goal.otherUsd).toBeGreaterThan(0);
+  expect(goal.itemBytes).toBe(figures.itemBytesMean);
+  expect(Number.isInteger(figures.lagFailedRequests)).toBe(true);
 }, 400_000);
 
 it('runs the export benchmark on a tiny export and prints its figures', async () => {

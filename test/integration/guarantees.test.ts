@@ -32,7 +32,7 @@ const CONTEXT = {
   tenantRequestsPerSecond: 10_000,
   tenantEventsPerSecond: 1_000_000,
 };
-const SET_EVENTS = Number(process.env.SET_TEST_EVENTS ?? 3_000);
+const SET_EVENTS = Number(process.env.SET_TEST_EVENTS ?? 2_000);
 
 let stack: LocalStack;
 let table: string;
