@@ -12,6 +12,10 @@ const GB = 1024 ** 3;
 /** A billing month: DynamoDB storage is billed per GB-month. */
 export const DAYS_PER_MONTH = 365 / 12;
 
+/** GB-months billed for keeping `bytesPerEvent` of every one of a million events for `retentionDays`. */
+export const gbMonthsPerMillion = (bytesPerEvent: number, retentionDays: number): number =>
+  ((bytesPerEvent * 1e6) / GB) * (retentionDays / DAYS_PER_MONTH);
+
 export type TableClass = 'STANDARD' | 'STANDARD_INFREQUENT_ACCESS';
 export type CapacityMode = { readonly mode: 'on-demand' } | { readonly mode: 'provisioned'; readonly utilization: number };
 
@@ -167,10 +171,9 @@ export const lifetimeCost = (
   for (const l of ingest.lines) if (l.service !== 'DynamoDB') add('write', l.service, l.item, l.usdPerMillion);
   for (const [target, units] of Object.entries(f.writeUnits)) add('write', 'DynamoDB', `write units: ${target}`, units * 1e6 * price.write);
 
-  const months = s.retentionDays / DAYS_PER_MONTH;
   const storage = ia ? p.dynamoDbInfrequentAccess.storagePerGbMonth : p.dynamoDbStoragePerGbMonth;
   const bytes = storedBytes(f, p.dynamoDbItemOverheadBytes);
-  const gbMonths = (b: number) => ((b * 1e6) / GB) * months;
+  const gbMonths = (b: number) => gbMonthsPerMillion(b, s.retentionDays);
   add('keep', 'DynamoDB', 'storage: table', gbMonths(bytes.table) * storage);
   for (const [name, b] of Object.entries(bytes.indexes))
     if (b > 0) add('keep', 'DynamoDB', `storage: index ${name}`, gbMonths(b) * storage);
@@ -233,7 +236,7 @@ export const itemGoal = (report: LifetimeReport, f: Footprint, s: LifetimeSettin
   const ia = s.tableClass === 'STANDARD_INFREQUENT_ACCESS';
   const perGbMonth =
     (ia ? p.dynamoDbInfrequentAccess.storagePerGbMonth : p.dynamoDbStoragePerGbMonth) + (s.pitr ? p.dynamoDbPitrPerGbMonth : 0);
-  const usdPerItemByte = (1e6 / GB) * (s.retentionDays / DAYS_PER_MONTH) * perGbMonth;
+  const usdPerItemByte = gbMonthsPerMillion(1, s.retentionDays) * perGbMonth;
   const tableUsd = usdPerItemByte * (f.itemBytes + p.dynamoDbItemOverheadBytes);
   const otherUsd = report.usdPerMillion - tableUsd;
   return { goalUsd, otherUsd, usdPerItemByte, maxItemBytes: (goalUsd - otherUsd) / usdPerItemByte - p.dynamoDbItemOverheadBytes };

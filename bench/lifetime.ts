@@ -8,8 +8,8 @@ import type { TableCapacityModel } from './capacity';
 import type { CostReport, Pricing } from './cost-model';
 import {
   breakEvenDays,
-  DAYS_PER_MONTH,
   footprintOf,
+  gbMonthsPerMillion,
   itemGoal,
   lifetimeCost,
   type Footprint,
@@ -89,7 +89,7 @@ export const statsLifetimeLines = (
   const id = tableIds.find((t) => named.has(t));
   if (!id) return [];
   const pitr = template.Resources[id]!.Properties?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true;
-  const gbMonths = ((counters.counterBytesPerEvent * 1e6) / 1024 ** 3) * (retentionDays / DAYS_PER_MONTH);
+  const gbMonths = gbMonthsPerMillion(counters.counterBytesPerEvent, retentionDays);
   return [
     { phase: 'count', service: 'DynamoDB', item: 'stats counters: write units', usdPerMillion: counters.counterWritesPerMillionUsd },
     {
