@@ -24,7 +24,7 @@ import {
 } from './cost-model';
 import { deployedSettings } from './lifetime';
 import { unitPrices } from './lifetime-model';
-import { measureWorkload, pollerDelta, scanTenant } from './load';
+import { lateEntries, measureWorkload, pollerDelta, scanTenant } from './load';
 import type { Stack } from './stack';
 import { chunks, makeEvents } from './workload';
 
@@ -89,6 +89,9 @@ export const runCostWorkload = async (
   const poll = pollerDelta(before, after);
   const items = await scanTenant(stack, tenant);
   if (items.length !== events) throw new Error(`${tenant}: ${items.length} items stored, expected ${events}`);
+  const late = await lateEntries(stack, tenant);
+  if (late > 0)
+    throw new Error(`${tenant}: ${late} late-log entries written (events stored over 10 min after occurredAt): the model prices none`);
 
   const units: Record<string, number> = { table: 0 };
   let bytes = 0;

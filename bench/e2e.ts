@@ -1,12 +1,23 @@
 /** End-to-end figures on the local stack: sustained throughput, and lag at a steady rate. */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { BatchWriteItemCommand, PutItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AddressInfo } from 'node:net';
+import { LOCAL_CREDENTIALS } from '@activity-tracker/local';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
 import { mapLimit } from '../lambdas/core/concurrency';
 import { GSI_BY_USER } from '../contract';
 import { userPartition } from '../lambdas/core/item-keys';
 import { functionDeltas, postAll, snapshot, waitForDrained } from './load';
 import type { Stack } from './stack';
+import type { Template } from './template';
 import { chunks, makeEvents, percentile } from './workload';
 
 export interface E2eResult {
@@ -142,12 +153,55 @@ export const runLag = async (stack: Stack, rate: number, seconds: number): Promi
 };
 
 /**
- * The emulator's own write rates, without our code: `n` conditional PutItems (attribute_not_exists,
- * as the writer sends them), 16 in flight, then `n` items by BatchWriteItem (25 per request, 4 in
- * flight), ~1 KB items with both timeline keys (so the indexes are maintained as for events).
+ * The emulator's own write rates, without our code: a dynalite of its own in this process (a fresh
+ * in-memory store; the stack's one sits behind the stream capture and wakes the stream consumers
+ * on every write), with the events table's key schema and indexes from the template. `n`
+ * conditional PutItems (attribute_not_exists, as the writer sends them), 16 in flight, then `n`
+ * items by BatchWriteItem (25 per request, 4 in flight), ~1 KB items with both timeline keys (so
+ * the indexes are maintained as for events).
  */
 export const runEmulatorWriteRates = async (
-  stack: Stack,
+  template: Template,
+  n: number,
+): Promise<{ conditionalPutsPerSec: number; batchWriteItemsPerSec: number }> => {
+  const table = Object.values(template.Resources).find(
+    (r) =>
+      r.Type === 'AWS::DynamoDB::Table' &&
+      r.Properties?.GlobalSecondaryIndexes?.some((g: { IndexName: string }) => g.IndexName === GSI_BY_USER),
+  )?.Properties;
+  if (!table) throw new Error('no events table in the template');
+  const server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const ddb = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const tableName = 'emulator-alone';
+  try {
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: table.KeySchema,
+        AttributeDefinitions: table.AttributeDefinitions,
+        GlobalSecondaryIndexes: table.GlobalSecondaryIndexes.map((g: Record<string, unknown>) => ({
+          IndexName: g.IndexName,
+          KeySchema: g.KeySchema,
+          Projection: g.Projection,
+        })),
+      }),
+    );
+    return await emulatorWriteRates(ddb, tableName, n);
+  } finally {
+    ddb.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+};
+
+const emulatorWriteRates = async (
+  ddb: DynamoDBClient,
+  tableName: string,
   n: number,
 ): Promise<{ conditionalPutsPerSec: number; batchWriteItemsPerSec: number }> => {
   const item = (prefix: string, i: number): Record<string, AttributeValue> => ({
@@ -161,15 +215,15 @@ export const runEmulatorWriteRates = async (
   const ids = Array.from({ length: n }, (_, i) => i);
   let t0 = performance.now();
   await mapLimit(ids, 16, (i) =>
-    stack.ddb.send(new PutItemCommand({ TableName: stack.tableName, Item: item('P', i), ConditionExpression: 'attribute_not_exists(pk)' })),
+    ddb.send(new PutItemCommand({ TableName: tableName, Item: item('P', i), ConditionExpression: 'attribute_not_exists(pk)' })),
   );
   const conditionalPutsPerSec = n / ((performance.now() - t0) / 1000);
   t0 = performance.now();
   await mapLimit(chunks(ids, 25), 4, async (chunk) => {
     let requests = chunk.map((i) => ({ PutRequest: { Item: item('B', i) } }));
     while (requests.length > 0) {
-      const out = await stack.ddb.send(new BatchWriteItemCommand({ RequestItems: { [stack.tableName]: requests } }));
-      requests = (out.UnprocessedItems?.[stack.tableName] ?? []) as typeof requests;
+      const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
+      requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
     }
   });
   return { conditionalPutsPerSec, batchWriteItemsPerSec: n / ((performance.now() - t0) / 1000) };

@@ -63,6 +63,8 @@ const targetUtilization = (template: Template): number => {
 export interface CounterFigures {
   readonly counterWritesPerMillionUsd: number;
   readonly counterBytesPerEvent: number;
+  /** Counting every event down again at the end of its retention. */
+  readonly counterWritesAtExpiryPerMillionUsd?: number;
 }
 
 /**
@@ -98,6 +100,16 @@ export const statsLifetimeLines = (
       item: `stats counters: storage${pitr ? ' and PITR' : ''}`,
       usdPerMillion: gbMonths * (p.dynamoDbStoragePerGbMonth + (pitr ? p.dynamoDbPitrPerGbMonth : 0)),
     },
+    ...(counters.counterWritesAtExpiryPerMillionUsd !== undefined
+      ? [
+          {
+            phase: 'delete',
+            service: 'DynamoDB',
+            item: 'stats counters: counted down at the end of retention',
+            usdPerMillion: counters.counterWritesAtExpiryPerMillionUsd,
+          },
+        ]
+      : []),
   ];
 };
 

@@ -1,10 +1,11 @@
 /** Load and measurement helpers shared by the stack benchmarks: posting batches, waiting for the queues to drain, counters around a run. */
 import { performance } from 'node:perf_hooks';
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { LocalStats } from '@activity-tracker/local';
 import type { Stack } from './stack';
+import { lateLogPartition } from '../lambdas/core/digest';
 
 export const fnName = (logicalId: string) => logicalId.replace(/^Functions/, '').replace(/[0-9A-F]{8}$/, '');
 
@@ -90,6 +91,30 @@ export const scanTenant = async (stack: Stack, tenant: string): Promise<Record<s
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
+};
+
+/**
+ * Entries the writer put in the tenant's late log (core/digest.ts: one per event stored over 10
+ * minutes after its occurredAt), each a write the cost model does not price: a workload on the
+ * client's path (events stamped when tracked) writes none.
+ */
+export const lateEntries = async (stack: Stack, tenant: string): Promise<number> => {
+  let count = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await stack.ddb.send(
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': { S: lateLogPartition(tenant) } },
+        Select: 'COUNT',
+        ...(start && { ExclusiveStartKey: start }),
+      }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
 };
 
 export interface Snapshot {

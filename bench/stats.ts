@@ -10,7 +10,8 @@
  *   updates in rounds of 16 in flight × 8 ms per UpdateItem round trip, at 512 MB.
  *
  * Workload: EVENTS events of one tenant over 30 days, SHARDS event shards, 40 types × 5 target
- * types (Zipf-like), users in sessions of ~10 events, stream batches of BATCH records.
+ * types (Zipf-like), users in sessions of ~10 events, stream batches of BATCH records; then the
+ * same events removed past their expiry (TTL or the cleanup), counted down.
  */
 import { countBatch, type CounterWriteStore } from '../lambdas/core/stats-consumer';
 import type { ChangeRecord } from '../lambdas/core/stats-counters';
@@ -20,6 +21,8 @@ import { loadPricing } from './cost-model';
 
 const SHARDS = 4;
 const BATCH = 500;
+/** Each event's expiry: stored for a year (the default retention). */
+const RETENTION_DAYS = 365;
 const DAY = 86_400_000;
 
 const sizeOf = (item: Record<string, unknown>) =>
@@ -31,12 +34,19 @@ class MeteredCounters implements CounterWriteStore, CounterReadStore {
   updates = 0;
   readUnits = 0;
   itemsRead = 0;
-  async apply(pk: string, sk: string, add: Readonly<Record<string, number>>, lastSeq: string, c: { below: string } | { equals: string }) {
+  async apply(
+    pk: string,
+    sk: string,
+    add: Readonly<Record<string, number>>,
+    lastSeq: string,
+    c: { below: string } | { equals: string },
+    expiresAt?: number,
+  ) {
     const key = `${pk}\u0000${sk}`;
     const before = this.items.get(key);
     const q = before?.q as string | undefined;
     if (!('below' in c ? q === undefined || q < c.below : q === c.equals)) return false;
-    const after: Record<string, unknown> = { ...(before ?? { pk, sk }), q: lastSeq };
+    const after: Record<string, unknown> = { ...(before ?? { pk, sk }), q: lastSeq, ...(expiresAt !== undefined && { x: expiresAt }) };
     for (const [a, d] of Object.entries(add)) after[a] = ((after[a] as number | undefined) ?? 0) + d;
     this.writeUnits += Math.ceil(Math.max(before ? sizeOf(before) : 0, sizeOf(after)) / 1024);
     this.updates++;
@@ -76,6 +86,7 @@ export const runStatsBench = async (EVENTS: number, log: (line: string) => void 
     durationMs += Math.ceil((store.updates - before) / 16) * 8 + 20;
     batch = [];
   };
+  const images: Record<string, unknown>[] = [];
   // ~50 sessions open at a time, each ~10 events of one user.
   const sessions: { user: string; left: number }[] = [];
   for (let i = 0; i < EVENTS; i++) {
@@ -89,18 +100,17 @@ export const runStatsBench = async (EVENTS: number, log: (line: string) => void 
       pk: `acme#${Math.floor(Math.random() * SHARDS)}`,
       sk: String(i),
       e: JSON.stringify({ type, userId: s.user, occurredAt, target: { type: targets[zipf(targets.length)], id: 'x' } }),
-      x: 1,
+      x: Math.floor(Date.parse(occurredAt) / 1000) + RETENTION_DAYS * 86_400,
     };
+    images.push(image);
     batch.push({ sequenceNumber: String(++seq), newImage: image });
     if (batch.length === BATCH) await flush();
   }
   await flush();
+  const up = { updates: store.updates, writeUnits: store.writeUnits, invocations, durationMs };
+  // Kept for the retention: the items as the inserts left them (the end of retention zeroes them, same size).
+  const counterBytes = [...store.items.values()].reduce((n, i) => n + itemSize(i) + 100, 0);
 
-  const perMillion = 1e6 / EVENTS;
-  const writeCost = store.writeUnits * perMillion * (pricing.dynamoDbOnDemandPerMillionWriteUnits / 1e6);
-  const lambdaCost =
-    invocations * perMillion * (pricing.lambdaPerMillionRequests / 1e6) +
-    (durationMs / 1000) * 0.5 * perMillion * pricing.lambdaArmPerGbSecond;
   store.readUnits = 0;
   store.itemsRead = 0;
   const query = parseStatsQuery({
@@ -111,15 +121,34 @@ export const runStatsBench = async (EVENTS: number, log: (line: string) => void 
     limit: ['10'],
   });
   const top = await queryStats('acme', query, { store, shardCount: SHARDS });
+
+  // The end of retention: every event removed (TTL, or the cleanup) in stream batches, counted down.
+  for (let i = 0; i < images.length; i += BATCH) {
+    batch = images.slice(i, i + BATCH).map((image): ChangeRecord => ({ sequenceNumber: String(++seq), oldImage: image }));
+    await flush();
+  }
+
+  const perMillion = 1e6 / EVENTS;
+  const writePrice = pricing.dynamoDbOnDemandPerMillionWriteUnits / 1e6;
+  const writeCost = up.writeUnits * perMillion * writePrice;
+  const expiryWriteCost = (store.writeUnits - up.writeUnits) * perMillion * writePrice;
+  const lambdaCost =
+    invocations * perMillion * (pricing.lambdaPerMillionRequests / 1e6) +
+    (durationMs / 1000) * 0.5 * perMillion * pricing.lambdaArmPerGbSecond;
   const figures = {
     events: EVENTS,
-    counterUpdatesPerEvent: Number((store.updates / EVENTS).toFixed(3)),
-    writeUnitsPerEvent: Number((store.writeUnits / EVENTS).toFixed(3)),
+    counterUpdatesPerEvent: Number((up.updates / EVENTS).toFixed(3)),
+    writeUnitsPerEvent: Number((up.writeUnits / EVENTS).toFixed(3)),
+    /** Counting up: the events stored. */
     counterWritesPerMillionUsd: Number(writeCost.toFixed(3)),
+    /** Counting down at the end of retention: the same events removed past their expiry. */
+    counterUpdatesAtExpiryPerEvent: Number(((store.updates - up.updates) / EVENTS).toFixed(3)),
+    counterWritesAtExpiryPerMillionUsd: Number(expiryWriteCost.toFixed(3)),
+    /** Both phases' invocations. */
     consumerLambdaPerMillionUsd: Number(lambdaCost.toFixed(3)),
-    countersPerMillionUsd: Number((writeCost + lambdaCost).toFixed(3)),
+    countersPerMillionUsd: Number((writeCost + expiryWriteCost + lambdaCost).toFixed(3)),
     /** Counter items' bytes per event counted (DynamoDB's 100 bytes of overhead per item included): what keeping them costs. */
-    counterBytesPerEvent: Number(([...store.items.values()].reduce((n, i) => n + itemSize(i) + 100, 0) / EVENTS).toFixed(2)),
+    counterBytesPerEvent: Number((counterBytes / EVENTS).toFixed(2)),
     goalPerMillionUsd: 0.4,
     top10Over30Days: { readUnits: store.readUnits, itemsRead: store.itemsRead, total: top.total, first: top.groups[0] },
   };
@@ -130,7 +159,7 @@ export const runStatsBench = async (EVENTS: number, log: (line: string) => void 
     `  counter updates per event ${figures.counterUpdatesPerEvent}, write units per event ${figures.writeUnitsPerEvent}, counter bytes stored per event ${figures.counterBytesPerEvent}`,
   );
   log(
-    `  per million events: counter writes $${figures.counterWritesPerMillionUsd} + consumer Lambda $${figures.consumerLambdaPerMillionUsd} = $${figures.countersPerMillionUsd} (goal <= $0.40)`,
+    `  per million events: counter writes $${figures.counterWritesPerMillionUsd} + counted down at the end of retention $${figures.counterWritesAtExpiryPerMillionUsd} (${figures.counterUpdatesAtExpiryPerEvent} updates per event) + consumer Lambda $${figures.consumerLambdaPerMillionUsd} = $${figures.countersPerMillionUsd} (goal <= $0.40)`,
   );
   log(
     `  30-day top-10 types (interval=day): ${figures.top10Over30Days.readUnits} read units, ${figures.top10Over30Days.itemsRead} counter items read`,

@@ -31,7 +31,11 @@ export interface WorkloadOptions {
   readonly eventBytes?: number;
   readonly users?: number;
   readonly types?: readonly string[];
-  /** occurredAt of event i: startMs + i * stepMs. @default now - 1 h, 1 ms */
+  /**
+   * occurredAt of event i: startMs + i * stepMs. @default the last event now, 1 ms apart: the
+   * official client stamps an event when it is tracked, so its events arrive on time. (An event
+   * stored over 10 minutes after its occurredAt also writes a late-log entry: core/digest.ts.)
+   */
   readonly startMs?: number;
   readonly stepMs?: number;
   /** Overrides the userId of every event. */
@@ -51,8 +55,8 @@ export const makeEvents = (n: number, opts: WorkloadOptions = {}): Record<string
   const target = opts.eventBytes ?? 1024;
   const users = opts.users ?? 1000;
   const types = opts.types ?? TYPES;
-  const start = opts.startMs ?? Date.now() - 3_600_000;
   const step = opts.stepMs ?? 1;
+  const start = opts.startMs ?? Date.now() - (n - 1) * step;
   const events: Record<string, unknown>[] = [];
   for (let i = 0; i < n; i++) {
     const word = WORDS[Math.floor(r() * WORDS.length)]!;

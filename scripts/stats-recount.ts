@@ -55,7 +55,7 @@ export const recount = async (opts: { eventsTable: string; statsTable: string; r
   });
   const client = DynamoDBDocumentClient.from(ddb);
   try {
-    const events = await scanAll(client, opts.eventsTable, 'pk, e, y, z, d');
+    const events = await scanAll(client, opts.eventsTable, 'pk, e, y, z, d, x');
     const counters = await scanAll(client, opts.statsTable);
     const drift = recountDrift(events, counters);
     if (opts.repair) {
@@ -64,9 +64,10 @@ export const recount = async (opts: { eventsTable: string; statsTable: string; r
           new UpdateCommand({
             TableName: opts.statsTable,
             Key: { pk: d.pk, sk: d.sk },
-            UpdateExpression: 'ADD #a :d',
-            ExpressionAttributeNames: { '#a': d.attribute },
-            ExpressionAttributeValues: { ':d': d.expected - d.counted },
+            // A counter item the repair creates expires like the consumer's (core/stats-counters.ts).
+            UpdateExpression: `ADD #a :d${d.expiresAt !== undefined ? ' SET #x = if_not_exists(#x, :x)' : ''}`,
+            ExpressionAttributeNames: { '#a': d.attribute, ...(d.expiresAt !== undefined && { '#x': 'x' }) },
+            ExpressionAttributeValues: { ':d': d.expected - d.counted, ...(d.expiresAt !== undefined && { ':x': d.expiresAt }) },
           }),
         );
       }

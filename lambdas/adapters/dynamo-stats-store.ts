@@ -23,9 +23,16 @@ export class DynamoStatsStore implements CounterWriteStore, CounterReadStore {
     add: Readonly<Record<string, number>>,
     lastSeq: string,
     condition: { readonly below: string } | { readonly equals: string },
+    expiresAt?: number,
   ): Promise<boolean> {
     const names: Record<string, string> = { '#q': 'q' };
     const values: Record<string, unknown> = { ':last': lastSeq };
+    let set = '#q = :last';
+    if (expiresAt !== undefined) {
+      names['#x'] = 'x';
+      values[':x'] = expiresAt;
+      set += ', #x = :x';
+    }
     const adds = Object.entries(add).map(([attribute, delta], i) => {
       names[`#a${i}`] = attribute;
       values[`:a${i}`] = delta;
@@ -44,7 +51,7 @@ export class DynamoStatsStore implements CounterWriteStore, CounterReadStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk, sk },
-          UpdateExpression: `SET #q = :last${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
+          UpdateExpression: `SET ${set}${adds.length ? ` ADD ${adds.join(', ')}` : ''}`,
           ConditionExpression: conditionExpression,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,

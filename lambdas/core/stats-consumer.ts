@@ -4,9 +4,9 @@ import { planCounters, pendingAfter, type ChangeRecord, type CounterUpdate } fro
 /** The counter table operations the stream consumer needs (adapters/dynamo-stats-store.ts). */
 export interface CounterWriteStore {
   /**
-   * Adds `add` to the item's counters and sets its checkpoint to `lastSeq`, only if the checkpoint is
-   * absent or below `below` (nothing of this update applied yet) — or, with `equals`, exactly it.
-   * Resolves false when that condition fails.
+   * Adds `add` to the item's counters, sets its checkpoint to `lastSeq` and its expiry to
+   * `expiresAt` (when given), only if the checkpoint is absent or below `below` (nothing of this
+   * update applied yet) — or, with `equals`, exactly it. Resolves false when that condition fails.
    */
   apply(
     pk: string,
@@ -14,6 +14,7 @@ export interface CounterWriteStore {
     add: Readonly<Record<string, number>>,
     lastSeq: string,
     condition: { readonly below: string } | { readonly equals: string },
+    expiresAt?: number,
   ): Promise<boolean>;
   /** The item's checkpoint (consistent read). */
   checkpoint(pk: string, sk: string): Promise<string | undefined>;
@@ -32,13 +33,14 @@ export interface CountBatchOutcome {
 const applyOnce = async (u: CounterUpdate, store: CounterWriteStore): Promise<'applied' | 'replayed'> => {
   const all = pendingAfter(u, undefined);
   if (!all) return 'applied';
-  if (await store.apply(u.pk, u.sk, all.add, all.lastSeq, { below: all.firstSeq })) return 'applied';
+  if (await store.apply(u.pk, u.sk, all.add, all.lastSeq, { below: all.firstSeq }, u.expiresAt)) return 'applied';
   // Some of these records were applied before (a retried batch): apply only what came after.
   for (let attempt = 0; attempt < 3; attempt++) {
     const applied = await store.checkpoint(u.pk, u.sk);
     const left = pendingAfter(u, applied);
     if (!left) return 'replayed';
-    if (applied !== undefined && (await store.apply(u.pk, u.sk, left.add, left.lastSeq, { equals: applied }))) return 'replayed';
+    if (applied !== undefined && (await store.apply(u.pk, u.sk, left.add, left.lastSeq, { equals: applied }, u.expiresAt)))
+      return 'replayed';
   }
   throw new Error(`counter ${u.pk} ${u.sk}: checkpoint kept moving`);
 };

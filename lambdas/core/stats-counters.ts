@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { RETENTION_TTL_GRACE_DAYS } from './cleanup';
 import { parseTenantPartition } from './item-keys';
 import { unpackItem } from './payload';
 
@@ -10,12 +11,19 @@ import { unpackItem } from './payload';
  *   pk = <tenant>#<shard>#U#<digest>   sk = 2026-12-01                              (one user's events, per day)
  *   c:<JSON [type, targetType]> = count of visible events with that type and target type
  *   q = the last stream sequence number applied (zero-padded to 40 digits)
+ *   x = expiry (epoch s, the table's TTL): a week after the last event the bucket can hold has
+ *       left at the end of its retention (`counterExpiry`)
  *
  * <shard> is the shard of the event's own partition key: counters spread over partitions like the
  * events of a hot tenant do, and every record that changes one counter item comes from one
  * partition key — so from one stream shard, in order. That makes `q` an exact checkpoint per item:
  * an update applies only the records after `q` (see `pendingAfter`), so a retried batch never
  * counts twice and a crash between two updates loses nothing.
+ *
+ * Counters leave after their events: the end of retention counts every event down (a TTL delete, or
+ * the cleanup's, at most RETENTION_TTL_GRACE_DAYS past its expiry), so by the counter item's own
+ * expiry it holds zeros, and DynamoDB deletes it — an erased user's zero-count items too — instead
+ * of keeping it forever.
  */
 export type Granularity = 'H' | 'D' | 'M';
 
@@ -27,6 +35,8 @@ export interface CountedEvent {
   readonly userId: string;
   readonly targetType: string | null;
   readonly occurredAtMs: number;
+  /** The event item's expiry (`x`, epoch s), when it has one. */
+  readonly expiresAt?: number;
 }
 
 /** A stream record, images unmarshalled to plain objects. */
@@ -51,6 +61,8 @@ export interface CounterUpdate {
   readonly contributions: Contribution[];
   /** The record (its sequence number as the stream spelled it) to report when this update fails. */
   readonly firstRecord: string;
+  /** The item's expiry (epoch s): the latest `counterExpiry` of its records' events; absent when none has an expiry. */
+  readonly expiresAt?: number;
 }
 
 export const SEQ_DIGITS = 40;
@@ -69,6 +81,31 @@ export const parseCounterAttribute = (name: string): { type: string; targetType:
     return undefined;
   }
 };
+
+/** Where the bucket holding `ms` ends (ms): the next UTC hour, day or month. */
+export const bucketEndMs = (g: Granularity, ms: number): number => {
+  const d = new Date(ms);
+  if (g === 'H') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours() + 1);
+  if (g === 'D') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+};
+
+/**
+ * Days a counter item outlives the last event its bucket can hold: the cleanup deletes an expired
+ * event TTL has not by RETENTION_TTL_GRACE_DAYS past its expiry, and the consumer counts it down
+ * within its retries (stream records live 24 hours); the rest is margin.
+ */
+export const COUNTER_GRACE_DAYS = RETENTION_TTL_GRACE_DAYS + 4;
+
+/**
+ * When a counter item of bucket `g` may expire, given one event it counts: the event's own expiry
+ * moved to the end of its bucket (an event of the same retention stored at the bucket's last
+ * instant expires then), plus COUNTER_GRACE_DAYS. Undefined for an event without an expiry.
+ */
+export const counterExpiry = (g: Granularity, e: CountedEvent): number | undefined =>
+  e.expiresAt === undefined
+    ? undefined
+    : e.expiresAt + Math.ceil((bucketEndMs(g, e.occurredAtMs) - e.occurredAtMs) / 1000) + COUNTER_GRACE_DAYS * 86_400;
 
 /** Bucket keys: UTC hour, day and month of a time. */
 export const bucketKey = (g: Granularity, ms: number): string => {
@@ -107,19 +144,28 @@ export const countedEvent = (stored: Record<string, unknown> | undefined): Count
     userId: event.userId,
     targetType: typeof event.target?.type === 'string' ? event.target.type : null,
     occurredAtMs,
+    ...(typeof image.x === 'number' && { expiresAt: image.x }),
   };
 };
 
+export interface CounterCell {
+  readonly pk: string;
+  readonly sk: string;
+  readonly attribute: string;
+  /** `counterExpiry` of the event for this cell's bucket. */
+  readonly expiresAt?: number;
+}
+
 /** The counter cells (item key + attribute) one visible event adds one to. */
-export const cellsOf = (e: CountedEvent): { pk: string; sk: string; attribute: string }[] => {
+export const cellsOf = (e: CountedEvent): CounterCell[] => {
   const attribute = counterAttribute(e.type, e.targetType);
+  const cell = (pk: string, g: Granularity): CounterCell => {
+    const expiresAt = counterExpiry(g, e);
+    return { pk, sk: bucketKey(g, e.occurredAtMs), attribute, ...(expiresAt !== undefined && { expiresAt }) };
+  };
   return [
-    ...(['H', 'D', 'M'] as const).map((g) => ({
-      pk: tenantCounterPartition(e.tenant, e.shard, g),
-      sk: bucketKey(g, e.occurredAtMs),
-      attribute,
-    })),
-    { pk: userCounterPartition(e.tenant, e.shard, e.userId), sk: bucketKey('D', e.occurredAtMs), attribute },
+    ...(['H', 'D', 'M'] as const).map((g) => cell(tenantCounterPartition(e.tenant, e.shard, g), g)),
+    cell(userCounterPartition(e.tenant, e.shard, e.userId), 'D'),
   ];
 };
 
@@ -127,19 +173,21 @@ export const cellsOf = (e: CountedEvent): { pk: string; sk: string; attribute: s
  * Plans a batch: each record adds one to the cells of its new image (if a visible event) and takes
  * one from those of its old image. An insert counts up, a soft delete down, a restore up, a purge
  * of a soft-deleted item not at all, an erasure's or retention's delete down. Deltas are coalesced
- * per counter item, in stream order; cells that net to zero are dropped.
+ * per counter item, in stream order; cells that net to zero are dropped. Each update carries the
+ * latest expiry of its cells.
  */
 export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] => {
-  const updates = new Map<string, { pk: string; sk: string; firstRecord: string; contributions: Contribution[] }>();
+  const updates = new Map<string, { pk: string; sk: string; firstRecord: string; contributions: Contribution[]; expiresAt?: number }>();
   for (const r of records) {
     const seq = padSequence(r.sequenceNumber);
-    const deltas = new Map<string, { pk: string; sk: string; attribute: string; delta: number }>();
+    const deltas = new Map<string, CounterCell & { delta: number }>();
     const add = (e: CountedEvent | undefined, delta: number) => {
       if (!e) return;
       for (const cell of cellsOf(e)) {
         const key = `${cell.pk}\u0000${cell.sk}\u0000${cell.attribute}`;
         const prev = deltas.get(key);
-        deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta });
+        const expiresAt = Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) || undefined;
+        deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
     };
     add(countedEvent(r.newImage), 1);
@@ -153,6 +201,7 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
         updates.set(itemKey, u);
       }
       u.contributions.push({ seq, attribute: d.attribute, delta: d.delta });
+      if (d.expiresAt !== undefined) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
     }
   }
   return [...updates.values()];
@@ -176,18 +225,25 @@ export const pendingAfter = (
 
 /**
  * The recount: the counter cells the stored events call for (every visible event item, as the
- * consumer counts them), against the counter items read. Returns each cell that differs.
+ * consumer counts them), against the counter items read. Returns each cell that differs, with the
+ * expiry the consumer gives its item (a repair that creates the item sets it).
  */
 export const recountDrift = (
   eventItems: Iterable<Record<string, unknown>>,
   counterItems: Iterable<Record<string, unknown>>,
-): { pk: string; sk: string; attribute: string; expected: number; counted: number }[] => {
+): { pk: string; sk: string; attribute: string; expected: number; counted: number; expiresAt?: number }[] => {
   const expected = new Map<string, number>();
+  // The expiry the consumer would have given each item, from the stored events' own expiries.
+  const expiry = new Map<string, number>();
   const cell = (pk: string, sk: string, attribute: string) => JSON.stringify([pk, sk, attribute]);
   for (const item of eventItems) {
     const e = countedEvent(item);
     if (!e) continue;
-    for (const c of cellsOf(e)) expected.set(cell(c.pk, c.sk, c.attribute), (expected.get(cell(c.pk, c.sk, c.attribute)) ?? 0) + 1);
+    for (const c of cellsOf(e)) {
+      expected.set(cell(c.pk, c.sk, c.attribute), (expected.get(cell(c.pk, c.sk, c.attribute)) ?? 0) + 1);
+      const itemKey = JSON.stringify([c.pk, c.sk]);
+      if (c.expiresAt !== undefined) expiry.set(itemKey, Math.max(expiry.get(itemKey) ?? 0, c.expiresAt));
+    }
   }
   const counted = new Map<string, number>();
   for (const item of counterItems) {
@@ -195,13 +251,14 @@ export const recountDrift = (
       if (parseCounterAttribute(name) && typeof value === 'number') counted.set(cell(String(item.pk), String(item.sk), name), value);
     }
   }
-  const drift: { pk: string; sk: string; attribute: string; expected: number; counted: number }[] = [];
+  const drift: { pk: string; sk: string; attribute: string; expected: number; counted: number; expiresAt?: number }[] = [];
   for (const key of new Set([...expected.keys(), ...counted.keys()])) {
     const want = expected.get(key) ?? 0;
     const have = counted.get(key) ?? 0;
     if (want === have) continue;
     const [pk, sk, attribute] = JSON.parse(key) as [string, string, string];
-    drift.push({ pk, sk, attribute, expected: want, counted: have });
+    const expiresAt = expiry.get(JSON.stringify([pk, sk]));
+    drift.push({ pk, sk, attribute, expected: want, counted: have, ...(expiresAt !== undefined && { expiresAt }) });
   }
   return drift;
 };

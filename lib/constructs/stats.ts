@@ -55,6 +55,8 @@ export class EventStats extends Construct {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
+      // A counter item expires when every event it can count has (core/stats-counters.ts, `x`).
+      timeToLiveAttribute: 'x',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -505,6 +505,17 @@ describe('ActivityTracker stack', () => {
     it('retains the table on deletion and replacement', () => {
       defaults().hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     });
+
+    it('gives the stats counters table TTL on x: counter items expire with the events they count', () => {
+      defaults().hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: Match.absent(),
+        TimeToLiveSpecification: { AttributeName: 'x', Enabled: true },
+      });
+    });
   });
 
   describe('keys secret', () => {

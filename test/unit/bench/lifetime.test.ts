@@ -35,6 +35,17 @@ describe('lifetime: the stats counters’ lines', () => {
     expect(storage!.usdPerMillion).toBeCloseTo(0.01 * 24 * 0.25, 9);
   });
 
+  it('adds counting every event down at the end of its retention where the run measured it', () => {
+    const lines = statsLifetimeLines(template(true), { ...counters, counterWritesAtExpiryPerMillionUsd: 0.46 }, 365, prices);
+    expect(lines[2]).toEqual({
+      phase: 'delete',
+      service: 'DynamoDB',
+      item: 'stats counters: counted down at the end of retention',
+      usdPerMillion: 0.46,
+    });
+    expect(statsLifetimeLines(template(true), counters, 365, prices)).toHaveLength(2);
+  });
+
   it('adds nothing to a template without a counters table named by a function', () => {
     expect(statsLifetimeLines(template(true, false), counters, 365, prices)).toEqual([]);
   });

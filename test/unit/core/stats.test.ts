@@ -3,6 +3,7 @@ import type { EventItem } from '../../../lambdas/core/item-keys';
 import { packItem } from '../../../lambdas/core/payload';
 import {
   bucketKey,
+  COUNTER_GRACE_DAYS,
   counterAttribute,
   padSequence,
   planCounters,
@@ -12,7 +13,9 @@ import {
 import { bucketStarts, parseStatsQuery, queryStats, type CounterReadStore } from '../../../lambdas/core/stats-query';
 import { lambdaStreamImage } from '../../support/fakes';
 
-const eventImage = (over: { type?: string; occurredAt?: string; userId?: string; d?: number; target?: object } = {}) => ({
+/** An expiry (epoch s) far ahead: the event is within its retention. */
+const FAR = 4_102_444_800;
+const eventImage = (over: { type?: string; occurredAt?: string; userId?: string; d?: number; target?: object; x?: number } = {}) => ({
   pk: 'acme#1',
   sk: 'id',
   e: JSON.stringify({
@@ -21,7 +24,7 @@ const eventImage = (over: { type?: string; occurredAt?: string; userId?: string;
     occurredAt: over.occurredAt ?? '2026-12-31T23:30:00Z',
     ...(over.target && { target: over.target }),
   }),
-  x: 1,
+  x: over.x ?? FAR,
   ...(over.d !== undefined && { d: over.d }),
 });
 let seq = 0;
@@ -38,7 +41,14 @@ class FakeCounters implements CounterWriteStore, CounterReadStore {
   failNext = 0;
   /** Apply the write, then fail (the caller cannot tell it was applied). */
   failAfterApply = 0;
-  async apply(pk: string, sk: string, add: Readonly<Record<string, number>>, lastSeq: string, c: { below: string } | { equals: string }) {
+  async apply(
+    pk: string,
+    sk: string,
+    add: Readonly<Record<string, number>>,
+    lastSeq: string,
+    c: { below: string } | { equals: string },
+    expiresAt?: number,
+  ) {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('injected');
@@ -50,6 +60,7 @@ class FakeCounters implements CounterWriteStore, CounterReadStore {
     if (!ok) return false;
     for (const [a, d] of Object.entries(add)) item[a] = ((item[a] as number | undefined) ?? 0) + d;
     item.q = lastSeq;
+    if (expiresAt !== undefined) item.x = expiresAt;
     this.items.set(key, item);
     if (this.failAfterApply > 0) {
       this.failAfterApply--;
@@ -114,6 +125,43 @@ describe('planCounters', () => {
     expect(recountDrift([packed], [])).toHaveLength(4);
   });
 
+  it("gives each counter item an expiry a week past the last event its bucket can hold: the event's own, moved to the bucket's end", () => {
+    const x = 1_800_000_000;
+    const week = COUNTER_GRACE_DAYS * 86_400;
+    expect(COUNTER_GRACE_DAYS).toBe(7);
+    const updates = planCounters([rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x }))]);
+    const expiry = Object.fromEntries(updates.map((u) => [u.pk.replace(/^acme#1#/, '').replace(/#.*/, ''), u.expiresAt]));
+    // 10:30 → 11:00 is 1,800 s; → Dec 16 00:00 is 13.5 h; → Jan 1 00:00 is 16 days 13.5 h.
+    expect(expiry).toEqual({ H: x + 1_800 + week, D: x + 48_600 + week, M: x + 16 * 86_400 + 48_600 + week, U: x + 48_600 + week });
+    // Coalesced: the latest of the batch's events; a count down carries its event's expiry too.
+    const later = eventImage({ occurredAt: '2026-12-15T10:45:00Z', x: x + 1_200 });
+    const hour = (records: ChangeRecord[]) => planCounters(records).find((u) => u.pk === 'acme#1#H')?.expiresAt;
+    expect(hour([rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x })), rec(undefined, later)])).toBe(
+      x + 1_200 + 900 + week,
+    );
+    expect(hour([rec(later, undefined)])).toBe(x + 1_200 + 900 + week);
+    // An item without an expiry gives none.
+    const { x: _, ...timeless } = eventImage();
+    expect(planCounters([rec(undefined, timeless)]).every((u) => u.expiresAt === undefined)).toBe(true);
+  });
+
+  it('the recount names the expiry a repair gives the counter items it creates', () => {
+    const stored = [eventImage({ occurredAt: '2026-12-01T10:00:00Z', x: 1_800_000_000 })];
+    const drift = recountDrift(stored, []);
+    const day = drift.find((d) => d.pk === 'acme#1#D')!;
+    expect([day.sk, day.expected, day.counted]).toEqual(['2026-12-01', 1, 0]);
+    expect(day.expiresAt).toBe(1_800_000_000 + 14 * 3600 + COUNTER_GRACE_DAYS * 86_400);
+    // A count the stored events do not call for is drift (expected 0), with no expiry to give.
+    const counter = { pk: 'acme#1#D', sk: '2026-11-01', [LOGIN]: 2, q: '1' };
+    expect(recountDrift(stored, [counter]).find((d) => d.sk === '2026-11-01')).toEqual({
+      pk: 'acme#1#D',
+      sk: '2026-11-01',
+      attribute: LOGIN,
+      expected: 0,
+      counted: 2,
+    });
+  });
+
   it('drops cells that net to zero within a batch', () => {
     const e = eventImage();
     const updates = planCounters([rec(undefined, e), rec(e, undefined)]);
@@ -160,6 +208,8 @@ describe('countBatch (exact under retries)', () => {
     expect(again.failed).toBe(0);
     expect(again.replays).toBeGreaterThan(0);
     expect(total(store)).toBe(20);
+    // Every counter item got the expiry of its bucket's events (a week past them).
+    expect([...store.items.values()].every((i) => typeof i.x === 'number' && i.x > FAR)).toBe(true);
   });
 
   it('a batch retried whole after a crash between updates (or a write applied but unanswered) loses and doubles nothing', async () => {
