@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 import { setFaults } from '../support/faults';
@@ -103,6 +105,35 @@ describe('GET /v1/stats', () => {
     });
     const top1 = await stats(tenant, `${range}&groupBy=type&limit=1`);
     expect(top1.body.groups).toEqual([{ key: 'page.view', count: 5 }]);
+  });
+
+  it('gives every counter item an expiry a week past the events its bucket can hold (the TTL attribute x)', async () => {
+    const table = Object.entries(stack.tables).find(([id]) => id.startsWith('StatsCounters'))![1];
+    const out = await stack.ddb.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'begins_with(pk, :t)',
+        ExpressionAttributeValues: { ':t': { S: `${tenant}#` } },
+      }),
+    );
+    const items = (out.Items ?? []).map((i) => unmarshall(i));
+    expect(items.length).toBeGreaterThan(0);
+    // Each event expires 30 days after it was received (a minute ago at most); its counter items a
+    // week after the end of its bucket's retention: what is left of the bucket after occurredAt.
+    const nowS = Date.now() / 1000;
+    const left = (item: Record<string, unknown>) => (item.x as number) - nowS - (30 + 7) * 86_400;
+    for (const item of items) {
+      expect(typeof item.x).toBe('number');
+      expect(left(item)).toBeGreaterThan(-300);
+      expect(left(item)).toBeLessThan(31 * 86_400 + 5);
+    }
+    // The first day's events occurred at 01:00 and 05:00: 23 or 19 hours before the day's end.
+    const firstDay = items.filter((i) => String(i.pk).endsWith('#D') && i.sk === iso(day0).slice(0, 10));
+    expect(firstDay.length).toBeGreaterThan(0);
+    for (const item of firstDay) {
+      expect(left(item)).toBeGreaterThan(19 * 3600 - 300);
+      expect(left(item)).toBeLessThan(23 * 3600 + 5);
+    }
   });
 
   it('fills every bucket of the range, zeros included, with their own top groups', async () => {
