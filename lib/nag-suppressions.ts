@@ -8,6 +8,8 @@ import { CfnEventSourceMapping, CfnPermission, EventSourceMapping, Function as L
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { EventArchive } from './constructs/archive';
+import { EventStats } from './constructs/stats';
+import { EventStorage } from './constructs/storage';
 import { ArchiveEraser } from './constructs/archive-eraser';
 import { ViewerAsset } from './constructs/viewer-asset';
 import { Bucket, type CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -113,12 +115,21 @@ export const acknowledgeNagFindings = (stack: Stack): void => {
   }
 
   const tables = all.filter((c): c is Table => c instanceof Table);
+  const counterTables = new Set<unknown>(all.filter((c): c is EventStats => c instanceof EventStats).map((s) => s.table));
+  const eventTables = new Set<unknown>(all.filter((c): c is EventStorage => c instanceof EventStorage).map((s) => s.table));
   for (const table of tables) {
     const pitr = (table.node.defaultChild as CfnTable).pointInTimeRecoverySpecification as
       | { pointInTimeRecoveryEnabled?: boolean }
       | undefined;
-    // Only a table whose PITR the operator turned off (`pointInTimeRecovery=off`); any other table without it is still reported.
-    if (pitr?.pointInTimeRecoveryEnabled === false) {
+    // The stats counters (derived data), or a table whose PITR the operator turned off
+    // (`pointInTimeRecovery=off`); any other table without it is still reported.
+    if (pitr?.pointInTimeRecoveryEnabled === false && counterTables.has(table)) {
+      ack(
+        table,
+        'AwsSolutions-DDB3',
+        'The stats counters are derived data: `npm run stats:recount -- --repair` rebuilds them from the events table, which has point-in-time recovery; continuous backups of the counters would be billed every month for counts a recount restores (docs/operating.md, "Recounting the stats").',
+      );
+    } else if (pitr?.pointInTimeRecoveryEnabled === false && eventTables.has(table)) {
       ack(
         table,
         'AwsSolutions-DDB3',

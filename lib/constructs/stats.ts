@@ -51,13 +51,14 @@ export class EventStats extends Construct {
   constructor(scope: Construct, id: string, props: EventStatsProps) {
     super(scope, id);
     // Derived data (a recount rebuilds it): its own table keeps the counters out of every event read, scan and stream.
+    // No PITR: a restore would only bring back counts the recount rebuilds from the events table (which has it).
     const table = new Table(this, 'Counters', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       // A counter item expires when every event it can count has (core/stats-counters.ts, `x`).
       timeToLiveAttribute: 'x',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const common = { logLevel: props.logLevel, logRetention: props.logRetention, logSampleRate: props.logSampleRate ?? 0 };
