@@ -6,7 +6,8 @@
  * appends one record per changed item to that table's StreamLog — old and new images, in write
  * order per item. Other requests pass through untouched.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { readAll } from './runtime/http';
@@ -20,9 +21,18 @@ export interface CapturedTable {
   readonly log: StreamLog;
 }
 
+/** An HTTP server's request listener (the emulator's), called in-process. */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
 export interface StreamCaptureOptions {
   /** The emulator's endpoint, e.g. http://127.0.0.1:PORT. */
   readonly target: string;
+  /**
+   * The emulator's own request listener, when it runs in this process: the capture hands it each
+   * request directly instead of over a second HTTP connection (dynalite reads the request's
+   * headers, method and body events, and answers with statusCode, setHeader and end).
+   */
+  readonly dispatch?: RequestListener;
   readonly tables: readonly CapturedTable[];
   readonly region: string;
   readonly now?: () => number;
@@ -273,6 +283,7 @@ export class StreamCapture {
   }
 
   private send(headers: IncomingMessage['headers'], body: Buffer, method: string, path: string) {
+    if (this.opts.dispatch) return dispatchInProcess(this.opts.dispatch, headers, body, method, path);
     const url = new URL(this.opts.target);
     return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
       const out = httpRequest(
@@ -298,3 +309,49 @@ export class StreamCapture {
     });
   }
 }
+
+type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
+
+/**
+ * One request through a request listener in this process: a request that emits its body once, and
+ * a response that collects the status, headers and body the listener ends it with.
+ */
+const dispatchInProcess = (
+  listener: RequestListener,
+  headers: IncomingMessage['headers'],
+  body: Buffer,
+  method: string,
+  path: string,
+): Promise<Answer> =>
+  new Promise<Answer>((resolve, reject) => {
+    const req = Object.assign(new EventEmitter(), { headers: { ...headers, 'content-length': String(body.length) }, method, url: path });
+    const out: Record<string, string | string[] | undefined> = {};
+    const res = {
+      statusCode: 200,
+      setHeader(name: string, value: number | string | string[]) {
+        out[name.toLowerCase()] = typeof value === 'number' ? String(value) : value;
+        return res;
+      },
+      getHeader: (name: string) => out[name.toLowerCase()],
+      removeHeader(name: string) {
+        delete out[name.toLowerCase()];
+      },
+      end(chunk?: string | Buffer) {
+        const data = chunk === undefined ? Buffer.alloc(0) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, 'utf8');
+        delete out['content-length'];
+        delete out['transfer-encoding'];
+        resolve({ status: res.statusCode, headers: out, body: data });
+        return res;
+      },
+    };
+    try {
+      listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    process.nextTick(() => {
+      if (body.length > 0) req.emit('data', body);
+      req.emit('end');
+    });
+  });

@@ -23,6 +23,7 @@ import { queuesInCreationOrder } from '../template/read';
 import { listen } from './http';
 import { startStreamCapture, type LocalStreams } from './streams';
 import { startKms } from '../kms';
+import type { RequestListener } from '../stream-capture';
 import { guardHost } from './request-guard';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, type LocalEndpoints } from './types';
 
@@ -83,6 +84,9 @@ const startDynamoDb = async (
 ) => {
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const ddbServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) });
+  // The capture proxy in front of it hands requests to dynalite's own listener, in this process
+  // (stream-capture.ts); the host guard is for what comes over the network.
+  const dispatch = ddbServer.listeners('request')[0] as RequestListener;
   const ddbPort = await listen(ddbServer, 0);
   guardHost(ddbServer);
   stops.push(
@@ -111,7 +115,7 @@ const startDynamoDb = async (
     }
     tables[t.logicalId] = t.tableName;
   }
-  return { endpoint, tables };
+  return { endpoint, tables, dispatch };
 };
 
 const startSqs = async (model: TemplateModel, region: string, stops: Stops) => {
@@ -189,7 +193,7 @@ export const startEmulators = async (
   guardHost(secretsManager.server);
   stops.push(secretsManager.stop);
   // Every client reaches DynamoDB through the stream capture, so that each write becomes stream records.
-  const streams = await startStreamCapture(model, dynamodb.endpoint, ctx, stops);
+  const streams = await startStreamCapture(model, dynamodb.endpoint, ctx, stops, dynamodb.dispatch);
   const kms = await startKms(model.kmsKeys, stateDir, region, LOCAL_ACCOUNT_ID);
   stops.push(kms.stop);
   return {

@@ -7,7 +7,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FunctionPool } from '../function-runner';
 import type { LocalMetrics } from '../observe';
 import { reportingInvoke } from './functions';
-import { StreamCapture } from '../stream-capture';
+import { StreamCapture, type RequestListener } from '../stream-capture';
 import { StreamLog } from '../stream-log';
 import { StreamPoller } from '../stream-poller';
 import { functionArn, tableStreamArn } from '../template/intrinsics';
@@ -28,6 +28,7 @@ export const startStreamCapture = async (
   emulatorEndpoint: string,
   ctx: Pick<ResolveContext, 'region' | 'accountId'>,
   stops: Stops,
+  dispatch?: RequestListener,
 ): Promise<LocalStreams> => {
   const logs = new Map<string, StreamLog>();
   for (const t of model.tables) {
@@ -36,6 +37,7 @@ export const startStreamCapture = async (
   if (logs.size === 0) return { logs, endpoint: emulatorEndpoint };
   const capture = new StreamCapture({
     target: emulatorEndpoint,
+    ...(dispatch && { dispatch }),
     region: ctx.region,
     tables: model.tables.flatMap((t) => {
       const log = logs.get(t.logicalId);

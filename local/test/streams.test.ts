@@ -10,7 +10,7 @@ import {
 import dynalite from 'dynalite';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import type { InvocationResult } from '../function-runner';
-import { StreamCapture } from '../stream-capture';
+import { StreamCapture, type RequestListener } from '../stream-capture';
 import { StreamLog, changeRecord } from '../stream-log';
 import { StreamPoller } from '../stream-poller';
 import { parseTemplate } from '../template/read';
@@ -194,7 +194,11 @@ describe('StreamPoller', () => {
   });
 });
 
-describe('StreamCapture (in front of dynalite)', () => {
+// Over a second HTTP connection, and (as the local runtime runs it) handing requests to dynalite's listener in-process.
+describe.each([
+  ['over HTTP', false],
+  ['in-process', true],
+])('StreamCapture (in front of dynalite, %s)', (_mode, inProcess) => {
   let server: ReturnType<typeof dynalite>;
   let capture: StreamCapture;
   let ddb: DynamoDBClient;
@@ -205,7 +209,12 @@ describe('StreamCapture (in front of dynalite)', () => {
     server = dynalite({ createTableMs: 0 });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    capture = new StreamCapture({ target, region: 'us-east-1', tables: [{ tableName: 'events', keyAttributes: ['pk', 'sk'], log }] });
+    capture = new StreamCapture({
+      target,
+      ...(inProcess && { dispatch: server.listeners('request')[0] as RequestListener }),
+      region: 'us-east-1',
+      tables: [{ tableName: 'events', keyAttributes: ['pk', 'sk'], log }],
+    });
     const endpoint = await capture.start();
     ddb = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     for (const name of ['events', 'other']) {
