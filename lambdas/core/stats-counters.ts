@@ -61,7 +61,7 @@ export interface CounterUpdate {
   readonly contributions: Contribution[];
   /** The record (its sequence number as the stream spelled it) to report when this update fails. */
   readonly firstRecord: string;
-  /** The item's expiry (epoch s): the latest `counterExpiry` of its records' events; absent when none has an expiry. */
+  /** The item's expiry (epoch s): the latest `counterExpiry` of the events it counts up; absent when it counts none up (or none has an expiry). */
   readonly expiresAt?: number;
 }
 
@@ -174,7 +174,7 @@ export const cellsOf = (e: CountedEvent): CounterCell[] => {
  * one from those of its old image. An insert counts up, a soft delete down, a restore up, a purge
  * of a soft-deleted item not at all, an erasure's or retention's delete down. Deltas are coalesced
  * per counter item, in stream order; cells that net to zero are dropped. Each update carries the
- * latest expiry of its cells.
+ * latest expiry of the cells it counts up (none when it only counts down).
  */
 export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] => {
   const updates = new Map<string, { pk: string; sk: string; firstRecord: string; contributions: Contribution[]; expiresAt?: number }>();
@@ -186,7 +186,9 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
       for (const cell of cellsOf(e)) {
         const key = `${cell.pk}\u0000${cell.sk}\u0000${cell.attribute}`;
         const prev = deltas.get(key);
-        const expiresAt = Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) || undefined;
+        // Only a count up moves the expiry: it is the latest event's (receipt times only grow), while a
+        // count down's event may be older than others the bucket still holds.
+        const expiresAt = (delta > 0 ? Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) : prev?.expiresAt) || undefined;
         deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
     };
@@ -201,7 +203,7 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
         updates.set(itemKey, u);
       }
       u.contributions.push({ seq, attribute: d.attribute, delta: d.delta });
-      if (d.expiresAt !== undefined) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
+      if (d.expiresAt !== undefined && d.delta > 0) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
     }
   }
   return [...updates.values()];

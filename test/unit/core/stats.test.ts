@@ -133,13 +133,15 @@ describe('planCounters', () => {
     const expiry = Object.fromEntries(updates.map((u) => [u.pk.replace(/^acme#1#/, '').replace(/#.*/, ''), u.expiresAt]));
     // 10:30 → 11:00 is 1,800 s; → Dec 16 00:00 is 13.5 h; → Jan 1 00:00 is 16 days 13.5 h.
     expect(expiry).toEqual({ H: x + 1_800 + week, D: x + 48_600 + week, M: x + 16 * 86_400 + 48_600 + week, U: x + 48_600 + week });
-    // Coalesced: the latest of the batch's events; a count down carries its event's expiry too.
+    // Coalesced: the latest of the batch's events; a count down leaves the expiry alone (its event
+    // may be older than others the bucket holds: an erasure of old events must not shorten it).
     const later = eventImage({ occurredAt: '2026-12-15T10:45:00Z', x: x + 1_200 });
     const hour = (records: ChangeRecord[]) => planCounters(records).find((u) => u.pk === 'acme#1#H')?.expiresAt;
     expect(hour([rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x })), rec(undefined, later)])).toBe(
       x + 1_200 + 900 + week,
     );
-    expect(hour([rec(later, undefined)])).toBe(x + 1_200 + 900 + week);
+    expect(hour([rec(later, undefined)])).toBeUndefined();
+    expect(hour([rec(later, undefined), rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x }))])).toBe(x + 1_800 + week);
     // An item without an expiry gives none.
     const { x: _, ...timeless } = eventImage();
     expect(planCounters([rec(undefined, timeless)]).every((u) => u.expiresAt === undefined)).toBe(true);
