@@ -110,7 +110,7 @@ export class EventArchive extends Construct {
         },
       },
     });
-    table.addDependency(database);
+    table.addResourceDependency(database);
 
     const logGroup = new LogGroup(this, 'DeliveryLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const logStream = new LogStream(this, 'DeliveryLogStream', { logGroup });
@@ -183,7 +183,7 @@ export class EventArchive extends Construct {
       },
     });
     deliveryStream.node.addDependency(role);
-    deliveryStream.addDependency(table);
+    deliveryStream.addResourceDependency(table);
 
     // The whole detail ({tenant, event}): the JQ query partitions by it, the schema keeps the event's columns.
     new Rule(this, 'ArchiveRule', {
