@@ -172,12 +172,17 @@ export const lifetimeFigures = (
   const beforeDictionary = items.map(packedBeforeDictionary);
   const foot = (projection: 'ALL' | 'KEYS_ONLY', dict = true) =>
     footprintOf(withProjection(model, projection), dict ? items : beforeDictionary);
-  // Publishing, the archive and the stats counters, when the template has them: the same for every configuration of the table.
-  const extra = [
-    ...busLifetimeLines(template),
-    ...(counters ? statsLifetimeLines(template, counters, settings.retentionDays, pricing) : []),
-  ];
-  const price = (f: Footprint, s: Partial<LifetimeSettings> = {}) => lifetimeCost(ingest, f, { ...settings, ...s }, pricing, extra);
+  // Publishing, the archive and the stats counters, when the template has them: the same for every
+  // configuration of the table. The publisher's Lambda time is in the ingest report when the run
+  // measured it; the bus model's estimate of it is then left out.
+  const isPublisher = (l: { service: string; item: string }) => l.service === 'Lambda' && /publish/i.test(l.item);
+  const publisherMeasured = ingest.lines.some(isPublisher);
+  const busLines = busLifetimeLines(template).filter((l) => !(publisherMeasured && isPublisher(l)));
+  const statsLines = counters ? statsLifetimeLines(template, counters, settings.retentionDays, pricing) : [];
+  // `bus: false` prices the stack without the bus (`busPublishing=off`): no publisher, no archive.
+  const withoutPublisher = { ...ingest, lines: ingest.lines.filter((l) => !isPublisher(l)) };
+  const price = (f: Footprint, s: Partial<LifetimeSettings> = {}, { bus = true }: { bus?: boolean } = {}) =>
+    lifetimeCost(bus ? ingest : withoutPublisher, f, { ...settings, ...s }, pricing, bus ? [...busLines, ...statsLines] : statsLines);
   const storedFoot = footprintOf(model, items);
   const deployed = price(storedFoot);
 
@@ -189,7 +194,7 @@ export const lifetimeFigures = (
     retentionDeletes: 'cleanup',
   };
   const provisioned = { mode: 'provisioned', utilization: PROVISIONED_UTILIZATION } as const;
-  const steps: [string, Footprint, Partial<LifetimeSettings>, string][] = [
+  const steps: [string, Footprint, Partial<LifetimeSettings>, string, { bus?: boolean }?][] = [
     [
       'before: full index copies (ALL), deflate only where it saves a write unit, Standard, on-demand, the cleanup deletes at expiry',
       foot('ALL', false),
@@ -232,11 +237,22 @@ export const lifetimeFigures = (
       { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS', capacity: provisioned, pitr: false },
       'an option (`pointInTimeRecovery=off`), not a default: no restore to a second of the last 35 days',
     ],
+    ...(busLines.length > 0
+      ? [
+          [
+            'event bus off: no publishing, no archive',
+            foot('KEYS_ONLY'),
+            { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS', capacity: provisioned, pitr: false },
+            'an option (`busPublishing=off`), not a default: downstream consumers and the S3 archive read the bus',
+            { bus: false },
+          ] as (typeof steps)[number],
+        ]
+      : []),
   ];
   const levers: Lever[] = [];
   let last: number | undefined;
-  for (const [lever, f, s, note] of steps) {
-    const usd = price(f, s).usdPerMillion;
+  for (const [lever, f, s, note, options] of steps) {
+    const usd = price(f, s, options).usdPerMillion;
     levers.push({ lever, usdPerMillion: usd, savedUsd: last === undefined ? 0 : last - usd, note });
     last = usd;
   }

@@ -53,10 +53,14 @@ it('runs every benchmark on a tiny workload and ends with one JSON line of figur
   // With compressed payloads, a 1 KB event is one write unit in the table and in each of two indexes.
   expect(figures.writeUnitsPerEvent).toBeLessThanOrEqual(3);
   expect(stdout).toContain('| service');
-  // The lifetime levers end with the two options (provisioned capacity, PITR off), each cheaper than the row before it.
+  // The lifetime levers end with the three options (provisioned capacity, PITR off, the bus off), each cheaper than the row before it.
   const levers = figures.lifetimeLevers as { lever: string; savedUsd: number }[];
-  expect(levers.slice(-2).map((l) => l.lever)).toEqual([expect.stringMatching(/^provisioned capacity/), 'point-in-time recovery off']);
-  for (const lever of levers.slice(-2)) expect(lever.savedUsd).toBeGreaterThan(0);
+  expect(levers.slice(-3).map((l) => l.lever)).toEqual([
+    expect.stringMatching(/^provisioned capacity/),
+    'point-in-time recovery off',
+    'event bus off: no publishing, no archive',
+  ]);
+  for (const lever of levers.slice(-3)) expect(lever.savedUsd).toBeGreaterThan(0);
   // What the $4.00 goal asks of the stored item, and the lag run's failures, are reported, not thrown.
   const goal = figures.lifetimeGoal as { goalUsd: number; otherUsd: number; itemBytes: number };
   expect(goal.goalUsd).toBe(4);

@@ -1,4 +1,5 @@
-import { statsLifetimeLines } from '../../../bench/lifetime';
+import { loadPricing } from '../../../bench/cost-model';
+import { lifetimeFigures, statsLifetimeLines } from '../../../bench/lifetime';
 import type { Template } from '../../../bench/template';
 
 const prices = { dynamoDbStoragePerGbMonth: 0.25, dynamoDbPitrPerGbMonth: 0.2 };
@@ -48,5 +49,40 @@ describe('lifetime: the stats counters’ lines', () => {
 
   it('adds nothing to a template without a counters table named by a function', () => {
     expect(statsLifetimeLines(template(true, false), counters, 365, prices)).toEqual([]);
+  });
+});
+
+describe('lifetime: the event bus', () => {
+  const bus: Template = {
+    Resources: {
+      Events: {
+        Type: 'AWS::DynamoDB::Table',
+        Properties: { BillingMode: 'PAY_PER_REQUEST', GlobalSecondaryIndexes: [{ IndexName: 'byUser' }] },
+      },
+      Bus: { Type: 'AWS::Events::EventBus' },
+    },
+  };
+  const line = (service: string, item: string, usdPerMillion: number) => ({ service, item, perMillion: 1, unit: 'x', usdPerMillion });
+  // The run measured the publisher's Lambda time (the local stack ran it).
+  const ingest = {
+    lines: [line('API Gateway', 'REST requests', 0.07), line('Lambda', 'PublishingPublisher duration (256 MB)', 0.01)],
+    usdPerMillion: 0.08,
+  };
+  const items = [{ pk: 'acme#0', sk: 'id', u: 'acme#h', e: JSON.stringify({ type: 'a', userId: 'u' }), x: 1 }];
+  const model = { keys: ['pk', 'sk'], indexes: [{ name: 'byUser', keys: ['u', 'sk'], projection: 'KEYS_ONLY' as const }] };
+  const figures = lifetimeFigures(ingest, items, model, bus, loadPricing(), 'ttl');
+  const names = (lines: { phase: string; service: string; item: string }[]) => lines.map((l) => `${l.phase}: ${l.service}: ${l.item}`);
+
+  it('counts the publisher once: as measured, without the bus model estimate beside it', () => {
+    expect(names(figures.deployed.lines).filter((l) => /publish/i.test(l))).toEqual([
+      'write: Lambda: PublishingPublisher duration (256 MB)',
+      'publish: EventBridge: PutEvents entries (custom bus)',
+    ]);
+  });
+
+  it('ends the levers with the bus off, which saves the publishing and the publisher exactly', () => {
+    const [pitrOff, busOff] = figures.levers.slice(-2);
+    expect([pitrOff!.lever, busOff!.lever]).toEqual(['point-in-time recovery off', 'event bus off: no publishing, no archive']);
+    expect(busOff!.savedUsd).toBeCloseTo(1.0 + 0.01, 9);
   });
 });
