@@ -1,22 +1,17 @@
 /** End-to-end figures on the local stack: sustained throughput, and lag at a steady rate. */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { LOCAL_CREDENTIALS } from '@activity-tracker/local';
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-  type AttributeValue,
-} from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { CreateTableCommand, DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { mapLimit } from '../lambdas/core/concurrency';
 import { GSI_BY_USER } from '../contract';
 import { userPartition } from '../lambdas/core/item-keys';
 import { functionDeltas, postAll, snapshot, waitForDrained } from './load';
-import type { Stack } from './stack';
+import { REPO_ROOT, type Stack } from './stack';
 import type { Template } from './template';
 import { chunks, makeEvents, percentile } from './workload';
 
@@ -153,11 +148,11 @@ export const runLag = async (stack: Stack, rate: number, seconds: number): Promi
 };
 
 /**
- * The emulator's own write rates, without our code: a dynalite of its own in this process (a fresh
- * in-memory store; the stack's one sits behind the stream capture and wakes the stream consumers
- * on every write), with the events table's key schema and indexes from the template. `n`
+ * The emulator's own write rates, without our code: a dynalite of its own in a child process (a
+ * fresh in-memory store with a thread of its own, the client in this process; the stack's one sits
+ * behind the stream capture and wakes the stream consumers on every write), with the events table's key schema and indexes from the template. `n`
  * conditional PutItems (attribute_not_exists, as the writer sends them), 16 in flight, then `n`
- * items by BatchWriteItem (25 per request, 4 in flight), ~1 KB items with both timeline keys (so
+ * items by BatchWriteItem (25 per request, 4 in flight), sent as raw HTTP (no SDK in the way), ~1 KB items with both timeline keys (so
  * the indexes are maintained as for events).
  */
 export const runEmulatorWriteRates = async (
@@ -170,13 +165,8 @@ export const runEmulatorWriteRates = async (
       r.Properties?.GlobalSecondaryIndexes?.some((g: { IndexName: string }) => g.IndexName === GSI_BY_USER),
   )?.Properties;
   if (!table) throw new Error('no events table in the template');
-  const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const ddb = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  const emulator = await startDynalite();
+  const ddb = new DynamoDBClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   const tableName = 'emulator-alone';
   try {
     await ddb.send(
@@ -192,15 +182,58 @@ export const runEmulatorWriteRates = async (
         })),
       }),
     );
-    return await emulatorWriteRates(ddb, tableName, n);
+    return await emulatorWriteRates(emulator.endpoint, tableName, n);
   } finally {
     ddb.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    emulator.stop();
   }
 };
 
+/** dynalite in a process of its own (as the stack's has a thread of its own), on a free port of 127.0.0.1. */
+const startDynalite = async (): Promise<{ endpoint: string; stop: () => void }> => {
+  const script = "const s = require('dynalite')({ createTableMs: 0 }); s.listen(0, '127.0.0.1', () => console.log(s.address().port));";
+  const child = spawn(process.execPath, ['-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { endpoint: `http://127.0.0.1:${Number(line)}`, stop: () => child.kill() };
+};
+
+/**
+ * One emulator request as raw HTTP (dynalite checks that a request carries credentials, not its
+ * signature): the client's own cost kept to building a body, so the figure is the emulator's.
+ */
+const rawCall = (agent: Agent, endpoint: URL, operation: string, body: string): Promise<Record<string, unknown>> =>
+  new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        agent,
+        host: endpoint.hostname,
+        port: endpoint.port,
+        method: 'POST',
+        path: '/',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': `DynamoDB_20120810.${operation}`,
+          authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+          'x-amz-date': '20200101T000000Z',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => {
+          const out = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}') as Record<string, unknown>;
+          if (res.statusCode !== 200) reject(new Error(`${operation}: ${res.statusCode} ${JSON.stringify(out)}`));
+          else resolve(out);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+
 const emulatorWriteRates = async (
-  ddb: DynamoDBClient,
+  endpoint: string,
   tableName: string,
   n: number,
 ): Promise<{ conditionalPutsPerSec: number; batchWriteItemsPerSec: number }> => {
@@ -212,19 +245,29 @@ const emulatorWriteRates = async (
     e: { S: 'x'.repeat(700) },
     x: { N: '4102444800' },
   });
-  const ids = Array.from({ length: n }, (_, i) => i);
-  let t0 = performance.now();
-  await mapLimit(ids, 16, (i) =>
-    ddb.send(new PutItemCommand({ TableName: tableName, Item: item('P', i), ConditionExpression: 'attribute_not_exists(pk)' })),
-  );
-  const conditionalPutsPerSec = n / ((performance.now() - t0) / 1000);
-  t0 = performance.now();
-  await mapLimit(chunks(ids, 25), 4, async (chunk) => {
-    let requests = chunk.map((i) => ({ PutRequest: { Item: item('B', i) } }));
-    while (requests.length > 0) {
-      const out = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
-      requests = (out.UnprocessedItems?.[tableName] ?? []) as typeof requests;
-    }
-  });
-  return { conditionalPutsPerSec, batchWriteItemsPerSec: n / ((performance.now() - t0) / 1000) };
+  const url = new URL(endpoint);
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  try {
+    const ids = Array.from({ length: n }, (_, i) => i);
+    const puts = ids.map((i) =>
+      JSON.stringify({ TableName: tableName, Item: item('P', i), ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+    let t0 = performance.now();
+    await mapLimit(puts, 16, (body) => rawCall(agent, url, 'PutItem', body));
+    const conditionalPutsPerSec = n / ((performance.now() - t0) / 1000);
+    const batches = chunks(ids, 25).map((chunk) => chunk.map((i) => ({ PutRequest: { Item: item('B', i) } })));
+    t0 = performance.now();
+    await mapLimit(batches, 4, async (batch) => {
+      let requests = batch;
+      while (requests.length > 0) {
+        const out = (await rawCall(agent, url, 'BatchWriteItem', JSON.stringify({ RequestItems: { [tableName]: requests } }))) as {
+          UnprocessedItems?: Record<string, typeof requests>;
+        };
+        requests = out.UnprocessedItems?.[tableName] ?? [];
+      }
+    });
+    return { conditionalPutsPerSec, batchWriteItemsPerSec: n / ((performance.now() - t0) / 1000) };
+  } finally {
+    agent.destroy();
+  }
 };

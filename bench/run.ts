@@ -301,7 +301,7 @@ const main = async () => {
         `with/without ${fmt(e2e.e2eEventsPerSec / e2ePlain.e2eEventsPerSec)} (goal ≥ 0.8)`,
     );
     log(
-      `the emulator alone (a dynalite of its own in this process, the events table's indexes, 16 in flight, ~1 KB items): conditional PutItem ${fmt(rates.conditionalPutsPerSec, 0)}/s, ` +
+      `the emulator alone (a dynalite of its own in a child process, the events table's indexes, 16 in flight from this process as raw HTTP, ~1 KB items): conditional PutItem ${fmt(rates.conditionalPutsPerSec, 0)}/s, ` +
         `BatchWriteItem ${fmt(rates.batchWriteItemsPerSec, 0)} items/s`,
     );
     log();
