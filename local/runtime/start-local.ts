@@ -94,7 +94,10 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       log('fault injection on: functions reach DynamoDB and SQS through the fault proxy (POST /_local/faults)');
     }
     const clock = new LocalClock();
-    const server = createServer();
+    // Idle keep-alive connections outlive a client's own idle timeout (fetch's is 4 s; API Gateway's
+    // is far longer), so the client always closes first: a server closing one just as the client
+    // reuses it fails that request with "other side closed" (seen under load in CI).
+    const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 });
     const port = await listen(server, options.port ?? DEFAULT_PORT);
     const closeServer = closer(server);
     stops.push(closeServer);

@@ -234,6 +234,12 @@ describe('local runtime (fixture assembly)', () => {
     expect(body.keys).toEqual([expect.objectContaining({ kty: 'RSA', alg: 'RS256', use: 'sig' })]);
   });
 
+  it('keeps idle connections longer than a client does (65 s), so a reused one is never closed under it', async () => {
+    const res = await fetch(`${stack.baseUrl}/_local/jwks.json`);
+    await res.arrayBuffer();
+    expect(res.headers.get('keep-alive')).toBe('timeout=65');
+  });
+
   it('routes a request to its function with a proxy event, the local environment and a verified token', async () => {
     const res = await fetch(`${stack.baseUrl}/items/abc?x=1&x=2`, { headers: { authorization: `Bearer ${token()}` } });
     expect(res.status).toBe(200);
