@@ -99,9 +99,13 @@ describe('erasure cutoff', () => {
     const after = await listUntil(tenant, '?userId=erin', (e) => e.some((x) => x.type === 'sent-after'), 'the later event');
     expect(after.map((e) => e.type)).toEqual(['sent-after']);
 
-    // The cleanup completes it; the held event reaches the table only after redelivery and is hidden and swept.
+    // The cleanup completes it; the held event reaches the table only after redelivery (after the
+    // queue's visibility timeout, which a slow run may already have waited out: then this pass erases
+    // it too) and is hidden and swept.
     await stack.runSchedules();
-    expect((await call(tenant, 'GET', `/v1/erasures/${receipt.body.id}`)).body).toMatchObject({ status: 'completed', erased: 1 });
+    const completed = (await call(tenant, 'GET', `/v1/erasures/${receipt.body.id}`)).body;
+    expect(completed.status).toBe('completed');
+    expect([1, 2]).toContain(completed.erased);
     await eventually(
       async () => {
         await stack.runSchedules();
