@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { LOCAL_CREDENTIALS } from '@activity-tracker/local';
-import { CreateTableCommand, DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { emulatorRequestHeaders } from '../local/stream-capture';
 import { mapLimit } from '../lambdas/core/concurrency';
 import { GSI_BY_USER } from '../contract';
 import { userPartition } from '../lambdas/core/item-keys';
@@ -166,11 +166,15 @@ export const runEmulatorWriteRates = async (
   )?.Properties;
   if (!table) throw new Error('no events table in the template');
   const emulator = await startDynalite();
-  const ddb = new DynamoDBClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const url = new URL(emulator.endpoint);
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const tableName = 'emulator-alone';
   try {
-    await ddb.send(
-      new CreateTableCommand({
+    await rawCall(
+      agent,
+      url,
+      'CreateTable',
+      JSON.stringify({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: table.KeySchema,
@@ -182,9 +186,9 @@ export const runEmulatorWriteRates = async (
         })),
       }),
     );
-    return await emulatorWriteRates(emulator.endpoint, tableName, n);
+    return await emulatorWriteRates(agent, url, tableName, n);
   } finally {
-    ddb.destroy();
+    agent.destroy();
     emulator.stop();
   }
 };
@@ -197,10 +201,7 @@ const startDynalite = async (): Promise<{ endpoint: string; stop: () => void }> 
   return { endpoint: `http://127.0.0.1:${Number(line)}`, stop: () => child.kill() };
 };
 
-/**
- * One emulator request as raw HTTP (dynalite checks that a request carries credentials, not its
- * signature): the client's own cost kept to building a body, so the figure is the emulator's.
- */
+/** One emulator request as raw HTTP: the client's own cost kept to building a body, so the figure is the emulator's. */
 const rawCall = (agent: Agent, endpoint: URL, operation: string, body: string): Promise<Record<string, unknown>> =>
   new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -210,13 +211,7 @@ const rawCall = (agent: Agent, endpoint: URL, operation: string, body: string): 
         port: endpoint.port,
         method: 'POST',
         path: '/',
-        headers: {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amz-target': `DynamoDB_20120810.${operation}`,
-          authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-          'x-amz-date': '20200101T000000Z',
-          'content-length': Buffer.byteLength(body),
-        },
+        headers: { ...emulatorRequestHeaders(operation), 'content-length': Buffer.byteLength(body) },
       },
       (res) => {
         const parts: Buffer[] = [];
@@ -233,7 +228,8 @@ const rawCall = (agent: Agent, endpoint: URL, operation: string, body: string): 
   });
 
 const emulatorWriteRates = async (
-  endpoint: string,
+  agent: Agent,
+  url: URL,
   tableName: string,
   n: number,
 ): Promise<{ conditionalPutsPerSec: number; batchWriteItemsPerSec: number }> => {
@@ -245,29 +241,23 @@ const emulatorWriteRates = async (
     e: { S: 'x'.repeat(700) },
     x: { N: '4102444800' },
   });
-  const url = new URL(endpoint);
-  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-  try {
-    const ids = Array.from({ length: n }, (_, i) => i);
-    const puts = ids.map((i) =>
-      JSON.stringify({ TableName: tableName, Item: item('P', i), ConditionExpression: 'attribute_not_exists(pk)' }),
-    );
-    let t0 = performance.now();
-    await mapLimit(puts, 16, (body) => rawCall(agent, url, 'PutItem', body));
-    const conditionalPutsPerSec = n / ((performance.now() - t0) / 1000);
-    const batches = chunks(ids, 25).map((chunk) => chunk.map((i) => ({ PutRequest: { Item: item('B', i) } })));
-    t0 = performance.now();
-    await mapLimit(batches, 4, async (batch) => {
-      let requests = batch;
-      while (requests.length > 0) {
-        const out = (await rawCall(agent, url, 'BatchWriteItem', JSON.stringify({ RequestItems: { [tableName]: requests } }))) as {
-          UnprocessedItems?: Record<string, typeof requests>;
-        };
-        requests = out.UnprocessedItems?.[tableName] ?? [];
-      }
-    });
-    return { conditionalPutsPerSec, batchWriteItemsPerSec: n / ((performance.now() - t0) / 1000) };
-  } finally {
-    agent.destroy();
-  }
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const puts = ids.map((i) =>
+    JSON.stringify({ TableName: tableName, Item: item('P', i), ConditionExpression: 'attribute_not_exists(pk)' }),
+  );
+  let t0 = performance.now();
+  await mapLimit(puts, 16, (body) => rawCall(agent, url, 'PutItem', body));
+  const conditionalPutsPerSec = n / ((performance.now() - t0) / 1000);
+  const batches = chunks(ids, 25).map((chunk) => chunk.map((i) => ({ PutRequest: { Item: item('B', i) } })));
+  t0 = performance.now();
+  await mapLimit(batches, 4, async (batch) => {
+    let requests = batch;
+    while (requests.length > 0) {
+      const out = (await rawCall(agent, url, 'BatchWriteItem', JSON.stringify({ RequestItems: { [tableName]: requests } }))) as {
+        UnprocessedItems?: Record<string, typeof requests>;
+      };
+      requests = out.UnprocessedItems?.[tableName] ?? [];
+    }
+  });
+  return { conditionalPutsPerSec, batchWriteItemsPerSec: n / ((performance.now() - t0) / 1000) };
 };

@@ -194,6 +194,14 @@ export const lifetimeFigures = (
     retentionDeletes: 'cleanup',
   };
   const provisioned = { mode: 'provisioned', utilization: PROVISIONED_UTILIZATION } as const;
+  // The two last rows (PITR off, then the bus off too) share these settings.
+  const withoutPitr: Partial<LifetimeSettings> = {
+    ...before,
+    retentionDeletes: 'ttl',
+    tableClass: 'STANDARD_INFREQUENT_ACCESS',
+    capacity: provisioned,
+    pitr: false,
+  };
   const steps: [string, Footprint, Partial<LifetimeSettings>, string, { bus?: boolean }?][] = [
     [
       'before: full index copies (ALL), deflate only where it saves a write unit, Standard, on-demand, the cleanup deletes at expiry',
@@ -234,7 +242,7 @@ export const lifetimeFigures = (
     [
       'point-in-time recovery off',
       foot('KEYS_ONLY'),
-      { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS', capacity: provisioned, pitr: false },
+      withoutPitr,
       'an option (`pointInTimeRecovery=off`), not a default: no restore to a second of the last 35 days',
     ],
     ...(busLines.length > 0
@@ -242,7 +250,7 @@ export const lifetimeFigures = (
           [
             'event bus off: no publishing, no archive',
             foot('KEYS_ONLY'),
-            { ...before, retentionDeletes: 'ttl', tableClass: 'STANDARD_INFREQUENT_ACCESS', capacity: provisioned, pitr: false },
+            withoutPitr,
             'an option (`busPublishing=off`), not a default: downstream consumers and the S3 archive read the bus',
             { bus: false },
           ] as (typeof steps)[number],

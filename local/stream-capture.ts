@@ -45,8 +45,14 @@ interface Touched {
 }
 
 const TARGET_PREFIX = 'DynamoDB_20120810.';
-// dynalite checks that a request carries credentials, not the signature.
-const AUTH = 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0';
+
+/** The headers of a DynamoDB request to dynalite, which checks that a request carries credentials, not its signature. */
+export const emulatorRequestHeaders = (operation: string): Record<string, string> => ({
+  'content-type': 'application/x-amz-json-1.0',
+  'x-amz-target': `${TARGET_PREFIX}${operation}`,
+  authorization: 'AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+  'x-amz-date': '20200101T000000Z',
+});
 
 export class StreamCapture {
   private server: Server | undefined;
@@ -261,17 +267,7 @@ export class StreamCapture {
   }
 
   private async call(operation: string, input: unknown): Promise<unknown> {
-    const answer = await this.send(
-      {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `${TARGET_PREFIX}${operation}`,
-        authorization: AUTH,
-        'x-amz-date': '20200101T000000Z',
-      },
-      Buffer.from(JSON.stringify(input)),
-      'POST',
-      '/',
-    );
+    const answer = await this.send(emulatorRequestHeaders(operation), Buffer.from(JSON.stringify(input)), 'POST', '/');
     if (answer.status !== 200) throw new Error(`${operation} on the emulator failed (${answer.status}): ${answer.body.toString('utf8')}`);
     return JSON.parse(answer.body.toString('utf8')) as unknown;
   }
