@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { exportPartition, type ExportJobItem, type ExportProgress, type ExportStore } from '../core/exports';
 import type { ErasureMarkerItem } from '../core/item-keys';
+import { conditionally } from './dynamo-client';
 
 /** Export jobs in the events table (partition `<tenant>#J`, no index attribute: one write unit per update). */
 export class DynamoExportStore implements ExportStore {
@@ -44,7 +45,7 @@ export class DynamoExportStore implements ExportStore {
   }
 
   saveProgress(tenant: string, jobId: string, expectedParts: number, p: ExportProgress): Promise<boolean> {
-    return this.conditional(
+    return conditionally(
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -73,7 +74,7 @@ export class DynamoExportStore implements ExportStore {
     from: ExportJobItem['s'],
     to: { s: 'completed' | 'failed'; why?: ExportJobItem['why']; ca: number },
   ): Promise<boolean> {
-    return this.conditional(
+    return conditionally(
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -88,15 +89,5 @@ export class DynamoExportStore implements ExportStore {
 
   listMarkers(tenant: string): Promise<ErasureMarkerItem[]> {
     return this.markers.listMarkers(tenant);
-  }
-
-  private async conditional(write: Promise<unknown>): Promise<boolean> {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
   }
 }

@@ -1,14 +1,13 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RATE_PARTITION_PREFIX, type TenantRates } from '../../contract';
 import type { RateCounter, RateUnits } from '../core/rate-limit';
+import { isConditionFailure } from './dynamo-client';
 
 /** Seconds a counter item outlives its window (DynamoDB TTL removes it; nothing reads it after its second). */
 const RATE_ITEM_TTL_SECONDS = 60;
 
 /** Attribute of each dimension's count on the counter item (one letter: every byte is paid per write). */
 const COUNT_ATTRIBUTE = { requests: 'r', events: 'v' } as const;
-
-const isConditionFailure = (error: unknown): boolean => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 /**
  * The per-tenant, per-second counters in the events table (contract/table.ts): one atomic UpdateItem

@@ -1,6 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { CounterWriteStore } from '../core/stats-consumer';
+import { parseCounterAttribute } from '../core/stats-counters';
+import { conditionally } from './dynamo-client';
 import type { CounterReadStore } from '../core/stats-query';
 
 /**
@@ -46,8 +47,8 @@ export class DynamoStatsStore implements CounterWriteStore, CounterReadStore {
       values[':seq'] = condition.equals;
       conditionExpression = '#q = :seq';
     }
-    try {
-      await this.client.send(
+    return conditionally(
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk, sk },
@@ -56,12 +57,8 @@ export class DynamoStatsStore implements CounterWriteStore, CounterReadStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (e) {
-      if (e instanceof ConditionalCheckFailedException || (e as Error).name === 'ConditionalCheckFailedException') return false;
-      throw e;
-    }
+      ),
+    );
   }
 
   async checkpoint(pk: string, sk: string): Promise<string | undefined> {
@@ -76,6 +73,27 @@ export class DynamoStatsStore implements CounterWriteStore, CounterReadStore {
     );
     const q = out.Item?.q;
     return typeof q === 'string' ? q : undefined;
+  }
+
+  async releaseIfEmpty(pk: string, sk: string, lastSeq: string, expiresAt: number): Promise<boolean> {
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
+    const item = out.Item;
+    if (!item || item.q !== lastSeq) return false;
+    if (Object.entries(item).some(([name, value]) => parseCounterAttribute(name) && value !== 0)) return false;
+    if (typeof item.x === 'number' && item.x <= expiresAt) return true;
+    // Any change since the read moves the checkpoint: the item is still the empty one read.
+    return conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk, sk },
+          UpdateExpression: 'SET #x = :x',
+          ConditionExpression: '#q = :q',
+          ExpressionAttributeNames: { '#x': 'x', '#q': 'q' },
+          ExpressionAttributeValues: { ':x': expiresAt, ':q': lastSeq },
+        }),
+      ),
+    );
   }
 
   async readCounters(pk: string, fromSk: string, toSk: string): Promise<Record<string, unknown>[]> {

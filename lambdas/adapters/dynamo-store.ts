@@ -12,6 +12,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ATTRIBUTES, GSI_BY_PURGE, INDEXES } from '../../contract';
+import { conditionally, isConditionFailure } from './dynamo-client';
 import { backoffMs, mapLimit, sleep } from '../core/concurrency';
 import type { CleanupStore } from '../core/cleanup';
 import type { ErasureStore } from '../core/erasure';
@@ -43,8 +44,6 @@ export interface DynamoStoreOptions {
   readonly batchConcurrency?: number;
   readonly wait?: (ms: number) => Promise<void>;
 }
-
-const isConditionFailure = (error: unknown): boolean => (error as { name?: string }).name === 'ConditionalCheckFailedException';
 
 /** A string attribute as the document client gives it, or marshalled (`{S}`), as an exception's `Item` carries it. */
 const digestOf = (value: unknown): string | undefined =>
@@ -175,7 +174,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   deleteIfDeletedBefore(key: ItemKey, cutoffMs: number): Promise<boolean> {
-    return this.conditional(
+    return conditionally(
       this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
@@ -185,17 +184,6 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
         }),
       ),
     );
-  }
-
-  /** A conditional write that reports a failed condition as false instead of an error. */
-  private async conditional(write: Promise<unknown>): Promise<boolean> {
-    try {
-      await write;
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
   }
 
   /** Every item of one partition (small partitions only: markers, work list, tenants). */
@@ -213,7 +201,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   deleteIfExists(key: ItemKey): Promise<boolean> {
-    return this.conditional(
+    return conditionally(
       this.doc.send(
         new DeleteCommand({ TableName: this.tableName, Key: { pk: key.pk, sk: key.sk }, ConditionExpression: 'attribute_exists(pk)' }),
       ),
@@ -221,7 +209,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   deleteIfExpired(key: ItemKey, nowSeconds: number): Promise<boolean> {
-    return this.conditional(
+    return conditionally(
       this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
@@ -234,7 +222,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   markDeleted(key: ItemKey, deletedAtMs: number, purgePartition: string): Promise<boolean> {
-    return this.conditional(
+    return conditionally(
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -248,7 +236,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   unmarkDeleted(key: ItemKey, cutoffMs: number): Promise<boolean> {
-    return this.conditional(
+    return conditionally(
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -359,7 +347,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
       }),
     );
     // The marker may belong to a newer request for the same user by now: then it stays pending.
-    await this.conditional(
+    await conditionally(
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -381,7 +369,7 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
   }
 
   async finishErasure(work: ErasureWorkItem): Promise<void> {
-    await this.conditional(
+    await conditionally(
       this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,

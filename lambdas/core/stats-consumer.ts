@@ -1,5 +1,5 @@
 import { mapLimit } from './concurrency';
-import { planCounters, pendingAfter, type ChangeRecord, type CounterUpdate } from './stats-counters';
+import { planCounters, pendingAfter, releaseExpiry, type ChangeRecord, type CounterUpdate } from './stats-counters';
 
 /** The counter table operations the stream consumer needs (adapters/dynamo-stats-store.ts). */
 export interface CounterWriteStore {
@@ -18,6 +18,11 @@ export interface CounterWriteStore {
   ): Promise<boolean>;
   /** The item's checkpoint (consistent read). */
   checkpoint(pk: string, sk: string): Promise<string | undefined>;
+  /**
+   * Moves the item's expiry to `expiresAt` (never later), only if its checkpoint is still `lastSeq`
+   * and every count in it is zero. Resolves whether the item is released.
+   */
+  releaseIfEmpty(pk: string, sk: string, lastSeq: string, expiresAt: number): Promise<boolean>;
 }
 
 export interface CountBatchOutcome {
@@ -27,6 +32,8 @@ export interface CountBatchOutcome {
   /** The record to report as the first failure (Lambda retries from it), if any update failed. */
   readonly firstFailedRecord?: string;
   readonly failed: number;
+  /** User items an erasure emptied, released to expire within days. */
+  readonly released: number;
 }
 
 /** Applies one update exactly once: first optimistically, then from the item's checkpoint. */
@@ -49,20 +56,28 @@ const applyOnce = async (u: CounterUpdate, store: CounterWriteStore): Promise<'a
  * Counts one stream batch: one conditional update per counter item (coalesced), in parallel. A
  * failed update reports its first record; Lambda checkpoints before it and retries from there,
  * and the checkpoints make the records already applied count once. Throws when every update failed.
+ * A user item an erasure counted down is released when it holds only zeros (a retry releases it too).
  */
 export const countBatch = async (
   records: readonly ChangeRecord[],
   store: CounterWriteStore,
-  { concurrency = 16, log }: { concurrency?: number; log?: (message: string, fields: Record<string, unknown>) => void } = {},
+  {
+    concurrency = 16,
+    log,
+    now = Date.now,
+  }: { concurrency?: number; log?: (message: string, fields: Record<string, unknown>) => void; now?: () => number } = {},
 ): Promise<CountBatchOutcome> => {
   const updates = planCounters(records);
   const order = new Map(records.map((r, i) => [r.sequenceNumber, i]));
   let replays = 0;
+  let released = 0;
   const failures: CounterUpdate[] = [];
   let lastError: unknown;
   await mapLimit(updates, concurrency, async (u) => {
     try {
       if ((await applyOnce(u, store)) === 'replayed') replays++;
+      const last = u.contributions[u.contributions.length - 1];
+      if (u.releaseWhenEmpty && last && (await store.releaseIfEmpty(u.pk, u.sk, last.seq, releaseExpiry(now())))) released++;
     } catch (e) {
       lastError = e;
       failures.push(u);
@@ -71,5 +86,5 @@ export const countBatch = async (
   });
   if (updates.length > 0 && failures.length === updates.length) throw lastError;
   const first = failures.map((f) => f.firstRecord).sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0))[0];
-  return { updates: updates.length, replays, failed: failures.length, ...(first !== undefined && { firstFailedRecord: first }) };
+  return { updates: updates.length, replays, released, failed: failures.length, ...(first !== undefined && { firstFailedRecord: first }) };
 };

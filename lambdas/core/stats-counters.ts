@@ -42,6 +42,8 @@ export interface CountedEvent {
 /** A stream record, images unmarshalled to plain objects. */
 export interface ChangeRecord {
   readonly sequenceNumber: string;
+  /** When the change happened (the record's ApproximateCreationDateTime, epoch ms). */
+  readonly atMs?: number;
   readonly oldImage?: Record<string, unknown>;
   readonly newImage?: Record<string, unknown>;
 }
@@ -63,6 +65,8 @@ export interface CounterUpdate {
   readonly firstRecord: string;
   /** The item's expiry (epoch s): the latest `counterExpiry` of the events it counts up; absent when it counts none up (or none has an expiry). */
   readonly expiresAt?: number;
+  /** A user item an erasure counts down: release it (`releaseExpiry`) once every count in it is zero. */
+  readonly releaseWhenEmpty?: boolean;
 }
 
 export const SEQ_DIGITS = 40;
@@ -96,6 +100,23 @@ export const bucketEndMs = (g: Granularity, ms: number): number => {
  * within its retries (stream records live 24 hours); the rest is margin.
  */
 export const COUNTER_GRACE_DAYS = RETENTION_TTL_GRACE_DAYS + 4;
+
+/**
+ * Days a released counter item (an erased user's, all zeros) is kept: past the 24 hours a stream
+ * record lives, so a retried batch still finds the item's checkpoint and counts nothing twice.
+ */
+export const COUNTER_RELEASE_DAYS = 2;
+
+/** The expiry (epoch s) of a counter item released at `nowMs`. */
+export const releaseExpiry = (nowMs: number): number => Math.ceil(nowMs / 1000) + COUNTER_RELEASE_DAYS * 86_400;
+
+/**
+ * Whether a record removed a visible event before its expiry: an erasure's delete (the writer never
+ * deletes, a soft delete is a modify, a purge removes an event already hidden, and the end of retention
+ * comes after the expiry). An event without an expiry never reaches the end of its retention.
+ */
+const removedBeforeExpiry = (r: ChangeRecord, e: CountedEvent): boolean =>
+  r.newImage === undefined && (e.expiresAt === undefined || (r.atMs !== undefined && e.expiresAt * 1000 > r.atMs));
 
 /**
  * When a counter item of bucket `g` may expire, given one event it counts: the event's own expiry
@@ -154,6 +175,8 @@ export interface CounterCell {
   readonly attribute: string;
   /** `counterExpiry` of the event for this cell's bucket. */
   readonly expiresAt?: number;
+  /** A cell of one user's item (keyed by the user's digest). */
+  readonly user?: true;
 }
 
 /** The counter cells (item key + attribute) one visible event adds one to. */
@@ -165,7 +188,7 @@ export const cellsOf = (e: CountedEvent): CounterCell[] => {
   };
   return [
     ...(['H', 'D', 'M'] as const).map((g) => cell(tenantCounterPartition(e.tenant, e.shard, g), g)),
-    cell(userCounterPartition(e.tenant, e.shard, e.userId), 'D'),
+    { ...cell(userCounterPartition(e.tenant, e.shard, e.userId), 'D'), user: true },
   ];
 };
 
@@ -174,10 +197,14 @@ export const cellsOf = (e: CountedEvent): CounterCell[] => {
  * one from those of its old image. An insert counts up, a soft delete down, a restore up, a purge
  * of a soft-deleted item not at all, an erasure's or retention's delete down. Deltas are coalesced
  * per counter item, in stream order; cells that net to zero are dropped. Each update carries the
- * latest expiry of the cells it counts up (none when it only counts down).
+ * latest expiry of the cells it counts up (none when it only counts down), and a user item an erasure
+ * counts down is marked to be released once empty.
  */
 export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] => {
-  const updates = new Map<string, { pk: string; sk: string; firstRecord: string; contributions: Contribution[]; expiresAt?: number }>();
+  const updates = new Map<
+    string,
+    { pk: string; sk: string; firstRecord: string; contributions: Contribution[]; expiresAt?: number; releaseWhenEmpty?: boolean }
+  >();
   for (const r of records) {
     const seq = padSequence(r.sequenceNumber);
     const deltas = new Map<string, CounterCell & { delta: number }>();
@@ -192,8 +219,10 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
         deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
     };
+    const removed = countedEvent(r.oldImage);
     add(countedEvent(r.newImage), 1);
-    add(countedEvent(r.oldImage), -1);
+    add(removed, -1);
+    const erased = removed !== undefined && removedBeforeExpiry(r, removed);
     for (const d of deltas.values()) {
       if (d.delta === 0) continue;
       const itemKey = `${d.pk}\u0000${d.sk}`;
@@ -204,6 +233,7 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
       }
       u.contributions.push({ seq, attribute: d.attribute, delta: d.delta });
       if (d.expiresAt !== undefined && d.delta > 0) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
+      if (erased && d.user) u.releaseWhenEmpty = true;
     }
   }
   return [...updates.values()];

@@ -23,20 +23,23 @@ export const createStatsConsumerHandler = (store: CounterWriteStore, now: () => 
   instrumented(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const records: ChangeRecord[] = event.Records.map((r) => ({
       sequenceNumber: r.dynamodb?.SequenceNumber ?? '',
+      ...(r.dynamodb?.ApproximateCreationDateTime !== undefined && { atMs: r.dynamodb.ApproximateCreationDateTime * 1000 }),
       ...(r.dynamodb?.OldImage && { oldImage: unmarshall(r.dynamodb.OldImage as Image) }),
       ...(r.dynamodb?.NewImage && { newImage: unmarshall(r.dynamodb.NewImage as Image) }),
     }));
     annotate({ recordCount: records.length });
-    const outcome = await countBatch(records, store, { log: (message, fields) => logger.warn(message, fields) });
+    const outcome = await countBatch(records, store, { log: (message, fields) => logger.warn(message, fields), now });
     const oldest = Math.min(...event.Records.map((r) => (r.dynamodb?.ApproximateCreationDateTime ?? now() / 1000) * 1000));
     if (Number.isFinite(oldest)) metrics.addMetric('StatsLag', MetricUnit.Milliseconds, Math.max(0, now() - oldest));
     metrics.addMetric('CounterUpdates', MetricUnit.Count, outcome.updates);
     if (outcome.replays > 0) metrics.addMetric('CounterReplays', MetricUnit.Count, outcome.replays);
+    if (outcome.released > 0) metrics.addMetric('CountersReleased', MetricUnit.Count, outcome.released);
     metrics.addMetric('CounterFailures', MetricUnit.Count, outcome.failed);
     logger.info('stream batch counted', {
       records: records.length,
       updates: outcome.updates,
       replays: outcome.replays,
+      released: outcome.released,
       failed: outcome.failed,
     });
     return { batchItemFailures: outcome.firstFailedRecord !== undefined ? [{ itemIdentifier: outcome.firstFailedRecord }] : [] };

@@ -173,24 +173,18 @@ export class EventStats extends Construct {
         ],
       }),
       new GraphWidget({
-        title: 'Stats consumer: errors, counter updates, replays',
+        title: 'Stats consumer: errors, counter updates, replays, erased users released',
         left: [consumer.metricErrors({ period: Duration.minutes(1), statistic: Stats.SUM })],
-        right: [
-          new Metric({
-            namespace: METRICS_NAMESPACE,
-            metricName: 'CounterUpdates',
-            dimensionsMap: { service: SERVICE_NAME },
-            period: Duration.minutes(1),
-            statistic: Stats.SUM,
-          }),
-          new Metric({
-            namespace: METRICS_NAMESPACE,
-            metricName: 'CounterReplays',
-            dimensionsMap: { service: SERVICE_NAME },
-            period: Duration.minutes(1),
-            statistic: Stats.SUM,
-          }),
-        ],
+        right: ['CounterUpdates', 'CounterReplays', 'CountersReleased'].map(
+          (metricName) =>
+            new Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName,
+              dimensionsMap: { service: SERVICE_NAME },
+              period: Duration.minutes(1),
+              statistic: Stats.SUM,
+            }),
+        ),
       }),
     ];
     this.table = table;

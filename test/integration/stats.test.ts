@@ -6,6 +6,7 @@ import { eventually, request, uniqueTenant } from './http';
 import { setFaults } from '../support/faults';
 import { recount } from '../../scripts/stats-recount';
 import { RETENTION_TTL_GRACE_DAYS } from '../../lambdas/core/cleanup';
+import { COUNTER_RELEASE_DAYS, userDigest } from '../../lambdas/core/stats-counters';
 
 /**
  * GET /v1/stats over real HTTP against the local stack: events go ingest → queue → writer → table,
@@ -60,6 +61,19 @@ const at = (days: number, hours = 1) => new Date(day0 + days * DAY + hours * 3_6
 const iso = (ms: number) => new Date(ms).toISOString();
 const range = `from=${iso(day0)}&to=${iso(day0 + 4 * DAY)}`;
 
+/** Every counter item of a tenant, straight from the counters table. */
+const counterItems = async (tenant: string) => {
+  const table = Object.entries(stack.tables).find(([id]) => id.startsWith('StatsCounters'))![1];
+  const out = await stack.ddb.send(
+    new ScanCommand({
+      TableName: table,
+      FilterExpression: 'begins_with(pk, :t)',
+      ExpressionAttributeValues: { ':t': { S: `${tenant}#` } },
+    }),
+  );
+  return (out.Items ?? []).map((i) => unmarshall(i));
+};
+
 const send = async (tenant: string, events: object[]) => {
   const res = await call(tenant, 'POST', '/v1/events', { events });
   expect(res.status).toBe(202);
@@ -108,15 +122,7 @@ describe('GET /v1/stats', () => {
   });
 
   it('gives every counter item an expiry a week past the events its bucket can hold (the TTL attribute x)', async () => {
-    const table = Object.entries(stack.tables).find(([id]) => id.startsWith('StatsCounters'))![1];
-    const out = await stack.ddb.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: 'begins_with(pk, :t)',
-        ExpressionAttributeValues: { ':t': { S: `${tenant}#` } },
-      }),
-    );
-    const items = (out.Items ?? []).map((i) => unmarshall(i));
+    const items = await counterItems(tenant);
     expect(items.length).toBeGreaterThan(0);
     // Each event expires 30 days after it was received (a minute ago at most); its counter items a
     // week after the end of its bucket's retention: what is left of the bucket after occurredAt.
@@ -216,6 +222,31 @@ describe('GET /v1/stats', () => {
     const body = await statsUntil(tenant, range, (b) => b.total === 6);
     expect(body.total).toBe(6);
     expect((await stats(tenant, `${range}&userId=u1`)).body.total).toBe(0);
+    // u1's own counter items, all zeros now, are released: they expire in COUNTER_RELEASE_DAYS, not
+    // with their bucket's retention a month away; u0's keep theirs.
+    const userItems = async (userId: string) =>
+      (await counterItems(tenant)).filter((i) => String(i.pk).endsWith(`#U#${userDigest(userId)}`));
+    const released = await eventually(
+      async () => {
+        const items = await userItems('u1');
+        return items.length > 0 && items.every((i) => (i.x as number) <= Date.now() / 1000 + COUNTER_RELEASE_DAYS * 86_400)
+          ? items
+          : undefined;
+      },
+      30_000,
+      "u1's counter items released",
+    );
+    for (const item of released) {
+      expect(item.x as number).toBeGreaterThan(Date.now() / 1000 + COUNTER_RELEASE_DAYS * 86_400 - 120);
+      expect(
+        Object.entries(item)
+          .filter(([k]) => k.startsWith('c:'))
+          .every(([, v]) => v === 0),
+      ).toBe(true);
+    }
+    const kept = await userItems('u0');
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.every((i) => (i.x as number) > Date.now() / 1000 + 20 * 86_400)).toBe(true);
   }, 60_000);
 });
 

@@ -4,6 +4,7 @@ import { packItem } from '../../../lambdas/core/payload';
 import {
   bucketKey,
   COUNTER_GRACE_DAYS,
+  COUNTER_RELEASE_DAYS,
   counterAttribute,
   padSequence,
   planCounters,
@@ -28,8 +29,9 @@ const eventImage = (over: { type?: string; occurredAt?: string; userId?: string;
   ...(over.d !== undefined && { d: over.d }),
 });
 let seq = 0;
-const rec = (oldImage?: object, newImage?: object): ChangeRecord => ({
+const rec = (oldImage?: object, newImage?: object, atMs?: number): ChangeRecord => ({
   sequenceNumber: String(++seq),
+  ...(atMs !== undefined && { atMs }),
   ...(oldImage && { oldImage: oldImage as Record<string, unknown> }),
   ...(newImage && { newImage: newImage as Record<string, unknown> }),
 });
@@ -41,6 +43,8 @@ class FakeCounters implements CounterWriteStore, CounterReadStore {
   failNext = 0;
   /** Apply the write, then fail (the caller cannot tell it was applied). */
   failAfterApply = 0;
+  /** Which items' writes `failAfterApply` fails. */
+  failAfterApplyTo = (_pk: string) => true;
   async apply(
     pk: string,
     sk: string,
@@ -62,7 +66,7 @@ class FakeCounters implements CounterWriteStore, CounterReadStore {
     item.q = lastSeq;
     if (expiresAt !== undefined) item.x = expiresAt;
     this.items.set(key, item);
-    if (this.failAfterApply > 0) {
+    if (this.failAfterApply > 0 && this.failAfterApplyTo(pk)) {
       this.failAfterApply--;
       throw new Error('injected after apply');
     }
@@ -70,6 +74,12 @@ class FakeCounters implements CounterWriteStore, CounterReadStore {
   }
   async checkpoint(pk: string, sk: string) {
     return this.items.get(`${pk}|${sk}`)?.q as string | undefined;
+  }
+  async releaseIfEmpty(pk: string, sk: string, lastSeq: string, expiresAt: number) {
+    const item = this.items.get(`${pk}|${sk}`);
+    if (!item || item.q !== lastSeq || Object.entries(item).some(([k, v]) => k.startsWith('c:') && v !== 0)) return false;
+    item.x = Math.min((item.x as number | undefined) ?? expiresAt, expiresAt);
+    return true;
   }
   async readCounters(pk: string, from: string, to: string) {
     return [...this.items.values()].filter((i) => i.pk === pk && (i.sk as string) >= from && (i.sk as string) <= to);
@@ -105,6 +115,24 @@ describe('planCounters', () => {
     expect(planCounters([rec(undefined, { pk: '$rate#acme', sk: '1', r: 1 }), rec(undefined, { pk: 'acme#X', sk: 'u', r: 'x' })])).toEqual(
       [],
     );
+  });
+
+  it('marks a user item for release when an erasure counts it down, never on the end of retention, a soft delete or a tenant item', () => {
+    const atMs = Date.UTC(2027, 0, 10);
+    const released = (records: ChangeRecord[]) =>
+      planCounters(records)
+        .filter((u) => u.releaseWhenEmpty)
+        .map((u) => u.pk);
+    const user = planCounters([rec(undefined, eventImage())]).find((u) => u.pk.includes('#U#'))!.pk;
+    // Removed before its expiry: the cleanup erased it.
+    expect(released([rec(eventImage(), undefined, atMs)])).toEqual([user]);
+    // Removed after its expiry: the end of its retention (TTL, or the cleanup's backstop).
+    expect(released([rec(eventImage({ x: atMs / 1000 - 60 }), undefined, atMs)])).toEqual([]);
+    // A soft delete hides it (the user is not erased); the purge of a hidden event counts nothing.
+    expect(released([rec(eventImage(), eventImage({ d: 5 }), atMs)])).toEqual([]);
+    expect(released([rec(eventImage({ d: 5 }), undefined, atMs)])).toEqual([]);
+    // A batch that also counts the user up is marked all the same: the release happens only if the item ends empty.
+    expect(released([rec(undefined, eventImage({ type: 'a' })), rec(eventImage({ type: 'b' }), undefined, atMs)])).toEqual([user]);
   });
 
   it('counts an event stored deflated (y instead of e) like any other, in the consumer and the recount', () => {
@@ -222,6 +250,43 @@ describe('countBatch (exact under retries)', () => {
     await countBatch(records, store, { concurrency: 1 });
     await countBatch(records.slice(7), store, { concurrency: 1 });
     expect(total(store)).toBe(20);
+  });
+
+  it("releases an erased user's emptied items to expire within days, and keeps those still counting a kept event", async () => {
+    const store = new FakeCounters();
+    const now = Date.UTC(2027, 0, 10);
+    const day1 = eventImage({ userId: 'gone', occurredAt: '2027-01-08T10:00:00Z' });
+    const day2 = eventImage({ userId: 'gone', occurredAt: '2027-01-09T10:00:00Z' });
+    const later = eventImage({ userId: 'gone', occurredAt: '2027-01-09T11:00:00Z', type: 'kept' });
+    await countBatch([rec(undefined, day1), rec(undefined, day2), rec(undefined, later)], store, { now: () => now });
+    const userItems = () => [...store.items.values()].filter((i) => String(i.pk).includes('#U#'));
+    expect(userItems().every((i) => (i.x as number) > FAR)).toBe(true);
+    // The erasure deletes the events received before it: not `later`.
+    const outcome = await countBatch([rec(day1, undefined, now), rec(day2, undefined, now)], store, { now: () => now });
+    expect(outcome.released).toBe(1);
+    const bySk = new Map(userItems().map((i) => [i.sk, i]));
+    expect(bySk.get('2027-01-08')!.x).toBe(now / 1000 + COUNTER_RELEASE_DAYS * 86_400);
+    expect(bySk.get('2027-01-09')!.x).toBeGreaterThan(FAR);
+    // The tenant's own buckets hold no user: they keep their expiry.
+    expect([...store.items.values()].filter((i) => !String(i.pk).includes('#U#')).every((i) => (i.x as number) > FAR)).toBe(true);
+  });
+
+  it('a retried erasure batch releases the emptied item once the count is exact, and counts nothing twice', async () => {
+    const store = new FakeCounters();
+    const now = Date.UTC(2027, 0, 10);
+    const event = eventImage({ userId: 'gone' });
+    await countBatch([rec(undefined, event)], store);
+    const erasure = [rec(event, undefined, now)];
+    // The user item's count down is applied, but its answer lost: the release did not happen.
+    store.failAfterApply = 1;
+    store.failAfterApplyTo = (pk) => pk.includes('#U#');
+    const first = await countBatch(erasure, store, { now: () => now, concurrency: 1 });
+    expect(first).toMatchObject({ failed: 1, released: 0 });
+    const again = await countBatch(erasure, store, { now: () => now });
+    expect(again).toMatchObject({ failed: 0, released: 1 });
+    const userItem = [...store.items.values()].find((i) => String(i.pk).includes('#U#'))!;
+    expect(userItem[LOGIN]).toBe(0);
+    expect(userItem.x).toBe(now / 1000 + COUNTER_RELEASE_DAYS * 86_400);
   });
 
   it('throws when every update fails (Lambda retries the batch whole)', async () => {
