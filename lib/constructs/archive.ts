@@ -1,9 +1,9 @@
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import { type IEventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { KinesisFirehoseStream } from 'aws-cdk-lib/aws-events-targets';
+import { FirehoseDeliveryStream } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { CfnDeliveryStream, DeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -190,7 +190,12 @@ export class EventArchive extends Construct {
       eventBus: props.bus,
       description: 'Archive every recorded event (Firehose → S3 Parquet)',
       eventPattern: { source: ['activity-tracker'], detailType: ['activity.recorded'] },
-      targets: [new KinesisFirehoseStream(deliveryStream, { message: RuleTargetInput.fromEventPath('$.detail') })],
+      // The L1 stream seen through the L2 interface: the L2 construct cannot convert to Parquet against a Glue table.
+      targets: [
+        new FirehoseDeliveryStream(DeliveryStream.fromDeliveryStreamArn(this, 'DeliveryStreamRef', deliveryStream.attrArn), {
+          message: RuleTargetInput.fromEventPath('$.detail'),
+        }),
+      ],
     });
 
     this.bucket = bucket;
