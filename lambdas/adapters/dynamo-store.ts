@@ -1,62 +1,33 @@
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  type BatchGetCommandInput,
-  type BatchGetCommandOutput,
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ATTRIBUTES, GSI_BY_PURGE, INDEXES } from '../../contract';
-import { conditionally, isConditionFailure } from './dynamo-client';
 import { backoffMs, mapLimit, sleep } from '../core/concurrency';
 import type { CleanupStore } from '../core/cleanup';
+import { digestHeadPartition, type DigestHead, type LateLogItem, type RemovalLogItem } from '../core/digest';
+import type { DigestStore } from '../core/digest-seal';
 import type { ErasureStore } from '../core/erasure';
-import {
-  ERASURE_WORK_PARTITION,
-  keyString,
-  markerPartition,
-  receiptPartition,
-  TENANT_REGISTRY_PARTITION,
-  type ErasureMarkerItem,
-  type ErasureReceiptItem,
-  type ErasureWorkItem,
-  type EventItem,
-  type ItemKey,
-} from '../core/item-keys';
+import { keyString, TENANT_REGISTRY_PARTITION, type EventItem, type ItemKey } from '../core/item-keys';
 import type { LifecycleStore } from '../core/lifecycle';
 import { packItem, unpackItem } from '../core/payload';
 import type { EventReadStore, RangeRequest } from '../core/query';
 import type { EventWriteStore, PutOutcome, StoredKey } from '../core/writer';
-import { digestHeadPartition, type DigestHead, type LateLogItem, type RemovalLogItem } from '../core/digest';
-import type { DigestStore } from '../core/digest-seal';
+import { conditionally, isConditionFailure } from './dynamo-client';
+import { DynamoErasureStore } from './dynamo-erasure-store';
 
 export const BATCH_WRITE_MAX = 25;
-
-export interface DynamoStoreOptions {
-  /** Attempts for UnprocessedItems of one BatchWriteItem chunk. */
-  readonly maxBatchAttempts?: number;
-  /** BatchWriteItem requests in flight at once for one putBatch. @default 8 */
-  readonly batchConcurrency?: number;
-  readonly wait?: (ms: number) => Promise<void>;
-}
 
 /** A string attribute as the document client gives it, or marshalled (`{S}`), as an exception's `Item` carries it. */
 const digestOf = (value: unknown): string | undefined =>
   typeof value === 'string' ? value : typeof (value as { S?: unknown })?.S === 'string' ? (value as { S: string }).S : undefined;
 
-/** The events table behind the core's storage ports. */
-export class DynamoEventStore implements EventWriteStore, EventReadStore, CleanupStore, LifecycleStore, ErasureStore, DigestStore {
-  constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
-    private readonly options: DynamoStoreOptions = {},
-  ) {}
-
+/**
+ * The events table behind the core's storage ports: events written, read, deleted and restored,
+ * the cleanup's deletes, the tenant registry and the digests' logs and head. The erasure items are
+ * dynamo-erasure-store.ts.
+ */
+export class DynamoEventStore
+  extends DynamoErasureStore
+  implements EventWriteStore, EventReadStore, CleanupStore, LifecycleStore, ErasureStore, DigestStore
+{
   /**
    * Unconditional BatchWriteItem in chunks of 25, retrying UnprocessedItems; resolves with the items
    * it could not write. It overwrites, so the writer never uses it: only loaders (bench) do.
@@ -186,20 +157,6 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     );
   }
 
-  /** Every item of one partition (small partitions only: markers, work list, tenants). */
-  private async queryAll<T>(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<T[]> {
-    const items: T[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({ TableName: this.tableName, ...input, ...(start && { ExclusiveStartKey: start }) }),
-      );
-      items.push(...((out.Items ?? []) as T[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
-
   deleteIfExists(key: ItemKey): Promise<boolean> {
     return conditionally(
       this.doc.send(
@@ -249,137 +206,11 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     );
   }
 
-  listMarkers(tenant: string): Promise<ErasureMarkerItem[]> {
-    return this.queryAll<ErasureMarkerItem>({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': markerPartition(tenant) },
-      ConsistentRead: true,
-    });
-  }
-
-  async getReceipt(tenant: string, receiptId: string): Promise<ErasureReceiptItem | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: receiptPartition(tenant), sk: receiptId }, ConsistentRead: true }),
-    );
-    return out.Item as ErasureReceiptItem | undefined;
-  }
-
-  async createErasure(receipt: ErasureReceiptItem, work: ErasureWorkItem, marker: ErasureMarkerItem): Promise<void> {
-    await Promise.all([receipt, work].map((Item) => this.doc.send(new PutCommand({ TableName: this.tableName, Item }))));
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: marker }));
-  }
-
-  listErasureWork(): Promise<ErasureWorkItem[]> {
-    return this.queryAll<ErasureWorkItem>({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': ERASURE_WORK_PARTITION },
-      ConsistentRead: true,
-    });
-  }
-
   /** Which keys exist (with the payload digest `h` of idempotency-keyed items), by consistent BatchGetItem. */
   async existing(keys: readonly ItemKey[]): Promise<StoredKey[]> {
     const found: StoredKey[] = [];
     for (let i = 0; i < keys.length; i += 100) found.push(...(await this.batchGet<StoredKey>(keys.slice(i, i + 100), true, 'pk, sk, h')));
     return found;
-  }
-
-  /** One BatchGetItem of at most 100 keys, retrying UnprocessedKeys; the items found, in no order. */
-  private async batchGet<T extends ItemKey>(keys: readonly ItemKey[], consistent: boolean, projection?: string): Promise<T[]> {
-    const found: T[] = [];
-    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean; ProjectionExpression?: string }> | undefined = {
-      [this.tableName]: {
-        Keys: keys.map((k) => ({ pk: k.pk, sk: k.sk })),
-        ConsistentRead: consistent,
-        ...(projection && { ProjectionExpression: projection }),
-      },
-    };
-    for (let attempt = 0; request && attempt < 8; attempt++) {
-      if (attempt > 0) await (this.options.wait ?? sleep)(backoffMs(attempt));
-      const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-      found.push(...((out.Responses?.[this.tableName] ?? []) as T[]));
-      const left = out.UnprocessedKeys?.[this.tableName];
-      request = left?.Keys?.length ? ({ [this.tableName]: left } as typeof request) : undefined;
-    }
-    if (request) throw new Error('BatchGetItem left keys unprocessed after retries');
-    return found;
-  }
-
-  async beginChunk(work: ErasureWorkItem, keys: readonly ItemKey[]): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: work.pk, sk: work.sk },
-        UpdateExpression: 'SET ck = :ck',
-        ExpressionAttributeValues: { ':ck': keys.map((k) => ({ pk: k.pk, sk: k.sk })) },
-      }),
-    );
-  }
-
-  async endChunk(work: ErasureWorkItem, count: number): Promise<void> {
-    const out = await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: work.pk, sk: work.sk },
-        UpdateExpression: 'SET n = if_not_exists(n, :zero) + :c REMOVE ck',
-        ExpressionAttributeValues: { ':c': count, ':zero': 0 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    // The receipt shows progress; it takes the work item's count as is, so repeating this is harmless.
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: receiptPartition(work.tn), sk: work.rs },
-        UpdateExpression: 'SET n = :n',
-        ExpressionAttributeValues: { ':n': out.Attributes?.n as number },
-      }),
-    );
-  }
-
-  async completeErasure(work: ErasureWorkItem, completedAtMs: number, sweepUntilMs: number): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: receiptPartition(work.tn), sk: work.rs },
-        UpdateExpression: 'SET s = :s, ca = :ca',
-        ExpressionAttributeValues: { ':s': 'completed', ':ca': completedAtMs },
-      }),
-    );
-    // The marker may belong to a newer request for the same user by now: then it stays pending.
-    await conditionally(
-      this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: markerPartition(work.tn), sk: work.uk },
-          UpdateExpression: 'SET c = :c, x = :x',
-          ConditionExpression: 'r = :r',
-          ExpressionAttributeValues: { ':c': completedAtMs, ':x': Math.ceil(sweepUntilMs / 1000), ':r': work.rs },
-        }),
-      ),
-    );
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: work.pk, sk: work.sk },
-        UpdateExpression: 'SET c = :c, su = :su',
-        ExpressionAttributeValues: { ':c': completedAtMs, ':su': sweepUntilMs },
-      }),
-    );
-  }
-
-  async finishErasure(work: ErasureWorkItem): Promise<void> {
-    await conditionally(
-      this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: markerPartition(work.tn), sk: work.uk },
-          ConditionExpression: 'r = :r',
-          ExpressionAttributeValues: { ':r': work.rs },
-        }),
-      ),
-    );
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: work.pk, sk: work.sk } }));
   }
 
   async listTenants(): Promise<string[]> {
@@ -411,18 +242,11 @@ export class DynamoEventStore implements EventWriteStore, EventReadStore, Cleanu
     });
   }
 
+  /** The items that exist among these keys, consistent; throws rather than leave keys unread. */
   async getItems(keys: readonly ItemKey[]): Promise<EventItem[]> {
     const found: EventItem[] = [];
     for (let i = 0; i < keys.length; i += 100) {
-      let request: BatchGetCommandInput['RequestItems'] = {
-        [this.tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk })), ConsistentRead: true },
-      };
-      for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 8; attempt++) {
-        if (attempt > 0) await sleep(backoffMs(attempt));
-        const out: BatchGetCommandOutput = await this.doc.send(new BatchGetCommand({ RequestItems: request }));
-        found.push(...((out.Responses?.[this.tableName] ?? []) as EventItem[]).map((item) => unpackItem(item)));
-        request = out.UnprocessedKeys;
-      }
+      found.push(...(await this.batchGet<EventItem>(keys.slice(i, i + 100), true)).map((item) => unpackItem(item)));
     }
     return found;
   }

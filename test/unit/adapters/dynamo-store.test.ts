@@ -124,6 +124,25 @@ describe('DynamoDB store adapter', () => {
     expect(gets[0]?.input.RequestItems.T.ConsistentRead).toBe(false);
   });
 
+  it("reads a digest's late items consistently, retrying unprocessed keys, and throws rather than leave one out", async () => {
+    let attempts = 0;
+    const { doc, calls } = fakeDoc((input) => {
+      attempts++;
+      const keys = input.RequestItems.T.Keys as { sk: string }[];
+      // item 2 stays unprocessed once, item 3 for good.
+      const left = keys.filter((k) => k.sk === item(3).sk || (k.sk === item(2).sk && attempts === 1));
+      return {
+        Responses: { T: keys.filter((k) => !left.includes(k)).map((k) => item(Number(k.sk.slice(1)))) },
+        // As DynamoDB does: the unprocessed keys with the request's own ConsistentRead.
+        ...(left.length > 0 && { UnprocessedKeys: { T: { ...input.RequestItems.T, Keys: left } } }),
+      };
+    });
+    const store = new DynamoEventStore(doc, 'T', { wait: async () => undefined });
+    await expect(store.getItems([item(1), item(2)])).resolves.toEqual([item(1), item(2)]);
+    expect(calls.every((c) => c.input.RequestItems.T.ConsistentRead === true)).toBe(true);
+    await expect(store.getItems([item(1), item(3)])).rejects.toThrow('unprocessed');
+  });
+
   it('reads the tenant timeline from the table without a fetch', async () => {
     const { doc, calls } = fakeDoc(() => ({ Items: [item(1)] }));
     const out = await new DynamoEventStore(doc, 'T').queryRange({ partition: 'acme#0', lower: 'A', upper: 'Z', order: 'asc', limit: 10 });
