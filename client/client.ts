@@ -14,6 +14,7 @@ import type {
   TrackEvent,
   ViewerSession,
 } from './types';
+import { EventList, queryString } from './event-list';
 
 /** The API's limits a batch must respect (contract/limits.ts; openapi.yaml: maxItems 500, 1 MiB). */
 export const API_MAX_EVENTS = LIMITS.maxEventsPerRequest;
@@ -374,37 +375,6 @@ export class ActivityTrackerClient {
 }
 
 /**
- * The events matching some filters: `for await (const event of list)` walks every event across
- * pages; `for await (const page of list.pages())` walks the pages.
- */
-export class EventList implements AsyncIterable<Event> {
-  constructor(
-    private readonly client: ActivityTrackerClient,
-    private readonly filters: EventFilters,
-  ) {}
-
-  async *pages(): AsyncGenerator<EventPage, void, undefined> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.client.events.page({ ...this.filters, ...(cursor !== undefined && { cursor }) });
-      yield page;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<Event, void, undefined> {
-    for await (const page of this.pages()) yield* page.events;
-  }
-
-  /** Every matching event in one array (mind the size). */
-  async all(): Promise<Event[]> {
-    const out: Event[] = [];
-    for await (const event of this) out.push(event);
-    return out;
-  }
-}
-
-/**
  * A random idempotency key: crypto.randomUUID where it exists (Node, browsers in secure contexts),
  * else 128 random bits from getRandomValues (browsers on plain http).
  */
@@ -415,23 +385,3 @@ const randomKey = (): string => {
 };
 
 const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.floor(value)));
-
-/** The query string of GET /v1/events. */
-export const queryString = (filters: EventFilters & { cursor?: string }): string => {
-  const params = new URLSearchParams();
-  const put = (name: string, value: unknown) => {
-    if (value === undefined) return;
-    params.append(name, value instanceof Date ? value.toISOString() : String(value));
-  };
-  put('userId', filters.userId);
-  put('type', filters.type);
-  put('targetId', filters.targetId);
-  put('from', filters.from);
-  put('to', filters.to);
-  put('order', filters.order);
-  put('limit', filters.limit);
-  put('cursor', filters.cursor);
-  for (const [key, value] of Object.entries(filters.details ?? {})) put(`details.${key}`, value === null ? 'null' : value);
-  const text = params.toString();
-  return text === '' ? '' : `?${text}`;
-};

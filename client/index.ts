@@ -8,7 +8,8 @@
  */
 import { ActivityTrackerClient, type ClientOptions } from './client';
 
-export { ActivityTrackerClient, EventList, API_MAX_BODY_BYTES, API_MAX_EVENTS, parseRetryAfter, queryString } from './client';
+export { ActivityTrackerClient, API_MAX_BODY_BYTES, API_MAX_EVENTS, parseRetryAfter } from './client';
+export { EventList, queryString } from './event-list';
 export type { BatchOptions, ClientOptions, RetryOptions } from './client';
 export { ApiError, EventRejectedError, isRetryableStatus, type ApiErrorCode } from './errors';
 export type { ErrorCode, EventErrorCode } from '../contract';
