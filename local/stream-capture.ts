@@ -35,7 +35,14 @@ export interface StreamCaptureOptions {
   readonly dispatch?: RequestListener;
   readonly tables: readonly CapturedTable[];
   readonly region: string;
+  /** Real time: when a record was written, for the log's 24-hour retention. */
   readonly now?: () => number;
+  /**
+   * The stack's clock (`POST /_local/clock` shifts it), which stamps each record's
+   * ApproximateCreationDateTime: the functions compare it with their own clock (lag, expiries).
+   * @default now
+   */
+  readonly clock?: () => number;
 }
 
 interface Touched {
@@ -59,12 +66,14 @@ export class StreamCapture {
   private readonly byName: Map<string, CapturedTable>;
   private readonly locks = new Map<string, Promise<void>>();
   private readonly now: () => number;
+  private readonly clock: () => number;
   /** Writes captured and records appended (for the status page). */
   readonly stats = { writes: 0, records: 0 };
 
   constructor(private readonly opts: StreamCaptureOptions) {
     this.byName = new Map(opts.tables.map((t) => [t.tableName, t]));
     this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? this.now;
   }
 
   /** Starts listening on 127.0.0.1; resolves to the endpoint clients should use. */
@@ -155,7 +164,7 @@ export class StreamCapture {
       sequenceNumber: t.table.log.nextSequenceNumber(),
       streamArn: t.table.log.streamArn,
       region: this.opts.region,
-      nowMs,
+      nowMs: this.clock(),
     });
     if (!record) return;
     t.table.log.append(record, nowMs);

@@ -64,8 +64,9 @@ export const recount = async (opts: { eventsTable: string; statsTable: string; r
           new UpdateCommand({
             TableName: opts.statsTable,
             Key: { pk: d.pk, sk: d.sk },
-            // A counter item the repair creates expires like the consumer's (core/stats-counters.ts).
-            UpdateExpression: `ADD #a :d${d.expiresAt !== undefined ? ' SET #x = if_not_exists(#x, :x)' : ''}`,
+            // The item expires like the consumer's (core/stats-counters.ts), from the events it counts:
+            // also an item released too early (all zeros, expiring in days) that the repair gives counts.
+            UpdateExpression: `ADD #a :d${d.expiresAt !== undefined ? ' SET #x = :x' : ''}`,
             ExpressionAttributeNames: { '#a': d.attribute, ...(d.expiresAt !== undefined && { '#x': 'x' }) },
             ExpressionAttributeValues: { ':d': d.expected - d.counted, ...(d.expiresAt !== undefined && { ':x': d.expiresAt }) },
           }),

@@ -75,22 +75,32 @@ export class DynamoStatsStore implements CounterWriteStore, CounterReadStore {
     return typeof q === 'string' ? q : undefined;
   }
 
-  async releaseIfEmpty(pk: string, sk: string, lastSeq: string, expiresAt: number): Promise<boolean> {
+  async releaseIfEmpty(pk: string, sk: string, expiresAt: number): Promise<boolean> {
     const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }));
     const item = out.Item;
-    if (!item || item.q !== lastSeq) return false;
-    if (Object.entries(item).some(([name, value]) => parseCounterAttribute(name) && value !== 0)) return false;
-    if (typeof item.x === 'number' && item.x <= expiresAt) return true;
-    // Any change since the read moves the checkpoint: the item is still the empty one read.
+    if (!item) return false;
+    const counts = Object.keys(item).filter((name) => parseCounterAttribute(name) !== undefined);
+    if (counts.some((name) => item[name] !== 0)) return false;
+    if (typeof item.x === 'number' && item.x <= expiresAt) return false;
+    // A count moves the checkpoint; the recount's repair adds without moving it, so the counts are checked too.
+    const names: Record<string, string> = { '#x': 'x', '#q': 'q' };
+    const values: Record<string, unknown> = { ':x': expiresAt };
+    const conditions = [typeof item.q === 'string' ? '#q = :q' : 'attribute_not_exists(#q)'];
+    if (typeof item.q === 'string') values[':q'] = item.q;
+    counts.forEach((name, i) => {
+      names[`#c${i}`] = name;
+      conditions.push(`#c${i} = :zero`);
+      values[':zero'] = 0;
+    });
     return conditionally(
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk, sk },
           UpdateExpression: 'SET #x = :x',
-          ConditionExpression: '#q = :q',
-          ExpressionAttributeNames: { '#x': 'x', '#q': 'q' },
-          ExpressionAttributeValues: { ':x': expiresAt, ':q': lastSeq },
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       ),
     );

@@ -19,10 +19,11 @@ export interface CounterWriteStore {
   /** The item's checkpoint (consistent read). */
   checkpoint(pk: string, sk: string): Promise<string | undefined>;
   /**
-   * Moves the item's expiry to `expiresAt` (never later), only if its checkpoint is still `lastSeq`
-   * and every count in it is zero. Resolves whether the item is released.
+   * Reads the item (consistent); if every count in it is zero, moves its expiry to `expiresAt` (never
+   * later), on condition that its checkpoint and counts are still the ones read. Resolves whether
+   * this call moved it.
    */
-  releaseIfEmpty(pk: string, sk: string, lastSeq: string, expiresAt: number): Promise<boolean>;
+  releaseIfEmpty(pk: string, sk: string, expiresAt: number): Promise<boolean>;
 }
 
 export interface CountBatchOutcome {
@@ -32,7 +33,7 @@ export interface CountBatchOutcome {
   /** The record to report as the first failure (Lambda retries from it), if any update failed. */
   readonly firstFailedRecord?: string;
   readonly failed: number;
-  /** User items an erasure emptied, released to expire within days. */
+  /** Emptied user items released to expire within days. */
   readonly released: number;
 }
 
@@ -56,7 +57,8 @@ const applyOnce = async (u: CounterUpdate, store: CounterWriteStore): Promise<'a
  * Counts one stream batch: one conditional update per counter item (coalesced), in parallel. A
  * failed update reports its first record; Lambda checkpoints before it and retries from there,
  * and the checkpoints make the records already applied count once. Throws when every update failed.
- * A user item an erasure counted down is released when it holds only zeros (a retry releases it too).
+ * A user item marked for release is released after its update if it holds only zeros (a retried
+ * batch, or the half of a bisected one, releases it too).
  */
 export const countBatch = async (
   records: readonly ChangeRecord[],
@@ -76,8 +78,7 @@ export const countBatch = async (
   await mapLimit(updates, concurrency, async (u) => {
     try {
       if ((await applyOnce(u, store)) === 'replayed') replays++;
-      const last = u.contributions[u.contributions.length - 1];
-      if (u.releaseWhenEmpty && last && (await store.releaseIfEmpty(u.pk, u.sk, last.seq, releaseExpiry(now())))) released++;
+      if (u.releaseWhenEmpty && (await store.releaseIfEmpty(u.pk, u.sk, releaseExpiry(now())))) released++;
     } catch (e) {
       lastError = e;
       failures.push(u);

@@ -22,8 +22,13 @@ import { unpackItem } from './payload';
  *
  * Counters leave after their events: the end of retention counts every event down (a TTL delete, or
  * the cleanup's, at most RETENTION_TTL_GRACE_DAYS past its expiry), so by the counter item's own
- * expiry it holds zeros, and DynamoDB deletes it — an erased user's zero-count items too — instead
- * of keeping it forever.
+ * expiry it holds zeros, and DynamoDB deletes it instead of keeping it forever.
+ *
+ * A user's items go sooner when the user's events go before their time: a record that hides or
+ * removes an event before its expiry (a soft delete, a purge, an erasure) marks the user's item of
+ * that day (`U#<digest>`) for release, and an item that then holds only zeros expires
+ * COUNTER_RELEASE_DAYS later instead of with its bucket's retention — so an erased user's digest
+ * leaves with the user's events.
  */
 export type Granularity = 'H' | 'D' | 'M';
 
@@ -65,7 +70,7 @@ export interface CounterUpdate {
   readonly firstRecord: string;
   /** The item's expiry (epoch s): the latest `counterExpiry` of the events it counts up; absent when it counts none up (or none has an expiry). */
   readonly expiresAt?: number;
-  /** A user item an erasure counts down: release it (`releaseExpiry`) once every count in it is zero. */
+  /** A user item whose event went before its expiry: release it (`releaseExpiry`) if every count in it is zero. */
   readonly releaseWhenEmpty?: boolean;
 }
 
@@ -102,21 +107,13 @@ export const bucketEndMs = (g: Granularity, ms: number): number => {
 export const COUNTER_GRACE_DAYS = RETENTION_TTL_GRACE_DAYS + 4;
 
 /**
- * Days a released counter item (an erased user's, all zeros) is kept: past the 24 hours a stream
+ * Days a released counter item (a user item left all zeros when its events went early) is kept: past the 24 hours a stream
  * record lives, so a retried batch still finds the item's checkpoint and counts nothing twice.
  */
 export const COUNTER_RELEASE_DAYS = 2;
 
 /** The expiry (epoch s) of a counter item released at `nowMs`. */
 export const releaseExpiry = (nowMs: number): number => Math.ceil(nowMs / 1000) + COUNTER_RELEASE_DAYS * 86_400;
-
-/**
- * Whether a record removed a visible event before its expiry: an erasure's delete (the writer never
- * deletes, a soft delete is a modify, a purge removes an event already hidden, and the end of retention
- * comes after the expiry). An event without an expiry never reaches the end of its retention.
- */
-const removedBeforeExpiry = (r: ChangeRecord, e: CountedEvent): boolean =>
-  r.newImage === undefined && (e.expiresAt === undefined || (r.atMs !== undefined && e.expiresAt * 1000 > r.atMs));
 
 /**
  * When a counter item of bucket `g` may expire, given one event it counts: the event's own expiry
@@ -140,14 +137,14 @@ export const tenantCounterPartition = (tenant: string, shard: number, g: Granula
 export const userCounterPartition = (tenant: string, shard: number, userId: string) => `${tenant}#${shard}#U#${userDigest(userId)}`;
 
 /**
- * The event an image holds, if it is a visible event item: an event partition (`<tenant>#<shard>`),
- * an event body (`e`, or `y`/`z` when stored deflated), not soft-deleted. Everything else in the table (rate counters, erasure items,
- * the tenant registry) counts for nothing.
+ * The event an image holds, if it is an event item: an event partition (`<tenant>#<shard>`) and an
+ * event body (`e`, or `y`/`z` when stored deflated); `hidden` when soft-deleted. Everything else in
+ * the table (rate counters, erasure items, the tenant registry) is no event.
  */
-export const countedEvent = (stored: Record<string, unknown> | undefined): CountedEvent | undefined => {
+const eventOfImage = (stored: Record<string, unknown> | undefined): { event: CountedEvent; hidden: boolean } | undefined => {
   // An event stored deflated (`y` or `z` instead of `e`, core/payload.ts) counts all the same.
   const image = stored && unpackItem(stored);
-  if (!image || typeof image.pk !== 'string' || typeof image.e !== 'string' || image.d !== undefined) return undefined;
+  if (!image || typeof image.pk !== 'string' || typeof image.e !== 'string') return undefined;
   const partition = parseTenantPartition(image.pk);
   if (!partition) return undefined;
   let event: { type?: unknown; userId?: unknown; occurredAt?: unknown; target?: { type?: unknown } };
@@ -159,14 +156,34 @@ export const countedEvent = (stored: Record<string, unknown> | undefined): Count
   const occurredAtMs = typeof event.occurredAt === 'string' ? Date.parse(event.occurredAt) : Number.NaN;
   if (typeof event.type !== 'string' || typeof event.userId !== 'string' || !Number.isFinite(occurredAtMs)) return undefined;
   return {
-    tenant: partition.tenant,
-    shard: partition.shard,
-    type: event.type,
-    userId: event.userId,
-    targetType: typeof event.target?.type === 'string' ? event.target.type : null,
-    occurredAtMs,
-    ...(typeof image.x === 'number' && { expiresAt: image.x }),
+    event: {
+      tenant: partition.tenant,
+      shard: partition.shard,
+      type: event.type,
+      userId: event.userId,
+      targetType: typeof event.target?.type === 'string' ? event.target.type : null,
+      occurredAtMs,
+      ...(typeof image.x === 'number' && { expiresAt: image.x }),
+    },
+    hidden: image.d !== undefined,
   };
+};
+
+/** The event an image holds, if it is a visible event item (not soft-deleted): what counts. */
+export const countedEvent = (stored: Record<string, unknown> | undefined): CountedEvent | undefined => {
+  const found = eventOfImage(stored);
+  return found && !found.hidden ? found.event : undefined;
+};
+
+/**
+ * The event a record hides or removes before its expiry — a soft delete, a purge or an erasure, not
+ * the end of retention (a TTL delete comes at or after the expiry, the cleanup's days after) — if any.
+ */
+const goneEarly = (r: ChangeRecord): CountedEvent | undefined => {
+  const before = eventOfImage(r.oldImage);
+  if (!before || before.event.expiresAt === undefined || r.atMs === undefined || before.event.expiresAt * 1000 <= r.atMs) return undefined;
+  const after = eventOfImage(r.newImage);
+  return after === undefined || after.hidden ? before.event : undefined;
 };
 
 export interface CounterCell {
@@ -175,8 +192,6 @@ export interface CounterCell {
   readonly attribute: string;
   /** `counterExpiry` of the event for this cell's bucket. */
   readonly expiresAt?: number;
-  /** A cell of one user's item (keyed by the user's digest). */
-  readonly user?: true;
 }
 
 /** The counter cells (item key + attribute) one visible event adds one to. */
@@ -188,7 +203,7 @@ export const cellsOf = (e: CountedEvent): CounterCell[] => {
   };
   return [
     ...(['H', 'D', 'M'] as const).map((g) => cell(tenantCounterPartition(e.tenant, e.shard, g), g)),
-    { ...cell(userCounterPartition(e.tenant, e.shard, e.userId), 'D'), user: true },
+    cell(userCounterPartition(e.tenant, e.shard, e.userId), 'D'),
   ];
 };
 
@@ -197,8 +212,9 @@ export const cellsOf = (e: CountedEvent): CounterCell[] => {
  * one from those of its old image. An insert counts up, a soft delete down, a restore up, a purge
  * of a soft-deleted item not at all, an erasure's or retention's delete down. Deltas are coalesced
  * per counter item, in stream order; cells that net to zero are dropped. Each update carries the
- * latest expiry of the cells it counts up (none when it only counts down), and a user item an erasure
- * counts down is marked to be released once empty.
+ * latest expiry of the cells it counts up (none when it only counts down); the user item of an event
+ * hidden or removed before its expiry is marked to be released if empty (with no contributions when
+ * the record counts nothing, as the purge of a soft-deleted event).
  */
 export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] => {
   const updates = new Map<
@@ -219,22 +235,26 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
         deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
     };
-    const removed = countedEvent(r.oldImage);
     add(countedEvent(r.newImage), 1);
-    add(removed, -1);
-    const erased = removed !== undefined && removedBeforeExpiry(r, removed);
-    for (const d of deltas.values()) {
-      if (d.delta === 0) continue;
-      const itemKey = `${d.pk}\u0000${d.sk}`;
+    add(countedEvent(r.oldImage), -1);
+    const update = (pk: string, sk: string) => {
+      const itemKey = `${pk}\u0000${sk}`;
       let u = updates.get(itemKey);
       if (!u) {
-        u = { pk: d.pk, sk: d.sk, firstRecord: r.sequenceNumber, contributions: [] };
+        u = { pk, sk, firstRecord: r.sequenceNumber, contributions: [] };
         updates.set(itemKey, u);
       }
+      return u;
+    };
+    for (const d of deltas.values()) {
+      if (d.delta === 0) continue;
+      const u = update(d.pk, d.sk);
       u.contributions.push({ seq, attribute: d.attribute, delta: d.delta });
       if (d.expiresAt !== undefined && d.delta > 0) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
-      if (erased && d.user) u.releaseWhenEmpty = true;
     }
+    // The user's item of that day, even when this record counts nothing (the purge of a hidden event).
+    const gone = goneEarly(r);
+    if (gone) update(userCounterPartition(gone.tenant, gone.shard, gone.userId), bucketKey('D', gone.occurredAtMs)).releaseWhenEmpty = true;
   }
   return [...updates.values()];
 };

@@ -165,11 +165,13 @@ export interface EmulatorOptions {
   /** Where KMS key material is kept (`kms/`), persisted or not: signatures must verify across restarts. */
   readonly stateDir: string;
   readonly log: (line: string) => void;
+  /** The stack's clock (ms), which stamps stream records as the functions read time. */
+  readonly clock?: () => number;
 }
 
 /** Starts DynamoDB, SQS and Secrets Manager with the template's tables, queues and secrets. */
 export const startEmulators = async (
-  { model, region, stackName, persistDir, stateDir, log }: EmulatorOptions,
+  { model, region, stackName, persistDir, stateDir, log, clock }: EmulatorOptions,
   stops: Stops,
 ): Promise<Emulators> => {
   const dynamodb = await startDynamoDb(model, region, persistDir ? join(persistDir, 'data') : undefined, log, stops);
@@ -193,7 +195,7 @@ export const startEmulators = async (
   guardHost(secretsManager.server);
   stops.push(secretsManager.stop);
   // Every client reaches DynamoDB through the stream capture, so that each write becomes stream records.
-  const streams = await startStreamCapture(model, dynamodb.endpoint, ctx, stops, dynamodb.dispatch);
+  const streams = await startStreamCapture(model, dynamodb.endpoint, ctx, stops, dynamodb.dispatch, clock);
   const kms = await startKms(model.kmsKeys, stateDir, region, LOCAL_ACCOUNT_ID);
   stops.push(kms.stop);
   return {

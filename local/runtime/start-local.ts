@@ -60,8 +60,9 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
   };
 
   try {
+    const clock = new LocalClock();
     const emulators = await startEmulators(
-      { model, region, stackName, stateDir, ...(options.persist ? { persistDir: stateDir } : {}), log },
+      { model, region, stackName, stateDir, ...(options.persist ? { persistDir: stateDir } : {}), log, clock: () => clock.now() },
       stops,
     );
     const { ctx, tables, queues } = emulators;
@@ -93,7 +94,6 @@ export const startLocal = async (options: StartLocalOptions = {}): Promise<Local
       faults = proxy;
       log('fault injection on: functions reach DynamoDB and SQS through the fault proxy (POST /_local/faults)');
     }
-    const clock = new LocalClock();
     // Idle keep-alive connections outlive a client's own idle timeout (fetch's is 4 s; API Gateway's
     // is far longer), so the client always closes first: a server closing one just as the client
     // reuses it fails that request with "other side closed" (seen under load in CI).

@@ -29,6 +29,7 @@ export const startStreamCapture = async (
   ctx: Pick<ResolveContext, 'region' | 'accountId'>,
   stops: Stops,
   dispatch?: RequestListener,
+  clock?: () => number,
 ): Promise<LocalStreams> => {
   const logs = new Map<string, StreamLog>();
   for (const t of model.tables) {
@@ -38,6 +39,7 @@ export const startStreamCapture = async (
   const capture = new StreamCapture({
     target: emulatorEndpoint,
     ...(dispatch && { dispatch }),
+    ...(clock && { clock }),
     region: ctx.region,
     tables: model.tables.flatMap((t) => {
       const log = logs.get(t.logicalId);

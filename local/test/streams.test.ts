@@ -204,6 +204,7 @@ describe.each([
   let ddb: DynamoDBClient;
   const log = new StreamLog('Table', 'events', 'arn:aws:dynamodb:us-east-1:000000000000:table/events/stream/x', 'NEW_AND_OLD_IMAGES');
   const reader = log.register('TRIM_HORIZON');
+  const SHIFT_MS = 40 * 86_400_000;
 
   beforeAll(async () => {
     server = dynalite({ createTableMs: 0 });
@@ -214,6 +215,8 @@ describe.each([
       ...(inProcess && { dispatch: server.listeners('request')[0] as RequestListener }),
       region: 'us-east-1',
       tables: [{ tableName: 'events', keyAttributes: ['pk', 'sk'], log }],
+      // The stack's clock, shifted as POST /_local/clock shifts it.
+      clock: () => Date.now() + SHIFT_MS,
     });
     const endpoint = await capture.start();
     ddb = new DynamoDBClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -277,6 +280,11 @@ describe.each([
     await ddb.send(new DeleteItemCommand({ TableName: 'events', Key: { pk: { S: 'nothing' }, sk: { S: 'here' } } }));
     const { records } = log.read(reader.position, 100);
     const event = { Records: records.map((r) => r.record) };
+    // Stamped by the stack's clock, as the functions read time; kept by real time (a clock 40 days on trims nothing).
+    for (const r of records) {
+      expect(Math.abs(r.record.dynamodb!.ApproximateCreationDateTime! * 1000 - (Date.now() + SHIFT_MS))).toBeLessThan(30_000);
+      expect(Math.abs(r.createdAtMs - Date.now())).toBeLessThan(30_000);
+    }
     // Lambda's record shape.
     expect(event.Records[0]).toEqual({
       eventID: expect.stringMatching(/^[0-9a-f]{32}$/),

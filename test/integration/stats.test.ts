@@ -217,6 +217,9 @@ describe('GET /v1/stats', () => {
     await statsUntil(tenant, `${range}&type=user.login`, (b) => b.total === 4);
     expect((await call(tenant, 'POST', `/v1/events/${id}/restore`)).status).toBe(200);
     await statsUntil(tenant, `${range}&type=user.login`, (b) => b.total === 5);
+    // u1's two events of day 2 are hidden before the erasure (which then purges them with the rest).
+    for (const hidden of loginIds.slice(11, 13)) expect((await call(tenant, 'DELETE', `/v1/events/${hidden}`)).status).toBe(204);
+    await statsUntil(tenant, range, (b) => b.total === 11);
     expect((await call(tenant, 'POST', '/v1/erasures', { userId: 'u1' })).status).toBe(202);
     for (let run = 0; run < 5; run++) await stack.runSchedules();
     const body = await statsUntil(tenant, range, (b) => b.total === 6);
@@ -348,6 +351,19 @@ describe('counters under consumer faults', () => {
     expect(drift).toEqual([]);
     expect(report.drift).toEqual([]);
     expect(faults.total).toBeGreaterThan(0);
+    // The erased user's items, emptied through the faults' retries (and bisected batches), are released.
+    const erased = await eventually(
+      async () => {
+        const items = (await counterItems(tenant)).filter((i) => String(i.pk).endsWith(`#U#${userDigest('u3')}`));
+        return items.length > 0 && items.every((i) => (i.x as number) <= Date.now() / 1000 + COUNTER_RELEASE_DAYS * 86_400)
+          ? items
+          : undefined;
+      },
+      30_000,
+      "u3's counter items released",
+    );
+    // Four days of u3's events, on one or more shards each.
+    expect(erased.length).toBeGreaterThanOrEqual(4);
   }, 300_000);
 });
 
@@ -356,11 +372,22 @@ describe('retention', () => {
     const tenant = uniqueTenant('expire');
     await send(tenant, [{ type: 'x.y', userId: 'u', occurredAt: at(0) }]);
     await statsUntil(tenant, range, (b) => b.total === 1);
+    const before = await counterItems(tenant);
     // Past the 30-day retention and the grace the cleanup leaves TTL (dynalite has no TTL): the cleanup deletes it.
     await stack.setClockOffset((31 + RETENTION_TTL_GRACE_DAYS) * DAY);
     try {
       for (let run = 0; run < 3; run++) await stack.runSchedules();
       await statsUntil(tenant, range, (b) => b.total === 0);
+      // The end of retention is no early removal: every item keeps the expiry it had (none is released).
+      const after = await eventually(
+        async () => {
+          const items = await counterItems(tenant);
+          return items.every((i) => Object.entries(i).every(([k, v]) => !k.startsWith('c:') || v === 0)) ? items : undefined;
+        },
+        30_000,
+        'counters at zero',
+      );
+      expect(new Map(after.map((i) => [`${i.pk} ${i.sk}`, i.x]))).toEqual(new Map(before.map((i) => [`${i.pk} ${i.sk}`, i.x])));
     } finally {
       await stack.setClockOffset(0);
     }

@@ -75,10 +75,11 @@ class FakeCounters implements CounterWriteStore, CounterReadStore {
   async checkpoint(pk: string, sk: string) {
     return this.items.get(`${pk}|${sk}`)?.q as string | undefined;
   }
-  async releaseIfEmpty(pk: string, sk: string, lastSeq: string, expiresAt: number) {
+  async releaseIfEmpty(pk: string, sk: string, expiresAt: number) {
     const item = this.items.get(`${pk}|${sk}`);
-    if (!item || item.q !== lastSeq || Object.entries(item).some(([k, v]) => k.startsWith('c:') && v !== 0)) return false;
-    item.x = Math.min((item.x as number | undefined) ?? expiresAt, expiresAt);
+    if (!item || Object.entries(item).some(([k, v]) => k.startsWith('c:') && v !== 0)) return false;
+    if (typeof item.x === 'number' && item.x <= expiresAt) return false;
+    item.x = expiresAt;
     return true;
   }
   async readCounters(pk: string, from: string, to: string) {
@@ -117,22 +118,29 @@ describe('planCounters', () => {
     );
   });
 
-  it('marks a user item for release when an erasure counts it down, never on the end of retention, a soft delete or a tenant item', () => {
+  it('marks the user item of an event hidden or removed before its expiry for release, never at the end of retention', () => {
     const atMs = Date.UTC(2027, 0, 10);
-    const released = (records: ChangeRecord[]) =>
-      planCounters(records)
-        .filter((u) => u.releaseWhenEmpty)
-        .map((u) => u.pk);
-    const user = planCounters([rec(undefined, eventImage())]).find((u) => u.pk.includes('#U#'))!.pk;
-    // Removed before its expiry: the cleanup erased it.
-    expect(released([rec(eventImage(), undefined, atMs)])).toEqual([user]);
-    // Removed after its expiry: the end of its retention (TTL, or the cleanup's backstop).
-    expect(released([rec(eventImage({ x: atMs / 1000 - 60 }), undefined, atMs)])).toEqual([]);
-    // A soft delete hides it (the user is not erased); the purge of a hidden event counts nothing.
-    expect(released([rec(eventImage(), eventImage({ d: 5 }), atMs)])).toEqual([]);
-    expect(released([rec(eventImage({ d: 5 }), undefined, atMs)])).toEqual([]);
-    // A batch that also counts the user up is marked all the same: the release happens only if the item ends empty.
-    expect(released([rec(undefined, eventImage({ type: 'a' })), rec(eventImage({ type: 'b' }), undefined, atMs)])).toEqual([user]);
+    const released = (records: ChangeRecord[]) => planCounters(records).filter((u) => u.releaseWhenEmpty);
+    const user = planCounters([rec(undefined, eventImage())]).find((u) => u.pk.includes('#U#'))!;
+    const mark = { pk: user.pk, sk: user.sk, releaseWhenEmpty: true };
+    // An erasure's delete, a soft delete: the user item is counted down and marked.
+    expect(released([rec(eventImage(), undefined, atMs)])).toEqual([
+      expect.objectContaining({ ...mark, contributions: [expect.objectContaining({ delta: -1 })] }),
+    ]);
+    expect(released([rec(eventImage(), eventImage({ d: 5 }), atMs)])).toEqual([expect.objectContaining(mark)]);
+    // The purge (or erasure) of an event already hidden counts nothing, and still marks the item: it may hold only zeros now.
+    expect(released([rec(eventImage({ d: 5 }), undefined, atMs)])).toEqual([
+      { ...mark, firstRecord: expect.any(String), contributions: [] },
+    ]);
+    // Removed after its expiry: the end of its retention (TTL, or the cleanup's backstop), counted down but not marked.
+    const expired = eventImage({ x: atMs / 1000 - 60 });
+    expect(released([rec(expired, undefined, atMs)])).toEqual([]);
+    expect(planCounters([rec(expired, undefined, atMs)]).find((u) => u.pk === user.pk)?.contributions).toEqual([
+      expect.objectContaining({ delta: -1 }),
+    ]);
+    // A restore, an insert: nothing to release; nor without the record's time.
+    expect(released([rec(eventImage({ d: 5 }), eventImage(), atMs), rec(undefined, eventImage(), atMs)])).toEqual([]);
+    expect(released([rec(eventImage(), undefined)])).toEqual([]);
   });
 
   it('counts an event stored deflated (y instead of e) like any other, in the consumer and the recount', () => {
@@ -255,38 +263,62 @@ describe('countBatch (exact under retries)', () => {
   it("releases an erased user's emptied items to expire within days, and keeps those still counting a kept event", async () => {
     const store = new FakeCounters();
     const now = Date.UTC(2027, 0, 10);
+    const released = now / 1000 + COUNTER_RELEASE_DAYS * 86_400;
     const day1 = eventImage({ userId: 'gone', occurredAt: '2027-01-08T10:00:00Z' });
     const day2 = eventImage({ userId: 'gone', occurredAt: '2027-01-09T10:00:00Z' });
     const later = eventImage({ userId: 'gone', occurredAt: '2027-01-09T11:00:00Z', type: 'kept' });
-    await countBatch([rec(undefined, day1), rec(undefined, day2), rec(undefined, later)], store, { now: () => now });
-    const userItems = () => [...store.items.values()].filter((i) => String(i.pk).includes('#U#'));
-    expect(userItems().every((i) => (i.x as number) > FAR)).toBe(true);
-    // The erasure deletes the events received before it: not `later`.
-    const outcome = await countBatch([rec(day1, undefined, now), rec(day2, undefined, now)], store, { now: () => now });
-    expect(outcome.released).toBe(1);
-    const bySk = new Map(userItems().map((i) => [i.sk, i]));
-    expect(bySk.get('2027-01-08')!.x).toBe(now / 1000 + COUNTER_RELEASE_DAYS * 86_400);
-    expect(bySk.get('2027-01-09')!.x).toBeGreaterThan(FAR);
+    const day3 = eventImage({ userId: 'gone', occurredAt: '2027-01-07T10:00:00Z' });
+    const day3Hidden = { ...day3, d: now - 1000 };
+    await countBatch([rec(undefined, day1), rec(undefined, day2), rec(undefined, later), rec(undefined, day3)], store, { now: () => now });
+    const userItem = (sk: string) => [...store.items.values()].find((i) => String(i.pk).includes('#U#') && i.sk === sk)!;
+    expect(['2027-01-07', '2027-01-08', '2027-01-09'].every((sk) => (userItem(sk).x as number) > FAR)).toBe(true);
+    // day3's only event is soft-deleted: its item holds zeros and is released (a restore would count it up again).
+    expect(await countBatch([rec(day3, day3Hidden, now)], store, { now: () => now })).toMatchObject({ released: 1 });
+    expect(userItem('2027-01-07').x).toBe(released);
+    // Its expiry moved on meanwhile (say, the recount's repair): the erasure's purge of the hidden event releases it again.
+    userItem('2027-01-07').x = FAR + 1;
+    // The erasure deletes the events received before it (the hidden one too), not `later`.
+    const outcome = await countBatch([rec(day1, undefined, now), rec(day2, undefined, now), rec(day3Hidden, undefined, now)], store, {
+      now: () => now,
+    });
+    expect(outcome.released).toBe(2);
+    expect(userItem('2027-01-08').x).toBe(released);
+    expect(userItem('2027-01-07').x).toBe(released);
+    expect(userItem('2027-01-09').x).toBeGreaterThan(FAR);
     // The tenant's own buckets hold no user: they keep their expiry.
     expect([...store.items.values()].filter((i) => !String(i.pk).includes('#U#')).every((i) => (i.x as number) > FAR)).toBe(true);
   });
 
-  it('a retried erasure batch releases the emptied item once the count is exact, and counts nothing twice', async () => {
-    const store = new FakeCounters();
+  it('a retried erasure batch, whole or bisected, releases the emptied item and counts nothing twice', async () => {
     const now = Date.UTC(2027, 0, 10);
-    const event = eventImage({ userId: 'gone' });
-    await countBatch([rec(undefined, event)], store);
-    const erasure = [rec(event, undefined, now)];
-    // The user item's count down is applied, but its answer lost: the release did not happen.
-    store.failAfterApply = 1;
-    store.failAfterApplyTo = (pk) => pk.includes('#U#');
-    const first = await countBatch(erasure, store, { now: () => now, concurrency: 1 });
-    expect(first).toMatchObject({ failed: 1, released: 0 });
-    const again = await countBatch(erasure, store, { now: () => now });
-    expect(again).toMatchObject({ failed: 0, released: 1 });
-    const userItem = [...store.items.values()].find((i) => String(i.pk).includes('#U#'))!;
-    expect(userItem[LOGIN]).toBe(0);
-    expect(userItem.x).toBe(now / 1000 + COUNTER_RELEASE_DAYS * 86_400);
+    const released = now / 1000 + COUNTER_RELEASE_DAYS * 86_400;
+    const a = eventImage({ userId: 'gone', type: 'a' });
+    const b = eventImage({ userId: 'gone', type: 'b' });
+    const setUp = async () => {
+      const store = new FakeCounters();
+      await countBatch([rec(undefined, a), rec(undefined, b)], store);
+      // The user item's count down will be applied, but its answer lost: no release in that attempt.
+      store.failAfterApply = 1;
+      store.failAfterApplyTo = (pk) => pk.includes('#U#');
+      return store;
+    };
+    const userItem = (store: FakeCounters) => [...store.items.values()].find((i) => String(i.pk).includes('#U#'))!;
+    // Made after the inserts: stream order.
+    const erasureOf = () => [rec(a, undefined, now), rec(b, undefined, now)];
+    const zeros = { [counterAttribute('a', null)]: 0, [counterAttribute('b', null)]: 0 };
+
+    const whole = await setUp();
+    let erasure = erasureOf();
+    expect(await countBatch(erasure, whole, { now: () => now, concurrency: 1 })).toMatchObject({ failed: 1, released: 0 });
+    expect(await countBatch(erasure, whole, { now: () => now })).toMatchObject({ failed: 0, released: 1 });
+    expect(userItem(whole)).toMatchObject({ ...zeros, x: released });
+
+    // Lambda bisects the failed batch: the half with the first record finds the item already past it, and still releases it.
+    const bisected = await setUp();
+    erasure = erasureOf();
+    await countBatch(erasure, bisected, { now: () => now, concurrency: 1 });
+    expect(await countBatch(erasure.slice(0, 1), bisected, { now: () => now })).toMatchObject({ failed: 0, released: 1 });
+    expect(userItem(bisected)).toMatchObject({ ...zeros, x: released });
   });
 
   it('throws when every update fails (Lambda retries the batch whole)', async () => {
