@@ -96,11 +96,12 @@ export const auditEntry = (tenant: string, action: AuditAction, deps: Omit<Audit
   const event = auditEvent(action, now);
   const timeMs = action.at ?? now;
   const key = action.idempotencyKey === undefined ? undefined : `${AUDIT_TYPE_PREFIX}${action.action}:${action.idempotencyKey}`;
-  const internalId = key === undefined ? randomInternalId(timeMs, deps.random ?? randomBytes) : idempotentInternalId(tenant, key, timeMs);
+  const internalId =
+    key === undefined ? randomInternalId(timeMs, deps.random ?? randomBytes) : idempotentInternalId(tenant, key, timeMs, 'audit');
   const shard =
     key === undefined
       ? (deps.randomShard ?? randomInt)(deps.shardCount)
-      : idempotencyDigest(tenant, key, timeMs).readUInt32BE(28) % deps.shardCount;
+      : idempotencyDigest(tenant, key, timeMs, 'audit').readUInt32BE(28) % deps.shardCount;
   const item: EventItem = {
     pk: tenantPartition(tenant, shard),
     sk: internalId,

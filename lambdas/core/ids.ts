@@ -68,15 +68,27 @@ export const randomInternalId = (timeMs: number, random: (n: number) => Uint8Arr
   encodeBase32(withTime(timeMs, random(INTERNAL_ID_BYTES - TIME_BYTES)));
 
 /**
+ * Whose idempotency key: a client's (ingest), or the service's own for an audit record. The two
+ * never share an id, whatever key a client sends.
+ */
+export type KeyDomain = 'client' | 'audit';
+
+/**
  * The id for an event with an idempotency key: a hash of tenant, key and occurredAt, so the same
  * triple always maps to the same item. No secret is needed: the internal id never leaves the service.
  */
-export const idempotentInternalId = (tenant: string, idempotencyKey: string, timeMs: number): string =>
-  encodeBase32(withTime(timeMs, idempotencyDigest(tenant, idempotencyKey, timeMs)));
+export const idempotentInternalId = (tenant: string, idempotencyKey: string, timeMs: number, domain: KeyDomain = 'client'): string =>
+  encodeBase32(withTime(timeMs, idempotencyDigest(tenant, idempotencyKey, timeMs, domain)));
 
-/** The digest behind an idempotent id; its last byte also picks the shard. */
-export const idempotencyDigest = (tenant: string, idempotencyKey: string, timeMs: number): Buffer =>
-  createHash('sha256').update(`${tenant}\u0000${idempotencyKey}\u0000${timeMs}`).digest();
+/**
+ * The digest behind an idempotent id; its last byte also picks the shard. An audit record's digest
+ * ends in a non-numeric field a client's (which ends in its time) cannot produce, so no client key —
+ * `activity-tracker.event.deleted:<id>` included — can take an audit record's item first.
+ */
+export const idempotencyDigest = (tenant: string, idempotencyKey: string, timeMs: number, domain: KeyDomain = 'client'): Buffer =>
+  createHash('sha256')
+    .update(`${tenant}\u0000${idempotencyKey}\u0000${timeMs}${domain === 'audit' ? '\u0000audit' : ''}`)
+    .digest();
 
 /**
  * The digest of what a client sent for an idempotency-keyed event (type, userId, occurredAt, target,

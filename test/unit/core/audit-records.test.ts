@@ -53,6 +53,29 @@ describe('audit records', () => {
     expect(plain.item.sk).not.toBe(auditEntry('acme', { ...action, idempotencyKey: undefined }, base).item.sk);
   });
 
+  it("never shares an item with a client event, whatever key the client sends (a client cannot take an audit record's place)", async () => {
+    const action = {
+      action: 'event.deleted',
+      actor: { subject: 'a' },
+      target: { type: 'event', id: 'PUBLIC' },
+      idempotencyKey: 'PUBLIC',
+      at: NOW,
+    };
+    const audit = auditEntry('acme', action, base).item;
+    // The client sends the audit record's own key material, at the same instant.
+    const queue = new RecordingQueue();
+    const body = JSON.stringify({
+      type: 'x.y',
+      userId: 'u',
+      occurredAt: new Date(NOW).toISOString(),
+      idempotencyKey: 'activity-tracker.event.deleted:PUBLIC',
+    });
+    await ingest({ tenant: 'acme', body, contentType: 'application/json', source: {} }, { ...base, queue, keyring });
+    const [client] = decodeMessage(queue.sent[0]?.body ?? '');
+    expect(client?.item.sk).toBeDefined();
+    expect(client?.item.sk).not.toBe(audit.sk);
+  });
+
   it('sends the record through the events queue and fails with enqueue_failed when the queue refuses it', async () => {
     const queue = new RecordingQueue();
     await auditRecorder({ ...base, queue })('acme', {
