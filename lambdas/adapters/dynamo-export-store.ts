@@ -72,19 +72,44 @@ export class DynamoExportStore implements ExportStore {
     tenant: string,
     jobId: string,
     from: ExportJobItem['s'],
-    to: { s: 'completed' | 'failed'; why?: ExportJobItem['why']; ca: number },
+    to: { s: 'completed' | 'failed'; why?: ExportJobItem['why']; ca: number; q: string },
   ): Promise<boolean> {
     return conditionally(
       this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: exportPartition(tenant), sk: jobId },
-          UpdateExpression: `SET s = :to, ca = :ca${to.why === undefined ? '' : ', why = :why'}`,
+          UpdateExpression: `SET s = :to, ca = :ca, q = :q${to.why === undefined ? '' : ', why = :why'}`,
           ConditionExpression: 's = :from',
-          ExpressionAttributeValues: { ':to': to.s, ':ca': to.ca, ':from': from, ...(to.why !== undefined && { ':why': to.why }) },
+          ExpressionAttributeValues: {
+            ':to': to.s,
+            ':ca': to.ca,
+            ':q': to.q,
+            ':from': from,
+            ...(to.why !== undefined && { ':why': to.why }),
+          },
         }),
       ),
     );
+  }
+
+  async listJobs(tenant: string): Promise<ExportJobItem[]> {
+    const jobs: ExportJobItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': exportPartition(tenant) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      jobs.push(...((out.Items ?? []) as ExportJobItem[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return jobs;
   }
 
   listMarkers(tenant: string): Promise<ErasureMarkerItem[]> {

@@ -23,7 +23,7 @@ const gzipAsync = promisify(gzip);
  * the cursor after its last event and the counts. A worker that crashes or runs out of time loses
  * at most the part it was filling: the next one starts a fresh member at the saved cursor.
  *
- *   <tenant>#J / <job id>   s status, why (failed: erased | error), f format, q filters (JSON),
+ *   <tenant>#J / <job id>   s status, why (failed: erased | error), f format, q filters (JSON; the userId only while pending),
  *                           uk/uh user key and userId digest (user exports), ra/ca requested/completed (ms),
  *                           n events, b bytes, up upload id, np parts uploaded, pt [{n,e}] parts,
  *                           cu cursor after the last uploaded part, fin all parts uploaded, x TTL
@@ -71,13 +71,18 @@ export interface ExportStore {
   countPending(tenant: string, nowSeconds: number, atMost: number): Promise<number>;
   /** Records uploaded parts, only if no other worker moved the job on since (`np` still `expectedParts`); false otherwise. */
   saveProgress(tenant: string, jobId: string, expectedParts: number, progress: ExportProgress): Promise<boolean>;
-  /** Moves a job out of `from` (pending, or completed for a late erasure); false when it was no longer there. */
+  /**
+   * Moves a job out of `from` (pending, or completed for a late erasure), setting its filters to `q`
+   * (the worker's userId no longer needed); false when it was no longer there.
+   */
   finish(
     tenant: string,
     jobId: string,
     from: ExportJobItem['s'],
-    to: { s: 'completed' | 'failed'; why?: ExportJobItem['why']; ca: number },
+    to: { s: 'completed' | 'failed'; why?: ExportJobItem['why']; ca: number; q: string },
   ): Promise<boolean>;
+  /** The tenant's jobs (of the last expiry period: the partition's TTL keeps it short). */
+  listJobs(tenant: string): Promise<ExportJobItem[]>;
   listMarkers(tenant: string): Promise<ErasureMarkerItem[]>;
 }
 
@@ -221,6 +226,37 @@ export const requestExport = async (
 export const erasedSince = (job: Pick<ExportJobItem, 'ra' | 'uk' | 'uh'>, markers: readonly ErasureMarkerItem[]): boolean =>
   markers.some((m) => m.ra >= job.ra && (job.uk === undefined || (m.sk === job.uk && m.uh === job.uh)));
 
+/** A job's filters once it left pending: the userId goes (the job keeps its digest `uh` only). */
+const settledFilters = (job: Pick<ExportJobItem, 'q'>): string => {
+  const { userId: _userId, ...rest } = JSON.parse(job.q) as ExportFilters;
+  return JSON.stringify(rest);
+};
+
+/**
+ * Withdraws the tenant's completed exports an erasure requested since makes unlawful to hand out
+ * (`erasedSince`): deletes the file and fails the job (`erased`). Called when an erasure is
+ * requested, so a file never outlives the marker that GET /v1/exports/{id} would check; pending jobs
+ * check the markers themselves before each part and before completing. Returns how many it withdrew.
+ */
+export const withdrawErasedExports = async (tenant: string, deps: Pick<ExportStatusDeps, 'store' | 'files' | 'now'>): Promise<number> => {
+  const markers = await deps.store.listMarkers(tenant);
+  let withdrawn = 0;
+  for (const job of await deps.store.listJobs(tenant)) {
+    if (job.s !== 'completed' || !erasedSince(job, markers)) continue;
+    await deps.files.remove(exportObjectKey(tenant, job), undefined);
+    if (
+      await deps.store.finish(tenant, job.sk, 'completed', {
+        s: 'failed',
+        why: 'erased',
+        ca: job.ca ?? deps.now?.() ?? Date.now(),
+        q: job.q,
+      })
+    )
+      withdrawn++;
+  }
+  return withdrawn;
+};
+
 export interface ExportStatusDeps {
   readonly store: ExportStore;
   readonly files: Pick<ExportFiles, 'downloadUrl' | 'remove'>;
@@ -240,7 +276,7 @@ export const getExport = async (tenant: string, publicId: string, deps: ExportSt
   if (job.s === 'completed' && erasedSince(job, await deps.store.listMarkers(tenant))) {
     // A completed file of a user erased since: delete it rather than hand it out.
     await deps.files.remove(exportObjectKey(tenant, job), undefined);
-    await deps.store.finish(tenant, job.sk, 'completed', { s: 'failed', why: 'erased', ca: job.ca ?? now });
+    await deps.store.finish(tenant, job.sk, 'completed', { s: 'failed', why: 'erased', ca: job.ca ?? now, q: job.q });
     job = { ...job, s: 'failed', why: 'erased' };
   }
   let url: string | null = null;
@@ -294,7 +330,7 @@ export const runExport = async (message: ExportWorkMessage, deps: ExportRunDeps)
   const key = exportObjectKey(tenant, job);
   const failErased = async (uploadId: string | undefined): Promise<ExportRunOutcome> => {
     await deps.files.remove(key, uploadId);
-    await deps.store.finish(tenant, job.sk, 'pending', { s: 'failed', why: 'erased', ca: now() });
+    await deps.store.finish(tenant, job.sk, 'pending', { s: 'failed', why: 'erased', ca: now(), q: settledFilters(job) });
     return 'erased';
   };
   if (erasedSince(job, await deps.store.listMarkers(tenant))) return failErased(job.up);
@@ -356,6 +392,6 @@ export const runExport = async (message: ExportWorkMessage, deps: ExportRunDeps)
   }
   if (erasedSince(job, await deps.store.listMarkers(tenant))) return failErased(state.up);
   await deps.files.completeUpload(key, state.up, state.pt);
-  await deps.store.finish(tenant, job.sk, 'pending', { s: 'completed', ca: now() });
+  await deps.store.finish(tenant, job.sk, 'pending', { s: 'completed', ca: now(), q: settledFilters(job) });
   return 'completed';
 };

@@ -10,7 +10,7 @@ import { AUDIT_ACTIONS, auditRecorder, type AuditRecorder } from '../core/audit-
 import type { Principal } from '../core/auth';
 import { NotFoundError } from '../core/errors';
 import { getErasure, requestErasure, type ErasureStore } from '../core/erasure';
-import { getExport, requestExport, type ExportRequestDeps, type ExportStatusDeps } from '../core/exports';
+import { getExport, requestExport, withdrawErasedExports, type ExportRequestDeps, type ExportStatusDeps } from '../core/exports';
 import { createViewerSession } from '../core/viewer-token';
 import { DynamoExportStore } from '../adapters/dynamo-export-store';
 import { s3Client } from '../adapters/s3-client';
@@ -21,7 +21,7 @@ import { restore, softDelete, type LifecycleStore } from '../core/lifecycle';
 import { readContextSettings, readInt, readRetention, requireString } from '../shared/config';
 import { header, json, noContent } from '../shared/http';
 import { callerFromAuthorizer, httpHandler, type Authenticate } from '../shared/http-handler';
-import { metrics } from '../shared/powertools';
+import { logger, metrics } from '../shared/powertools';
 import { rateLimiter } from '../shared/rate-limiter';
 import type { Admit } from '../core/rate-limit';
 import { annotate } from '../shared/telemetry';
@@ -46,6 +46,20 @@ export interface AdminHandlerDeps {
  * recorded in the tenant's trail once it is done; if the record cannot be queued the client gets
  * 503 and retries (delete and erasure requests are idempotent).
  */
+/**
+ * Deletes the files of completed exports the new erasure makes unlawful. Best effort: the erasure
+ * stands either way, and GET /v1/exports/{id} still checks the markers while they last.
+ */
+const withdrawExports = async (tenant: string, exports: Pick<ExportStatusDeps, 'store' | 'files'>): Promise<void> => {
+  try {
+    const withdrawn = await withdrawErasedExports(tenant, exports);
+    if (withdrawn > 0) metrics.addMetric('ExportsWithdrawn', MetricUnit.Count, withdrawn);
+  } catch (e) {
+    logger.error('export withdrawal failed', { tenant, error: (e as Error).message });
+    metrics.addMetric('ExportWithdrawalFailures', MetricUnit.Count, 1);
+  }
+};
+
 export const createAdminHandler = ({ authenticate, keyring, admit, audit, exports, ...deps }: AdminHandlerDeps) =>
   httpHandler(async (event) => {
     const id = event.pathParameters?.id ?? '';
@@ -93,6 +107,7 @@ export const createAdminHandler = ({ authenticate, keyring, admit, audit, export
           { body: event.body, contentType: header(event, 'content-type') },
           { ...deps, keyring: await keyring() },
         );
+        if (exports) await withdrawExports(auth.tenant, exports);
         // The receipt, never the userId: the record must hold no personal data of the erased user.
         await audit(auth.tenant, {
           action: AUDIT_ACTIONS.erasureRequested,

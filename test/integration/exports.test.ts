@@ -137,13 +137,14 @@ describe('exports', () => {
     }
   });
 
-  it('deletes the file and marks the export failed/erased when its user is erased after it', async () => {
+  it('deletes the file and marks the export failed/erased when its user is erased after it, at the erasure request', async () => {
     const job = await exportAndWait({ userId: 'carol', format: 'ndjson' });
     expect((await download(job.url)).status).toBe(200);
     expect((await request(stack.baseUrl, 'POST', '/v1/erasures', { token: token(tenant), body: { userId: 'carol' } })).status).toBe(202);
+    // Gone at once, before anyone asks for the export again (and so long after the erasure's marker is).
+    expect((await download(job.url)).status).toBe(404);
     const after = await request(stack.baseUrl, 'GET', `/v1/exports/${job.id}`, { token: token(tenant) });
     expect(after.body).toMatchObject({ status: 'failed', reason: 'erased', url: null });
-    expect((await download(job.url)).status).toBe(404);
   });
 });
 

@@ -3,9 +3,11 @@ import { EXPORT_LIMITS } from '../../../contract';
 import { csvCell, csvRow, encodeRows, ndjsonRow } from '../../../lambdas/core/export-encoding';
 import {
   erasedSince,
+  exportObjectKey,
   parseExportRequest,
   requestExport,
   runExport,
+  withdrawErasedExports,
   type ExportFiles,
   type ExportJobItem,
   type ExportProgress,
@@ -94,10 +96,10 @@ describe('pending export requests per tenant', () => {
     const store = new MemoryExports();
     for (let i = 0; i < EXPORT_LIMITS.maxPending; i += 1) await request(store);
     const [first, second] = [...store.jobs.values()];
-    await store.finish('acme', first!.sk, 'pending', { s: 'completed', ca: NOW });
+    await store.finish('acme', first!.sk, 'pending', { s: 'completed', ca: NOW, q: first!.q });
     await expect(request(store)).resolves.toMatchObject({ status: 'pending' });
     await expect(request(store)).rejects.toMatchObject({ code: 'too_many_exports' });
-    await store.finish('acme', second!.sk, 'pending', { s: 'failed', why: 'error', ca: NOW });
+    await store.finish('acme', second!.sk, 'pending', { s: 'failed', why: 'error', ca: NOW, q: second!.q });
     await expect(request(store)).resolves.toMatchObject({ status: 'pending' });
     // Nine days on, every job is past its TTL (expiry days + 1) and no longer counts.
     await expect(request(store, NOW + 9 * 86_400_000)).resolves.toMatchObject({ status: 'pending' });
@@ -137,7 +139,7 @@ class MemoryExports implements ExportStore {
     _tenant: string,
     id: string,
     from: ExportJobItem['s'],
-    to: { s: 'completed' | 'failed'; why?: 'erased' | 'error'; ca: number },
+    to: { s: 'completed' | 'failed'; why?: 'erased' | 'error'; ca: number; q: string },
   ) {
     const job = this.jobs.get(id)!;
     if (job.s !== from) return false;
@@ -146,6 +148,9 @@ class MemoryExports implements ExportStore {
   }
   async listMarkers() {
     return this.markers;
+  }
+  async listJobs() {
+    return [...this.jobs.values()].map((j) => structuredClone(j));
   }
 }
 
@@ -267,6 +272,44 @@ describe('export runs', () => {
     expect(files.objects.size).toBe(0);
     // Another run of the same message does nothing.
     expect(await runExport(message, { ...deps, remainingMs: () => 60_000 })).toBe('skipped');
+  });
+
+  it("keeps the userId in the job only while it is pending: a finished job holds the user's digest alone", async () => {
+    const { store, message, deps } = await setup(10, { format: 'ndjson', userId: 'alice', type: 'page.viewed' });
+    expect(JSON.parse(store.jobs.get(message.job)!.q)).toMatchObject({ userId: 'alice' });
+    expect(await runExport(message, { ...deps, remainingMs: () => 60_000 })).toBe('completed');
+    const job = store.jobs.get(message.job)!;
+    expect(JSON.parse(job.q)).toEqual({ type: 'page.viewed' });
+    expect(job.uh).toBeDefined();
+  });
+
+  it("withdraws completed exports an erasure requested since makes unlawful, when it is requested: the user's and the tenant's", async () => {
+    const user = await setup(20, { format: 'ndjson', userId: 'alice' });
+    expect(await runExport(user.message, { ...user.deps, remainingMs: () => 60_000 })).toBe('completed');
+    // A second, tenant-wide export in the same store, and one of another user.
+    const more: ExportWorkMessage[] = [];
+    for (const body of [{ format: 'csv' }, { format: 'csv', userId: 'bob' }]) {
+      await requestExport(
+        'acme',
+        { body: JSON.stringify(body), contentType: 'application/json' },
+        { store: user.store, keyring, enqueue: async (m) => void more.push(m), expiryDays: 7, now: () => NOW },
+      );
+    }
+    for (const m of more) expect(await runExport(m, { ...user.deps, remainingMs: () => 60_000 })).toBe('completed');
+    expect(user.files.objects.size).toBe(3);
+    const deps = { store: user.store, files: user.files, now: () => NOW + 5000 };
+    // No erasure yet: nothing to withdraw.
+    expect(await withdrawErasedExports('acme', deps)).toBe(0);
+    const alice = user.store.jobs.get(user.message.job)!;
+    user.store.markers = [{ pk: 'acme#X', sk: alice.uk!, r: randomInternalId(NOW + 1000), uh: alice.uh!, ra: NOW + 1000 }];
+    expect(await withdrawErasedExports('acme', deps)).toBe(2);
+    const byJob = (m: ExportWorkMessage) => user.store.jobs.get(m.job)!;
+    expect(byJob(user.message)).toMatchObject({ s: 'failed', why: 'erased' });
+    expect(byJob(more[0]!)).toMatchObject({ s: 'failed', why: 'erased' });
+    expect(byJob(more[1]!)).toMatchObject({ s: 'completed' });
+    expect([...user.files.objects.keys()]).toEqual([exportObjectKey('acme', byJob(more[1]!))]);
+    // Again: nothing left to withdraw.
+    expect(await withdrawErasedExports('acme', deps)).toBe(0);
   });
 
   it("counts only erasures requested after the export, of its user (any user's for a tenant export)", () => {
