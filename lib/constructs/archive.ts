@@ -1,9 +1,8 @@
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
-import { type IEventBus, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { FirehoseDeliveryStream } from 'aws-cdk-lib/aws-events-targets';
+import { type IEventBus, type IRuleTarget, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnDeliveryStream, DeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
+import { CfnDeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { LogGroup, LogStream, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -37,6 +36,17 @@ export const ARCHIVE_COLUMNS = [
  * registration; a query names its tenant. The bucket is encrypted, TLS-only, private, and its
  * lifecycle deletes files after `retentionDays` (docs/consumers.md, "Archive").
  */
+/**
+ * A rule target for an L1 delivery stream (the L2 construct cannot convert to Parquet against a Glue
+ * table): EventBridge puts records with a role of its own, allowed on that stream only. In place of
+ * the deprecated KinesisFirehoseStream target; the L2 one would bring an unused CIDR mapping along.
+ */
+const firehoseTarget = (scope: Construct, stream: CfnDeliveryStream, input: RuleTargetInput): IRuleTarget => {
+  const role = new Role(scope, 'RuleRole', { assumedBy: new ServicePrincipal('events.amazonaws.com') });
+  role.addToPolicy(new PolicyStatement({ actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'], resources: [stream.attrArn] }));
+  return { bind: () => ({ arn: stream.attrArn, role, input }) };
+};
+
 export class EventArchive extends Construct {
   readonly bucket: IBucket;
   /** Server access logs of the archive (and of the eraser's work bucket). */
@@ -190,12 +200,7 @@ export class EventArchive extends Construct {
       eventBus: props.bus,
       description: 'Archive every recorded event (Firehose → S3 Parquet)',
       eventPattern: { source: ['activity-tracker'], detailType: ['activity.recorded'] },
-      // The L1 stream seen through the L2 interface: the L2 construct cannot convert to Parquet against a Glue table.
-      targets: [
-        new FirehoseDeliveryStream(DeliveryStream.fromDeliveryStreamArn(this, 'DeliveryStreamRef', deliveryStream.attrArn), {
-          message: RuleTargetInput.fromEventPath('$.detail'),
-        }),
-      ],
+      targets: [firehoseTarget(this, deliveryStream, RuleTargetInput.fromEventPath('$.detail'))],
     });
 
     this.bucket = bucket;
