@@ -114,6 +114,12 @@ export class ServiceAlarms extends Construct {
     if (props.exportDeadLetterAlarm) {
       notifyOn(topic, [props.exportDeadLetterAlarm]);
       alarms.ExportDeadLetterQueueNotEmpty = props.exportDeadLetterAlarm;
+      alarm(
+        'ExportWithdrawalFailed',
+        serviceMetric('ExportWithdrawalFailures', { period: Duration.hours(1), statistic: Stats.SUM }),
+        1,
+        'An erasure request could not withdraw the exports it makes unlawful: their files are still in the export bucket.',
+      );
     }
 
     const queueAge = props.queueAgeThreshold ?? Duration.minutes(5);

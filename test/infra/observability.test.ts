@@ -250,6 +250,16 @@ describe('observability: alarms', () => {
     });
   });
 
+  it('alarms when an erasure request could not withdraw the exports it makes unlawful', () => {
+    expect(alarmByPath('/Alarms/ExportWithdrawalFailed/Resource')).toMatchObject({
+      Namespace: 'ActivityTracker',
+      MetricName: 'ExportWithdrawalFailures',
+      Period: 3600,
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('outputs the alarm topic ARN', () => {
     expect(template.findOutputs('AlarmTopicArn')).toBeDefined();
   });
