@@ -249,7 +249,7 @@ export const withdrawErasedExports = async (tenant: string, deps: Pick<ExportSta
         s: 'failed',
         why: 'erased',
         ca: job.ca ?? deps.now?.() ?? Date.now(),
-        q: job.q,
+        q: settledFilters(job),
       })
     )
       withdrawn++;
@@ -276,7 +276,7 @@ export const getExport = async (tenant: string, publicId: string, deps: ExportSt
   if (job.s === 'completed' && erasedSince(job, await deps.store.listMarkers(tenant))) {
     // A completed file of a user erased since: delete it rather than hand it out.
     await deps.files.remove(exportObjectKey(tenant, job), undefined);
-    await deps.store.finish(tenant, job.sk, 'completed', { s: 'failed', why: 'erased', ca: job.ca ?? now, q: job.q });
+    await deps.store.finish(tenant, job.sk, 'completed', { s: 'failed', why: 'erased', ca: job.ca ?? now, q: settledFilters(job) });
     job = { ...job, s: 'failed', why: 'erased' };
   }
   let url: string | null = null;

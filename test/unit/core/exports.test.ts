@@ -301,10 +301,12 @@ describe('export runs', () => {
     // No erasure yet: nothing to withdraw.
     expect(await withdrawErasedExports('acme', deps)).toBe(0);
     const alice = user.store.jobs.get(user.message.job)!;
+    // A job finished before its filters were settled still names the user: the withdrawal settles them.
+    alice.q = JSON.stringify({ userId: 'alice' });
     user.store.markers = [{ pk: 'acme#X', sk: alice.uk!, r: randomInternalId(NOW + 1000), uh: alice.uh!, ra: NOW + 1000 }];
     expect(await withdrawErasedExports('acme', deps)).toBe(2);
     const byJob = (m: ExportWorkMessage) => user.store.jobs.get(m.job)!;
-    expect(byJob(user.message)).toMatchObject({ s: 'failed', why: 'erased' });
+    expect(byJob(user.message)).toMatchObject({ s: 'failed', why: 'erased', q: '{}' });
     expect(byJob(more[0]!)).toMatchObject({ s: 'failed', why: 'erased' });
     expect(byJob(more[1]!)).toMatchObject({ s: 'completed' });
     expect([...user.files.objects.keys()]).toEqual([exportObjectKey('acme', byJob(more[1]!))]);
