@@ -68,24 +68,19 @@ export const printCost = (ours: CostRun, naive: CostRun) => {
   costTable(naive.label, naive.report);
   table(
     ['configuration', 'USD / M events', 'write units / event', 'item bytes (mean)', 'API requests / M', 'goal'],
-    [
+    (
       [
-        ours.label,
-        fmt(ours.report.usdPerMillion, 3),
-        fmt(ours.writeUnitsPerEvent),
-        fmt(ours.itemBytesMean, 0),
-        fmt(ours.counts.apiRequests * (1e6 / ours.counts.events), 0),
-        '≤ $2.00, ≤ 3.0 WRU',
-      ],
-      [
-        naive.label,
-        fmt(naive.report.usdPerMillion, 3),
-        fmt(naive.writeUnitsPerEvent),
-        fmt(naive.itemBytesMean, 0),
-        fmt(naive.counts.apiRequests * (1e6 / naive.counts.events), 0),
-        '',
-      ],
-    ],
+        [ours, '≤ $2.00, ≤ 3.0 WRU'],
+        [naive, ''],
+      ] as const
+    ).map(([run, goal]) => [
+      run.label,
+      fmt(run.report.usdPerMillion, 3),
+      fmt(run.writeUnitsPerEvent),
+      fmt(run.itemBytesMean, 0),
+      fmt(run.counts.apiRequests * (1e6 / run.counts.events), 0),
+      goal,
+    ]),
   );
   log(
     'write units per stored event, by target (ours): ' +

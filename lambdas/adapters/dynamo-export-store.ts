@@ -2,14 +2,17 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { exportPartition, type ExportJobItem, type ExportProgress, type ExportStore } from '../core/exports';
 import type { ErasureMarkerItem } from '../core/item-keys';
 import { conditionally } from './dynamo-client';
+import { DynamoTable } from './dynamo-table';
 
 /** Export jobs in the events table (partition `<tenant>#J`, no index attribute: one write unit per update). */
-export class DynamoExportStore implements ExportStore {
+export class DynamoExportStore extends DynamoTable implements ExportStore {
   constructor(
-    private readonly doc: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    doc: DynamoDBDocumentClient,
+    tableName: string,
     private readonly markers: { listMarkers(tenant: string): Promise<ErasureMarkerItem[]> },
-  ) {}
+  ) {
+    super(doc, tableName);
+  }
 
   async putJob(job: ExportJobItem): Promise<void> {
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: job, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -93,23 +96,12 @@ export class DynamoExportStore implements ExportStore {
     );
   }
 
-  async listJobs(tenant: string): Promise<ExportJobItem[]> {
-    const jobs: ExportJobItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': exportPartition(tenant) },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      jobs.push(...((out.Items ?? []) as ExportJobItem[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return jobs;
+  listJobs(tenant: string): Promise<ExportJobItem[]> {
+    return this.queryAll<ExportJobItem>({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': exportPartition(tenant) },
+      ConsistentRead: true,
+    });
   }
 
   listMarkers(tenant: string): Promise<ErasureMarkerItem[]> {

@@ -87,10 +87,10 @@ export class DynamoStatsStore implements CounterWriteStore, CounterReadStore {
     const values: Record<string, unknown> = { ':x': expiresAt };
     const conditions = [typeof item.q === 'string' ? '#q = :q' : 'attribute_not_exists(#q)'];
     if (typeof item.q === 'string') values[':q'] = item.q;
+    if (counts.length > 0) values[':zero'] = 0;
     counts.forEach((name, i) => {
       names[`#c${i}`] = name;
       conditions.push(`#c${i} = :zero`);
-      values[':zero'] = 0;
     });
     return conditionally(
       this.client.send(

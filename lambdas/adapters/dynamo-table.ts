@@ -24,7 +24,7 @@ export abstract class DynamoTable {
     protected readonly options: DynamoStoreOptions = {},
   ) {}
 
-  /** Every item of one partition (small partitions only: markers, work list, tenants). */
+  /** Every item of one partition (small partitions only: markers, work list, tenants, export jobs). */
   protected async queryAll<T>(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<T[]> {
     const items: T[] = [];
     let start: Record<string, unknown> | undefined;

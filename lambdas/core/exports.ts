@@ -232,6 +232,17 @@ const settledFilters = (job: Pick<ExportJobItem, 'q'>): string => {
   return JSON.stringify(rest);
 };
 
+/** Deletes a completed job's file and fails the job as erased; false when the job had left `completed` meanwhile. */
+const withdraw = async (
+  tenant: string,
+  job: ExportJobItem,
+  deps: Pick<ExportStatusDeps, 'store' | 'files'>,
+  nowMs: number,
+): Promise<boolean> => {
+  await deps.files.remove(exportObjectKey(tenant, job), undefined);
+  return deps.store.finish(tenant, job.sk, 'completed', { s: 'failed', why: 'erased', ca: job.ca ?? nowMs, q: settledFilters(job) });
+};
+
 /**
  * Withdraws the tenant's completed exports an erasure requested since makes unlawful to hand out
  * (`erasedSince`): deletes the file and fails the job (`erased`). Called when an erasure is
@@ -242,17 +253,7 @@ export const withdrawErasedExports = async (tenant: string, deps: Pick<ExportSta
   const markers = await deps.store.listMarkers(tenant);
   let withdrawn = 0;
   for (const job of await deps.store.listJobs(tenant)) {
-    if (job.s !== 'completed' || !erasedSince(job, markers)) continue;
-    await deps.files.remove(exportObjectKey(tenant, job), undefined);
-    if (
-      await deps.store.finish(tenant, job.sk, 'completed', {
-        s: 'failed',
-        why: 'erased',
-        ca: job.ca ?? deps.now?.() ?? Date.now(),
-        q: settledFilters(job),
-      })
-    )
-      withdrawn++;
+    if (job.s === 'completed' && erasedSince(job, markers) && (await withdraw(tenant, job, deps, deps.now?.() ?? Date.now()))) withdrawn++;
   }
   return withdrawn;
 };
@@ -275,8 +276,7 @@ export const getExport = async (tenant: string, publicId: string, deps: ExportSt
   const fileExpiresAt = (job.ca ?? now) + deps.expiryDays * 86_400_000;
   if (job.s === 'completed' && erasedSince(job, await deps.store.listMarkers(tenant))) {
     // A completed file of a user erased since: delete it rather than hand it out.
-    await deps.files.remove(exportObjectKey(tenant, job), undefined);
-    await deps.store.finish(tenant, job.sk, 'completed', { s: 'failed', why: 'erased', ca: job.ca ?? now, q: settledFilters(job) });
+    await withdraw(tenant, job, deps, now);
     job = { ...job, s: 'failed', why: 'erased' };
   }
   let url: string | null = null;

@@ -169,20 +169,20 @@ const eventOfImage = (stored: Record<string, unknown> | undefined): { event: Cou
   };
 };
 
+type ParsedImage = ReturnType<typeof eventOfImage>;
+
+/** The event of a parsed image if it counts: visible, not soft-deleted. */
+const visible = (parsed: ParsedImage): CountedEvent | undefined => (parsed && !parsed.hidden ? parsed.event : undefined);
+
 /** The event an image holds, if it is a visible event item (not soft-deleted): what counts. */
-export const countedEvent = (stored: Record<string, unknown> | undefined): CountedEvent | undefined => {
-  const found = eventOfImage(stored);
-  return found && !found.hidden ? found.event : undefined;
-};
+export const countedEvent = (stored: Record<string, unknown> | undefined): CountedEvent | undefined => visible(eventOfImage(stored));
 
 /**
  * The event a record hides or removes before its expiry — a soft delete, a purge or an erasure, not
  * the end of retention (a TTL delete comes at or after the expiry, the cleanup's days after) — if any.
  */
-const goneEarly = (r: ChangeRecord): CountedEvent | undefined => {
-  const before = eventOfImage(r.oldImage);
-  if (!before || before.event.expiresAt === undefined || r.atMs === undefined || before.event.expiresAt * 1000 <= r.atMs) return undefined;
-  const after = eventOfImage(r.newImage);
+const goneEarly = (atMs: number | undefined, before: ParsedImage, after: ParsedImage): CountedEvent | undefined => {
+  if (!before || before.event.expiresAt === undefined || atMs === undefined || before.event.expiresAt * 1000 <= atMs) return undefined;
   return after === undefined || after.hidden ? before.event : undefined;
 };
 
@@ -235,8 +235,11 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
         deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
     };
-    add(countedEvent(r.newImage), 1);
-    add(countedEvent(r.oldImage), -1);
+    // Each image unpacked and parsed once: for the counts and for the release.
+    const before = eventOfImage(r.oldImage);
+    const after = eventOfImage(r.newImage);
+    add(visible(after), 1);
+    add(visible(before), -1);
     const update = (pk: string, sk: string) => {
       const itemKey = `${pk}\u0000${sk}`;
       let u = updates.get(itemKey);
@@ -253,7 +256,7 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
       if (d.expiresAt !== undefined && d.delta > 0) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
     }
     // The user's item of that day, even when this record counts nothing (the purge of a hidden event).
-    const gone = goneEarly(r);
+    const gone = goneEarly(r.atMs, before, after);
     if (gone) update(userCounterPartition(gone.tenant, gone.shard, gone.userId), bucketKey('D', gone.occurredAtMs)).releaseWhenEmpty = true;
   }
   return [...updates.values()];
