@@ -34,7 +34,7 @@ let tried = 0;
 let accepted = 0;
 
 beforeAll(async () => {
-  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'attacks'));
+  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'default'));
   stack = await startLocalStack({ outDir });
   keys = loadOrCreateIssuerKeys();
   const all = stack.routes.map((r) => /^(\S+ \S+) → /.exec(r)?.[1] ?? r);

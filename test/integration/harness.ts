@@ -11,6 +11,7 @@
  * and works under jest. `mode: 'in-process'` calls `startLocal` directly (needs a loader for the
  * ESM-only SQS emulator, e.g. tsx; not jest's CommonJS transform).
  */
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type AttributeValue, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -138,9 +139,39 @@ export const startLocalStack = async (opts: LocalStackOptions = {}): Promise<Loc
 
 const synths = new Map<string, Promise<string>>();
 
+/** What a synth reads: the app, its functions and assets, and the settings and lock file. */
+const SYNTH_INPUTS = [
+  'bin',
+  'lib',
+  'lambdas',
+  'contract',
+  'viewer',
+  'client',
+  'scripts',
+  'cdk.json',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+];
+
+/** The newest modification time (ms) among the synth's inputs. */
+const newestInput = (): number =>
+  Math.max(
+    ...SYNTH_INPUTS.flatMap((name) => {
+      const path = join(REPO_ROOT, name);
+      if (!existsSync(path)) return [];
+      if (!statSync(path).isDirectory()) return [statSync(path).mtimeMs];
+      return readdirSync(path, { recursive: true }).map((file) => statSync(join(path, String(file))).mtimeMs);
+    }),
+  );
+
+const STAMP = 'synth-stamp.json';
+
 /**
- * `cdk synth --quiet -o outDir -c k=v ...`, once per (outDir, context) in this process; for a
- * jest globalSetup or a beforeAll. Resolves to the absolute outDir.
+ * `cdk synth --quiet -o outDir -c k=v ...`, once per (outDir, context); for a jest globalSetup or a
+ * beforeAll. Resolves to the absolute outDir. An assembly an earlier suite (another jest module
+ * registry) synthesized into the same folder with the same context is reused, unless an input of
+ * the synth changed since: a synth with bundling takes ~25 s, and several suites run the default stack.
  */
 export const synthOnce = (outDir: string, context: Record<string, string | number | boolean> = {}): Promise<string> => {
   const dir = resolve(outDir);
@@ -148,7 +179,18 @@ export const synthOnce = (outDir: string, context: Record<string, string | numbe
   const key = JSON.stringify([dir, Object.entries(ctx).sort()]);
   let p = synths.get(key);
   if (!p) {
-    p = synth(dir, ctx, 'pipe', REPO_ROOT).then(() => dir);
+    const stamp = join(dir, STAMP);
+    // The context and the newest input as they were when the assembly was made.
+    const wanted = JSON.stringify({ key, inputs: newestInput() });
+    if (existsSync(stamp) && existsSync(join(dir, 'manifest.json')) && readFileSync(stamp, 'utf8') === wanted) {
+      p = Promise.resolve(dir);
+    } else {
+      rmSync(stamp, { force: true });
+      p = synth(dir, ctx, 'pipe', REPO_ROOT).then(() => {
+        writeFileSync(stamp, wanted);
+        return dir;
+      });
+    }
     synths.set(key, p);
     p.catch(() => synths.delete(key));
   }

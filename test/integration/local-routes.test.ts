@@ -15,7 +15,7 @@ jest.setTimeout(120_000);
 let stack: LocalStack;
 
 beforeAll(async () => {
-  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'local-routes'));
+  const outDir = await synthOnce(join(REPO_ROOT, 'cdk.out.test', 'default'));
   stack = await startLocalStack({ outDir });
 }, 240_000);
 
