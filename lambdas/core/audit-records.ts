@@ -1,8 +1,8 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { LIMITS } from '../../contract';
 import { isReservedType, RESERVED_TYPE_PREFIX, type EventTarget, type StoredEvent } from './envelope';
 import { ServiceUnavailableError } from './errors';
-import { idempotencyDigest, idempotentInternalId, payloadDigest, randomInternalId } from './ids';
+import { idempotencyDigest, idempotentInternalId, payloadDigest, pooledRandomBytes, randomInternalId } from './ids';
 import type { EventQueue } from './ingest';
 import { tenantPartition, typePartition, userPartition, type EventItem } from './item-keys';
 import { encodeEntry, messageBody, type MessageEntry } from './message';
@@ -97,7 +97,7 @@ export const auditEntry = (tenant: string, action: AuditAction, deps: Omit<Audit
   const timeMs = action.at ?? now;
   const key = action.idempotencyKey === undefined ? undefined : `${AUDIT_TYPE_PREFIX}${action.action}:${action.idempotencyKey}`;
   const internalId =
-    key === undefined ? randomInternalId(timeMs, deps.random ?? randomBytes) : idempotentInternalId(tenant, key, timeMs, 'audit');
+    key === undefined ? randomInternalId(timeMs, deps.random ?? pooledRandomBytes) : idempotentInternalId(tenant, key, timeMs, 'audit');
   const shard =
     key === undefined
       ? (deps.randomShard ?? randomInt)(deps.shardCount)

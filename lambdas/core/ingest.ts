@@ -1,8 +1,8 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { LIMITS } from '../../contract';
 import { checkEvent, parseEventsBody, type EventError, type StoredEvent } from './envelope';
 import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from './errors';
-import { idempotencyDigest, idempotentInternalId, payloadDigest, randomInternalId } from './ids';
+import { idempotencyDigest, internalIdOfDigest, payloadDigest, pooledRandomBytes, randomInternalId } from './ids';
 import type { Keyring } from './keyring';
 import { tenantPartition, typePartition, userPartition, type EventItem } from './item-keys';
 import { encodePublicId } from './public-id';
@@ -86,10 +86,11 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
     let internalId: string;
     let shard: number;
     if (event.idempotencyKey !== undefined) {
-      internalId = idempotentInternalId(req.tenant, event.idempotencyKey, timeMs);
-      shard = idempotencyDigest(req.tenant, event.idempotencyKey, timeMs).readUInt32BE(28) % deps.shardCount;
+      const digest = idempotencyDigest(req.tenant, event.idempotencyKey, timeMs);
+      internalId = internalIdOfDigest(timeMs, digest);
+      shard = digest.readUInt32BE(28) % deps.shardCount;
     } else {
-      internalId = randomInternalId(timeMs, deps.random ?? randomBytes);
+      internalId = randomInternalId(timeMs, deps.random ?? pooledRandomBytes);
       shard = (deps.randomShard ?? randomInt)(deps.shardCount);
     }
     const stored: StoredEvent = {

@@ -1,8 +1,6 @@
 import { mapLimit } from './concurrency';
-import { isInternalId } from './ids';
-import { randomBytes } from 'node:crypto';
+import { isInternalId, pooledRandomBytes, timeOfInternalId } from './ids';
 import { LATE_AFTER_MS, lateLogPartition, timeKey, type LateLogItem } from './digest';
-import { timeOfInternalId } from './ids';
 import { keyString, parseTenantPartition, typePartition, userPartition, type EventItem, type ItemKey } from './item-keys';
 import { receivedAtOfItem } from './lag';
 import { decodeMessage, type MessageEntry } from './message';
@@ -60,7 +58,7 @@ export interface WriterDeps {
   readonly redeliveryAgeMs?: number;
   /** Clock for the age above. */
   readonly now?: () => number;
-  /** Salt of each stored event's digest leaf. @default crypto.randomBytes */
+  /** Salt of each stored event's digest leaf. @default ids.ts pooledRandomBytes */
   readonly random?: (n: number) => Uint8Array;
 }
 
@@ -285,7 +283,7 @@ const writeConditionally = async (
   const results = await mapLimit(writes, deps.concurrency ?? 16, async (w): Promise<'written' | 'alreadyStored' | 'failed'> => {
     try {
       // Stored-at and salt: the digest period and leaf hash (core/digest.ts). A retry that finds the item keeps the first ones.
-      const item: EventItem = { ...w.item, w: now, s: Buffer.from((deps.random ?? randomBytes)(16)).toString('base64url') };
+      const item: EventItem = { ...w.item, w: now, s: Buffer.from((deps.random ?? pooledRandomBytes)(16)).toString('base64url') };
       const late = lateEntry(item, now);
       if (late && deps.store.putLateEntry) await deps.store.putLateEntry(late);
       const outcome = await deps.store.putIfAbsent(item);

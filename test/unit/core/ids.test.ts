@@ -6,6 +6,7 @@ import {
   idempotentInternalId,
   isInternalId,
   lowestIdAt,
+  pooledRandomBytes,
   randomInternalId,
   timeOfInternalId,
 } from '../../../lambdas/core/ids';
@@ -54,5 +55,19 @@ describe('internal ids', () => {
     expect(adjacentId('0000000000000000000000ZZ', 1)).toBe('00000000000000000000010' + '0');
     expect(adjacentId('000000000000000000000000', -1)).toBeUndefined();
     expect(adjacentId('ZZZZZZZZZZZZZZZZZZZZZZZZ', 1)).toBeUndefined();
+  });
+
+  it('hands out each pooled random byte once, across refills', () => {
+    // 16-byte draws over three 4 KiB refills: no two alike.
+    const seen = new Set<string>();
+    for (let i = 0; i < 800; i++) {
+      const bytes = pooledRandomBytes(16);
+      expect(bytes).toHaveLength(16);
+      seen.add(bytes.toString('hex'));
+    }
+    expect(seen.size).toBe(800);
+    expect(pooledRandomBytes(9000)).toHaveLength(9000);
+    const ids = new Set(Array.from({ length: 1000 }, () => randomInternalId(1_700_000_000_000)));
+    expect(ids.size).toBe(1000);
   });
 });
