@@ -4,7 +4,7 @@
  * (stream-poller.ts) keep their own positions; records every registered reader has passed are
  * trimmed, and none is kept past the stream's 24-hour retention.
  */
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../lambdas/core/ids';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { StreamViewType } from './template/model';
 
@@ -43,7 +43,7 @@ export const changeRecord = (input: {
   const withNew = newImage && (viewType === 'NEW_IMAGE' || viewType === 'NEW_AND_OLD_IMAGES');
   const withOld = oldImage && (viewType === 'OLD_IMAGE' || viewType === 'NEW_AND_OLD_IMAGES');
   return {
-    eventID: randomBytes(16).toString('hex'),
+    eventID: pooledRandomBytes(16).toString('hex'),
     eventName,
     eventVersion: '1.1',
     eventSource: 'aws:dynamodb',
