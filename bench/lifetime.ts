@@ -105,7 +105,7 @@ export const statsLifetimeLines = (
           {
             phase: 'delete',
             service: 'DynamoDB',
-            item: 'stats counters: counted down at the end of retention',
+            item: 'stats counters: writes at the end of retention',
             usdPerMillion: counters.counterWritesAtExpiryPerMillionUsd,
           },
         ]

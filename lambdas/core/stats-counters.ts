@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { RETENTION_TTL_GRACE_DAYS } from './cleanup';
 import { parseTenantPartition } from './item-keys';
 import { unpackItem } from './payload';
 
@@ -7,12 +6,14 @@ import { unpackItem } from './payload';
  * Counters for GET /v1/stats, kept from the events table's change stream (handlers/stats-consumer.ts)
  * in their own table, so that no event read, cleanup scan or stream ever meets them.
  *
- *   pk = <tenant>#<shard>#H|D|M        sk = 2026-12-01T10 | 2026-12-01 | 2026-12   (tenant, per hour/day/month)
- *   pk = <tenant>#<shard>#U#<digest>   sk = 2026-12-01                              (one user's events, per day)
+ *   pk = <tenant>#<shard>#H|D|M        sk = <bucket>#<expiry day>                (tenant, per hour/day/month)
+ *   pk = <tenant>#<shard>#U#<digest>   sk = <day>#<expiry day>                   (one user's events, per day)
+ *   <bucket> = 2026-12-01T10 | 2026-12-01 | 2026-12 (UTC, of occurredAt); <expiry day> = 2027-12-01,
+ *       the UTC day the counted events expire (their `x`): a bucket's events received on one day share
+ *       one item, those received later (a late event) another
  *   c:<JSON [type, targetType]> = count of visible events with that type and target type
  *   q = the last stream sequence number applied (zero-padded to 40 digits)
- *   x = expiry (epoch s, the table's TTL): a week after the last event the bucket can hold has
- *       left at the end of its retention (`counterExpiry`)
+ *   x = expiry (epoch s, the table's TTL): COUNTER_GRACE_DAYS after the end of its expiry day
  *
  * <shard> is the shard of the event's own partition key: counters spread over partitions like the
  * events of a hot tenant do, and every record that changes one counter item comes from one
@@ -20,15 +21,16 @@ import { unpackItem } from './payload';
  * an update applies only the records after `q` (see `pendingAfter`), so a retried batch never
  * counts twice and a crash between two updates loses nothing.
  *
- * Counters leave after their events: the end of retention counts every event down (a TTL delete, or
- * the cleanup's, at most RETENTION_TTL_GRACE_DAYS past its expiry), so by the counter item's own
- * expiry it holds zeros, and DynamoDB deletes it instead of keeping it forever.
+ * The end of retention writes nothing: a record that removes (or changes) an event at or after its
+ * expiry — a TTL delete, the cleanup's backstop — counts nothing, and a query leaves out the items
+ * whose expiry day has ended (stats-query.ts). So an event leaves the counts at the end of the UTC
+ * day it expires, not at its expiry instant (reads hide it then), and counting it down — an update
+ * of every item it was counted in, as many as counting it up — is saved.
  *
  * A user's items go sooner when the user's events go before their time: a record that hides or
- * removes an event before its expiry (a soft delete, a purge, an erasure) marks the user's item of
- * that day (`U#<digest>`) for release, and an item that then holds only zeros expires
- * COUNTER_RELEASE_DAYS later instead of with its bucket's retention — so an erased user's digest
- * leaves with the user's events.
+ * removes an event before its expiry (a soft delete, a purge, an erasure) marks the user's item
+ * (`U#<digest>`) for release, and an item that then holds only zeros expires COUNTER_RELEASE_DAYS
+ * later instead of with its expiry day — so an erased user's digest leaves with the user's events.
  */
 export type Granularity = 'H' | 'D' | 'M';
 
@@ -68,7 +70,7 @@ export interface CounterUpdate {
   readonly contributions: Contribution[];
   /** The record (its sequence number as the stream spelled it) to report when this update fails. */
   readonly firstRecord: string;
-  /** The item's expiry (epoch s): the latest `counterExpiry` of the events it counts up; absent when it counts none up (or none has an expiry). */
+  /** The item's expiry (epoch s): `counterExpiry` of the events it counts up; absent when it counts none up (or they have no expiry). */
   readonly expiresAt?: number;
   /** A user item whose event went before its expiry: release it (`releaseExpiry`) if every count in it is zero. */
   readonly releaseWhenEmpty?: boolean;
@@ -91,20 +93,11 @@ export const parseCounterAttribute = (name: string): { type: string; targetType:
   }
 };
 
-/** Where the bucket holding `ms` ends (ms): the next UTC hour, day or month. */
-export const bucketEndMs = (g: Granularity, ms: number): number => {
-  const d = new Date(ms);
-  if (g === 'H') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours() + 1);
-  if (g === 'D') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
-  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-};
-
 /**
- * Days a counter item outlives the last event its bucket can hold: the cleanup deletes an expired
- * event TTL has not by RETENTION_TTL_GRACE_DAYS past its expiry, and the consumer counts it down
- * within its retries (stream records live 24 hours); the rest is margin.
+ * Days a counter item outlives its expiry day: past the 24 hours a stream record lives, so a batch
+ * retried late still finds the item's checkpoint and counts nothing twice.
  */
-export const COUNTER_GRACE_DAYS = RETENTION_TTL_GRACE_DAYS + 4;
+export const COUNTER_GRACE_DAYS = 2;
 
 /**
  * Days a released counter item (a user item left all zeros when its events went early) is kept: past the 24 hours a stream
@@ -115,15 +108,31 @@ export const COUNTER_RELEASE_DAYS = 2;
 /** The expiry (epoch s) of a counter item released at `nowMs`. */
 export const releaseExpiry = (nowMs: number): number => Math.ceil(nowMs / 1000) + COUNTER_RELEASE_DAYS * 86_400;
 
-/**
- * When a counter item of bucket `g` may expire, given one event it counts: the event's own expiry
- * moved to the end of its bucket (an event of the same retention stored at the bucket's last
- * instant expires then), plus COUNTER_GRACE_DAYS. Undefined for an event without an expiry.
- */
-export const counterExpiry = (g: Granularity, e: CountedEvent): number | undefined =>
-  e.expiresAt === undefined
-    ? undefined
-    : e.expiresAt + Math.ceil((bucketEndMs(g, e.occurredAtMs) - e.occurredAtMs) / 1000) + COUNTER_GRACE_DAYS * 86_400;
+/** The counter items' key for the UTC day an event expires (`x`, epoch s). */
+export const expiryDayKey = (expiresAt: number): string => new Date(expiresAt * 1000).toISOString().slice(0, 10);
+
+/** When an expiry day ends (ms): from then on a query leaves its items out. */
+export const expiryDayEndMs = (day: string): number => Date.parse(`${day}T00:00:00Z`) + 86_400_000;
+
+/** A counter item's sort key: its bucket, and the expiry day of the events it counts (none for events without an expiry). */
+export const counterSortKey = (g: Granularity, e: Pick<CountedEvent, 'occurredAtMs' | 'expiresAt'>): string =>
+  e.expiresAt === undefined ? bucketKey(g, e.occurredAtMs) : `${bucketKey(g, e.occurredAtMs)}#${expiryDayKey(e.expiresAt)}`;
+
+/** A counter item's sort key read back: the bucket, and the expiry day when it has one. */
+export const parseCounterSortKey = (sk: string): { bucket: string; expiryDay?: string } => {
+  const [bucket, expiryDay] = sk.split('#') as [string, string | undefined];
+  return expiryDay === undefined ? { bucket } : { bucket, expiryDay };
+};
+
+/** Whether a counter item's events have all left, at `nowMs`: its expiry day has ended. */
+export const counterEnded = (sk: string, nowMs: number): boolean => {
+  const { expiryDay } = parseCounterSortKey(sk);
+  return expiryDay !== undefined && nowMs >= expiryDayEndMs(expiryDay);
+};
+
+/** The expiry (epoch s) of the counter items an event is counted in: COUNTER_GRACE_DAYS past the end of its expiry day. */
+export const counterExpiry = (e: Pick<CountedEvent, 'expiresAt'>): number | undefined =>
+  e.expiresAt === undefined ? undefined : expiryDayEndMs(expiryDayKey(e.expiresAt)) / 1000 + COUNTER_GRACE_DAYS * 86_400;
 
 /** Bucket keys: UTC hour, day and month of a time. */
 export const bucketKey = (g: Granularity, ms: number): string => {
@@ -177,12 +186,16 @@ const visible = (parsed: ParsedImage): CountedEvent | undefined => (parsed && !p
 /** The event an image holds, if it is a visible event item (not soft-deleted): what counts. */
 export const countedEvent = (stored: Record<string, unknown> | undefined): CountedEvent | undefined => visible(eventOfImage(stored));
 
+/** Whether a record comes at or after the expiry of the event it changes: the end of its retention (TTL, the cleanup's backstop). */
+const pastExpiry = (atMs: number | undefined, before: ParsedImage): boolean =>
+  before?.event.expiresAt !== undefined && atMs !== undefined && before.event.expiresAt * 1000 <= atMs;
+
 /**
  * The event a record hides or removes before its expiry — a soft delete, a purge or an erasure, not
- * the end of retention (a TTL delete comes at or after the expiry, the cleanup's days after) — if any.
+ * the end of retention — if any.
  */
 const goneEarly = (atMs: number | undefined, before: ParsedImage, after: ParsedImage): CountedEvent | undefined => {
-  if (!before || before.event.expiresAt === undefined || atMs === undefined || before.event.expiresAt * 1000 <= atMs) return undefined;
+  if (!before || before.event.expiresAt === undefined || atMs === undefined || pastExpiry(atMs, before)) return undefined;
   return after === undefined || after.hidden ? before.event : undefined;
 };
 
@@ -190,17 +203,20 @@ export interface CounterCell {
   readonly pk: string;
   readonly sk: string;
   readonly attribute: string;
-  /** `counterExpiry` of the event for this cell's bucket. */
+  /** `counterExpiry` of the event. */
   readonly expiresAt?: number;
 }
 
 /** The counter cells (item key + attribute) one visible event adds one to. */
 export const cellsOf = (e: CountedEvent): CounterCell[] => {
   const attribute = counterAttribute(e.type, e.targetType);
-  const cell = (pk: string, g: Granularity): CounterCell => {
-    const expiresAt = counterExpiry(g, e);
-    return { pk, sk: bucketKey(g, e.occurredAtMs), attribute, ...(expiresAt !== undefined && { expiresAt }) };
-  };
+  const expiresAt = counterExpiry(e);
+  const cell = (pk: string, g: Granularity): CounterCell => ({
+    pk,
+    sk: counterSortKey(g, e),
+    attribute,
+    ...(expiresAt !== undefined && { expiresAt }),
+  });
   return [
     ...(['H', 'D', 'M'] as const).map((g) => cell(tenantCounterPartition(e.tenant, e.shard, g), g)),
     cell(userCounterPartition(e.tenant, e.shard, e.userId), 'D'),
@@ -210,11 +226,11 @@ export const cellsOf = (e: CountedEvent): CounterCell[] => {
 /**
  * Plans a batch: each record adds one to the cells of its new image (if a visible event) and takes
  * one from those of its old image. An insert counts up, a soft delete down, a restore up, a purge
- * of a soft-deleted item not at all, an erasure's or retention's delete down. Deltas are coalesced
- * per counter item, in stream order; cells that net to zero are dropped. Each update carries the
- * latest expiry of the cells it counts up (none when it only counts down); the user item of an event
- * hidden or removed before its expiry is marked to be released if empty (with no contributions when
- * the record counts nothing, as the purge of a soft-deleted event).
+ * of a soft-deleted item not at all, an erasure's delete down; a record at or after the event's
+ * expiry (the end of its retention) counts nothing. Deltas are coalesced per counter item, in stream
+ * order; cells that net to zero are dropped. Each update that counts up carries its item's expiry;
+ * the user item of an event hidden or removed before its expiry is marked to be released if empty
+ * (with no contributions when the record counts nothing, as the purge of a soft-deleted event).
  */
 export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] => {
   const updates = new Map<
@@ -229,8 +245,7 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
       for (const cell of cellsOf(e)) {
         const key = `${cell.pk}\u0000${cell.sk}\u0000${cell.attribute}`;
         const prev = deltas.get(key);
-        // Only a count up moves the expiry: it is the latest event's (receipt times only grow), while a
-        // count down's event may be older than others the bucket still holds.
+        // Every event of an item has the same expiry day, so the same expiry; a count down sets none.
         const expiresAt = (delta > 0 ? Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) : prev?.expiresAt) || undefined;
         deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
@@ -238,6 +253,8 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
     // Each image unpacked and parsed once: for the counts and for the release.
     const before = eventOfImage(r.oldImage);
     const after = eventOfImage(r.newImage);
+    // The end of retention: the event left the counts with its expiry day (a query leaves that out).
+    if (pastExpiry(r.atMs, before)) continue;
     add(visible(after), 1);
     add(visible(before), -1);
     const update = (pk: string, sk: string) => {
@@ -257,7 +274,7 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
     }
     // The user's item of that day, even when this record counts nothing (the purge of a hidden event).
     const gone = goneEarly(r.atMs, before, after);
-    if (gone) update(userCounterPartition(gone.tenant, gone.shard, gone.userId), bucketKey('D', gone.occurredAtMs)).releaseWhenEmpty = true;
+    if (gone) update(userCounterPartition(gone.tenant, gone.shard, gone.userId), counterSortKey('D', gone)).releaseWhenEmpty = true;
   }
   return [...updates.values()];
 };
@@ -281,11 +298,14 @@ export const pendingAfter = (
 /**
  * The recount: the counter cells the stored events call for (every visible event item, as the
  * consumer counts them), against the counter items read. Returns each cell that differs, with the
- * expiry the consumer gives its item (a repair that creates the item sets it).
+ * expiry the consumer gives its item (a repair that creates the item sets it). Items whose expiry
+ * day has ended at `nowMs` are left out on both sides: no query reads them, and the end of
+ * retention (TTL) removes their events without counting them down.
  */
 export const recountDrift = (
   eventItems: Iterable<Record<string, unknown>>,
   counterItems: Iterable<Record<string, unknown>>,
+  nowMs: number = Date.now(),
 ): { pk: string; sk: string; attribute: string; expected: number; counted: number; expiresAt?: number }[] => {
   const expected = new Map<string, number>();
   // The expiry the consumer would have given each item, from the stored events' own expiries.
@@ -295,6 +315,7 @@ export const recountDrift = (
     const e = countedEvent(item);
     if (!e) continue;
     for (const c of cellsOf(e)) {
+      if (counterEnded(c.sk, nowMs)) continue;
       expected.set(cell(c.pk, c.sk, c.attribute), (expected.get(cell(c.pk, c.sk, c.attribute)) ?? 0) + 1);
       const itemKey = JSON.stringify([c.pk, c.sk]);
       if (c.expiresAt !== undefined) expiry.set(itemKey, Math.max(expiry.get(itemKey) ?? 0, c.expiresAt));
@@ -302,6 +323,7 @@ export const recountDrift = (
   }
   const counted = new Map<string, number>();
   for (const item of counterItems) {
+    if (counterEnded(String(item.sk), nowMs)) continue;
     for (const [name, value] of Object.entries(item)) {
       if (parseCounterAttribute(name) && typeof value === 'number') counted.set(cell(String(item.pk), String(item.sk), name), value);
     }

@@ -2,7 +2,15 @@ import { parseRfc3339, TYPE_PATTERN } from './envelope';
 import { BadRequestError } from './errors';
 import { shardRange } from './item-keys';
 import { canonicalId } from './json-bounds';
-import { bucketKey, parseCounterAttribute, tenantCounterPartition, userCounterPartition, type Granularity } from './stats-counters';
+import {
+  bucketKey,
+  counterEnded,
+  parseCounterAttribute,
+  parseCounterSortKey,
+  tenantCounterPartition,
+  userCounterPartition,
+  type Granularity,
+} from './stats-counters';
 
 /** GET /v1/stats: counts of visible events from the counters (stats-counters.ts), never from the events. */
 export const STATS_PARAMETERS = ['from', 'to', 'interval', 'groupBy', 'type', 'userId', 'targetType', 'limit'] as const;
@@ -45,7 +53,7 @@ export interface StatsResult {
   readonly buckets: { start: string; count: number; groups: Group[] }[];
 }
 
-/** Reads counter items of one partition, sort keys from..to inclusive. */
+/** Reads counter items of one partition, sort keys from..to inclusive (a bucket's items are `<bucket>#<expiry day>`). */
 export interface CounterReadStore {
   readCounters(pk: string, fromSk: string, toSk: string): Promise<Record<string, unknown>[]>;
 }
@@ -165,16 +173,21 @@ const topN = (counts: Map<string, number>, limit: number): Group[] =>
     .slice(0, limit)
     .map(([key, count]) => ({ key, count }));
 
-/** Answers a query from the counter items of every shard of the tenant. */
+/**
+ * Answers a query from the counter items of every shard of the tenant, leaving out those whose
+ * events have all expired (their expiry day has ended at `now`).
+ */
 export const queryStats = async (
   tenant: string,
   q: StatsQuery,
-  { store, shardCount }: { store: CounterReadStore; shardCount: number },
+  { store, shardCount, now = Date.now }: { store: CounterReadStore; shardCount: number; now?: () => number },
 ): Promise<StatsResult> => {
   const g = readGranularity(q);
   const starts = bucketStarts(g, q.fromMs, q.toMs);
   const fromSk = bucketKey(g, q.fromMs);
-  const toSk = bucketKey(g, starts[starts.length - 1] as number);
+  // Past every `<last bucket>#<expiry day>` ('~' sorts after '#' and every digit).
+  const toSk = `${bucketKey(g, starts[starts.length - 1] as number)}~`;
+  const nowMs = now();
   const items = (
     await Promise.all(
       shardRange(shardCount).map((shard) =>
@@ -192,7 +205,8 @@ export const queryStats = async (
   const groups = new Map<string, number>();
   let total = 0;
   for (const item of items) {
-    const sk = String(item.sk);
+    if (counterEnded(String(item.sk), nowMs)) continue;
+    const sk = parseCounterSortKey(String(item.sk)).bucket;
     const bucketMs = Date.parse(g === 'H' ? `${sk}:00:00Z` : g === 'D' ? `${sk}T00:00:00Z` : `${sk}-01T00:00:00Z`);
     const outKey = outUnit ? bucketKey(outUnit, bucketMs) : '';
     for (const [name, value] of Object.entries(item)) {

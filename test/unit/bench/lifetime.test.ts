@@ -36,12 +36,12 @@ describe('lifetime: the stats counters’ lines', () => {
     expect(storage!.usdPerMillion).toBeCloseTo(0.01 * 24 * 0.25, 9);
   });
 
-  it('adds counting every event down at the end of its retention where the run measured it', () => {
+  it('adds what the end of retention writes to the counters where the run measured it', () => {
     const lines = statsLifetimeLines(template(true), { ...counters, counterWritesAtExpiryPerMillionUsd: 0.46 }, 365, prices);
     expect(lines[2]).toEqual({
       phase: 'delete',
       service: 'DynamoDB',
-      item: 'stats counters: counted down at the end of retention',
+      item: 'stats counters: writes at the end of retention',
       usdPerMillion: 0.46,
     });
     expect(statsLifetimeLines(template(true), counters, 365, prices)).toHaveLength(2);

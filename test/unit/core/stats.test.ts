@@ -6,6 +6,7 @@ import {
   COUNTER_GRACE_DAYS,
   COUNTER_RELEASE_DAYS,
   counterAttribute,
+  expiryDayKey,
   padSequence,
   planCounters,
   recountDrift,
@@ -16,6 +17,8 @@ import { lambdaStreamImage } from '../../support/fakes';
 
 /** An expiry (epoch s) far ahead: the event is within its retention. */
 const FAR = 4_102_444_800;
+/** The sort key suffix of the counter items of events expiring at FAR. */
+const FAR_DAY = `#${expiryDayKey(FAR)}`;
 const eventImage = (over: { type?: string; occurredAt?: string; userId?: string; d?: number; target?: object; x?: number } = {}) => ({
   pk: 'acme#1',
   sk: 'id',
@@ -95,7 +98,10 @@ describe('planCounters', () => {
       rec(undefined, eventImage({ userId: 'u2' })),
     ]);
     const keys = updates.map((u) => `${u.pk} ${u.sk}`).sort();
-    expect(keys).toEqual(expect.arrayContaining(['acme#1#H 2026-12-31T23', 'acme#1#D 2026-12-31', 'acme#1#M 2026-12']));
+    expect(keys).toEqual(
+      expect.arrayContaining([`acme#1#H 2026-12-31T23${FAR_DAY}`, `acme#1#D 2026-12-31${FAR_DAY}`, `acme#1#M 2026-12${FAR_DAY}`]),
+    );
+    expect(FAR_DAY).toBe('#2100-01-01');
     expect(updates).toHaveLength(5); // H, D, M and two users
     const day = updates.find((u) => u.pk === 'acme#1#D')!;
     expect(day.contributions.map((c) => c.delta)).toEqual([1, 1, 1]);
@@ -132,12 +138,10 @@ describe('planCounters', () => {
     expect(released([rec(eventImage({ d: 5 }), undefined, atMs)])).toEqual([
       { ...mark, firstRecord: expect.any(String), contributions: [] },
     ]);
-    // Removed after its expiry: the end of its retention (TTL, or the cleanup's backstop), counted down but not marked.
+    // Removed after its expiry: the end of its retention (TTL, or the cleanup's backstop), neither counted nor marked.
     const expired = eventImage({ x: atMs / 1000 - 60 });
     expect(released([rec(expired, undefined, atMs)])).toEqual([]);
-    expect(planCounters([rec(expired, undefined, atMs)]).find((u) => u.pk === user.pk)?.contributions).toEqual([
-      expect.objectContaining({ delta: -1 }),
-    ]);
+    expect(planCounters([rec(expired, undefined, atMs)])).toEqual([]);
     // A restore, an insert: nothing to release; nor without the record's time.
     expect(released([rec(eventImage({ d: 5 }), eventImage(), atMs), rec(undefined, eventImage(), atMs)])).toEqual([]);
     expect(released([rec(eventImage(), undefined)])).toEqual([]);
@@ -161,37 +165,58 @@ describe('planCounters', () => {
     expect(recountDrift([packed], [])).toHaveLength(4);
   });
 
-  it("gives each counter item an expiry a week past the last event its bucket can hold: the event's own, moved to the bucket's end", () => {
-    const x = 1_800_000_000;
-    const week = COUNTER_GRACE_DAYS * 86_400;
-    expect(COUNTER_GRACE_DAYS).toBe(7);
+  it('keys counter items by the UTC day their events expire, and expires them two days after it ends', () => {
+    const x = Date.UTC(2027, 11, 15, 10, 30) / 1000;
+    const ends = Date.UTC(2027, 11, 16) / 1000 + COUNTER_GRACE_DAYS * 86_400;
+    expect(COUNTER_GRACE_DAYS).toBe(2);
     const updates = planCounters([rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x }))]);
-    const expiry = Object.fromEntries(updates.map((u) => [u.pk.replace(/^acme#1#/, '').replace(/#.*/, ''), u.expiresAt]));
-    // 10:30 → 11:00 is 1,800 s; → Dec 16 00:00 is 13.5 h; → Jan 1 00:00 is 16 days 13.5 h.
-    expect(expiry).toEqual({ H: x + 1_800 + week, D: x + 48_600 + week, M: x + 16 * 86_400 + 48_600 + week, U: x + 48_600 + week });
-    // Coalesced: the latest of the batch's events; a count down leaves the expiry alone (its event
-    // may be older than others the bucket holds: an erasure of old events must not shorten it).
-    const later = eventImage({ occurredAt: '2026-12-15T10:45:00Z', x: x + 1_200 });
-    const hour = (records: ChangeRecord[]) => planCounters(records).find((u) => u.pk === 'acme#1#H')?.expiresAt;
-    expect(hour([rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x })), rec(undefined, later)])).toBe(
-      x + 1_200 + 900 + week,
+    expect(Object.fromEntries(updates.map((u) => [u.pk.replace(/^acme#1#/, '').replace(/#.*/, ''), [u.sk, u.expiresAt]]))).toEqual({
+      H: ['2026-12-15T10#2027-12-15', ends],
+      D: ['2026-12-15#2027-12-15', ends],
+      M: ['2026-12#2027-12-15', ends],
+      U: ['2026-12-15#2027-12-15', ends],
+    });
+    // An event of the same hour received a day later (late) expires a day later: an item of its own.
+    const late = eventImage({ occurredAt: '2026-12-15T10:40:00Z', x: x + 86_400 });
+    const hours = planCounters([rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x })), rec(undefined, late)]).filter(
+      (u) => u.pk === 'acme#1#H',
     );
-    expect(hour([rec(later, undefined)])).toBeUndefined();
-    expect(hour([rec(later, undefined), rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x }))])).toBe(x + 1_800 + week);
-    // An item without an expiry gives none.
+    expect(hours.map((u) => [u.sk, u.expiresAt])).toEqual([
+      ['2026-12-15T10#2027-12-15', ends],
+      ['2026-12-15T10#2027-12-16', ends + 86_400],
+    ]);
+    // A count down sets no expiry (its item has one).
+    expect(planCounters([rec(late, undefined)]).find((u) => u.pk === 'acme#1#H')?.expiresAt).toBeUndefined();
+    // An item without an expiry: keyed by its bucket alone, and none given.
     const { x: _, ...timeless } = eventImage();
-    expect(planCounters([rec(undefined, timeless)]).every((u) => u.expiresAt === undefined)).toBe(true);
+    expect(planCounters([rec(undefined, timeless)]).every((u) => u.expiresAt === undefined && !u.sk.includes('#'))).toBe(true);
+  });
+
+  it('counts nothing at or after an expiry: a TTL delete, the cleanup, any change of an expired item', () => {
+    const x = Date.UTC(2027, 11, 15, 10, 30) / 1000;
+    const event = eventImage({ x });
+    expect(planCounters([rec(event, undefined, x * 1000)])).toEqual([]);
+    expect(planCounters([rec(event, undefined, x * 1000 + 3 * 86_400_000)])).toEqual([]);
+    expect(planCounters([rec(event, eventImage({ x, d: 5 }), x * 1000 + 1)])).toEqual([]);
+    // A millisecond before it, an erasure's delete counts down.
+    expect(planCounters([rec(event, undefined, x * 1000 - 1)]).map((u) => u.contributions[0]?.delta)).toEqual([-1, -1, -1, -1]);
   });
 
   it('the recount names the expiry a repair gives the counter items it creates', () => {
-    const stored = [eventImage({ occurredAt: '2026-12-01T10:00:00Z', x: 1_800_000_000 })];
-    const drift = recountDrift(stored, []);
+    const x = Date.UTC(2027, 11, 1, 10) / 1000;
+    const stored = [eventImage({ occurredAt: '2026-12-01T10:00:00Z', x })];
+    const now = Date.UTC(2026, 11, 2);
+    const drift = recountDrift(stored, [], now);
     const day = drift.find((d) => d.pk === 'acme#1#D')!;
-    expect([day.sk, day.expected, day.counted]).toEqual(['2026-12-01', 1, 0]);
-    expect(day.expiresAt).toBe(1_800_000_000 + 14 * 3600 + COUNTER_GRACE_DAYS * 86_400);
+    expect([day.sk, day.expected, day.counted]).toEqual(['2026-12-01#2027-12-01', 1, 0]);
+    expect(day.expiresAt).toBe(x + 14 * 3600 + COUNTER_GRACE_DAYS * 86_400);
+    // Once the expiry day has ended, neither the events nor the items count: no query reads them.
+    const ended = Date.UTC(2027, 11, 2);
+    expect(recountDrift(stored, [{ pk: 'acme#1#D', sk: '2026-12-01#2027-12-01', [LOGIN]: 3, q: '1' }], ended)).toEqual([]);
+    expect(recountDrift(stored, [{ pk: 'acme#1#D', sk: '2026-12-01#2027-12-01', [LOGIN]: 3, q: '1' }], ended - 1)).toHaveLength(4);
     // A count the stored events do not call for is drift (expected 0), with no expiry to give.
     const counter = { pk: 'acme#1#D', sk: '2026-11-01', [LOGIN]: 2, q: '1' };
-    expect(recountDrift(stored, [counter]).find((d) => d.sk === '2026-11-01')).toEqual({
+    expect(recountDrift(stored, [counter], now).find((d) => d.sk === '2026-11-01')).toEqual({
       pk: 'acme#1#D',
       sk: '2026-11-01',
       attribute: LOGIN,
@@ -270,7 +295,7 @@ describe('countBatch (exact under retries)', () => {
     const day3 = eventImage({ userId: 'gone', occurredAt: '2027-01-07T10:00:00Z' });
     const day3Hidden = { ...day3, d: now - 1000 };
     await countBatch([rec(undefined, day1), rec(undefined, day2), rec(undefined, later), rec(undefined, day3)], store, { now: () => now });
-    const userItem = (sk: string) => [...store.items.values()].find((i) => String(i.pk).includes('#U#') && i.sk === sk)!;
+    const userItem = (day: string) => [...store.items.values()].find((i) => String(i.pk).includes('#U#') && i.sk === `${day}${FAR_DAY}`)!;
     expect(['2027-01-07', '2027-01-08', '2027-01-09'].every((sk) => (userItem(sk).x as number) > FAR)).toBe(true);
     // day3's only event is soft-deleted: its item holds zeros and is released (a restore would count it up again).
     expect(await countBatch([rec(day3, day3Hidden, now)], store, { now: () => now })).toMatchObject({ released: 1 });
@@ -373,5 +398,28 @@ describe('parseStatsQuery and queryStats', () => {
     });
     expect(padSequence('12')).toHaveLength(40);
     expect(LOGIN).toBe('c:["user.login",null]');
+  });
+
+  it('leaves out the items whose expiry day has ended, and reads the last bucket whatever its expiry day', async () => {
+    const store = new FakeCounters();
+    const x = Date.UTC(2027, 11, 1, 10) / 1000;
+    await countBatch(
+      [
+        rec(undefined, eventImage({ occurredAt: '2026-12-01T10:00:00Z', x })),
+        rec(undefined, eventImage({ occurredAt: '2026-12-01T11:00:00Z', x: x + 86_400 })),
+        rec(undefined, eventImage({ occurredAt: '2026-12-02T10:00:00Z', x: x + 2 * 86_400 })),
+      ],
+      store,
+    );
+    const totals = async (query: string, nowMs: number) =>
+      (await queryStats('acme', q(query), { store, shardCount: 2, now: () => nowMs })).total;
+    const days = 'from=2026-12-01T00:00:00Z&to=2026-12-03T00:00:00Z';
+    expect(await totals(days, Date.UTC(2027, 11, 1, 12))).toBe(3);
+    // At the end of its expiry day an event leaves every count: tenant, hour, month, user.
+    expect(await totals(days, Date.UTC(2027, 11, 2))).toBe(2);
+    expect(await totals(`${days}&userId=u1`, Date.UTC(2027, 11, 2))).toBe(2);
+    expect(await totals('from=2026-12-01T10:00:00Z&to=2026-12-01T12:00:00Z', Date.UTC(2027, 11, 2))).toBe(1);
+    expect(await totals('from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z', Date.UTC(2027, 11, 3))).toBe(1);
+    expect(await totals(days, Date.UTC(2027, 11, 4))).toBe(0);
   });
 });
