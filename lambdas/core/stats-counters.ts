@@ -1,3 +1,4 @@
+import { RETENTION_TTL_GRACE_DAYS } from './cleanup';
 import { createHash } from 'node:crypto';
 import { parseTenantPartition } from './item-keys';
 import { unpackItem } from './payload';
@@ -6,14 +7,16 @@ import { unpackItem } from './payload';
  * Counters for GET /v1/stats, kept from the events table's change stream (handlers/stats-consumer.ts)
  * in their own table, so that no event read, cleanup scan or stream ever meets them.
  *
- *   pk = <tenant>#<shard>#H|D|M        sk = <bucket>#<expiry day>                (tenant, per hour/day/month)
- *   pk = <tenant>#<shard>#U#<digest>   sk = <day>#<expiry day>                   (one user's events, per day)
- *   <bucket> = 2026-12-01T10 | 2026-12-01 | 2026-12 (UTC, of occurredAt); <expiry day> = 2027-12-01,
- *       the UTC day the counted events expire (their `x`): a bucket's events received on one day share
- *       one item, those received later (a late event) another
+ *   pk = <tenant>#<shard>#H|D          sk = <hour or day>#<expiry day>    (tenant, per hour/day)
+ *   pk = <tenant>#<shard>#M            sk = <month>                       (tenant, per month)
+ *   pk = <tenant>#<shard>#U#<digest>   sk = <day>#<expiry day>            (one user's events, per day)
+ *   <hour or day> = 2026-12-01T10 | 2026-12-01, <month> = 2026-12 (UTC, of occurredAt);
+ *   <expiry day> = 2027-12-01, the UTC day the counted events expire (their `x`): a bucket's events
+ *       received on one day share one item, those received later (a late event) another
  *   c:<JSON [type, targetType]> = count of visible events with that type and target type
  *   q = the last stream sequence number applied (zero-padded to 40 digits)
- *   x = expiry (epoch s, the table's TTL): COUNTER_GRACE_DAYS after the end of its expiry day
+ *   x = expiry (epoch s, the table's TTL): COUNTER_GRACE_DAYS after the end of its expiry day; a
+ *       month item, MONTH_GRACE_DAYS after the last event its month can hold has expired
  *
  * <shard> is the shard of the event's own partition key: counters spread over partitions like the
  * events of a hot tenant do, and every record that changes one counter item comes from one
@@ -21,11 +24,14 @@ import { unpackItem } from './payload';
  * an update applies only the records after `q` (see `pendingAfter`), so a retried batch never
  * counts twice and a crash between two updates loses nothing.
  *
- * The end of retention writes nothing: a record that removes (or changes) an event at or after its
- * expiry — a TTL delete, the cleanup's backstop — counts nothing, and a query leaves out the items
- * whose expiry day has ended (stats-query.ts). So an event leaves the counts at the end of the UTC
- * day it expires, not at its expiry instant (reads hide it then), and counting it down — an update
- * of every item it was counted in, as many as counting it up — is saved.
+ * The end of retention writes to month items only: a record that removes (or changes) an event at or
+ * after its expiry — a TTL delete, the cleanup's backstop — counts nothing in the hour, day and user
+ * items, and a query leaves out the items whose expiry day has ended (stats-query.ts). So an event
+ * leaves those counts at the end of the UTC day it expires, not at its expiry instant (reads hide it
+ * then), and counting it down there — an update of each of those items, most of them user items
+ * that a batch rarely coalesces — is saved. A month's events expire over a month of days: split by
+ * expiry day its item would be read as ~30, so the month items stay whole and are counted down (one
+ * update per shard and month a batch touches).
  *
  * A user's items go sooner when the user's events go before their time: a record that hides or
  * removes an event before its expiry (a soft delete, a purge, an erasure) marks the user's item
@@ -100,6 +106,19 @@ export const parseCounterAttribute = (name: string): { type: string; targetType:
 export const COUNTER_GRACE_DAYS = 2;
 
 /**
+ * Days a month item outlives the last event its month can hold: the cleanup deletes an expired event
+ * TTL has not by RETENTION_TTL_GRACE_DAYS past its expiry, and the consumer counts it down within
+ * its retries (stream records live 24 hours); the rest is margin.
+ */
+export const MONTH_GRACE_DAYS = RETENTION_TTL_GRACE_DAYS + 4;
+
+/** Where the month holding `ms` ends (ms). */
+const monthEndMs = (ms: number): number => {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+};
+
+/**
  * Days a released counter item (a user item left all zeros when its events went early) is kept: past the 24 hours a stream
  * record lives, so a retried batch still finds the item's checkpoint and counts nothing twice.
  */
@@ -114,9 +133,12 @@ export const expiryDayKey = (expiresAt: number): string => new Date(expiresAt * 
 /** When an expiry day ends (ms): from then on a query leaves its items out. */
 export const expiryDayEndMs = (day: string): number => Date.parse(`${day}T00:00:00Z`) + 86_400_000;
 
-/** A counter item's sort key: its bucket, and the expiry day of the events it counts (none for events without an expiry). */
+/**
+ * A counter item's sort key: its bucket, and the expiry day of the events it counts — none for a
+ * month item, or for events without an expiry.
+ */
 export const counterSortKey = (g: Granularity, e: Pick<CountedEvent, 'occurredAtMs' | 'expiresAt'>): string =>
-  e.expiresAt === undefined ? bucketKey(g, e.occurredAtMs) : `${bucketKey(g, e.occurredAtMs)}#${expiryDayKey(e.expiresAt)}`;
+  g === 'M' || e.expiresAt === undefined ? bucketKey(g, e.occurredAtMs) : `${bucketKey(g, e.occurredAtMs)}#${expiryDayKey(e.expiresAt)}`;
 
 /** A counter item's sort key read back: the bucket, and the expiry day when it has one. */
 export const parseCounterSortKey = (sk: string): { bucket: string; expiryDay?: string } => {
@@ -130,9 +152,17 @@ export const counterEnded = (sk: string, nowMs: number): boolean => {
   return expiryDay !== undefined && nowMs >= expiryDayEndMs(expiryDay);
 };
 
-/** The expiry (epoch s) of the counter items an event is counted in: COUNTER_GRACE_DAYS past the end of its expiry day. */
-export const counterExpiry = (e: Pick<CountedEvent, 'expiresAt'>): number | undefined =>
-  e.expiresAt === undefined ? undefined : expiryDayEndMs(expiryDayKey(e.expiresAt)) / 1000 + COUNTER_GRACE_DAYS * 86_400;
+/**
+ * The expiry (epoch s) of the counter item of bucket `g` an event is counted in: COUNTER_GRACE_DAYS
+ * past the end of its expiry day; for a month item, the event's expiry moved to the end of its month
+ * (an event of the same retention stored at the month's last instant expires then) plus
+ * MONTH_GRACE_DAYS. Undefined for an event without an expiry.
+ */
+export const counterExpiry = (g: Granularity, e: Pick<CountedEvent, 'expiresAt' | 'occurredAtMs'>): number | undefined => {
+  if (e.expiresAt === undefined) return undefined;
+  if (g !== 'M') return expiryDayEndMs(expiryDayKey(e.expiresAt)) / 1000 + COUNTER_GRACE_DAYS * 86_400;
+  return e.expiresAt + Math.ceil((monthEndMs(e.occurredAtMs) - e.occurredAtMs) / 1000) + MONTH_GRACE_DAYS * 86_400;
+};
 
 /** Bucket keys: UTC hour, day and month of a time. */
 export const bucketKey = (g: Granularity, ms: number): string => {
@@ -203,22 +233,23 @@ export interface CounterCell {
   readonly pk: string;
   readonly sk: string;
   readonly attribute: string;
-  /** `counterExpiry` of the event. */
+  /** `counterExpiry` of the event for this cell's item. */
   readonly expiresAt?: number;
 }
 
-/** The counter cells (item key + attribute) one visible event adds one to. */
-export const cellsOf = (e: CountedEvent): CounterCell[] => {
+/** The counter cells (item key + attribute) one visible event adds one to; with `monthsOnly`, its month cell alone. */
+export const cellsOf = (e: CountedEvent, monthsOnly = false): CounterCell[] => {
   const attribute = counterAttribute(e.type, e.targetType);
-  const expiresAt = counterExpiry(e);
-  const cell = (pk: string, g: Granularity): CounterCell => ({
-    pk,
-    sk: counterSortKey(g, e),
-    attribute,
-    ...(expiresAt !== undefined && { expiresAt }),
-  });
+  const cell = (pk: string, g: Granularity): CounterCell => {
+    const expiresAt = counterExpiry(g, e);
+    return { pk, sk: counterSortKey(g, e), attribute, ...(expiresAt !== undefined && { expiresAt }) };
+  };
+  const month = cell(tenantCounterPartition(e.tenant, e.shard, 'M'), 'M');
+  if (monthsOnly) return [month];
   return [
-    ...(['H', 'D', 'M'] as const).map((g) => cell(tenantCounterPartition(e.tenant, e.shard, g), g)),
+    cell(tenantCounterPartition(e.tenant, e.shard, 'H'), 'H'),
+    cell(tenantCounterPartition(e.tenant, e.shard, 'D'), 'D'),
+    month,
     cell(userCounterPartition(e.tenant, e.shard, e.userId), 'D'),
   ];
 };
@@ -227,8 +258,9 @@ export const cellsOf = (e: CountedEvent): CounterCell[] => {
  * Plans a batch: each record adds one to the cells of its new image (if a visible event) and takes
  * one from those of its old image. An insert counts up, a soft delete down, a restore up, a purge
  * of a soft-deleted item not at all, an erasure's delete down; a record at or after the event's
- * expiry (the end of its retention) counts nothing. Deltas are coalesced per counter item, in stream
- * order; cells that net to zero are dropped. Each update that counts up carries its item's expiry;
+ * expiry (the end of its retention) counts in the month items only. Deltas are coalesced per counter
+ * item, in stream order; cells that net to zero are dropped. Each update that counts up carries the
+ * latest expiry of the cells it counts up (none when it only counts down);
  * the user item of an event hidden or removed before its expiry is marked to be released if empty
  * (with no contributions when the record counts nothing, as the purge of a soft-deleted event).
  */
@@ -240,12 +272,13 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
   for (const r of records) {
     const seq = padSequence(r.sequenceNumber);
     const deltas = new Map<string, CounterCell & { delta: number }>();
-    const add = (e: CountedEvent | undefined, delta: number) => {
+    const add = (e: CountedEvent | undefined, delta: number, monthsOnly: boolean) => {
       if (!e) return;
-      for (const cell of cellsOf(e)) {
+      for (const cell of cellsOf(e, monthsOnly)) {
         const key = `${cell.pk}\u0000${cell.sk}\u0000${cell.attribute}`;
         const prev = deltas.get(key);
-        // Every event of an item has the same expiry day, so the same expiry; a count down sets none.
+        // Only a count up moves the expiry: in a month item, the latest event's (receipt times only
+        // grow), while a count down's event may be older than others the month still holds.
         const expiresAt = (delta > 0 ? Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) : prev?.expiresAt) || undefined;
         deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
@@ -253,10 +286,11 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
     // Each image unpacked and parsed once: for the counts and for the release.
     const before = eventOfImage(r.oldImage);
     const after = eventOfImage(r.newImage);
-    // The end of retention: the event left the counts with its expiry day (a query leaves that out).
-    if (pastExpiry(r.atMs, before)) continue;
-    add(visible(after), 1);
-    add(visible(before), -1);
+    // At the end of retention the event leaves the other counts with its expiry day (a query leaves
+    // those items out): only its month item counts it down.
+    const ended = pastExpiry(r.atMs, before);
+    add(visible(after), 1, ended);
+    add(visible(before), -1, ended);
     const update = (pk: string, sk: string) => {
       const itemKey = `${pk}\u0000${sk}`;
       let u = updates.get(itemKey);

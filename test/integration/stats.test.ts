@@ -6,7 +6,7 @@ import { eventually, request, uniqueTenant } from './http';
 import { setFaults } from '../support/faults';
 import { recount } from '../../scripts/stats-recount';
 import { RETENTION_TTL_GRACE_DAYS } from '../../lambdas/core/cleanup';
-import { COUNTER_GRACE_DAYS, COUNTER_RELEASE_DAYS, userDigest } from '../../lambdas/core/stats-counters';
+import { COUNTER_GRACE_DAYS, COUNTER_RELEASE_DAYS, MONTH_GRACE_DAYS, userDigest } from '../../lambdas/core/stats-counters';
 
 /**
  * GET /v1/stats over real HTTP against the local stack: events go ingest → queue → writer → table,
@@ -121,22 +121,31 @@ describe('GET /v1/stats', () => {
     expect(top1.body.groups).toEqual([{ key: 'page.view', count: 5 }]);
   });
 
-  it('keys every counter item by the day its events expire, and expires it two days after that day (the TTL attribute x)', async () => {
+  it('keys hour, day and user items by the day their events expire, and expires them two days after it (the TTL attribute x)', async () => {
     const items = await counterItems(tenant);
     expect(items.length).toBeGreaterThan(0);
-    // Each event expires 30 days after it was received (a minute ago at most): its items are keyed by
-    // that UTC day and expire COUNTER_GRACE_DAYS after it ends.
+    // Each event expires 30 days after it was received (a minute ago at most): its hour, day and
+    // user items are keyed by that UTC day and expire COUNTER_GRACE_DAYS after it ends.
     const receivedBy = Date.now();
     const days = [receivedBy - 120_000, receivedBy].map((ms) => new Date(ms + 30 * DAY).toISOString().slice(0, 10));
-    for (const item of items) {
+    const [months, others] = [items.filter((i) => String(i.pk).endsWith('#M')), items.filter((i) => !String(i.pk).endsWith('#M'))];
+    for (const item of others) {
       const day = String(item.sk).split('#')[1]!;
       expect(days).toContain(day);
       expect(item.x).toBe(Date.parse(`${day}T00:00:00Z`) / 1000 + (1 + COUNTER_GRACE_DAYS) * 86_400);
     }
-    // The first day's events occurred at 01:00 and 05:00: one item per shard for that day, per expiry day.
     expect(
-      items.filter((i) => String(i.pk).endsWith('#D') && String(i.sk).startsWith(`${iso(day0).slice(0, 10)}#`)).length,
+      others.filter((i) => String(i.pk).endsWith('#D') && String(i.sk).startsWith(`${iso(day0).slice(0, 10)}#`)).length,
     ).toBeGreaterThan(0);
+    // A month item is whole, and expires a week after the last event its month can hold.
+    expect(months.length).toBeGreaterThan(0);
+    for (const item of months) {
+      expect(String(item.sk)).toMatch(/^\d{4}-\d{2}$/);
+      const monthEnd = Date.UTC(Number(String(item.sk).slice(0, 4)), Number(String(item.sk).slice(5, 7)), 1);
+      const left = (item.x as number) - receivedBy / 1000 - (30 + MONTH_GRACE_DAYS) * 86_400;
+      expect(left).toBeGreaterThan(-300);
+      expect(left).toBeLessThanOrEqual((monthEnd - Date.parse(at(0, 1))) / 1000 + 5);
+    }
   });
 
   it('fills every bucket of the range, zeros included, with their own top groups', async () => {
@@ -365,7 +374,7 @@ describe('counters under consumer faults', () => {
 });
 
 describe('retention', () => {
-  it('an event leaves the counts at the end of the day it expires, and its removal writes no counter', async () => {
+  it('an event leaves the counts at the end of the day it expires; its removal counts down its month alone', async () => {
     const tenant = uniqueTenant('expire');
     await send(tenant, [{ type: 'x.y', userId: 'u', occurredAt: at(0) }]);
     await statsUntil(tenant, range, (b) => b.total === 1);
@@ -374,18 +383,23 @@ describe('retention', () => {
     // Past the 30-day retention, the end of its day and the grace the cleanup leaves TTL (dynalite has no TTL).
     await stack.setClockOffset(offset);
     try {
-      // Gone from the counts before anything removes it: the query leaves out items whose expiry day has ended.
+      // Gone from the hour, day and user counts before anything removes it: the query leaves out items whose expiry day has ended.
       expect((await stats(tenant, range)).body.total).toBe(0);
+      expect((await stats(tenant, `${range}&interval=hour`)).body.total).toBe(0);
       expect((await stats(tenant, `${range}&userId=u`)).body.total).toBe(0);
       for (let run = 0; run < 3; run++) await stack.runSchedules();
-      // The cleanup deleted it; an event sent after that comes later on the (one, local) stream: once
-      // it is counted, the delete's record has been consumed too — and changed no counter item.
-      const today = Math.floor((Date.now() + offset) / DAY) * DAY;
-      await send(tenant, [{ type: 'x.y', userId: 'u', occurredAt: new Date(Date.now() + offset).toISOString() }]);
-      await statsUntil(tenant, `from=${iso(today)}&to=${iso(today + DAY)}`, (b) => b.total === 1);
+      // The cleanup deleted it, and that counts its month down.
+      const month = new Date(day0).toISOString().slice(0, 7);
+      const monthRange = `from=${month}-01T00:00:00Z&to=${new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString()}`;
+      await statsUntil(tenant, monthRange, (b) => b.total === 0);
+      // No other counter item was written: the same items, the same counts, checkpoints and expiries.
       const after = await counterItems(tenant);
       const key = (i: Record<string, unknown>) => `${i.pk} ${i.sk}`;
-      expect(after.filter((i) => before.some((b) => key(b) === key(i)))).toEqual(before);
+      const notMonth = (i: Record<string, unknown>) => !String(i.pk).endsWith('#M');
+      expect(after.filter(notMonth).sort((a, b) => key(a).localeCompare(key(b)))).toEqual(
+        before.filter(notMonth).sort((a, b) => key(a).localeCompare(key(b))),
+      );
+      expect(after.filter((i) => !notMonth(i)).map((i) => i[Object.keys(i).find((k) => k.startsWith('c:'))!])).toEqual([0]);
     } finally {
       await stack.setClockOffset(0);
     }

@@ -7,6 +7,7 @@ import {
   COUNTER_RELEASE_DAYS,
   counterAttribute,
   expiryDayKey,
+  MONTH_GRACE_DAYS,
   padSequence,
   planCounters,
   recountDrift,
@@ -98,9 +99,7 @@ describe('planCounters', () => {
       rec(undefined, eventImage({ userId: 'u2' })),
     ]);
     const keys = updates.map((u) => `${u.pk} ${u.sk}`).sort();
-    expect(keys).toEqual(
-      expect.arrayContaining([`acme#1#H 2026-12-31T23${FAR_DAY}`, `acme#1#D 2026-12-31${FAR_DAY}`, `acme#1#M 2026-12${FAR_DAY}`]),
-    );
+    expect(keys).toEqual(expect.arrayContaining([`acme#1#H 2026-12-31T23${FAR_DAY}`, `acme#1#D 2026-12-31${FAR_DAY}`, 'acme#1#M 2026-12']));
     expect(FAR_DAY).toBe('#2100-01-01');
     expect(updates).toHaveLength(5); // H, D, M and two users
     const day = updates.find((u) => u.pk === 'acme#1#D')!;
@@ -138,10 +137,10 @@ describe('planCounters', () => {
     expect(released([rec(eventImage({ d: 5 }), undefined, atMs)])).toEqual([
       { ...mark, firstRecord: expect.any(String), contributions: [] },
     ]);
-    // Removed after its expiry: the end of its retention (TTL, or the cleanup's backstop), neither counted nor marked.
+    // Removed after its expiry: the end of its retention (TTL, or the cleanup's backstop), not marked, not counted in the user item.
     const expired = eventImage({ x: atMs / 1000 - 60 });
     expect(released([rec(expired, undefined, atMs)])).toEqual([]);
-    expect(planCounters([rec(expired, undefined, atMs)])).toEqual([]);
+    expect(planCounters([rec(expired, undefined, atMs)]).find((u) => u.pk === user.pk)).toBeUndefined();
     // A restore, an insert: nothing to release; nor without the record's time.
     expect(released([rec(eventImage({ d: 5 }), eventImage(), atMs), rec(undefined, eventImage(), atMs)])).toEqual([]);
     expect(released([rec(eventImage(), undefined)])).toEqual([]);
@@ -165,15 +164,16 @@ describe('planCounters', () => {
     expect(recountDrift([packed], [])).toHaveLength(4);
   });
 
-  it('keys counter items by the UTC day their events expire, and expires them two days after it ends', () => {
+  it('keys hour, day and user items by the UTC day their events expire, and expires them two days after it ends', () => {
     const x = Date.UTC(2027, 11, 15, 10, 30) / 1000;
     const ends = Date.UTC(2027, 11, 16) / 1000 + COUNTER_GRACE_DAYS * 86_400;
-    expect(COUNTER_GRACE_DAYS).toBe(2);
+    expect([COUNTER_GRACE_DAYS, MONTH_GRACE_DAYS]).toEqual([2, 7]);
     const updates = planCounters([rec(undefined, eventImage({ occurredAt: '2026-12-15T10:30:00Z', x }))]);
     expect(Object.fromEntries(updates.map((u) => [u.pk.replace(/^acme#1#/, '').replace(/#.*/, ''), [u.sk, u.expiresAt]]))).toEqual({
       H: ['2026-12-15T10#2027-12-15', ends],
       D: ['2026-12-15#2027-12-15', ends],
-      M: ['2026-12#2027-12-15', ends],
+      // A month item is whole: a week past the last event its month can hold (10:30 → Jan 1 00:00 is 16 days 13.5 h).
+      M: ['2026-12', x + 16 * 86_400 + 48_600 + MONTH_GRACE_DAYS * 86_400],
       U: ['2026-12-15#2027-12-15', ends],
     });
     // An event of the same hour received a day later (late) expires a day later: an item of its own.
@@ -192,13 +192,14 @@ describe('planCounters', () => {
     expect(planCounters([rec(undefined, timeless)]).every((u) => u.expiresAt === undefined && !u.sk.includes('#'))).toBe(true);
   });
 
-  it('counts nothing at or after an expiry: a TTL delete, the cleanup, any change of an expired item', () => {
+  it('counts only the month down at or after an expiry: a TTL delete, the cleanup, any change of an expired item', () => {
     const x = Date.UTC(2027, 11, 15, 10, 30) / 1000;
     const event = eventImage({ x });
-    expect(planCounters([rec(event, undefined, x * 1000)])).toEqual([]);
-    expect(planCounters([rec(event, undefined, x * 1000 + 3 * 86_400_000)])).toEqual([]);
-    expect(planCounters([rec(event, eventImage({ x, d: 5 }), x * 1000 + 1)])).toEqual([]);
-    // A millisecond before it, an erasure's delete counts down.
+    const counted = (r: ChangeRecord) => planCounters([r]).map((u) => [u.pk, u.contributions.map((c) => c.delta), u.expiresAt]);
+    expect(counted(rec(event, undefined, x * 1000))).toEqual([['acme#1#M', [-1], undefined]]);
+    expect(counted(rec(event, undefined, x * 1000 + 3 * 86_400_000))).toEqual([['acme#1#M', [-1], undefined]]);
+    expect(counted(rec(event, eventImage({ x, d: 5 }), x * 1000 + 1))).toEqual([['acme#1#M', [-1], undefined]]);
+    // A millisecond before it, an erasure's delete counts down everywhere.
     expect(planCounters([rec(event, undefined, x * 1000 - 1)]).map((u) => u.contributions[0]?.delta)).toEqual([-1, -1, -1, -1]);
   });
 
@@ -212,8 +213,10 @@ describe('planCounters', () => {
     expect(day.expiresAt).toBe(x + 14 * 3600 + COUNTER_GRACE_DAYS * 86_400);
     // Once the expiry day has ended, neither the events nor the items count: no query reads them.
     const ended = Date.UTC(2027, 11, 2);
-    expect(recountDrift(stored, [{ pk: 'acme#1#D', sk: '2026-12-01#2027-12-01', [LOGIN]: 3, q: '1' }], ended)).toEqual([]);
-    expect(recountDrift(stored, [{ pk: 'acme#1#D', sk: '2026-12-01#2027-12-01', [LOGIN]: 3, q: '1' }], ended - 1)).toHaveLength(4);
+    const dayItem = { pk: 'acme#1#D', sk: '2026-12-01#2027-12-01', [LOGIN]: 3, q: '1' };
+    // The month item stays whole (counted down at removal): still compared.
+    expect(recountDrift(stored, [dayItem], ended).map((d) => d.pk)).toEqual(['acme#1#M']);
+    expect(recountDrift(stored, [dayItem], ended - 1)).toHaveLength(4);
     // A count the stored events do not call for is drift (expected 0), with no expiry to give.
     const counter = { pk: 'acme#1#D', sk: '2026-11-01', [LOGIN]: 2, q: '1' };
     expect(recountDrift(stored, [counter], now).find((d) => d.sk === '2026-11-01')).toEqual({
@@ -400,26 +403,27 @@ describe('parseStatsQuery and queryStats', () => {
     expect(LOGIN).toBe('c:["user.login",null]');
   });
 
-  it('leaves out the items whose expiry day has ended, and reads the last bucket whatever its expiry day', async () => {
+  it('leaves out the hour, day and user items whose expiry day has ended, and reads the last bucket whatever its expiry day', async () => {
     const store = new FakeCounters();
     const x = Date.UTC(2027, 11, 1, 10) / 1000;
-    await countBatch(
-      [
-        rec(undefined, eventImage({ occurredAt: '2026-12-01T10:00:00Z', x })),
-        rec(undefined, eventImage({ occurredAt: '2026-12-01T11:00:00Z', x: x + 86_400 })),
-        rec(undefined, eventImage({ occurredAt: '2026-12-02T10:00:00Z', x: x + 2 * 86_400 })),
-      ],
-      store,
-    );
+    const first = eventImage({ occurredAt: '2026-12-01T10:00:00Z', x });
+    const late = eventImage({ occurredAt: '2026-12-01T11:00:00Z', x: x + 86_400 });
+    const third = eventImage({ occurredAt: '2026-12-02T10:00:00Z', x: x + 2 * 86_400 });
+    await countBatch([rec(undefined, first), rec(undefined, late), rec(undefined, third)], store);
     const totals = async (query: string, nowMs: number) =>
       (await queryStats('acme', q(query), { store, shardCount: 2, now: () => nowMs })).total;
     const days = 'from=2026-12-01T00:00:00Z&to=2026-12-03T00:00:00Z';
+    const month = 'from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z';
     expect(await totals(days, Date.UTC(2027, 11, 1, 12))).toBe(3);
-    // At the end of its expiry day an event leaves every count: tenant, hour, month, user.
+    // At the end of its expiry day an event leaves the hour, day and user counts.
     expect(await totals(days, Date.UTC(2027, 11, 2))).toBe(2);
     expect(await totals(`${days}&userId=u1`, Date.UTC(2027, 11, 2))).toBe(2);
     expect(await totals('from=2026-12-01T10:00:00Z&to=2026-12-01T12:00:00Z', Date.UTC(2027, 11, 2))).toBe(1);
-    expect(await totals('from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z', Date.UTC(2027, 11, 3))).toBe(1);
+    // A month item is whole: its events leave it as their removal (TTL, at the expiry) is counted down.
+    expect(await totals(month, Date.UTC(2027, 11, 3))).toBe(3);
+    await countBatch([rec(first, undefined, x * 1000), rec(late, undefined, (x + 86_400) * 1000)], store);
+    expect(await totals(month, Date.UTC(2027, 11, 3))).toBe(1);
+    expect(await totals(days, Date.UTC(2027, 11, 2))).toBe(2);
     expect(await totals(days, Date.UTC(2027, 11, 4))).toBe(0);
   });
 });
