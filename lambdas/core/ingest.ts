@@ -5,7 +5,7 @@ import { BadRequestError, PayloadTooLargeError, ServiceUnavailableError } from '
 import { idempotencyDigest, internalIdOfDigest, payloadDigest, pooledRandomBytes, randomInternalId } from './ids';
 import type { Keyring } from './keyring';
 import { tenantPartition, typePartition, userPartition, type EventItem } from './item-keys';
-import { encodePublicId } from './public-id';
+import { encodePublicIds, type ItemRef } from './public-id';
 import {
   attributeBytes,
   encodeEntry,
@@ -75,6 +75,9 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
   /** One entry serves every copy of an idempotent event in the request. */
   const entryOfKey = new Map<string, { positions: number[] }>();
 
+  /** The events that get an id: named all at once after the loop (encodePublicIds). */
+  const named: { index: number; ref: ItemRef }[] = [];
+
   events.forEach((raw, index) => {
     const check = checkEvent(raw, now, { unsafeIntegers });
     if (!check.ok) {
@@ -117,8 +120,7 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
       // A replay of the key with other content is detected by the writer (and the first kept).
       ...(event.idempotencyKey !== undefined && { h: payloadDigest(event) }),
     };
-    const id = encodePublicId(deps.keyring, req.tenant, { shard, internalId });
-    results[index] = { id };
+    named.push({ index, ref: { shard, internalId } });
     // The same idempotency key twice in one request is one event: enqueue it once.
     const key = `${item.pk}/${item.sk}`;
     const existing = entryOfKey.get(key);
@@ -129,6 +131,14 @@ export const ingest = async (req: IngestRequest, deps: IngestDeps): Promise<Inge
     const pending = { entry: { item, idempotent: event.idempotencyKey !== undefined }, positions: [index] };
     entryOfKey.set(key, pending);
     entries.push(pending);
+  });
+
+  encodePublicIds(
+    deps.keyring,
+    req.tenant,
+    named.map((n) => n.ref),
+  ).forEach((id, i) => {
+    results[(named[i] as { index: number }).index] = { id };
   });
 
   // Pack the request's events into as few messages as fit one SQS billing chunk each.

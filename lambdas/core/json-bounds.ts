@@ -28,10 +28,12 @@ export const isWellFormedText = (text: string): boolean => text.isWellFormed();
 /**
  * The values of the integer literals in a JSON text that lost digits when parsed (beyond
  * ±(2^53 − 1)). Only the text tells `9007199254740993` (an integer the parser rounded) from
- * `1.5e300` (a float that happens to be whole), so the body is scanned once, strings skipped.
+ * `1.5e300` (a float that happens to be whole), so the body is scanned once, strings skipped — after
+ * a first pass that finds no run of 16 digits anywhere, which most bodies have not, nothing more.
  */
 export const unsafeIntegerLiterals = (jsonText: string): ReadonlySet<number> => {
   const found = new Set<number>();
+  if (!/\d{16}/.test(jsonText)) return found;
   const withoutStrings = jsonText.replace(/"(?:[^"\\]|\\.)*"/g, '""');
   for (const [literal] of withoutStrings.matchAll(/(?<![\d.eE+-])-?\d{16,}(?![.\deE])/g)) {
     const value = Number(literal);

@@ -33,20 +33,33 @@ const tag = (macKey: Buffer, version: number, tenant: string, block: Buffer, kin
     .digest()
     .subarray(0, TAG_BYTES);
 
-/** AES-256 of one 16-byte block (ECB without padding is the bare block cipher); a fresh cipher per call, no shared state. */
-const encryptBlock = (key: Buffer, plain: Buffer): Buffer => {
+/**
+ * AES-256 of 16-byte blocks, each on its own (ECB without padding is the bare block cipher, block by
+ * block): one cipher for a whole request's ids costs what one id did. A fresh cipher per call, no shared state.
+ */
+const encryptBlocks = (key: Buffer, plain: Buffer): Buffer => {
   const cipher = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
   return Buffer.concat([cipher.update(plain), cipher.final()]);
 };
 
-export const encodePublicId = (keyring: Keyring, tenant: string, ref: ItemRef, kind: IdKind = 'event'): string => {
+/** The public ids of several items of one tenant, in order (ingest names a request's events at once). */
+export const encodePublicIds = (keyring: Keyring, tenant: string, refs: readonly ItemRef[], kind: IdKind = 'event'): string[] => {
   const key = keyring.current;
-  const plain = Buffer.alloc(16);
-  plain[0] = ref.shard;
-  decodeBase32(ref.internalId).copy(plain, 1, 0, INTERNAL_ID_BYTES);
-  const block = encryptBlock(key.idCipher, plain);
-  return Buffer.concat([Buffer.from([key.version]), block, tag(key.idMac, key.version, tenant, block, kind)]).toString('base64url');
+  const plain = Buffer.alloc(16 * refs.length);
+  refs.forEach((ref, i) => {
+    plain[16 * i] = ref.shard;
+    decodeBase32(ref.internalId).copy(plain, 16 * i + 1, 0, INTERNAL_ID_BYTES);
+  });
+  const blocks = encryptBlocks(key.idCipher, plain);
+  const version = Buffer.from([key.version]);
+  return refs.map((_, i) => {
+    const block = blocks.subarray(16 * i, 16 * i + 16);
+    return Buffer.concat([version, block, tag(key.idMac, key.version, tenant, block, kind)]).toString('base64url');
+  });
 };
+
+export const encodePublicId = (keyring: Keyring, tenant: string, ref: ItemRef, kind: IdKind = 'event'): string =>
+  encodePublicIds(keyring, tenant, [ref], kind)[0] as string;
 
 /** The item a public id points to, or undefined for anything that is not a valid id of this tenant. */
 export const decodePublicId = (keyring: Keyring, tenant: string, publicId: string, kind: IdKind = 'event'): ItemRef | undefined => {

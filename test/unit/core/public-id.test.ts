@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { randomInternalId } from '../../../lambdas/core/ids';
-import { decodePublicId, encodePublicId } from '../../../lambdas/core/public-id';
+import { decodePublicId, encodePublicId, encodePublicIds } from '../../../lambdas/core/public-id';
 import { encodeCursor, decodeCursor, filterDigest } from '../../../lambdas/core/cursor';
 import { parseKeyring } from '../../../lambdas/core/keyring';
 import { SECRET_V1, SECRET_V2, testKeyring } from '../../support/fakes';
@@ -14,6 +14,15 @@ describe('public ids', () => {
     expect(id).toMatch(/^[A-Za-z0-9_-]{44}$/);
     expect(encodePublicId(keyring, 'acme', ref)).toBe(id);
     expect(decodePublicId(keyring, 'acme', id)).toEqual(ref);
+  });
+
+  it('names many items at once exactly as one by one', () => {
+    const refs = Array.from({ length: 40 }, (_, i) => ({ shard: i % 4, internalId: randomInternalId(1_700_000_000_000 + i) }));
+    const ids = encodePublicIds(keyring, 'acme', refs);
+    expect(ids).toEqual(refs.map((ref) => encodePublicId(keyring, 'acme', ref)));
+    expect(ids.map((id) => decodePublicId(keyring, 'acme', id))).toEqual(refs);
+    expect(new Set(ids).size).toBe(40);
+    expect(encodePublicIds(keyring, 'acme', [])).toEqual([]);
   });
 
   it('carries a 128-bit HMAC-SHA256 tag over version, tenant and ciphertext', () => {
