@@ -153,6 +153,15 @@ export const counterEnded = (sk: string, nowMs: number): boolean => {
 };
 
 /**
+ * Whether a counter item's expiry day has begun at `nowMs`: from then on its events may be gone from
+ * the table (TTL) while the item still counts them until the day ends — no recount can compare it.
+ */
+const counterExpiring = (sk: string, nowMs: number): boolean => {
+  const { expiryDay } = parseCounterSortKey(sk);
+  return expiryDay !== undefined && nowMs >= expiryDayEndMs(expiryDay) - 86_400_000;
+};
+
+/**
  * The expiry (epoch s) of the counter item of bucket `g` an event is counted in: COUNTER_GRACE_DAYS
  * past the end of its expiry day; for a month item, the event's expiry moved to the end of its month
  * (an event of the same retention stored at the month's last instant expires then) plus
@@ -277,9 +286,12 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
       for (const cell of cellsOf(e, monthsOnly)) {
         const key = `${cell.pk}\u0000${cell.sk}\u0000${cell.attribute}`;
         const prev = deltas.get(key);
-        // Only a count up moves the expiry: in a month item, the latest event's (receipt times only
-        // grow), while a count down's event may be older than others the month still holds.
-        const expiresAt = (delta > 0 ? Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) : prev?.expiresAt) || undefined;
+        // A month item's expiry moves with a count up only: the latest event's (receipt times only
+        // grow), while a count down's event may be older than others the month still holds. Every
+        // event of an hour, day or user item has its expiry day, so any count gives the item's expiry
+        // (a count down may be the first write of its item: one counted under an older layout).
+        const moves = delta > 0 || !cell.pk.endsWith('#M');
+        const expiresAt = (moves ? Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) : prev?.expiresAt) || undefined;
         deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
     };
@@ -304,7 +316,7 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
       if (d.delta === 0) continue;
       const u = update(d.pk, d.sk);
       u.contributions.push({ seq, attribute: d.attribute, delta: d.delta });
-      if (d.expiresAt !== undefined && d.delta > 0) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
+      if (d.expiresAt !== undefined && (d.delta > 0 || !d.pk.endsWith('#M'))) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
     }
     // The user's item of that day, even when this record counts nothing (the purge of a hidden event).
     const gone = goneEarly(r.atMs, before, after);
@@ -332,9 +344,11 @@ export const pendingAfter = (
 /**
  * The recount: the counter cells the stored events call for (every visible event item, as the
  * consumer counts them), against the counter items read. Returns each cell that differs, with the
- * expiry the consumer gives its item (a repair that creates the item sets it). Items whose expiry
- * day has ended at `nowMs` are left out on both sides: no query reads them, and the end of
- * retention (TTL) removes their events without counting them down.
+ * expiry the consumer gives its item (a repair that creates the item sets it), or — for an item
+ * whose every cell the repair zeroes (one of an older layout, say) — an expiry COUNTER_RELEASE_DAYS
+ * from `nowMs`. Items whose expiry day has begun at `nowMs` are left out on both sides: the end of
+ * retention (TTL) removes their events without counting them down, and once the day ends no query
+ * reads them.
  */
 export const recountDrift = (
   eventItems: Iterable<Record<string, unknown>>,
@@ -349,7 +363,7 @@ export const recountDrift = (
     const e = countedEvent(item);
     if (!e) continue;
     for (const c of cellsOf(e)) {
-      if (counterEnded(c.sk, nowMs)) continue;
+      if (counterExpiring(c.sk, nowMs)) continue;
       expected.set(cell(c.pk, c.sk, c.attribute), (expected.get(cell(c.pk, c.sk, c.attribute)) ?? 0) + 1);
       const itemKey = JSON.stringify([c.pk, c.sk]);
       if (c.expiresAt !== undefined) expiry.set(itemKey, Math.max(expiry.get(itemKey) ?? 0, c.expiresAt));
@@ -357,7 +371,7 @@ export const recountDrift = (
   }
   const counted = new Map<string, number>();
   for (const item of counterItems) {
-    if (counterEnded(String(item.sk), nowMs)) continue;
+    if (counterExpiring(String(item.sk), nowMs)) continue;
     for (const [name, value] of Object.entries(item)) {
       if (parseCounterAttribute(name) && typeof value === 'number') counted.set(cell(String(item.pk), String(item.sk), name), value);
     }
@@ -368,8 +382,9 @@ export const recountDrift = (
     const have = counted.get(key) ?? 0;
     if (want === have) continue;
     const [pk, sk, attribute] = JSON.parse(key) as [string, string, string];
-    const expiresAt = expiry.get(JSON.stringify([pk, sk]));
-    drift.push({ pk, sk, attribute, expected: want, counted: have, ...(expiresAt !== undefined && { expiresAt }) });
+    // An item no stored event calls for holds only zeros once repaired: let it go.
+    const expiresAt = expiry.get(JSON.stringify([pk, sk])) ?? releaseExpiry(nowMs);
+    drift.push({ pk, sk, attribute, expected: want, counted: have, expiresAt });
   }
   return drift;
 };

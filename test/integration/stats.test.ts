@@ -373,6 +373,8 @@ describe('counters under consumer faults', () => {
   }, 300_000);
 });
 
+// Last in the file: it leaves hour, day and user counts of an event the cleanup deleted under a
+// shifted clock, which the whole-table recount above (real clock) would call drift.
 describe('retention', () => {
   it('an event leaves the counts at the end of the day it expires; its removal counts down its month alone', async () => {
     const tenant = uniqueTenant('expire');

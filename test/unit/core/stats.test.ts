@@ -185,8 +185,12 @@ describe('planCounters', () => {
       ['2026-12-15T10#2027-12-15', ends],
       ['2026-12-15T10#2027-12-16', ends + 86_400],
     ]);
-    // A count down sets no expiry (its item has one).
-    expect(planCounters([rec(late, undefined)]).find((u) => u.pk === 'acme#1#H')?.expiresAt).toBeUndefined();
+    // A count down gives an hour, day or user item its expiry too (it may be the item's first write:
+    // an event counted under an older layout); a month item's none (its event may be older than others).
+    const down = planCounters([rec(late, undefined)]);
+    expect(down.find((u) => u.pk === 'acme#1#H')?.expiresAt).toBe(ends + 86_400);
+    expect(down.find((u) => u.pk.includes('#U#'))?.expiresAt).toBe(ends + 86_400);
+    expect(down.find((u) => u.pk === 'acme#1#M')?.expiresAt).toBeUndefined();
     // An item without an expiry: keyed by its bucket alone, and none given.
     const { x: _, ...timeless } = eventImage();
     expect(planCounters([rec(undefined, timeless)]).every((u) => u.expiresAt === undefined && !u.sk.includes('#'))).toBe(true);
@@ -211,13 +215,17 @@ describe('planCounters', () => {
     const day = drift.find((d) => d.pk === 'acme#1#D')!;
     expect([day.sk, day.expected, day.counted]).toEqual(['2026-12-01#2027-12-01', 1, 0]);
     expect(day.expiresAt).toBe(x + 14 * 3600 + COUNTER_GRACE_DAYS * 86_400);
-    // Once the expiry day has ended, neither the events nor the items count: no query reads them.
-    const ended = Date.UTC(2027, 11, 2);
+    // From the start of the expiry day neither the events nor the hour, day and user items compare:
+    // TTL removes the events without counting them down there, and once the day ends no query reads them.
     const dayItem = { pk: 'acme#1#D', sk: '2026-12-01#2027-12-01', [LOGIN]: 3, q: '1' };
-    // The month item stays whole (counted down at removal): still compared.
-    expect(recountDrift(stored, [dayItem], ended).map((d) => d.pk)).toEqual(['acme#1#M']);
-    expect(recountDrift(stored, [dayItem], ended - 1)).toHaveLength(4);
-    // A count the stored events do not call for is drift (expected 0), with no expiry to give.
+    const dayStarts = Date.UTC(2027, 11, 1);
+    for (const at of [dayStarts, Date.UTC(2027, 11, 1, 12), Date.UTC(2027, 11, 2)]) {
+      // The month item stays whole (counted down at removal): still compared.
+      expect(recountDrift(stored, [dayItem], at).map((d) => d.pk)).toEqual(['acme#1#M']);
+    }
+    expect(recountDrift(stored, [dayItem], dayStarts - 1)).toHaveLength(4);
+    // A count the stored events do not call for is drift (expected 0); the repair zeroes its item,
+    // which then expires in COUNTER_RELEASE_DAYS: an item of an older layout (no expiry day in its key).
     const counter = { pk: 'acme#1#D', sk: '2026-11-01', [LOGIN]: 2, q: '1' };
     expect(recountDrift(stored, [counter], now).find((d) => d.sk === '2026-11-01')).toEqual({
       pk: 'acme#1#D',
@@ -225,7 +233,37 @@ describe('planCounters', () => {
       attribute: LOGIN,
       expected: 0,
       counted: 2,
+      expiresAt: now / 1000 + COUNTER_RELEASE_DAYS * 86_400,
     });
+  });
+
+  it('moves the counts of an older layout with one repair, and lets every item it zeroes expire', async () => {
+    const store = new FakeCounters();
+    const now = Date.UTC(2026, 11, 5);
+    const x = Date.UTC(2027, 11, 1, 10) / 1000;
+    const kept = eventImage({ occurredAt: '2026-12-01T10:00:00Z', x, userId: 'a' });
+    const gone = eventImage({ occurredAt: '2026-12-01T11:00:00Z', x, userId: 'b' });
+    // Both counted before the upgrade, in a day item keyed by its bucket alone, without an expiry.
+    store.items.set('acme#1#D|2026-12-01', { pk: 'acme#1#D', sk: '2026-12-01', [LOGIN]: 2, q: padSequence('0') });
+    // After it, one is soft-deleted: its count down is the first write of the new day item, which gets its expiry.
+    await countBatch([rec(gone, { ...gone, d: now }, now)], store, { now: () => now });
+    const fresh = store.items.get('acme#1#D|2026-12-01#2027-12-01')!;
+    expect([fresh[LOGIN], fresh.x]).toEqual([-1, Date.UTC(2027, 11, 2) / 1000 + COUNTER_GRACE_DAYS * 86_400]);
+    // The repair: each drifted cell gets its difference, and its item the expiry named.
+    for (const d of recountDrift([kept, { ...gone, d: now }], store.items.values(), now)) {
+      const item = store.items.get(`${d.pk}|${d.sk}`) ?? { pk: d.pk, sk: d.sk };
+      item[d.attribute] = ((item[d.attribute] as number | undefined) ?? 0) + d.expected - d.counted;
+      if (d.expiresAt !== undefined) item.x = d.expiresAt;
+      store.items.set(`${d.pk}|${d.sk}`, item);
+    }
+    expect(store.items.get('acme#1#D|2026-12-01')).toMatchObject({ [LOGIN]: 0, x: now / 1000 + COUNTER_RELEASE_DAYS * 86_400 });
+    expect(recountDrift([kept], store.items.values(), now)).toEqual([]);
+    const day = await queryStats('acme', parseStatsQuery({ from: ['2026-12-01T00:00:00Z'], to: ['2026-12-02T00:00:00Z'] }), {
+      store,
+      shardCount: 2,
+      now: () => now,
+    });
+    expect(day.total).toBe(1);
   });
 
   it('drops cells that net to zero within a batch', () => {
