@@ -359,8 +359,16 @@ describe('idempotency and crashes', () => {
     });
     expect(res.body.accepted).toBe(10);
     await eventually(async () => ((await faultStats(stack.baseUrl)).rules[0]!.fired === 1 ? true : undefined), 20_000, 'the kill');
-    // Written but not acknowledged: the items exist while the messages wait for redelivery.
-    const afterKill = await scanTenant(tenant);
+    // Written but not acknowledged: the items exist while the messages wait for redelivery. (The rule
+    // counts as fired when it matches, before the proxy has forwarded the write: wait for the write.)
+    const afterKill = await eventually(
+      async () => {
+        const found = await scanTenant(tenant);
+        return found.length > 0 ? found : undefined;
+      },
+      10_000,
+      'the write before the kill',
+    );
     await drained(60_000);
     const rows = await scanTenant(tenant);
     const pollerAfter = await writerPoller();
