@@ -1,5 +1,5 @@
-import { RETENTION_TTL_GRACE_DAYS } from './cleanup';
 import { createHash } from 'node:crypto';
+import { RETENTION_TTL_GRACE_DAYS } from './cleanup';
 import { parseTenantPartition } from './item-keys';
 import { unpackItem } from './payload';
 
