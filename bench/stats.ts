@@ -19,9 +19,11 @@ import type { ChangeRecord } from '../lambdas/core/stats-counters';
 import { parseStatsQuery, queryStats, type CounterReadStore } from '../lambdas/core/stats-query';
 import { itemSize } from './capacity';
 import { loadPricing } from './cost-model';
+import { STATS_BATCH_SIZE } from '../lib/constructs/stats';
 
 const SHARDS = 4;
-const BATCH = 500;
+/** The deployed consumer's batch size. */
+const BATCH = STATS_BATCH_SIZE;
 /** Each event's expiry: stored for a year (the default retention). */
 const RETENTION_DAYS = 365;
 const DAY = 86_400_000;

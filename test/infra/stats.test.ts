@@ -27,7 +27,7 @@ describe('stats: the change stream, its consumer and alarms', () => {
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageTable'), 'StreamArn'] },
       FunctionName: { Ref: Match.stringLikeRegexp('^StatsConsumer') },
       StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 500,
+      BatchSize: 1000,
       MaximumBatchingWindowInSeconds: 2,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: 10,
