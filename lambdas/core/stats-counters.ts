@@ -286,12 +286,7 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
       for (const cell of cellsOf(e, monthsOnly)) {
         const key = `${cell.pk}\u0000${cell.sk}\u0000${cell.attribute}`;
         const prev = deltas.get(key);
-        // A month item's expiry moves with a count up only: the latest event's (receipt times only
-        // grow), while a count down's event may be older than others the month still holds. Every
-        // event of an hour, day or user item has its expiry day, so any count gives the item's expiry
-        // (a count down may be the first write of its item: one counted under an older layout).
-        const moves = delta > 0 || !cell.pk.endsWith('#M');
-        const expiresAt = (moves ? Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) : prev?.expiresAt) || undefined;
+        const expiresAt = Math.max(prev?.expiresAt ?? 0, cell.expiresAt ?? 0) || undefined;
         deltas.set(key, { ...cell, delta: (prev?.delta ?? 0) + delta, ...(expiresAt !== undefined && { expiresAt }) });
       }
     };
@@ -316,6 +311,10 @@ export const planCounters = (records: readonly ChangeRecord[]): CounterUpdate[] 
       if (d.delta === 0) continue;
       const u = update(d.pk, d.sk);
       u.contributions.push({ seq, attribute: d.attribute, delta: d.delta });
+      // A month item's expiry moves with a count up only: the latest event's (receipt times only
+      // grow), while a count down's event may be older than others the month still holds. Every
+      // event of an hour, day or user item has its expiry day, so any count gives the item's expiry
+      // (a count down may be the first write of its item: one counted under an older layout).
       if (d.expiresAt !== undefined && (d.delta > 0 || !d.pk.endsWith('#M'))) u.expiresAt = Math.max(u.expiresAt ?? 0, d.expiresAt);
     }
     // The user's item of that day, even when this record counts nothing (the purge of a hidden event).
