@@ -19,6 +19,8 @@ import {
   type LifetimeSettings,
   type StoragePricing,
   type TableClass,
+  type CapacityMode,
+  unitPrices,
 } from './lifetime-model';
 import { busLifetimeLines } from './bus-cost-model';
 import type { Template } from './template';
@@ -61,23 +63,26 @@ const targetUtilization = (template: Template): number => {
 
 /** What bench/stats.ts measured of the counters, per event counted. */
 export interface CounterFigures {
-  readonly counterWritesPerMillionUsd: number;
+  /** Counter write units per event stored. */
+  readonly writeUnitsPerEvent: number;
+  /** Counting every event down again at the end of its retention (the month items alone). */
+  readonly writeUnitsAtExpiryPerEvent?: number;
   readonly counterBytesPerEvent: number;
-  /** Counting every event down again at the end of its retention. */
-  readonly counterWritesAtExpiryPerMillionUsd?: number;
 }
 
 /**
  * The stats counters' lines when the template has the counters table (a table with a `STATS_TABLE_NAME`
- * function beside the events table): their write units (priced by bench/stats.ts at the on-demand
- * Standard price the counters table is billed at) and their storage (and PITR where the table has it)
- * for the retention. The consumer's Lambda time is in the ingest report already (measured).
+ * function beside the events table): their write units, at the counters table's class and in
+ * `capacity` (the stack bills the counters table in the events table's capacity mode), and their
+ * storage (and PITR where the table has it) for the retention. The consumer's Lambda time is in the
+ * ingest report already (measured).
  */
 export const statsLifetimeLines = (
   template: Template,
   counters: CounterFigures,
   retentionDays: number,
-  p: Pick<StoragePricing, 'dynamoDbStoragePerGbMonth' | 'dynamoDbPitrPerGbMonth'>,
+  p: StoragePricing,
+  capacity: CapacityMode = { mode: 'on-demand' },
 ): LifetimeLine[] => {
   const tableIds = Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table' && !r.Properties?.GlobalSecondaryIndexes)
@@ -90,23 +95,27 @@ export const statsLifetimeLines = (
   );
   const id = tableIds.find((t) => named.has(t));
   if (!id) return [];
-  const pitr = template.Resources[id]!.Properties?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true;
+  const table = template.Resources[id]!.Properties;
+  const pitr = table?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true;
+  const tableClass = (table?.TableClass as TableClass | undefined) ?? 'STANDARD';
+  const storage = tableClass === 'STANDARD_INFREQUENT_ACCESS' ? p.dynamoDbInfrequentAccess.storagePerGbMonth : p.dynamoDbStoragePerGbMonth;
+  const write = unitPrices(p, tableClass, capacity).write;
   const gbMonths = gbMonthsPerMillion(counters.counterBytesPerEvent, retentionDays);
   return [
-    { phase: 'count', service: 'DynamoDB', item: 'stats counters: write units', usdPerMillion: counters.counterWritesPerMillionUsd },
+    { phase: 'count', service: 'DynamoDB', item: 'stats counters: write units', usdPerMillion: counters.writeUnitsPerEvent * 1e6 * write },
     {
       phase: 'count',
       service: 'DynamoDB',
       item: `stats counters: storage${pitr ? ' and PITR' : ''}`,
-      usdPerMillion: gbMonths * (p.dynamoDbStoragePerGbMonth + (pitr ? p.dynamoDbPitrPerGbMonth : 0)),
+      usdPerMillion: gbMonths * (storage + (pitr ? p.dynamoDbPitrPerGbMonth : 0)),
     },
-    ...(counters.counterWritesAtExpiryPerMillionUsd !== undefined
+    ...(counters.writeUnitsAtExpiryPerEvent !== undefined
       ? [
           {
             phase: 'delete',
             service: 'DynamoDB',
             item: 'stats counters: writes at the end of retention',
-            usdPerMillion: counters.counterWritesAtExpiryPerMillionUsd,
+            usdPerMillion: counters.writeUnitsAtExpiryPerEvent * 1e6 * write,
           },
         ]
       : []),
@@ -178,11 +187,15 @@ export const lifetimeFigures = (
   const isPublisher = (l: { service: string; item: string }) => l.service === 'Lambda' && /publish/i.test(l.item);
   const publisherMeasured = ingest.lines.some(isPublisher);
   const busLines = busLifetimeLines(template).filter((l) => !(publisherMeasured && isPublisher(l)));
-  const statsLines = counters ? statsLifetimeLines(template, counters, settings.retentionDays, pricing) : [];
+  // The counters table is billed in the events table's capacity mode, and kept for the same retention.
+  const statsLines = (s: LifetimeSettings) =>
+    counters ? statsLifetimeLines(template, counters, s.retentionDays, pricing, s.capacity) : [];
   // `bus: false` prices the stack without the bus (`busPublishing=off`): no publisher, no archive.
   const withoutPublisher = { ...ingest, lines: ingest.lines.filter((l) => !isPublisher(l)) };
-  const price = (f: Footprint, s: Partial<LifetimeSettings> = {}, { bus = true }: { bus?: boolean } = {}) =>
-    lifetimeCost(bus ? ingest : withoutPublisher, f, { ...settings, ...s }, pricing, bus ? [...busLines, ...statsLines] : statsLines);
+  const price = (f: Footprint, s: Partial<LifetimeSettings> = {}, { bus = true }: { bus?: boolean } = {}) => {
+    const all = { ...settings, ...s };
+    return lifetimeCost(bus ? ingest : withoutPublisher, f, all, pricing, bus ? [...busLines, ...statsLines(all)] : statsLines(all));
+  };
   const storedFoot = footprintOf(model, items);
   const deployed = price(storedFoot);
 

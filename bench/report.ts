@@ -172,6 +172,16 @@ const lifetimeTables = (f: BenchFigures): string[] => {
       '| --- | ---: | ---: | --- |',
       ...f.lifetimeLevers.map((l) => `| ${l.lever} | ${usd(l.usdPerMillion)} | ${l.savedUsd === 0 ? '' : usd(l.savedUsd)} | ${l.note} |`),
     );
+    const goal = f.lifetimeGoal?.goalUsd;
+    if (goal !== undefined) {
+      const first = f.lifetimeLevers.findIndex((l) => l.usdPerMillion <= goal);
+      out.push(
+        '',
+        first < 0
+          ? `No row meets the goal of ${usd(goal)}.`
+          : `The goal of ${usd(goal)} is first met on the row “${f.lifetimeLevers[first]!.lever}” (${usd(f.lifetimeLevers[first]!.usdPerMillion)}), with every row above it applied.`,
+      );
+    }
   }
   if (f.lifetimeByRetentionDays) {
     out.push(

@@ -153,6 +153,7 @@ export const runStatsBench = async (EVENTS: number, log: (line: string) => void 
     counterWritesPerMillionUsd: Number(writeCost.toFixed(3)),
     /** The end of retention: the same events removed at their expiry (counted down in the month items alone). */
     counterUpdatesAtExpiryPerEvent: Number(((store.updates - up.updates) / EVENTS).toFixed(3)),
+    writeUnitsAtExpiryPerEvent: Number(((store.writeUnits - up.writeUnits) / EVENTS).toFixed(3)),
     counterWritesAtExpiryPerMillionUsd: Number(expiryWriteCost.toFixed(3)),
     /** Both phases' invocations. */
     consumerLambdaPerMillionUsd: Number(lambdaCost.toFixed(3)),

@@ -138,6 +138,7 @@ export class ActivityTrackerStack extends Stack {
 
     const stats = new EventStats(this, 'Stats', {
       eventsTable: storage.table,
+      capacity: config.capacity,
       shardCount: config.shardCount,
       tenantClaim: config.tenantClaim,
       scopePrefix: tokenSettings.scopePrefix,

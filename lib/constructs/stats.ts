@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, GraphWidget, type IAlarmAction, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,7 +8,9 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, RATE_PARTITION_PREFIX, type TenantRates } from '../../contract';
+import type { TableCapacity } from '../config';
 import { createServiceFunction, METRICS_NAMESPACE, SERVICE_NAME } from './lambda-function';
+import { autoScale, billingOf } from './table-capacity';
 
 /**
  * Stream records per stats consumer invocation. A batch costs one update per counter item it
@@ -38,6 +40,12 @@ export interface EventStatsProps {
   readonly maxBatchingWindow?: Duration;
   /** Where alarms notify. @default none */
   readonly alarmActions?: readonly IAlarmAction[];
+  /**
+   * How the counters table is billed: the events table's capacity mode, since its writes follow the
+   * events stored (bench/stats.ts counts them) and its reads the stats queries.
+   * @default { mode: 'on-demand' }
+   */
+  readonly capacity?: TableCapacity;
   /** Origins allowed to read GET /v1/stats from a browser. @default none */
   readonly corsAllowedOrigins?: readonly string[];
 }
@@ -63,12 +71,13 @@ export class EventStats extends Construct {
     const table = new Table(this, 'Counters', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
+      ...billingOf(props.capacity ?? { mode: 'on-demand' }),
       // A counter item expires when every event it can count has (core/stats-counters.ts, `x`).
       timeToLiveAttribute: 'x',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    autoScale(table, props.capacity ?? { mode: 'on-demand' });
     const common = { logLevel: props.logLevel, logRetention: props.logRetention, logSampleRate: props.logSampleRate ?? 0 };
 
     this.failureQueue = new Queue(this, 'FailedBatches', {

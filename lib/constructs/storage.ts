@@ -1,7 +1,8 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, type ITable, ProjectionType, StreamViewType, Table, TableClass } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, type ITable, ProjectionType, StreamViewType, Table, TableClass } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import type { TableCapacity } from '../config';
+import { autoScale, billingOf, indexUnitsOf } from './table-capacity';
 import { ATTRIBUTES, GSI_BY_PURGE, GSI_BY_TYPE, GSI_BY_USER, INDEXES } from '../../contract';
 
 export interface EventStorageProps {
@@ -49,12 +50,10 @@ export class EventStorage extends Construct {
     super(scope, id);
 
     const capacity = props.capacity ?? { mode: 'on-demand' };
-    const provisioned = capacity.mode === 'provisioned' ? { readCapacity: capacity.read.min, writeCapacity: capacity.write.min } : {};
     const table = new Table(this, 'Table', {
       partitionKey: { name: ATTRIBUTES.partitionKey, type: AttributeType.STRING },
       sortKey: { name: ATTRIBUTES.sortKey, type: AttributeType.STRING },
-      billingMode: capacity.mode === 'provisioned' ? BillingMode.PROVISIONED : BillingMode.PAY_PER_REQUEST,
-      ...provisioned,
+      ...billingOf(capacity),
       tableClass: TableClass[props.tableClass ?? 'STANDARD_INFREQUENT_ACCESS'],
       timeToLiveAttribute: ATTRIBUTES.expiresAt,
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
@@ -72,21 +71,11 @@ export class EventStorage extends Construct {
         // byPurge sorts by deletedAt, epoch ms.
         sortKey: { name: index.sortKey, type: index.sortKey === ATTRIBUTES.deletedAt ? AttributeType.NUMBER : AttributeType.STRING },
         projectionType: ProjectionType[index.projection],
-        ...provisioned,
+        ...indexUnitsOf(capacity),
       });
     }
-    if (capacity.mode === 'provisioned') {
-      // Target tracking on the table and each index: every write lands in the table and in each index it is keyed for.
-      const scale = (attribute: { scaleOnUtilization(p: { targetUtilizationPercent: number }): void }) =>
-        attribute.scaleOnUtilization({ targetUtilizationPercent: capacity.targetUtilization });
-      const bounds = (b: { min: number; max: number }) => ({ minCapacity: b.min, maxCapacity: b.max });
-      scale(table.autoScaleReadCapacity(bounds(capacity.read)));
-      scale(table.autoScaleWriteCapacity(bounds(capacity.write)));
-      for (const indexName of [GSI_BY_USER, GSI_BY_TYPE, GSI_BY_PURGE] as const) {
-        scale(table.autoScaleGlobalSecondaryIndexReadCapacity(indexName, bounds(capacity.read)));
-        scale(table.autoScaleGlobalSecondaryIndexWriteCapacity(indexName, bounds(capacity.write)));
-      }
-    }
+    // Target tracking on the table and each index: every write lands in the table and in each index it is keyed for.
+    autoScale(table, capacity, [GSI_BY_USER, GSI_BY_TYPE, GSI_BY_PURGE]);
     this.table = table;
   }
 }

@@ -454,7 +454,7 @@ describe('ActivityTracker stack', () => {
       });
     });
 
-    it('is provisioned with target-tracking auto scaling on the table and every index when `capacityMode=provisioned`', () => {
+    it('is provisioned with target-tracking auto scaling on the table, every index and the counters table when `capacityMode=provisioned`', () => {
       const { template } = synth({
         capacityMode: 'provisioned',
         provisionedMinWriteUnits: 10,
@@ -469,9 +469,19 @@ describe('ActivityTracker stack', () => {
           Match.objectLike({ IndexName: 'byUser', ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 10 } }),
         ]),
       });
+      // The stats counters table follows the events table's capacity mode.
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: Match.absent(),
+        ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 10 },
+        TimeToLiveSpecification: { AttributeName: 'x', Enabled: true },
+      });
       const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((r) => r.Properties as Json);
-      // Reads and writes of the table and of byUser, byType and byPurge.
-      expect(targets).toHaveLength(8);
+      // Reads and writes of the events table and of byUser, byType and byPurge; of the counters table.
+      expect(targets).toHaveLength(10);
       const writes = targets.filter((t) => String(t.ScalableDimension).endsWith('WriteCapacityUnits'));
       expect(writes.map((t) => [t.ScalableDimension, t.MinCapacity, t.MaxCapacity]).sort()).toEqual(
         [
@@ -479,10 +489,15 @@ describe('ActivityTracker stack', () => {
           ['dynamodb:index:WriteCapacityUnits', 10, 400],
           ['dynamodb:index:WriteCapacityUnits', 10, 400],
           ['dynamodb:table:WriteCapacityUnits', 10, 400],
+          ['dynamodb:table:WriteCapacityUnits', 10, 400],
         ].sort(),
       );
+      // Each table's targets name that table.
+      const tables = Object.keys(template.findResources('AWS::DynamoDB::Table'));
+      const scaled = targets.map((t) => JSON.stringify(t.ResourceId));
+      for (const table of tables) expect(scaled.some((id) => id.includes(table))).toBe(true);
       const policies = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map((r) => r.Properties as Json);
-      expect(policies).toHaveLength(8);
+      expect(policies).toHaveLength(10);
       for (const policy of policies) expect(policy.TargetTrackingScalingPolicyConfiguration.TargetValue).toBe(60);
       expect(() => synth({ capacityMode: 'provisioned', provisionedMinReadUnits: 50, provisionedMaxReadUnits: 10 })).toThrow(
         /provisionedMaxReadUnits.*at least provisionedMinReadUnits/,

@@ -2,13 +2,33 @@ import { loadPricing } from '../../../bench/cost-model';
 import { lifetimeFigures, statsLifetimeLines } from '../../../bench/lifetime';
 import type { Template } from '../../../bench/template';
 
-const prices = { dynamoDbStoragePerGbMonth: 0.25, dynamoDbPitrPerGbMonth: 0.2 };
-/** 10.73741824 bytes per event: 0.01 GB per million events (2^30-byte GB). */
-const counters = { counterWritesPerMillionUsd: 0.444, counterBytesPerEvent: 10.73741824 };
+/** Hand-picked prices: a write unit is $0.50 per million on demand, $0.00072 per WCU-hour provisioned. */
+const prices = {
+  dynamoDbOnDemandPerMillionWriteUnits: 0.5,
+  dynamoDbOnDemandPerMillionReadUnits: 0.1,
+  dynamoDbStoragePerGbMonth: 0.25,
+  dynamoDbPitrPerGbMonth: 0.2,
+  dynamoDbProvisionedPerWcuHour: 0.00072,
+  dynamoDbProvisionedPerRcuHour: 0.0001,
+  dynamoDbItemOverheadBytes: 100,
+  apiGatewayRestPerMillionRequests: 3.5,
+  dynamoDbInfrequentAccess: {
+    onDemandPerMillionWriteUnits: 0.9,
+    onDemandPerMillionReadUnits: 0.2,
+    storagePerGbMonth: 0.1,
+    provisionedPerWcuHour: 0.0009,
+    provisionedPerRcuHour: 0.0002,
+  },
+};
+/** 0.8 write units per event stored; 10.73741824 bytes per event: 0.01 GB per million events (2^30-byte GB). */
+const counters = { writeUnitsPerEvent: 0.8, counterBytesPerEvent: 10.73741824 };
 
 const template = (pitr: boolean, withConsumer = true): Template => ({
   Resources: {
-    Events: { Type: 'AWS::DynamoDB::Table', Properties: { GlobalSecondaryIndexes: [{ IndexName: 'byUser' }] } },
+    Events: {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: { BillingMode: 'PAY_PER_REQUEST', GlobalSecondaryIndexes: [{ IndexName: 'byUser' }] },
+    },
     Counters: {
       Type: 'AWS::DynamoDB::Table',
       Properties: { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: pitr } },
@@ -23,11 +43,16 @@ const template = (pitr: boolean, withConsumer = true): Template => ({
 });
 
 describe('lifetime: the stats counters’ lines', () => {
-  it('adds the counters’ writes and a year of their storage with PITR: 0.01 GB × 12 months × $0.45', () => {
+  it('adds the counters’ writes (0.8 units × $0.50 per million) and a year of their storage with PITR: 0.01 GB × 12 months × $0.45', () => {
     const lines = statsLifetimeLines(template(true), counters, 365, prices);
     expect(lines.map((l) => l.item)).toEqual(['stats counters: write units', 'stats counters: storage and PITR']);
-    expect(lines[0]!.usdPerMillion).toBe(0.444);
+    expect(lines[0]!.usdPerMillion).toBeCloseTo(0.4, 9);
     expect(lines[1]!.usdPerMillion).toBeCloseTo(0.054, 9);
+  });
+
+  it('prices the counters’ writes provisioned when the tables are: $0.00072 per WCU-hour at 50 % is $0.40 per million units', () => {
+    const [writes] = statsLifetimeLines(template(true), counters, 365, prices, { mode: 'provisioned', utilization: 0.5 });
+    expect(writes!.usdPerMillion).toBeCloseTo(0.8 * 0.4, 9);
   });
 
   it('prices storage alone where the counters table has no PITR, for the retention given', () => {
@@ -37,13 +62,9 @@ describe('lifetime: the stats counters’ lines', () => {
   });
 
   it('adds what the end of retention writes to the counters where the run measured it', () => {
-    const lines = statsLifetimeLines(template(true), { ...counters, counterWritesAtExpiryPerMillionUsd: 0.46 }, 365, prices);
-    expect(lines[2]).toEqual({
-      phase: 'delete',
-      service: 'DynamoDB',
-      item: 'stats counters: writes at the end of retention',
-      usdPerMillion: 0.46,
-    });
+    const lines = statsLifetimeLines(template(true), { ...counters, writeUnitsAtExpiryPerEvent: 0.1 }, 365, prices);
+    expect(lines[2]).toMatchObject({ phase: 'delete', service: 'DynamoDB', item: 'stats counters: writes at the end of retention' });
+    expect(lines[2]!.usdPerMillion).toBeCloseTo(0.05, 9);
     expect(statsLifetimeLines(template(true), counters, 365, prices)).toHaveLength(2);
   });
 
@@ -84,5 +105,33 @@ describe('lifetime: the event bus', () => {
     const [pitrOff, busOff] = figures.levers.slice(-2);
     expect([pitrOff!.lever, busOff!.lever]).toEqual(['point-in-time recovery off', 'event bus off: no publishing, no archive']);
     expect(busOff!.savedUsd).toBeCloseTo(1.0 + 0.01, 9);
+  });
+});
+
+describe('lifetime: the stats counters across configurations', () => {
+  const pricing = loadPricing();
+  const ingest = {
+    lines: [{ service: 'API Gateway', item: 'REST requests', perMillion: 1, unit: 'x', usdPerMillion: 0.07 }],
+    usdPerMillion: 0.07,
+  };
+  const items = [{ pk: 'acme#0', sk: 'id', u: 'acme#h', e: JSON.stringify({ type: 'a', userId: 'u' }), x: 1 }];
+  const model = { keys: ['pk', 'sk'], indexes: [{ name: 'byUser', keys: ['u', 'sk'], projection: 'KEYS_ONLY' as const }] };
+  const withCounters = lifetimeFigures(ingest, items, model, template(false), pricing, 'ttl', counters);
+  const without = lifetimeFigures(ingest, items, model, template(false), pricing, 'ttl');
+  const lever = (f: typeof without, name: RegExp) => f.levers.find((l) => name.test(l.lever))!;
+
+  it('saves on the counters’ writes too when the tables are provisioned (the counters table follows the events table)', () => {
+    const units = 0.8 * 1e6;
+    const onDemand = units * (pricing.dynamoDbOnDemandPerMillionWriteUnits / 1e6);
+    const provisioned = (units * pricing.dynamoDbProvisionedPerWcuHour) / (3600 * 0.7);
+    const extra = lever(withCounters, /^provisioned/).savedUsd - lever(without, /^provisioned/).savedUsd;
+    expect(extra).toBeCloseTo(onDemand - provisioned, 9);
+  });
+
+  it('keeps the counters for the retention of each point of the curve', () => {
+    const gap = (days: number) =>
+      withCounters.curve.find((c) => c.days === days)!.standard - without.curve.find((c) => c.days === days)!.standard;
+    // 0.01 GB per million events, kept 730 days instead of 30: 23 more months at the Standard price.
+    expect(gap(730) - gap(30)).toBeCloseTo(0.01 * ((730 - 30) / (365 / 12)) * pricing.dynamoDbStoragePerGbMonth, 9);
   });
 });

@@ -83,6 +83,16 @@ describe('bench figures in docs/performance.md', () => {
     expect(row(text, 'Standard-IA table class')).toBe('| Standard-IA table class | $6.500 | $7.370 | writes 25 % dearer |');
     expect(row(text, '365')).toBe('| 365 | $8.200 | $6.500 | $5.100 | $4.700 |');
     expect(text).toContain('Standard-IA breaks even at 88 days');
+    expect(text).toContain('No row meets the goal of $4.000.');
+    const levers = [
+      ...life.lifetimeLevers!,
+      { lever: 'provisioned', usdPerMillion: 4.5, savedUsd: 2, note: '' },
+      { lever: 'PITR off', usdPerMillion: 3.9, savedUsd: 0.6, note: '' },
+      { lever: 'bus off', usdPerMillion: 2.9, savedUsd: 1, note: '' },
+    ];
+    expect(renderBenchFigures({ ...life, lifetimeLevers: levers }, { date: '2026-12-02' })).toContain(
+      'The goal of $4.000 is first met on the row “PITR off” ($3.900), with every row above it applied.',
+    );
     expect(text).toContain('Against the goal of $4.000: out of reach with the deployed settings whatever the size of the stored item');
     expect(text).toContain('costs $4.400 on its own');
     const reachable = renderBenchFigures(
