@@ -19,7 +19,9 @@ export const PRICES = {
   firehoseDynamicPartitioningPerGb: 0.02,
   firehosePerThousandObjects: 0.005,
   s3PerThousandPuts: 0.005, // https://aws.amazon.com/s3/pricing/
+  s3PerThousandGets: 0.0004,
   s3PerGbMonth: 0.023,
+  s3DataTransferOutPerGb: 0.09, // to the internet, first 10 TB a month
   athenaPerTbScanned: 5.0, // 10 MB minimum per query (https://aws.amazon.com/athena/pricing/)
 } as const;
 

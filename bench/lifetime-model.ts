@@ -3,7 +3,7 @@
  * retention period (table and index storage, PITR), read at a stated ratio, and deleted at the end
  * of retention. Storage comes from the real stored items (bench/capacity.ts sizes, DynamoDB's
  * 100 bytes of overhead per item and per index entry). Every figure is a line item; other features
- * (stats, exports, digests, publishing) add theirs through `extra`.
+ * (stats, exports, digests, publishing: bench/lifetime.ts) add theirs through `extra`.
  */
 import { indexEntryBytes, itemSize, type TableCapacityModel } from './capacity';
 import type { CostReport, Pricing } from './cost-model';
@@ -122,6 +122,10 @@ export interface LifetimeReport {
   readonly usdPerMillion: number;
 }
 
+/** USD per GB-month of storage in a table class. */
+export const storagePrice = (p: StoragePricing, tableClass: TableClass): number =>
+  tableClass === 'STANDARD_INFREQUENT_ACCESS' ? p.dynamoDbInfrequentAccess.storagePerGbMonth : p.dynamoDbStoragePerGbMonth;
+
 /** USD per write unit and per read unit (eventually consistent reads are half a unit) in a class and capacity mode. */
 export const unitPrices = (p: StoragePricing, tableClass: TableClass, capacity: CapacityMode): { write: number; read: number } => {
   const ia = tableClass === 'STANDARD_INFREQUENT_ACCESS';
@@ -167,11 +171,10 @@ export const lifetimeCost = (
   const lines: LifetimeLine[] = [];
   const add = (phase: string, service: string, item: string, usd: number) => lines.push({ phase, service, item, usdPerMillion: usd });
   const price = unitPrices(p, s.tableClass, s.capacity);
-  const ia = s.tableClass === 'STANDARD_INFREQUENT_ACCESS';
   for (const l of ingest.lines) if (l.service !== 'DynamoDB') add('write', l.service, l.item, l.usdPerMillion);
   for (const [target, units] of Object.entries(f.writeUnits)) add('write', 'DynamoDB', `write units: ${target}`, units * 1e6 * price.write);
 
-  const storage = ia ? p.dynamoDbInfrequentAccess.storagePerGbMonth : p.dynamoDbStoragePerGbMonth;
+  const storage = storagePrice(p, s.tableClass);
   const bytes = storedBytes(f, p.dynamoDbItemOverheadBytes);
   const gbMonths = (b: number) => gbMonthsPerMillion(b, s.retentionDays);
   add('keep', 'DynamoDB', 'storage: table', gbMonths(bytes.table) * storage);
@@ -233,9 +236,7 @@ export interface ItemGoal {
  * even an empty item meets the goal, the other lines alone cost more.
  */
 export const itemGoal = (report: LifetimeReport, f: Footprint, s: LifetimeSettings, p: StoragePricing, goalUsd: number): ItemGoal => {
-  const ia = s.tableClass === 'STANDARD_INFREQUENT_ACCESS';
-  const perGbMonth =
-    (ia ? p.dynamoDbInfrequentAccess.storagePerGbMonth : p.dynamoDbStoragePerGbMonth) + (s.pitr ? p.dynamoDbPitrPerGbMonth : 0);
+  const perGbMonth = storagePrice(p, s.tableClass) + (s.pitr ? p.dynamoDbPitrPerGbMonth : 0);
   const usdPerItemByte = gbMonthsPerMillion(1, s.retentionDays) * perGbMonth;
   const tableUsd = usdPerItemByte * (f.itemBytes + p.dynamoDbItemOverheadBytes);
   const otherUsd = report.usdPerMillion - tableUsd;

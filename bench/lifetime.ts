@@ -20,9 +20,11 @@ import {
   type StoragePricing,
   type TableClass,
   type CapacityMode,
+  storagePrice,
   unitPrices,
 } from './lifetime-model';
 import { busLifetimeLines } from './bus-cost-model';
+import { countersTableOf, exportBytesPerEvent, readPathLines, type StatsQueryFigures } from './read-paths';
 import type { Template } from './template';
 import { storedItemBytes, unpackItem } from '../lambdas/core/payload';
 
@@ -84,21 +86,13 @@ export const statsLifetimeLines = (
   p: StoragePricing,
   capacity: CapacityMode = { mode: 'on-demand' },
 ): LifetimeLine[] => {
-  const tableIds = Object.entries(template.Resources)
-    .filter(([, r]) => r.Type === 'AWS::DynamoDB::Table' && !r.Properties?.GlobalSecondaryIndexes)
-    .map(([id]) => id);
-  const named = new Set(
-    Object.values(template.Resources).flatMap((r) => {
-      const ref = r.Type === 'AWS::Lambda::Function' ? r.Properties?.Environment?.Variables?.STATS_TABLE_NAME : undefined;
-      return ref && typeof ref === 'object' && 'Ref' in ref ? [ref.Ref as string] : [];
-    }),
-  );
-  const id = tableIds.find((t) => named.has(t));
-  if (!id) return [];
-  const table = template.Resources[id]!.Properties;
-  const pitr = table?.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true;
-  const tableClass = (table?.TableClass as TableClass | undefined) ?? 'STANDARD';
-  const storage = tableClass === 'STANDARD_INFREQUENT_ACCESS' ? p.dynamoDbInfrequentAccess.storagePerGbMonth : p.dynamoDbStoragePerGbMonth;
+  const table = countersTableOf(template)?.properties as
+    | { PointInTimeRecoverySpecification?: { PointInTimeRecoveryEnabled?: boolean }; TableClass?: TableClass }
+    | undefined;
+  if (!table) return [];
+  const pitr = table.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled === true;
+  const tableClass = table.TableClass ?? 'STANDARD';
+  const storage = storagePrice(p, tableClass);
   const write = unitPrices(p, tableClass, capacity).write;
   const gbMonths = gbMonthsPerMillion(counters.counterBytesPerEvent, retentionDays);
   return [
@@ -175,7 +169,7 @@ export const lifetimeFigures = (
   template: Template,
   pricing: Pricing & StoragePricing,
   retentionDeletes: LifetimeSettings['retentionDeletes'],
-  counters?: CounterFigures,
+  counters?: CounterFigures & StatsQueryFigures,
 ): LifetimeFigures => {
   const settings = deployedSettings(template, retentionDeletes);
   const beforeDictionary = items.map(packedBeforeDictionary);
@@ -192,9 +186,12 @@ export const lifetimeFigures = (
     counters ? statsLifetimeLines(template, counters, s.retentionDays, pricing, s.capacity) : [];
   // `bus: false` prices the stack without the bus (`busPublishing=off`): no publisher, no archive.
   const withoutPublisher = { ...ingest, lines: ingest.lines.filter((l) => !isPublisher(l)) };
+  // The stats queries, exports and digests read at stated ratios (bench/read-paths.ts).
+  const exportBytes = exportBytesPerEvent(items);
   const price = (f: Footprint, s: Partial<LifetimeSettings> = {}, { bus = true }: { bus?: boolean } = {}) => {
     const all = { ...settings, ...s };
-    return lifetimeCost(bus ? ingest : withoutPublisher, f, all, pricing, bus ? [...busLines, ...statsLines(all)] : statsLines(all));
+    const extra = [...statsLines(all), ...readPathLines(template, f, all, pricing, exportBytes, counters)];
+    return lifetimeCost(bus ? ingest : withoutPublisher, f, all, pricing, bus ? [...busLines, ...extra] : extra);
   };
   const storedFoot = footprintOf(model, items);
   const deployed = price(storedFoot);

@@ -50,6 +50,9 @@ const localTables = async (baseUrl: string) => {
 
 export const recount = async (opts: { eventsTable: string; statsTable: string; region?: string; endpoint?: string; repair: boolean }) => {
   const ddb = new DynamoDBClient({
+    // A provisioned table throttles a scan or a run of repairs at its minimum units: back off and retry rather than stop halfway.
+    retryMode: 'adaptive',
+    maxAttempts: 10,
     ...(opts.region && { region: opts.region }),
     ...(opts.endpoint && { endpoint: opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   });

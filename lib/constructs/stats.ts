@@ -1,5 +1,15 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, GraphWidget, type IAlarmAction, Metric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  GraphWidget,
+  type IAlarmAction,
+  type IMetric,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { type IFunction, StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +19,7 @@ import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV, RATE_PARTITION_PREFIX, type TenantRates } from '../../contract';
 import type { TableCapacity } from '../config';
+import { tableMetric } from './dashboard';
 import { createServiceFunction, METRICS_NAMESPACE, SERVICE_NAME } from './lambda-function';
 import { autoScale, billingOf } from './table-capacity';
 
@@ -142,7 +153,7 @@ export class EventStats extends Construct {
       period: Duration.minutes(1),
       statistic: Stats.MAXIMUM,
     });
-    const alarm = (alarmId: string, metric: Metric, threshold: number, description: string, evaluationPeriods = 1) => {
+    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
       const a = new Alarm(this, alarmId, {
         alarmDescription: description,
         metric,
@@ -154,7 +165,20 @@ export class EventStats extends Construct {
       for (const action of props.alarmActions ?? []) a.addAlarmAction(action);
       return a;
     };
+    const throttles = { writes: tableMetric(table, 'WriteThrottleEvents'), reads: tableMetric(table, 'ReadThrottleEvents') };
     this.alarms = {
+      countersThrottled: alarm(
+        'CountersThrottled',
+        new MathExpression({
+          // A metric with no data in the period is missing, not 0: fill it so the sum exists.
+          expression: 'FILL(writes, 0) + FILL(reads, 0)',
+          usingMetrics: throttles,
+          label: 'counters table throttled requests',
+          period: fiveMinutes,
+        }),
+        1,
+        'DynamoDB throttled reads or writes on the stats counters table: counts lag (the consumer retries) or GET /v1/stats answers 5xx. Provisioned: raise the provisioned* bounds (docs/operating.md).',
+      ),
       consumerErrors: alarm(
         'ConsumerErrors',
         consumer.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
@@ -176,6 +200,13 @@ export class EventStats extends Construct {
       ),
     };
     this.widgets = [
+      new GraphWidget({
+        title: 'Stats counters table: throttles',
+        left: [
+          tableMetric(table, 'WriteThrottleEvents', undefined, { label: 'write throttles', period: Duration.minutes(1) }),
+          tableMetric(table, 'ReadThrottleEvents', undefined, { label: 'read throttles', period: Duration.minutes(1) }),
+        ],
+      }),
       new GraphWidget({
         title: 'Stats consumer: iterator age (ms) and lag',
         left: [

@@ -1,15 +1,15 @@
 import { BillingMode, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { TableCapacity } from '../config';
 
-/** A table's billing props for `capacity`; the provisioned units are also each global secondary index's. */
-export const billingOf = (capacity: TableCapacity) =>
-  capacity.mode === 'provisioned'
-    ? { billingMode: BillingMode.PROVISIONED, readCapacity: capacity.read.min, writeCapacity: capacity.write.min }
-    : { billingMode: BillingMode.PAY_PER_REQUEST };
-
-/** The units of each global secondary index for `capacity` (none on demand). */
+/** The units of each global secondary index for `capacity` (none on demand): the minimums auto scaling starts from. */
 export const indexUnitsOf = (capacity: TableCapacity) =>
   capacity.mode === 'provisioned' ? { readCapacity: capacity.read.min, writeCapacity: capacity.write.min } : {};
+
+/** A table's billing props for `capacity`. */
+export const billingOf = (capacity: TableCapacity) => ({
+  billingMode: capacity.mode === 'provisioned' ? BillingMode.PROVISIONED : BillingMode.PAY_PER_REQUEST,
+  ...indexUnitsOf(capacity),
+});
 
 /**
  * Target-tracking auto scaling of reads and writes on the table and on each of `indexNames`, within

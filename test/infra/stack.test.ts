@@ -469,16 +469,11 @@ describe('ActivityTracker stack', () => {
           Match.objectLike({ IndexName: 'byUser', ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 10 } }),
         ]),
       });
-      // The stats counters table follows the events table's capacity mode.
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        BillingMode: Match.absent(),
-        ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 10 },
-        TimeToLiveSpecification: { AttributeName: 'x', Enabled: true },
-      });
+      // The stats counters table follows the events table's capacity mode (on demand by default).
+      const counters = (t: Template) => resourceAt(t, 'AWS::DynamoDB::Table', 'ActivityTracker/Stats/Counters/Resource').resource;
+      expect(counters(template).Properties.BillingMode).toBeUndefined();
+      expect(counters(template).Properties.ProvisionedThroughput).toEqual({ ReadCapacityUnits: 5, WriteCapacityUnits: 10 });
+      expect(counters(defaults()).Properties.BillingMode).toBe('PAY_PER_REQUEST');
       const targets = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget')).map((r) => r.Properties as Json);
       // Reads and writes of the events table and of byUser, byType and byPurge; of the counters table.
       expect(targets).toHaveLength(10);

@@ -51,6 +51,22 @@ describe('stats: the change stream, its consumer and alarms', () => {
     });
   });
 
+  it('alarms on throttled reads or writes of the counters table, to the alarm topic', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      String(a.Metadata?.['aws:cdk:path']).endsWith('/Stats/CountersThrottled/Resource'),
+    );
+    expect(alarm).toBeDefined();
+    const props = alarm!.Properties as {
+      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string; Dimensions: unknown[] } } }[];
+      AlarmActions: unknown[];
+    };
+    expect(props.Metrics.find((m) => m.Expression)?.Expression).toBe('FILL(writes, 0) + FILL(reads, 0)');
+    const stats = props.Metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric);
+    expect(stats.map((m) => m.MetricName).sort()).toEqual(['ReadThrottleEvents', 'WriteThrottleEvents']);
+    for (const m of stats) expect(m.Dimensions).toEqual([{ Name: 'TableName', Value: { Ref: expect.stringMatching(/^StatsCounters/) } }]);
+    expect(props.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^AlarmsTopic/) }]);
+  });
+
   it('routes GET /v1/stats to the stats function', () => {
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'stats' });
     template.hasResourceProperties('AWS::ApiGateway::Method', {
