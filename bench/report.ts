@@ -174,12 +174,12 @@ const lifetimeTables = (f: BenchFigures): string[] => {
     );
     const goal = f.lifetimeGoal?.goalUsd;
     if (goal !== undefined) {
-      const first = f.lifetimeLevers.findIndex((l) => l.usdPerMillion <= goal);
+      const met = f.lifetimeLevers.find((l) => l.usdPerMillion <= goal);
       out.push(
         '',
-        first < 0
+        met === undefined
           ? `No row meets the goal of ${usd(goal)}.`
-          : `The goal of ${usd(goal)} is first met on the row “${f.lifetimeLevers[first]!.lever}” (${usd(f.lifetimeLevers[first]!.usdPerMillion)}), with every row above it applied.`,
+          : `The goal of ${usd(goal)} is first met on the row “${met.lever}” (${usd(met.usdPerMillion)}), with every row above it applied.`,
       );
     }
   }

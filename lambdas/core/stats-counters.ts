@@ -146,11 +146,9 @@ export const parseCounterSortKey = (sk: string): { bucket: string; expiryDay?: s
   return expiryDay === undefined ? { bucket } : { bucket, expiryDay };
 };
 
-/** Whether a counter item's events have all left, at `nowMs`: its expiry day has ended. */
-export const counterEnded = (sk: string, nowMs: number): boolean => {
-  const { expiryDay } = parseCounterSortKey(sk);
-  return expiryDay !== undefined && nowMs >= expiryDayEndMs(expiryDay);
-};
+/** Whether a counter item's events have all left, at `nowMs`: the expiry day of its (parsed) sort key has ended. */
+export const counterEnded = ({ expiryDay }: { expiryDay?: string }, nowMs: number): boolean =>
+  expiryDay !== undefined && nowMs >= expiryDayEndMs(expiryDay);
 
 /**
  * Whether a counter item's expiry day has begun at `nowMs`: from then on its events may be gone from

@@ -205,8 +205,9 @@ export const queryStats = async (
   const groups = new Map<string, number>();
   let total = 0;
   for (const item of items) {
-    if (counterEnded(String(item.sk), nowMs)) continue;
-    const sk = parseCounterSortKey(String(item.sk)).bucket;
+    const key = parseCounterSortKey(String(item.sk));
+    if (counterEnded(key, nowMs)) continue;
+    const sk = key.bucket;
     const bucketMs = Date.parse(g === 'H' ? `${sk}:00:00Z` : g === 'D' ? `${sk}T00:00:00Z` : `${sk}-01T00:00:00Z`);
     const outKey = outUnit ? bucketKey(outUnit, bucketMs) : '';
     for (const [name, value] of Object.entries(item)) {

@@ -79,16 +79,17 @@ export class EventStats extends Construct {
     super(scope, id);
     // Derived data (a recount rebuilds it): its own table keeps the counters out of every event read, scan and stream.
     // No PITR: a restore would only bring back counts the recount rebuilds from the events table (which has it).
+    const capacity = props.capacity ?? { mode: 'on-demand' };
     const table = new Table(this, 'Counters', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },
-      ...billingOf(props.capacity ?? { mode: 'on-demand' }),
+      ...billingOf(capacity),
       // A counter item expires when every event it can count has (core/stats-counters.ts, `x`).
       timeToLiveAttribute: 'x',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    autoScale(table, props.capacity ?? { mode: 'on-demand' });
+    autoScale(table, capacity);
     const common = { logLevel: props.logLevel, logRetention: props.logRetention, logSampleRate: props.logSampleRate ?? 0 };
 
     this.failureQueue = new Queue(this, 'FailedBatches', {
@@ -203,8 +204,8 @@ export class EventStats extends Construct {
       new GraphWidget({
         title: 'Stats counters table: throttles',
         left: [
-          tableMetric(table, 'WriteThrottleEvents', undefined, { label: 'write throttles', period: Duration.minutes(1) }),
-          tableMetric(table, 'ReadThrottleEvents', undefined, { label: 'read throttles', period: Duration.minutes(1) }),
+          throttles.writes.with({ label: 'write throttles', period: Duration.minutes(1) }),
+          throttles.reads.with({ label: 'read throttles', period: Duration.minutes(1) }),
         ],
       }),
       new GraphWidget({

@@ -5,12 +5,12 @@ import {
   footprintOf,
   itemGoal,
   lifetimeCost,
-  type LifetimeSettings,
   pageReadUnits,
   storedBytes,
   type StoragePricing,
   unitPrices,
 } from '../../../bench/lifetime-model';
+import { lifetimeSettings } from '../../support/bench-fixtures';
 
 /** List prices as in bench/pricing.json, written out so the cases below can be checked by hand. */
 const pricing: StoragePricing = {
@@ -51,14 +51,7 @@ const ingest: CostReport = {
   ],
   usdPerMillion: 0.695,
 };
-const settings: LifetimeSettings = {
-  retentionDays: 365,
-  tableClass: 'STANDARD',
-  capacity: { mode: 'on-demand' },
-  pitr: true,
-  retentionDeletes: 'ttl',
-  reads: { pagesPerThousand: 0, eventsPerPage: 100, index: 'byUser' },
-};
+const settings = lifetimeSettings({ reads: { pagesPerThousand: 0, eventsPerPage: 100, index: 'byUser' } });
 const keysOnly = footprintOf(model('KEYS_ONLY'), [item]);
 const sum = (lines: { usdPerMillion: number }[]) => lines.reduce((s, l) => s + l.usdPerMillion, 0);
 

@@ -1,25 +1,9 @@
 import { loadPricing } from '../../../bench/cost-model';
 import { lifetimeFigures, statsLifetimeLines } from '../../../bench/lifetime';
 import type { Template } from '../../../bench/template';
+import { HAND_PRICES } from '../../support/bench-fixtures';
 
-/** Hand-picked prices: a write unit is $0.50 per million on demand, $0.00072 per WCU-hour provisioned. */
-const prices = {
-  dynamoDbOnDemandPerMillionWriteUnits: 0.5,
-  dynamoDbOnDemandPerMillionReadUnits: 0.1,
-  dynamoDbStoragePerGbMonth: 0.25,
-  dynamoDbPitrPerGbMonth: 0.2,
-  dynamoDbProvisionedPerWcuHour: 0.00072,
-  dynamoDbProvisionedPerRcuHour: 0.0001,
-  dynamoDbItemOverheadBytes: 100,
-  apiGatewayRestPerMillionRequests: 3.5,
-  dynamoDbInfrequentAccess: {
-    onDemandPerMillionWriteUnits: 0.9,
-    onDemandPerMillionReadUnits: 0.2,
-    storagePerGbMonth: 0.1,
-    provisionedPerWcuHour: 0.0009,
-    provisionedPerRcuHour: 0.0002,
-  },
-};
+const prices = HAND_PRICES;
 /** 0.8 write units per event stored; 10.73741824 bytes per event: 0.01 GB per million events (2^30-byte GB). */
 const counters = { writeUnitsPerEvent: 0.8, counterBytesPerEvent: 10.73741824 };
 

@@ -1,42 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import { exportBytesPerEvent, readPathLines } from '../../../bench/read-paths';
-import type { Footprint, LifetimeSettings } from '../../../bench/lifetime-model';
-import type { Pricing } from '../../../bench/cost-model';
+import type { Footprint } from '../../../bench/lifetime-model';
 import type { Template } from '../../../bench/template';
 import { packItem } from '../../../lambdas/core/payload';
 import type { EventItem } from '../../../lambdas/core/item-keys';
+import { HAND_PRICES, lifetimeSettings } from '../../support/bench-fixtures';
 
 const GB = 1024 ** 3;
-/** Hand-picked prices: a read unit is $0.10 per million on demand (Standard). */
-const prices = {
-  apiGatewayRestPerMillionRequests: 3.5,
-  lambdaArmPerGbSecond: 1.33334e-5,
-  lambdaPerMillionRequests: 0.2,
-  dynamoDbOnDemandPerMillionWriteUnits: 0.5,
-  dynamoDbOnDemandPerMillionReadUnits: 0.1,
-  dynamoDbStoragePerGbMonth: 0.25,
-  dynamoDbPitrPerGbMonth: 0.2,
-  dynamoDbProvisionedPerWcuHour: 0.00072,
-  dynamoDbProvisionedPerRcuHour: 0.00036,
-  dynamoDbItemOverheadBytes: 100,
-  dynamoDbInfrequentAccess: {
-    onDemandPerMillionWriteUnits: 0.9,
-    onDemandPerMillionReadUnits: 0.2,
-    storagePerGbMonth: 0.1,
-    provisionedPerWcuHour: 0.0009,
-    provisionedPerRcuHour: 0.0002,
-  },
-} as unknown as Pricing;
+const prices = HAND_PRICES;
 /** 2,048-byte items: reading one through a Query is a quarter of a read unit (half of 4 KB, eventually consistent). */
 const footprint: Footprint = { itemBytes: 2048, indexEntryBytes: {}, indexShare: {}, indexProjectsAll: {}, writeUnits: { table: 1 } };
-const settings: LifetimeSettings = {
-  retentionDays: 365,
-  tableClass: 'STANDARD',
-  capacity: { mode: 'on-demand' },
-  pitr: true,
-  retentionDeletes: 'ttl',
-  reads: { pagesPerThousand: 1, eventsPerPage: 100, index: 'byUser' },
-};
+const settings = lifetimeSettings();
 const fn = (vars: Record<string, unknown>) => ({ Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: vars } } });
 const full: Template = {
   Resources: {
