@@ -153,7 +153,27 @@ export interface LifetimeFigures {
   readonly footprint: Footprint;
   /** What the lifetime goal asks of the stored item under the deployed settings. */
   readonly goal: ItemGoal;
+  /** Every combination of the choices left to the operator, priced from the same items, against both goals. */
+  readonly goalGrid: GoalRow[];
 }
+
+/** One configuration of the table class, the capacity mode, PITR and the bus, at the headline retention. */
+export interface GoalRow {
+  readonly tableClass: TableClass;
+  readonly capacity: CapacityMode['mode'];
+  readonly pitr: boolean;
+  readonly bus: boolean;
+  /** Lifetime at the run's items. */
+  readonly usdPerMillion: number;
+  /** The write phase alone: what `costPerMillionUsd` (the ingest) is in this configuration. */
+  readonly writeUsdPerMillion: number;
+  /** What the lifetime goal asks of the stored item in this configuration. */
+  readonly goal: ItemGoal;
+}
+
+/** A configuration as the docs name it: `Standard-IA, on-demand, PITR on, bus on`. */
+export const goalRowLabel = (r: Pick<GoalRow, 'tableClass' | 'capacity' | 'pitr' | 'bus'>): string =>
+  `${r.tableClass === 'STANDARD' ? 'Standard' : 'Standard-IA'}, ${r.capacity}, PITR ${r.pitr ? 'on' : 'off'}, bus ${r.bus ? 'on' : 'off'}`;
 
 /** The lifetime goal at the headline retention (issue 18). */
 export const LIFETIME_GOAL_USD = 4;
@@ -274,6 +294,25 @@ export const lifetimeFigures = (
     levers.push({ lever, usdPerMillion: usd, savedUsd: last === undefined ? 0 : last - usd, note });
     last = usd;
   }
+  // Every combination of the four choices, at the headline retention, against both goals: which of
+  // them meet the goals at the run's items, and which could at any item size (ItemGoal).
+  const goalGrid: GoalRow[] = [];
+  for (const tableClass of ['STANDARD', 'STANDARD_INFREQUENT_ACCESS'] as const)
+    for (const capacity of [{ mode: 'on-demand' } as const, provisioned])
+      for (const pitr of [true, false])
+        for (const bus of busLines.length > 0 ? [true, false] : [false]) {
+          const s: LifetimeSettings = { ...settings, tableClass, capacity, pitr };
+          const report = price(storedFoot, s, { bus });
+          goalGrid.push({
+            tableClass,
+            capacity: capacity.mode,
+            pitr,
+            bus,
+            usdPerMillion: report.usdPerMillion,
+            writeUsdPerMillion: report.lines.filter((l) => l.phase === 'write').reduce((sum, l) => sum + l.usdPerMillion, 0),
+            goal: itemGoal(report, storedFoot, s, pricing, LIFETIME_GOAL_USD),
+          });
+        }
   const at = (days: number, tableClass: TableClass, capacity: LifetimeSettings['capacity'] = { mode: 'on-demand' }, pitr = true) =>
     price(storedFoot, { retentionDays: days, tableClass, capacity, pitr }).usdPerMillion;
   return {
@@ -291,5 +330,6 @@ export const lifetimeFigures = (
     iaBreakEvenDays: breakEvenDays((c, days) => at(days, c === 'a' ? 'STANDARD' : 'STANDARD_INFREQUENT_ACCESS')),
     footprint: storedFoot,
     goal: itemGoal(deployed, storedFoot, settings, pricing, LIFETIME_GOAL_USD),
+    goalGrid,
   };
 };

@@ -6,7 +6,7 @@ import type { ColdStartResult } from './cold-start';
 import type { CostReport } from './cost-model';
 import type { CostRun } from './cost-workloads';
 import type { E2eResult, LagResult } from './e2e';
-import type { LifetimeFigures } from './lifetime';
+import { goalRowLabel, type LifetimeFigures } from './lifetime';
 
 export const log = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -131,6 +131,17 @@ export const printLifetime = (life: LifetimeFigures) => {
   table(
     ['configuration', `lifetime USD / M (${s.retentionDays} d)`, 'saved', 'note'],
     life.levers.map((l) => [l.lever, fmt(l.usdPerMillion, 3), l.savedUsd === 0 ? '' : fmt(l.savedUsd, 3), l.note]),
+  );
+  log('### Every combination of the choices left to the operator, against both goals');
+  table(
+    ['configuration', `lifetime USD / M (${s.retentionDays} d)`, 'ingest USD / M', 'every line but the item', 'largest item for the goal'],
+    life.goalGrid.map((r) => [
+      goalRowLabel(r),
+      fmt(r.usdPerMillion, 3),
+      fmt(r.writeUsdPerMillion, 3),
+      fmt(r.goal.otherUsd, 3),
+      r.goal.maxItemBytes < 0 ? 'none' : `${fmt(r.goal.maxItemBytes, 0)} bytes`,
+    ]),
   );
   log(
     `### Lifetime cost against retention (deployed footprint; Standard-IA breaks even at ${fmt(life.iaBreakEvenDays ?? Number.NaN, 0)} days)`,

@@ -62,6 +62,14 @@ export interface BenchFigures {
     readonly maxItemBytes: number;
     readonly itemBytes: number;
   };
+  /** Every combination of table class, capacity mode, PITR and bus against both goals (bench/lifetime.ts goalGrid). */
+  readonly lifetimeGoalGrid?: readonly {
+    readonly configuration: string;
+    readonly usdPerMillion: number;
+    readonly ingestUsdPerMillion: number;
+    readonly otherUsd: number;
+    readonly maxItemBytes: number;
+  }[];
   readonly e2eEventsPerSecWithoutKeys?: number;
   readonly e2eKeyedVsPlain?: number;
   readonly emulatorConditionalPutsPerSec?: number;
@@ -75,6 +83,51 @@ const fixed = (n: number, digits: number) => n.toFixed(digits);
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US');
 const usd = (n: number) => `$${fixed(n, 3)}`;
 const met = (ok: boolean) => (ok ? 'met' : '**not met**');
+
+/** The ingest goal: writing a million 1 KB events (the first row of the figures table). */
+const INGEST_GOAL_USD = 2;
+
+/**
+ * Which combinations of the operator's choices meet the goals: the whole grid, then what it says —
+ * the configurations meeting both at the run's items, and whether on-demand capacity can meet the
+ * lifetime goal at any item size.
+ */
+const goalGridLines = (f: BenchFigures): string[] => {
+  const grid = f.lifetimeGoalGrid;
+  const goal = f.lifetimeGoal?.goalUsd;
+  if (!grid || grid.length === 0 || goal === undefined) return [];
+  const both = grid.filter((r) => r.usdPerMillion <= goal && r.ingestUsdPerMillion <= INGEST_GOAL_USD);
+  const onDemand = grid.filter((r) => r.configuration.includes('on-demand'));
+  const reachable = onDemand.filter((r) => r.maxItemBytes >= 0);
+  const list = (rows: typeof grid) => {
+    const names = rows.map((r) => `“${r.configuration}”`);
+    return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+  };
+  return [
+    '',
+    `Every combination of the choices left to the operator, priced from the same items at ${f.retentionDays} days, against both goals (lifetime ≤ ${usd(goal)}, ingest ≤ ${usd(INGEST_GOAL_USD)}):`,
+    '',
+    '| configuration | lifetime | ingest | every line but the stored item | largest mean item meeting the lifetime goal | both goals |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    ...grid.map(
+      (r) =>
+        `| ${r.configuration} | ${usd(r.usdPerMillion)} | ${usd(r.ingestUsdPerMillion)} | ${usd(r.otherUsd)} | ${
+          r.maxItemBytes < 0 ? 'none' : `${thousands(r.maxItemBytes)} bytes`
+        } | ${r.usdPerMillion <= goal && r.ingestUsdPerMillion <= INGEST_GOAL_USD ? 'met' : 'not met'} |`,
+    ),
+    '',
+    both.length === 0
+      ? 'No configuration meets both goals with the items of this run.'
+      : `With the items of this run (${thousands(f.lifetimeGoal?.itemBytes ?? 0)} bytes on average), both goals are met by ${list(both)}.`,
+    reachable.length === 0
+      ? `On demand, no configuration meets the lifetime goal whatever the size of the stored item: the other lines alone cost at least ${usd(
+          Math.min(...onDemand.map((r) => r.otherUsd)),
+        )}, and the ingest at least ${usd(Math.min(...onDemand.map((r) => r.ingestUsdPerMillion)))}.`
+      : `On demand, only ${list(reachable)} could meet the lifetime goal, with a stored item of at most ${thousands(
+          Math.max(...reachable.map((r) => r.maxItemBytes)),
+        )} bytes on average; the ingest costs at least ${usd(Math.min(...onDemand.map((r) => r.ingestUsdPerMillion)))} on demand.`,
+  ];
+};
 const span = (values: readonly number[], digits: number, unit = '') => {
   const lo = fixed(Math.min(...values), digits);
   const hi = fixed(Math.max(...values), digits);
@@ -183,6 +236,7 @@ const lifetimeTables = (f: BenchFigures): string[] => {
       );
     }
   }
+  out.push(...goalGridLines(f));
   if (f.lifetimeByRetentionDays) {
     out.push(
       '',
@@ -217,7 +271,7 @@ export const renderBenchFigures = (f: BenchFigures, { date }: { readonly date: s
       'cost per million 1 KB events, 50 events/request, 3 timelines indexed',
       '≤ $2.00',
       `**${usd(f.costPerMillionUsd)}**, every log line counted`,
-      met(f.costPerMillionUsd <= 2),
+      met(f.costPerMillionUsd <= INGEST_GOAL_USD),
     ],
   ];
   if (f.lifetimeCostPerMillionUsd !== undefined) {

@@ -16,7 +16,7 @@ import { benchColdStart } from './cold-start';
 import { loadPricing } from './cost-model';
 import { runCostWorkload, runNaiveWorkload } from './cost-workloads';
 import { runEmulatorWriteRates, runLag, runThroughput } from './e2e';
-import { lifetimeFigures } from './lifetime';
+import { goalRowLabel, lifetimeFigures } from './lifetime';
 import { RETENTION_TTL_GRACE_DAYS } from '../lambdas/core/cleanup';
 import { benchIngestCpu } from './ingest-cpu';
 import { networkRetries } from './load';
@@ -185,6 +185,13 @@ const main = async () => {
         maxItemBytes: Math.round(life.goal.maxItemBytes),
         itemBytes: Math.round(life.footprint.itemBytes),
       },
+      lifetimeGoalGrid: life.goalGrid.map((r) => ({
+        configuration: goalRowLabel(r),
+        usdPerMillion: round(r.usdPerMillion, 4),
+        ingestUsdPerMillion: round(r.writeUsdPerMillion, 4),
+        otherUsd: round(r.goal.otherUsd, 4),
+        maxItemBytes: Math.round(r.goal.maxItemBytes),
+      })),
       statsCountersPerMillionUsd: counters.countersPerMillionUsd,
       lifetimeSettings: {
         tableClass: life.settings.tableClass,

@@ -1,5 +1,5 @@
 import { loadPricing } from '../../../bench/cost-model';
-import { lifetimeFigures, statsLifetimeLines } from '../../../bench/lifetime';
+import { goalRowLabel, lifetimeFigures, statsLifetimeLines } from '../../../bench/lifetime';
 import type { Template } from '../../../bench/template';
 import { HAND_PRICES } from '../../support/bench-fixtures';
 
@@ -117,5 +117,62 @@ describe('lifetime: the stats counters across configurations', () => {
       withCounters.curve.find((c) => c.days === days)!.standard - without.curve.find((c) => c.days === days)!.standard;
     // 0.01 GB per million events, kept 730 days instead of 30: 23 more months at the Standard price.
     expect(gap(730) - gap(30)).toBeCloseTo(0.01 * ((730 - 30) / (365 / 12)) * pricing.dynamoDbStoragePerGbMonth, 9);
+  });
+});
+
+describe('lifetime: every configuration against both goals', () => {
+  const bus: Template = {
+    Resources: {
+      Events: {
+        Type: 'AWS::DynamoDB::Table',
+        Properties: { BillingMode: 'PAY_PER_REQUEST', GlobalSecondaryIndexes: [{ IndexName: 'byUser' }] },
+      },
+      Bus: { Type: 'AWS::Events::EventBus' },
+    },
+  };
+  const line = (service: string, item: string, usdPerMillion: number) => ({ service, item, perMillion: 1, unit: 'x', usdPerMillion });
+  const ingest = {
+    lines: [line('API Gateway', 'REST requests', 0.07), line('Lambda', 'PublishingPublisher duration (256 MB)', 0.01)],
+    usdPerMillion: 0.08,
+  };
+  const items = [{ pk: 'acme#0', sk: 'id', u: 'acme#h', e: JSON.stringify({ type: 'a', userId: 'u' }), x: 1 }];
+  const model = { keys: ['pk', 'sk'], indexes: [{ name: 'byUser', keys: ['u', 'sk'], projection: 'KEYS_ONLY' as const }] };
+  const pricing = { ...loadPricing(), ...prices };
+  const figures = lifetimeFigures(ingest, items, model, bus, pricing, 'ttl');
+  const find = (label: string) => figures.goalGrid.find((r) => goalRowLabel(r) === label)!;
+
+  it('prices all sixteen combinations of class, capacity, PITR and bus, once each', () => {
+    const labels = figures.goalGrid.map(goalRowLabel);
+    expect(labels).toHaveLength(16);
+    expect(new Set(labels).size).toBe(16);
+    expect(labels[0]).toBe('Standard, on-demand, PITR on, bus on');
+  });
+
+  it('prices the ingest of each: the write phase, two write units (table, byUser) at the class and capacity’s price', () => {
+    // 0.07 API + 0.01 publisher + 2 units × $0.50 per million (Standard, on demand).
+    expect(find('Standard, on-demand, PITR on, bus on').writeUsdPerMillion).toBeCloseTo(1.08, 9);
+    // Without the bus, no publisher.
+    expect(find('Standard, on-demand, PITR off, bus off').writeUsdPerMillion).toBeCloseTo(1.07, 9);
+    // Standard-IA, on demand: $0.90 a unit.
+    expect(find('Standard-IA, on-demand, PITR on, bus on').writeUsdPerMillion).toBeCloseTo(0.08 + 1.8, 9);
+    // Provisioned: $0.00072 per WCU-hour at 70 %.
+    expect(find('Standard, provisioned, PITR on, bus on').writeUsdPerMillion).toBeCloseTo(0.08 + (2e6 * 0.00072) / (3600 * 0.7), 9);
+  });
+
+  it('agrees with the deployed configuration and the levers’ rows it shares settings with', () => {
+    expect(find('Standard, on-demand, PITR off, bus on').usdPerMillion).toBeCloseTo(figures.deployed.usdPerMillion, 9);
+    const lever = (name: string) => figures.levers.find((l) => l.lever === name)!.usdPerMillion;
+    expect(find('Standard-IA, provisioned, PITR off, bus on').usdPerMillion).toBeCloseTo(lever('point-in-time recovery off'), 9);
+    expect(find('Standard-IA, provisioned, PITR off, bus off').usdPerMillion).toBeCloseTo(
+      lever('event bus off: no publishing, no archive'),
+      9,
+    );
+  });
+
+  it('says what each asks of the stored item: the bus’s dollar stays in every line but the item', () => {
+    const on = find('Standard, on-demand, PITR on, bus on').goal;
+    const off = find('Standard, on-demand, PITR on, bus off').goal;
+    expect(on.otherUsd - off.otherUsd).toBeCloseTo(1.0 + 0.01, 9);
+    expect(on.usdPerItemByte).toBeCloseTo(off.usdPerItemByte, 12);
   });
 });

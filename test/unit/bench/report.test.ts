@@ -102,6 +102,69 @@ describe('bench figures in docs/performance.md', () => {
     expect(reachable).toContain("met by a stored item of at most 412 bytes on average (the run's: 734)");
   });
 
+  it('shows every configuration against both goals and says which meet them, and whether on-demand can at any item size', () => {
+    const grid = [
+      {
+        configuration: 'Standard-IA, on-demand, PITR on, bus on',
+        usdPerMillion: 7.3,
+        ingestUsdPerMillion: 2.56,
+        otherUsd: 4.7,
+        maxItemBytes: -310,
+      },
+      {
+        configuration: 'Standard-IA, on-demand, PITR off, bus off',
+        usdPerMillion: 4.6,
+        ingestUsdPerMillion: 2.55,
+        otherUsd: 3.7,
+        maxItemBytes: 168,
+      },
+      {
+        configuration: 'Standard-IA, provisioned, PITR off, bus on',
+        usdPerMillion: 3.95,
+        ingestUsdPerMillion: 1.1,
+        otherUsd: 3.2,
+        maxItemBytes: 800,
+      },
+      {
+        configuration: 'Standard-IA, provisioned, PITR off, bus off',
+        usdPerMillion: 2.9,
+        ingestUsdPerMillion: 2.01,
+        otherUsd: 2.1,
+        maxItemBytes: 1700,
+      },
+    ];
+    const base: BenchFigures = {
+      ...figures,
+      lifetimeCostPerMillionUsd: 7.3,
+      retentionDays: 365,
+      lifetimeBreakdownUsd: { 'keep: DynamoDB: point-in-time recovery': 1.7 },
+      lifetimeGoal: { goalUsd: 4, otherUsd: 4.7, maxItemBytes: -310, itemBytes: 672 },
+      lifetimeGoalGrid: grid,
+    };
+    const text = renderBenchFigures(base, { date: '2026-12-03' });
+    expect(row(text, 'Standard-IA, on-demand, PITR on, bus on')).toBe(
+      '| Standard-IA, on-demand, PITR on, bus on | $7.300 | $2.560 | $4.700 | none | not met |',
+    );
+    expect(row(text, 'Standard-IA, provisioned, PITR off, bus on')).toBe(
+      '| Standard-IA, provisioned, PITR off, bus on | $3.950 | $1.100 | $3.200 | 800 bytes | met |',
+    );
+    // Under the lifetime goal but over the ingest one: not both.
+    expect(row(text, 'Standard-IA, provisioned, PITR off, bus off')).toContain('| not met |');
+    expect(text).toContain('both goals are met by “Standard-IA, provisioned, PITR off, bus on”.');
+    expect(text).toContain(
+      'On demand, only “Standard-IA, on-demand, PITR off, bus off” could meet the lifetime goal, with a stored item of at most 168 bytes on average; the ingest costs at least $2.550 on demand.',
+    );
+    const onDemandOut = renderBenchFigures(
+      { ...base, lifetimeGoalGrid: [grid[0]!, { ...grid[1]!, otherUsd: 4.1, maxItemBytes: -80 }, grid[3]!] },
+      { date: '2026-12-03' },
+    );
+    expect(onDemandOut).toContain('No configuration meets both goals with the items of this run.');
+    expect(onDemandOut).toContain(
+      'On demand, no configuration meets the lifetime goal whatever the size of the stored item: the other lines alone cost at least $4.100, and the ingest at least $2.550.',
+    );
+    expect(renderBenchFigures({ ...base, lifetimeGoalGrid: undefined }, { date: '2026-12-03' })).not.toContain('Every combination');
+  });
+
   it('leaves out what a run did not measure', () => {
     const { baselineCostPerMillionUsd, baselineCostBreakdownUsd, costBreakdownUsd, queryPageP50Ms, ...minimal } = figures;
     const text = renderBenchFigures(minimal, { date: '2026-11-21' });
