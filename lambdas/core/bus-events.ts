@@ -57,14 +57,19 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * The bus events one table change means — usually none or one:
- * - an event item inserted → `activity.recorded`;
+ * - an event item inserted → `activity.recorded`, unless an erasure hides it (`hidden`);
  * - an event item whose `deletedAt` appears → `activity.deleted` (at = deletedAt), disappears →
  *   `activity.restored` (at = the change's time);
  * - an erasure work item that turns into a sweep (the cleanup completed it) → `erasure.completed`.
  * Everything else (rate counters, receipts, markers, the tenant registry, purges, expiries and the
  * erasure's own deletes — `erasure.completed` covers those) publishes nothing.
  */
-export const toBusEvents = (stored: TableChange, keyring: Keyring): BusEvent[] => {
+export const toBusEvents = (
+  stored: TableChange,
+  keyring: Keyring,
+  /** Whether an erasure hides this inserted event: then it means no bus event (core/publish.ts). */
+  hidden: (tenant: string, item: EventItem) => boolean = () => false,
+): BusEvent[] => {
   // The stream carries items as stored: a large event is deflated in `z` instead of `e` (core/payload.ts).
   const change: TableChange = {
     ...stored,
@@ -82,6 +87,7 @@ export const toBusEvents = (stored: TableChange, keyring: Keyring): BusEvent[] =
     const after = change.newImage as EventItem | undefined;
     const before = change.oldImage as EventItem | undefined;
     if (change.eventName === 'INSERT' && after && after.d === undefined) {
+      if (hidden(tenant, after)) return [];
       return [{ detailType: 'activity.recorded', detail: { tenant, event: toPublicEvent(keyring, tenant, after) }, time }];
     }
     if (change.eventName === 'MODIFY' && after && before) {

@@ -1,4 +1,6 @@
 import { BUS_SOURCE, type BusEvent, type TableChange, toBusEvents } from './bus-events';
+import { erasureFilter, type ErasureStore } from './erasure';
+import { parseTenantPartition, type EventItem } from './item-keys';
 import type { Keyring } from './keyring';
 
 /**
@@ -6,7 +8,9 @@ import type { Keyring } from './keyring';
  * order, in PutEvents calls of at most 10 entries and 256 KB, retrying the entries a call reports
  * as failed. What still fails after the retries is reported as a partial batch failure from its
  * record on (Lambda retries the stream from the lowest failed sequence number), so nothing is lost
- * and a consumer may see an event twice (dedupe by `id` + detail-type).
+ * and a consumer may see an event twice (dedupe by `id` + detail-type). An inserted event an erasure
+ * hides (received by its cutoff, stored after it: a message redriven from the dead-letter queue) is
+ * never published: consumers may have erased their copies when `erasure.completed` reached them.
  */
 export interface BusEntry {
   readonly source: string;
@@ -29,6 +33,9 @@ export interface ChangeRecord {
 export interface PublishDeps {
   readonly bus: BusPort;
   readonly keyring: Keyring;
+  /** The tenants' erasure markers, read once per tenant and batch with inserted events. */
+  readonly erasures: Pick<ErasureStore, 'listMarkers'>;
+  readonly now?: () => number;
   /** Attempts per entry (first try included) before its record is reported failed. @default 4 */
   readonly maxAttempts?: number;
   /** Waits between attempts: base × 2^(attempt-1) ms, with full jitter. @default 100 */
@@ -41,8 +48,10 @@ export interface PublishDeps {
 export interface PublishOutcome {
   /** Entries the bus took. */
   readonly published: number;
-  /** Records that mean no bus event. */
+  /** Records that mean no bus event (the withheld ones included). */
   readonly skipped: number;
+  /** Inserted events not published because an erasure hides them. */
+  readonly withheld: number;
   /** Entries that failed at least once and were retried. */
   readonly retried: number;
   /** Published entries by detail-type. */
@@ -108,13 +117,31 @@ export const publishChanges = async (records: readonly ChangeRecord[], deps: Pub
   let skipped = 0;
   let retried = 0;
 
+  // The erasure markers of every tenant with an inserted event (a failed read fails the batch whole).
+  const now = deps.now?.() ?? Date.now();
+  const tenants = new Set<string>();
+  for (const { change } of records) {
+    const pk = change.newImage?.pk;
+    const tenant = change.eventName === 'INSERT' && typeof pk === 'string' ? parseTenantPartition(pk)?.tenant : undefined;
+    if (tenant !== undefined) tenants.add(tenant);
+  }
+  const filters = new Map(
+    await Promise.all([...tenants].map(async (t) => [t, erasureFilter(await deps.erasures.listMarkers(t), now)] as const)),
+  );
+  let withheld = 0;
+  const hidden = (tenant: string, item: EventItem): boolean => {
+    const erased = filters.get(tenant)?.(item) ?? false;
+    if (erased) withheld++;
+    return erased;
+  };
+
   // Mapping first: a record that cannot be mapped fails from itself on; those before it still go out.
   const entries: Pending[] = [];
   let unmappable: number | undefined;
   for (const [index, { change, sequenceNumber }] of records.entries()) {
     let events: BusEvent[];
     try {
-      events = toBusEvents(change, deps.keyring);
+      events = toBusEvents(change, deps.keyring, hidden);
     } catch (error) {
       deps.log?.('stream record not publishable', { sequenceNumber, error: (error as Error).message });
       unmappable = index;
@@ -168,6 +195,7 @@ export const publishChanges = async (records: readonly ChangeRecord[], deps: Pub
   return {
     published,
     skipped,
+    withheld,
     retried,
     byType,
     batchItemFailures: failedRecord ? [{ itemIdentifier: failedRecord.sequenceNumber }] : [],

@@ -3,6 +3,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENV } from '../../contract';
+import { documentClient } from '../adapters/dynamo-client';
+import { DynamoErasureStore } from '../adapters/dynamo-erasure-store';
 import { EventBridgeBus } from '../adapters/event-bus';
 import { eventBridgeClient } from '../adapters/eventbridge-client';
 import { secretKeyring } from '../adapters/secret-keyring';
@@ -40,6 +42,7 @@ export const createPublisherHandler = (deps: { bus: BusPort; keyring: () => Prom
       keyring: await deps.keyring(),
       log: (message, fields) => logger.warn(message, fields),
     });
+    if (outcome.withheld > 0) metrics.addMetric('EventsWithheld', MetricUnit.Count, outcome.withheld);
     // How far publishing trails the table: the oldest change of the batch, once it is on the bus.
     if (records.length > 0) metrics.addMetric('PublishLag', MetricUnit.Milliseconds, Math.max(0, Date.now() - oldest));
     metrics.addMetric('EventsPublished', MetricUnit.Count, outcome.published);
@@ -49,6 +52,7 @@ export const createPublisherHandler = (deps: { bus: BusPort; keyring: () => Prom
       records: records.length,
       published: outcome.published,
       skipped: outcome.skipped,
+      withheld: outcome.withheld,
       retried: outcome.retried,
       byType: outcome.byType,
       failedFrom: outcome.batchItemFailures[0]?.itemIdentifier ?? null,
@@ -60,4 +64,5 @@ const env = process.env;
 export const handler = createPublisherHandler({
   bus: new EventBridgeBus(eventBridgeClient(), requireString(env, ENV.eventBusName)),
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
+  erasures: new DynamoErasureStore(documentClient(), requireString(env, ENV.tableName)),
 });

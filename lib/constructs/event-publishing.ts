@@ -75,9 +75,18 @@ export class EventPublishing extends Construct {
       environment: {
         [ENV.eventBusName.name]: bus.eventBusName,
         [ENV.keysSecretArn.name]: props.keysSecret.secretArn,
+        [ENV.tableName.name]: props.table.tableName,
       },
     });
     bus.grantPutEventsTo(publisher);
+    // The erasure markers alone (`<tenant>#X`): an event an erasure hides is never published.
+    Grant.addToPrincipal({
+      grantee: publisher,
+      actions: ['dynamodb:Query'],
+      resourceArns: [props.table.tableArn],
+      // Marker partitions are `<tenant>#X` (lambdas/core/item-keys.ts markerPartition).
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#X'] } },
+    });
     // GetSecretValue alone (as the API functions).
     Grant.addToPrincipal({
       grantee: publisher,

@@ -19,6 +19,24 @@ describe('the event bus and its publisher', () => {
     expect(putStatements[0]?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PublishingBus/), 'Arn'] });
   });
 
+  it('lets the publisher query the erasure markers’ partitions of the table, and nothing else of it', () => {
+    const queries = (Object.values(template.findResources('AWS::IAM::Policy')) as Json[])
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('PublishingPublisher'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
+      .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:') && !/Stream|GetRecords|GetShardIterator/.test(a)));
+    expect(queries).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StorageTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#X'] } },
+      }),
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TABLE_NAME: { Ref: Match.stringLikeRegexp('^StorageTable') } }) },
+      Description: Match.stringLikeRegexp('Publishes every change'),
+    });
+  });
+
   it('consumes the table stream with partial batch failures, bisect, retries and an encrypted on-failure queue', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {

@@ -90,12 +90,14 @@ describe('least privilege: each role lists exactly the actions its code uses', (
       'sqs:GetQueueUrl',
       'sqs:SendMessage',
     ),
-    // The stream reads and the on-failure queue's actions are the stream mapping's; the code puts events and reads the id keys.
+    // The stream reads and the on-failure queue's actions are the stream mapping's; the code puts events, reads the id keys
+    // and queries the erasure markers (an event an erasure hides is not published).
     'Publishing/Publisher': only(
       'dynamodb:DescribeStream',
       'dynamodb:GetRecords',
       'dynamodb:GetShardIterator',
       'dynamodb:ListStreams',
+      'dynamodb:Query',
       'events:PutEvents',
       'secretsmanager:GetSecretValue',
       'sqs:GetQueueAttributes',

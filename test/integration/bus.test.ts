@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ingest } from '../../lambdas/core/ingest';
+import { decodeMessage, type QueueMessage } from '../../lambdas/core/message';
+import { SqsEventQueue } from '../../lambdas/adapters/sqs-queue';
+import { testKeyring } from '../support/fakes';
 import { REPO_ROOT, startLocalStack, synthOnce, type LocalStack } from './harness';
 import { eventually, request, uniqueTenant } from './http';
 
@@ -162,6 +166,69 @@ describe('the bus, locally', () => {
       /ATHENA_WORKGROUP names AWS::Athena::WorkGroup .*its event sources \(ArchiveEraserSqsEventSource\w+\) are not polled/,
     );
     await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: messages[0]!.ReceiptHandle! }));
+  });
+
+  it('never publishes an erased user’s event stored after the erasure completed (a redrive), and publishes its batch-mate', async () => {
+    const tenant = uniqueTenant('busz');
+    // Two events as ingest queued them before the erasure, held back as the dead-letter queue would hold them.
+    const held: QueueMessage[] = [];
+    const queued = await ingest(
+      {
+        tenant,
+        body: JSON.stringify({
+          events: [
+            { type: 'page.viewed', userId: 'late-0' },
+            { type: 'page.viewed', userId: 'late-1' },
+          ],
+        }),
+        contentType: 'application/json',
+        source: {},
+      },
+      {
+        // `send` answers the ids that failed: none.
+        queue: {
+          send: async (messages) => {
+            held.push(...messages);
+            return new Set<string>();
+          },
+        },
+        keyring: testKeyring(),
+        shardCount: 1,
+        retentionDays: () => 365,
+      },
+    );
+    expect(queued.accepted).toBe(2);
+    await postEvents(tenant, 1, 'late');
+    await busUntil(tenant, (e) => e.length >= 1, 'late-0 recorded before the erasure');
+    const erasure = await call(tenant, 'POST', '/v1/erasures', { userId: 'late-0' });
+    expect(erasure.status).toBe(202);
+    await stack.runSchedules();
+    await busUntil(tenant, (e) => e.some((x) => x['detail-type'] === 'erasure.completed'), 'erasure.completed');
+
+    // The redrive: both held events reach the table after the erasure completed.
+    const mainQueue = Object.entries(stack.queues).find(([id]) => /^Queue[0-9A-F]{8}$/.test(id))![1];
+    expect(held).toHaveLength(1);
+    expect((await new SqsEventQueue(stack.sqs, mainQueue.url).send(held)).size).toBe(0);
+    const table = Object.entries(stack.tables).find(([id]) => id.startsWith('StorageTable'))![1];
+    const keys = decodeMessage(held[0]!.body).map(({ item }) => ({ pk: { S: item.pk }, sk: { S: item.sk } }));
+    await eventually(
+      async () => {
+        const out = await stack.ddb.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+        return out.Responses?.[table]?.length === 2 ? true : undefined;
+      },
+      30_000,
+      'the held events stored',
+    );
+    // A sentinel written after them: once it is on the bus, the publisher has passed their records (one stream shard locally).
+    await postEvents(tenant, 1, 'sentinel');
+    const events = await busUntil(tenant, (e) => e.some((x) => x.detail.event?.userId === 'sentinel-0'), 'the sentinel recorded');
+    const recorded = events
+      .filter((e) => e['detail-type'] === 'activity.recorded' && !e.detail.event.type.startsWith('activity-tracker.'))
+      .map((e) => e.detail.event.userId);
+    expect(recorded.sort()).toEqual(['late-0', 'late-1', 'sentinel-0']);
+    // The late-0 on the bus is the one stored before the erasure; the redriven one is hidden from reads too.
+    expect((await call(tenant, 'GET', '/v1/events?userId=late-0')).body.events).toEqual([]);
+    expect((await call(tenant, 'GET', '/v1/events?userId=late-1')).body.events).toHaveLength(1);
   });
 
   it('loses nothing when PutEvents entries fail (published = acknowledged, duplicates dedupable by id + detail-type)', async () => {

@@ -8,6 +8,7 @@ import {
   MAX_BYTES_PER_CALL,
   publishChanges,
 } from '../../../lambdas/core/publish';
+import { type ErasureMarkerItem, markerPartition, userIdDigest } from '../../../lambdas/core/item-keys';
 import { testKeyring } from '../../support/fakes';
 
 const keyring = testKeyring();
@@ -57,7 +58,16 @@ class FakeBus implements BusPort {
     return this.calls.flat().map((e) => (JSON.parse(e.detail) as { event: { userId: string } }).event.userId);
   }
 }
-const noSleep = { sleep: async () => undefined, random: () => 0.5 };
+/** The erasure markers of each tenant (none by default), counting the reads. */
+class FakeMarkers {
+  readonly reads: string[] = [];
+  constructor(private readonly markers: ErasureMarkerItem[] = []) {}
+  async listMarkers(tenant: string) {
+    this.reads.push(tenant);
+    return this.markers.filter((m) => m.pk === markerPartition(tenant));
+  }
+}
+const noSleep = { sleep: async () => undefined, random: () => 0.5, erasures: new FakeMarkers(), now: () => NOW };
 
 describe('publishing changes on the bus', () => {
   it('puts at most 10 entries per call, in stream order, and skips changes that mean nothing', async () => {
@@ -106,6 +116,7 @@ describe('publishing changes on the bus', () => {
         sleep: async (ms) => void sleeps.push(ms),
         random: () => 1,
         backoffMs: 100,
+        erasures: new FakeMarkers(),
       },
     );
     expect(bus.calls.map((c) => c.length)).toEqual([10, 2, 1]);
@@ -152,5 +163,64 @@ describe('publishing changes on the bus', () => {
     const out = await publishChanges([inserted(1), broken, inserted(2)], { bus, keyring, ...noSleep });
     expect(bus.userIds()).toEqual(['u-1']);
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'seq-broken' }]);
+  });
+});
+
+describe('publishing what an erasure hides', () => {
+  const HOUR = 3_600_000;
+  /** An erasure of u-3 in acme requested an hour ago (completed, its marker kept 15 days), or in `tenant`. */
+  const marker = (over: Partial<ErasureMarkerItem> = {}): ErasureMarkerItem => ({
+    pk: markerPartition('acme'),
+    sk: 'acme#h',
+    r: 'receipt',
+    uh: userIdDigest('u-3')!,
+    ra: NOW - HOUR,
+    c: NOW - HOUR / 2,
+    x: Math.floor((NOW + 15 * 24 * HOUR) / 1000),
+    ...over,
+  });
+  /** inserted(n), received `receivedMs` (default: two hours ago, before the erasure), of `type`. */
+  const late = (n: number, receivedMs = NOW - 2 * HOUR, type = 'login'): ChangeRecord => {
+    const record = inserted(n);
+    const image = record.change.newImage as Record<string, unknown>;
+    const event = { ...(JSON.parse(image.e as string) as Record<string, unknown>), type, receivedAt: new Date(receivedMs).toISOString() };
+    return { ...record, change: { ...record.change, newImage: { ...image, e: JSON.stringify(event) } } };
+  };
+
+  it('never publishes an erased user’s event stored after the erasure (a redrive), and publishes the rest', async () => {
+    const bus = new FakeBus();
+    const erasures = new FakeMarkers([marker()]);
+    const out = await publishChanges([late(1), late(3), late(4)], { bus, keyring, ...noSleep, erasures });
+    expect(bus.userIds()).toEqual(['u-1', 'u-4']);
+    expect(out).toMatchObject({ published: 2, skipped: 1, withheld: 1, batchItemFailures: [] });
+    // One read of the tenant's markers for the batch.
+    expect(erasures.reads).toEqual(['acme']);
+  });
+
+  it('publishes what the erasure does not cover: events received after its cutoff, audit records, expired markers, other tenants', async () => {
+    const bus = new FakeBus();
+    const records = [late(3, NOW - HOUR / 4), late(3, NOW - 2 * HOUR, 'activity-tracker.event.deleted')];
+    await publishChanges(records, { bus, keyring, ...noSleep, erasures: new FakeMarkers([marker()]) });
+    expect(bus.userIds()).toEqual(['u-3', 'u-3']);
+
+    const expired = new FakeBus();
+    const gone = marker({ x: Math.floor((NOW - 1000) / 1000) });
+    await publishChanges([late(3)], { bus: expired, keyring, ...noSleep, erasures: new FakeMarkers([gone]) });
+    expect(expired.userIds()).toEqual(['u-3']);
+
+    const other = new FakeBus();
+    const elsewhere = marker({ pk: markerPartition('globex') });
+    await publishChanges([late(3)], { bus: other, keyring, ...noSleep, erasures: new FakeMarkers([elsewhere]) });
+    expect(other.userIds()).toEqual(['u-3']);
+  });
+
+  it('reads no markers for a batch without inserted events, and fails the batch whole when they cannot be read', async () => {
+    const erasures = new FakeMarkers([marker()]);
+    await publishChanges([counter], { bus: new FakeBus(), keyring, ...noSleep, erasures });
+    expect(erasures.reads).toEqual([]);
+    const bus = new FakeBus();
+    const down = { listMarkers: async () => Promise.reject(new Error('ProvisionedThroughputExceededException')) };
+    await expect(publishChanges([late(1)], { bus, keyring, ...noSleep, erasures: down })).rejects.toThrow(/Throughput/);
+    expect(bus.calls).toEqual([]);
   });
 });
