@@ -6,6 +6,7 @@
  */
 import { toBusEvents } from '../lambdas/core/bus-events';
 import { chunkEntries, entrySize, toEntry } from '../lambdas/core/publish';
+import { loadPricing } from './cost-model';
 import { DAYS_PER_MONTH, type LifetimeLine } from './lifetime-model';
 import type { Template } from './template';
 
@@ -32,6 +33,7 @@ export const ASSUME = {
   publisherBatch: 100, // records per invocation (the stream mapping's batch size)
   publisherMsPerBatch: 120, // handler time for 100 records (mapping + 10 PutEvents calls)
   publisherMemoryGb: 0.25,
+  tenantsPerBatch: 10, // tenants with inserted events in one batch: one marker Query each (0.5 read unit, eventually consistent)
   parquetBytesPerEvent: 200, // 1 KB JSON → ~200 B Parquet (Snappy, columnar)
   tenants: 100,
   bufferFlushesPerDay: 96, // 900 s buffer
@@ -88,7 +90,10 @@ export const busArchiveCost = () => {
   const lambda =
     (invocations * PRICES.lambdaPerMillionRequests) / MILLION +
     invocations * (ASSUME.publisherMsPerBatch / 1000) * ASSUME.publisherMemoryGb * PRICES.lambdaArmPerGbSecond;
-  const publishing = eventBridge + lambda;
+  // The publisher reads the erasure markers of every tenant in a batch (an empty partition still bills 0.5 unit).
+  const markerReads =
+    ((invocations * ASSUME.tenantsPerBatch * 0.5) / MILLION) * loadPricing().dynamoDbInfrequentAccess.onDemandPerMillionReadUnits;
+  const publishing = eventBridge + lambda + markerReads;
 
   const recordBytes = Buffer.byteLength(JSON.stringify(busEvent.detail));
   const billedGb = (MILLION * Math.ceil(recordBytes / 5120) * 5120) / GB;
@@ -104,7 +109,7 @@ export const busArchiveCost = () => {
   };
   const archiveTotal = Object.values(archive).reduce((a, b) => a + b, 0);
 
-  return { bytes, calls, eventBridge, lambda, publishing, archive, archiveTotal, parquetGb };
+  return { bytes, calls, eventBridge, lambda, markerReads, publishing, archive, archiveTotal, parquetGb };
 };
 
 /** An S3 bucket lifecycle's expiration (days) of the archive's events/ prefix. */
@@ -129,6 +134,12 @@ export const busLifetimeLines = (template: Template): LifetimeLine[] => {
   const c = busArchiveCost();
   lines.push({ phase: 'publish', service: 'EventBridge', item: 'PutEvents entries (custom bus)', usdPerMillion: c.eventBridge });
   lines.push({ phase: 'publish', service: 'Lambda', item: 'publisher (stream → bus)', usdPerMillion: c.lambda });
+  lines.push({
+    phase: 'publish',
+    service: 'DynamoDB',
+    item: `erasure-marker reads (${ASSUME.tenantsPerBatch} tenants per ${ASSUME.publisherBatch}-record batch, Standard-IA on demand)`,
+    usdPerMillion: c.markerReads,
+  });
   if (!types.has('AWS::KinesisFirehose::DeliveryStream')) return lines;
   const { s3StoragePerMonth, ...once } = c.archive;
   lines.push({

@@ -7,13 +7,15 @@
 import { ASSUME, busArchiveCost, ERASER_ASSUME, GB, MILLION, PRICES } from './bus-cost-model';
 
 const main = () => {
-  const { bytes, calls, eventBridge, lambda, publishing, archive, archiveTotal, parquetGb } = busArchiveCost();
+  const { bytes, calls, eventBridge, lambda, markerReads, publishing, archive, archiveTotal, parquetGb } = busArchiveCost();
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out('Bus publishing and archive, per million 1 KB events (us-east-1 list prices)');
   out(
     `  bus entry: ${bytes} bytes (${Math.ceil(bytes / 65_536)} × 64 KB chunk); ${calls} PutEvents calls per ${ASSUME.publisherBatch} records`,
   );
-  out(`  publishing: EventBridge $${eventBridge.toFixed(3)} + publisher Lambda $${lambda.toFixed(4)} = $${publishing.toFixed(3)}`);
+  out(
+    `  publishing: EventBridge $${eventBridge.toFixed(3)} + publisher Lambda $${lambda.toFixed(4)} + erasure-marker reads $${markerReads.toFixed(4)} = $${publishing.toFixed(3)}`,
+  );
   for (const [k, v] of Object.entries(archive)) out(`  archive ${k}: $${v.toFixed(4)}`);
   out(`  archive total: $${archiveTotal.toFixed(3)} (first month of storage included)`);
   out(`  publishing + archive: $${(publishing + archiveTotal).toFixed(3)} (goal ≤ $1.50)`);

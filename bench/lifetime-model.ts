@@ -225,7 +225,12 @@ export interface ItemGoal {
   readonly otherUsd: number;
   /** USD per million per byte of the table item, kept for the retention (storage and PITR). */
   readonly usdPerItemByte: number;
-  /** The largest mean item (bytes, DynamoDB's overhead not included) that meets the goal; < 0 when none does. */
+  /** What an empty item would cost: every other line and DynamoDB's per-item overhead, stored for the retention. */
+  readonly emptyItemUsd: number;
+  /**
+   * The largest mean item (bytes, DynamoDB's overhead not included) that meets the goal, within the
+   * write units of the run's items (1 KB each: a larger item costs one more); < 0 when none does.
+   */
   readonly maxItemBytes: number;
 }
 
@@ -240,5 +245,13 @@ export const itemGoal = (report: LifetimeReport, f: Footprint, s: LifetimeSettin
   const usdPerItemByte = gbMonthsPerMillion(1, s.retentionDays) * perGbMonth;
   const tableUsd = usdPerItemByte * (f.itemBytes + p.dynamoDbItemOverheadBytes);
   const otherUsd = report.usdPerMillion - tableUsd;
-  return { goalUsd, otherUsd, usdPerItemByte, maxItemBytes: (goalUsd - otherUsd) / usdPerItemByte - p.dynamoDbItemOverheadBytes };
+  const maxItemBytes = (goalUsd - otherUsd) / usdPerItemByte - p.dynamoDbItemOverheadBytes;
+  const writeUnitBytes = Math.max(1, Math.ceil(f.itemBytes / 1024)) * 1024;
+  return {
+    goalUsd,
+    otherUsd,
+    emptyItemUsd: otherUsd + usdPerItemByte * p.dynamoDbItemOverheadBytes,
+    usdPerItemByte,
+    maxItemBytes: Math.min(maxItemBytes, writeUnitBytes),
+  };
 };

@@ -163,17 +163,24 @@ export interface GoalRow {
   readonly capacity: CapacityMode['mode'];
   readonly pitr: boolean;
   readonly bus: boolean;
+  /** The S3 archive's lines are in: the bus is on and the template has the archive (the `prod` stage's default). */
+  readonly archive: boolean;
   /** Lifetime at the run's items. */
   readonly usdPerMillion: number;
-  /** The write phase alone: what `costPerMillionUsd` (the ingest) is in this configuration. */
+  /**
+   * The write phase alone: what `costPerMillionUsd` (the ingest) would be in this configuration —
+   * the measured non-DynamoDB lines, and the run's write units re-priced (provisioned: at the stated
+   * utilization, a model of a steady workload, not a measurement).
+   */
   readonly writeUsdPerMillion: number;
   /** What the lifetime goal asks of the stored item in this configuration. */
   readonly goal: ItemGoal;
 }
 
-/** A configuration as the docs name it: `Standard-IA, on-demand, PITR on, bus on`. */
-export const goalRowLabel = (r: Pick<GoalRow, 'tableClass' | 'capacity' | 'pitr' | 'bus'>): string =>
-  `${r.tableClass === 'STANDARD' ? 'Standard' : 'Standard-IA'}, ${r.capacity}, PITR ${r.pitr ? 'on' : 'off'}, bus ${r.bus ? 'on' : 'off'}`;
+/** A configuration as the docs name it: `Standard-IA, on-demand, PITR on, bus on (no archive)`. */
+export const goalRowLabel = (r: Pick<GoalRow, 'tableClass' | 'capacity' | 'pitr' | 'bus' | 'archive'>): string =>
+  `${r.tableClass === 'STANDARD' ? 'Standard' : 'Standard-IA'}, ${r.capacity}, PITR ${r.pitr ? 'on' : 'off'}, ` +
+  (r.bus ? `bus on${r.archive ? ', archive on' : ' (no archive)'}` : 'bus off');
 
 /** The lifetime goal at the headline retention (issue 18). */
 export const LIFETIME_GOAL_USD = 4;
@@ -296,9 +303,12 @@ export const lifetimeFigures = (
   }
   // Every combination of the four choices, at the headline retention, against both goals: which of
   // them meet the goals at the run's items, and which could at any item size (ItemGoal).
+  // Provisioned at the deployed target when the stage is provisioned, so one row is the deployed configuration.
+  const gridProvisioned = settings.capacity.mode === 'provisioned' ? settings.capacity : provisioned;
+  const hasArchive = busLines.some((l) => l.phase === 'archive');
   const goalGrid: GoalRow[] = [];
   for (const tableClass of ['STANDARD', 'STANDARD_INFREQUENT_ACCESS'] as const)
-    for (const capacity of [{ mode: 'on-demand' } as const, provisioned])
+    for (const capacity of [{ mode: 'on-demand' } as const, gridProvisioned])
       for (const pitr of [true, false])
         for (const bus of busLines.length > 0 ? [true, false] : [false]) {
           const s: LifetimeSettings = { ...settings, tableClass, capacity, pitr };
@@ -308,6 +318,7 @@ export const lifetimeFigures = (
             capacity: capacity.mode,
             pitr,
             bus,
+            archive: bus && hasArchive,
             usdPerMillion: report.usdPerMillion,
             writeUsdPerMillion: report.lines.filter((l) => l.phase === 'write').reduce((sum, l) => sum + l.usdPerMillion, 0),
             goal: itemGoal(report, storedFoot, s, pricing, LIFETIME_GOAL_USD),

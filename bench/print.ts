@@ -134,12 +134,12 @@ export const printLifetime = (life: LifetimeFigures) => {
   );
   log('### Every combination of the choices left to the operator, against both goals');
   table(
-    ['configuration', `lifetime USD / M (${s.retentionDays} d)`, 'ingest USD / M', 'every line but the item', 'largest item for the goal'],
+    ['configuration', `lifetime USD / M (${s.retentionDays} d)`, 'ingest USD / M', 'with an empty item', 'largest item for the goal'],
     life.goalGrid.map((r) => [
       goalRowLabel(r),
       fmt(r.usdPerMillion, 3),
       fmt(r.writeUsdPerMillion, 3),
-      fmt(r.goal.otherUsd, 3),
+      fmt(r.goal.emptyItemUsd, 3),
       r.goal.maxItemBytes < 0 ? 'none' : `${fmt(r.goal.maxItemBytes, 0)} bytes`,
     ]),
   );

@@ -67,8 +67,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export const toBusEvents = (
   stored: TableChange,
   keyring: Keyring,
-  /** Whether an erasure hides this inserted event: then it means no bus event (core/publish.ts). */
-  hidden: (tenant: string, item: EventItem) => boolean = () => false,
+  /** Whether an erasure hid this inserted event when it was stored (`atMs`): then it means no bus event (core/publish.ts). */
+  hidden: (tenant: string, item: EventItem, atMs: number) => boolean = () => false,
 ): BusEvent[] => {
   // The stream carries items as stored: a large event is deflated in `z` instead of `e` (core/payload.ts).
   const change: TableChange = {
@@ -87,7 +87,7 @@ export const toBusEvents = (
     const after = change.newImage as EventItem | undefined;
     const before = change.oldImage as EventItem | undefined;
     if (change.eventName === 'INSERT' && after && after.d === undefined) {
-      if (hidden(tenant, after)) return [];
+      if (hidden(tenant, after, change.approximateCreationMs)) return [];
       return [{ detailType: 'activity.recorded', detail: { tenant, event: toPublicEvent(keyring, tenant, after) }, time }];
     }
     if (change.eventName === 'MODIFY' && after && before) {

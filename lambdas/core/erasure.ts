@@ -61,7 +61,11 @@ export interface ErasureReceipt {
   completedAt: string | null;
 }
 
-/** Days a completed erasure keeps hiding and sweeping late arrivals: longer than any message can live in the queues. */
+/**
+ * Days a completed erasure keeps hiding, sweeping and withholding from the bus late arrivals: longer
+ * than a message lives in the queue and the DLQ (14 days from its first enqueue), even redriven once;
+ * a second redrive starts its time anew (docs/operating.md, "Redriving the dead-letter queue").
+ */
 export const ERASURE_SWEEP_DAYS = 15;
 
 export const isPendingMarker = (marker: ErasureMarkerItem): boolean => marker.c === undefined;

@@ -33,9 +33,8 @@ export interface ChangeRecord {
 export interface PublishDeps {
   readonly bus: BusPort;
   readonly keyring: Keyring;
-  /** The tenants' erasure markers, read once per tenant and batch with inserted events. */
+  /** The tenants' erasure markers, read once per tenant and batch with inserted events (a cache may serve them). */
   readonly erasures: Pick<ErasureStore, 'listMarkers'>;
-  readonly now?: () => number;
   /** Attempts per entry (first try included) before its record is reported failed. @default 4 */
   readonly maxAttempts?: number;
   /** Waits between attempts: base × 2^(attempt-1) ms, with full jitter. @default 100 */
@@ -118,19 +117,17 @@ export const publishChanges = async (records: readonly ChangeRecord[], deps: Pub
   let retried = 0;
 
   // The erasure markers of every tenant with an inserted event (a failed read fails the batch whole).
-  const now = deps.now?.() ?? Date.now();
   const tenants = new Set<string>();
   for (const { change } of records) {
     const pk = change.newImage?.pk;
     const tenant = change.eventName === 'INSERT' && typeof pk === 'string' ? parseTenantPartition(pk)?.tenant : undefined;
     if (tenant !== undefined) tenants.add(tenant);
   }
-  const filters = new Map(
-    await Promise.all([...tenants].map(async (t) => [t, erasureFilter(await deps.erasures.listMarkers(t), now)] as const)),
-  );
+  const markers = new Map(await Promise.all([...tenants].map(async (t) => [t, await deps.erasures.listMarkers(t)] as const)));
   let withheld = 0;
-  const hidden = (tenant: string, item: EventItem): boolean => {
-    const erased = filters.get(tenant)?.(item) ?? false;
+  // Hidden as reads saw it when it was stored: the markers live at the record's time.
+  const hidden = (tenant: string, item: EventItem, atMs: number): boolean => {
+    const erased = erasureFilter(markers.get(tenant) ?? [], atMs)(item);
     if (erased) withheld++;
     return erased;
   };

@@ -61,8 +61,9 @@ export const createPublisherHandler = (deps: { bus: BusPort; keyring: () => Prom
   });
 
 const env = process.env;
+const markers = new DynamoErasureStore(documentClient(), requireString(env, ENV.tableName));
 export const handler = createPublisherHandler({
   bus: new EventBridgeBus(eventBridgeClient(), requireString(env, ENV.eventBusName)),
   keyring: secretKeyring(secretsClient(), requireString(env, ENV.keysSecretArn)),
-  erasures: new DynamoErasureStore(documentClient(), requireString(env, ENV.tableName)),
+  erasures: { listMarkers: (tenant) => markers.listMarkers(tenant, false) },
 });

@@ -84,8 +84,12 @@ export class EventPublishing extends Construct {
       grantee: publisher,
       actions: ['dynamodb:Query'],
       resourceArns: [props.table.tableArn],
-      // Marker partitions are `<tenant>#X` (lambdas/core/item-keys.ts markerPartition).
-      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#X'] } },
+      // Marker partitions are `<tenant>#X` (lambdas/core/item-keys.ts markerPartition); `$…` partitions
+      // (rate counters `$rate#<tenant>`, the work list, the registry) are not, whatever the tenant's id.
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#X'] },
+        'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['$*'] },
+      },
     });
     // GetSecretValue alone (as the API functions).
     Grant.addToPrincipal({

@@ -1,5 +1,16 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { nagPacks } from '../../lib/nag';
+import { RATE_PARTITION_PREFIX } from '../../contract/table';
+import { digestHeadPartition, lateLogPartition, removalLogPartition } from '../../lambdas/core/digest';
+import { exportPartition } from '../../lambdas/core/exports';
+import {
+  ERASURE_WORK_PARTITION,
+  markerPartition,
+  purgePartition,
+  receiptPartition,
+  TENANT_REGISTRY_PARTITION,
+  tenantPartition,
+} from '../../lambdas/core/item-keys';
 import { synthStack } from '../support/stack';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -19,22 +30,60 @@ describe('the event bus and its publisher', () => {
     expect(putStatements[0]?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^PublishingBus/), 'Arn'] });
   });
 
-  it('lets the publisher query the erasure markers’ partitions of the table, and nothing else of it', () => {
-    const queries = (Object.values(template.findResources('AWS::IAM::Policy')) as Json[])
+  /** The publisher's statements on the table itself (the stream reads are the mapping's). */
+  const tableStatements = () =>
+    (Object.values(template.findResources('AWS::IAM::Policy')) as Json[])
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('PublishingPublisher'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
       .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:') && !/Stream|GetRecords|GetShardIterator/.test(a)));
+
+  it('lets the publisher query the erasure markers’ partitions of the table, and nothing else of it', () => {
+    const queries = tableStatements();
     expect(queries).toEqual([
       expect.objectContaining({
         Action: 'dynamodb:Query',
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StorageTable/), 'Arn'] },
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#X'] } },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['*#X'] },
+          'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': ['$*'] },
+        },
       }),
     ]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ TABLE_NAME: { Ref: Match.stringLikeRegexp('^StorageTable') } }) },
       Description: Match.stringLikeRegexp('Publishes every change'),
     });
+  });
+
+  it('lets that condition through for a marker partition of any tenant id, and for no other partition of the table', () => {
+    const like = (glob: string, key: string) =>
+      new RegExp(
+        `^${glob
+          .split('*')
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ).test(key);
+    // The synthesized condition, as IAM evaluates it for a single leading key.
+    const statement = tableStatements()[0]!;
+    const include = statement.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'] as string[];
+    const exclude = (statement.Condition['ForAllValues:StringNotLike']?.['dynamodb:LeadingKeys'] ?? []) as string[];
+    const allowed = (key: string) => include.some((g) => like(g, key)) && !exclude.some((g) => like(g, key));
+    // `X` and `E`: tenant ids that look like the partitions' suffixes.
+    for (const tenant of ['acme', 'X', 'E']) {
+      expect(allowed(markerPartition(tenant))).toBe(true);
+      for (const key of [
+        tenantPartition(tenant, 0),
+        receiptPartition(tenant),
+        exportPartition(tenant),
+        removalLogPartition(tenant),
+        lateLogPartition(tenant),
+        digestHeadPartition(tenant),
+        `${RATE_PARTITION_PREFIX}${tenant}`,
+      ]) {
+        expect({ key, allowed: allowed(key) }).toEqual({ key, allowed: false });
+      }
+    }
+    for (const key of [purgePartition(0), ERASURE_WORK_PARTITION, TENANT_REGISTRY_PARTITION]) expect(allowed(key)).toBe(false);
   });
 
   it('consumes the table stream with partial batch failures, bisect, retries and an encrypted on-failure queue', () => {

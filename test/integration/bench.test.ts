@@ -69,7 +69,7 @@ it('runs every benchmark on a tiny workload and ends with one JSON line of figur
   // Every combination of class, capacity, PITR and bus, the deployed one among them at the headline cost.
   const grid = figures.lifetimeGoalGrid as { configuration: string; usdPerMillion: number; ingestUsdPerMillion: number }[];
   expect(grid).toHaveLength(16);
-  const deployed = grid.find((r) => r.configuration === 'Standard-IA, on-demand, PITR on, bus on');
+  const deployed = grid.find((r) => r.configuration === 'Standard-IA, on-demand, PITR on, bus on (no archive)');
   expect(deployed?.usdPerMillion).toBeCloseTo(figures.lifetimeCostPerMillionUsd as number, 3);
   expect(deployed?.ingestUsdPerMillion).toBeCloseTo(figures.costPerMillionUsd as number, 2);
   expect(Number.isInteger(figures.lagFailedRequests)).toBe(true);

@@ -24,10 +24,12 @@ describe('the bus and archive lines of the lifetime model', () => {
     expect(busLifetimeLines({ Resources: { T: { Type: 'AWS::DynamoDB::Table' } } })).toEqual([]);
   });
 
-  it('adds publishing (EventBridge and the publisher) when the template has a bus', () => {
+  it('adds publishing (EventBridge, the publisher and its erasure-marker reads) when the template has a bus', () => {
     const lines = busLifetimeLines({ Resources: { Bus: bus } } as Template);
-    expect(lines.map((l) => `${l.phase} ${l.service}`)).toEqual(['publish EventBridge', 'publish Lambda']);
+    expect(lines.map((l) => `${l.phase} ${l.service}`)).toEqual(['publish EventBridge', 'publish Lambda', 'publish DynamoDB']);
     expect(sum(lines)).toBeCloseTo(cost.publishing, 6);
+    // 10,000 batches of 100 records, 10 tenants each, half a read unit per Query, at $0.15625 per million units.
+    expect(cost.markerReads).toBeCloseTo(((10_000 * 10 * 0.5) / 1e6) * 0.15625, 9);
   });
 
   it('adds the archive, with Parquet storage for the bucket lifecycle of events/, when the template has the delivery stream', () => {

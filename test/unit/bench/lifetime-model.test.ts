@@ -168,5 +168,15 @@ describe('lifetime cost model: dollars', () => {
     expect(itemGoal(report, keysOnly, settings, pricing, 2.5).maxItemBytes).toBeLessThan(0);
     // PITR off: a byte costs the storage price alone.
     expect(itemGoal(report, keysOnly, { ...settings, pitr: false }, pricing, 4).usdPerItemByte).toBeCloseTo(0.00279397, 7);
+    // An empty item: the other lines and 100 bytes of overhead, $2.71055 + $0.50291.
+    expect(goal.emptyItemUsd).toBeCloseTo(2.710548 + 0.502914, 5);
+  });
+
+  it('keeps the largest item within the write units of the run’s items: a larger one costs one more unit', () => {
+    const report = lifetimeCost(ingest, keysOnly, settings, pricing);
+    // A goal of $8 would allow (8 − 2.710548) / 0.00502914 − 100 = 951.8 bytes: under 1 KB, as priced.
+    expect(itemGoal(report, keysOnly, settings, pricing, 8).maxItemBytes).toBeCloseTo(951.8, 1);
+    // $9 would allow 1,150.6 bytes, but past 1,024 bytes the item takes a second write unit the rest did not price.
+    expect(itemGoal(report, keysOnly, settings, pricing, 9).maxItemBytes).toBe(1024);
   });
 });

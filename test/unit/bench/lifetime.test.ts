@@ -1,3 +1,4 @@
+import { busArchiveCost } from '../../../bench/bus-cost-model';
 import { loadPricing } from '../../../bench/cost-model';
 import { goalRowLabel, lifetimeFigures, statsLifetimeLines } from '../../../bench/lifetime';
 import type { Template } from '../../../bench/template';
@@ -82,13 +83,14 @@ describe('lifetime: the event bus', () => {
     expect(names(figures.deployed.lines).filter((l) => /publish/i.test(l))).toEqual([
       'write: Lambda: PublishingPublisher duration (256 MB)',
       'publish: EventBridge: PutEvents entries (custom bus)',
+      'publish: DynamoDB: erasure-marker reads (10 tenants per 100-record batch, Standard-IA on demand)',
     ]);
   });
 
   it('ends the levers with the bus off, which saves the publishing and the publisher exactly', () => {
     const [pitrOff, busOff] = figures.levers.slice(-2);
     expect([pitrOff!.lever, busOff!.lever]).toEqual(['point-in-time recovery off', 'event bus off: no publishing, no archive']);
-    expect(busOff!.savedUsd).toBeCloseTo(1.0 + 0.01, 9);
+    expect(busOff!.savedUsd).toBeCloseTo(1.0 + 0.01 + busArchiveCost().markerReads, 9);
   });
 });
 
@@ -145,34 +147,54 @@ describe('lifetime: every configuration against both goals', () => {
     const labels = figures.goalGrid.map(goalRowLabel);
     expect(labels).toHaveLength(16);
     expect(new Set(labels).size).toBe(16);
-    expect(labels[0]).toBe('Standard, on-demand, PITR on, bus on');
+    expect(labels[0]).toBe('Standard, on-demand, PITR on, bus on (no archive)');
   });
 
   it('prices the ingest of each: the write phase, two write units (table, byUser) at the class and capacity’s price', () => {
     // 0.07 API + 0.01 publisher + 2 units × $0.50 per million (Standard, on demand).
-    expect(find('Standard, on-demand, PITR on, bus on').writeUsdPerMillion).toBeCloseTo(1.08, 9);
+    expect(find('Standard, on-demand, PITR on, bus on (no archive)').writeUsdPerMillion).toBeCloseTo(1.08, 9);
     // Without the bus, no publisher.
     expect(find('Standard, on-demand, PITR off, bus off').writeUsdPerMillion).toBeCloseTo(1.07, 9);
     // Standard-IA, on demand: $0.90 a unit.
-    expect(find('Standard-IA, on-demand, PITR on, bus on').writeUsdPerMillion).toBeCloseTo(0.08 + 1.8, 9);
+    expect(find('Standard-IA, on-demand, PITR on, bus on (no archive)').writeUsdPerMillion).toBeCloseTo(0.08 + 1.8, 9);
     // Provisioned: $0.00072 per WCU-hour at 70 %.
-    expect(find('Standard, provisioned, PITR on, bus on').writeUsdPerMillion).toBeCloseTo(0.08 + (2e6 * 0.00072) / (3600 * 0.7), 9);
+    expect(find('Standard, provisioned, PITR on, bus on (no archive)').writeUsdPerMillion).toBeCloseTo(
+      0.08 + (2e6 * 0.00072) / (3600 * 0.7),
+      9,
+    );
   });
 
   it('agrees with the deployed configuration and the levers’ rows it shares settings with', () => {
-    expect(find('Standard, on-demand, PITR off, bus on').usdPerMillion).toBeCloseTo(figures.deployed.usdPerMillion, 9);
+    expect(find('Standard, on-demand, PITR off, bus on (no archive)').usdPerMillion).toBeCloseTo(figures.deployed.usdPerMillion, 9);
     const lever = (name: string) => figures.levers.find((l) => l.lever === name)!.usdPerMillion;
-    expect(find('Standard-IA, provisioned, PITR off, bus on').usdPerMillion).toBeCloseTo(lever('point-in-time recovery off'), 9);
+    expect(find('Standard-IA, provisioned, PITR off, bus on (no archive)').usdPerMillion).toBeCloseTo(
+      lever('point-in-time recovery off'),
+      9,
+    );
     expect(find('Standard-IA, provisioned, PITR off, bus off').usdPerMillion).toBeCloseTo(
       lever('event bus off: no publishing, no archive'),
       9,
     );
   });
 
+  it('prices each row’s stored item at its own class and PITR: a byte kept a year, 10^6 / 2^30 GB × 12 months', () => {
+    const perByte = (label: string) => find(label).goal.usdPerItemByte;
+    const byteYear = (1e6 / 2 ** 30) * 12;
+    expect(perByte('Standard, on-demand, PITR on, bus off')).toBeCloseTo(byteYear * (0.25 + 0.2), 12);
+    expect(perByte('Standard, on-demand, PITR off, bus off')).toBeCloseTo(byteYear * 0.25, 12);
+    expect(perByte('Standard-IA, provisioned, PITR on, bus off')).toBeCloseTo(byteYear * (0.1 + 0.2), 12);
+    expect(perByte('Standard-IA, provisioned, PITR off, bus off')).toBeCloseTo(byteYear * 0.1, 12);
+    // The largest item for $4.00: what the other lines leave, over the price of a byte, less DynamoDB's 100 bytes of overhead.
+    const row = find('Standard-IA, provisioned, PITR off, bus off');
+    const byHand = (4 - row.goal.otherUsd) / (byteYear * 0.1) - 100;
+    expect(row.goal.maxItemBytes).toBeCloseTo(Math.min(byHand, 1024), 6);
+    expect(row.goal.emptyItemUsd).toBeCloseTo(row.goal.otherUsd + 100 * byteYear * 0.1, 12);
+  });
+
   it('says what each asks of the stored item: the bus’s dollar stays in every line but the item', () => {
-    const on = find('Standard, on-demand, PITR on, bus on').goal;
+    const on = find('Standard, on-demand, PITR on, bus on (no archive)').goal;
     const off = find('Standard, on-demand, PITR on, bus off').goal;
-    expect(on.otherUsd - off.otherUsd).toBeCloseTo(1.0 + 0.01, 9);
+    expect(on.otherUsd - off.otherUsd).toBeCloseTo(1.0 + 0.01 + busArchiveCost().markerReads, 9);
     expect(on.usdPerItemByte).toBeCloseTo(off.usdPerItemByte, 12);
   });
 });

@@ -103,35 +103,22 @@ describe('bench figures in docs/performance.md', () => {
   });
 
   it('shows every configuration against both goals and says which meet them, and whether on-demand can at any item size', () => {
+    type Row = NonNullable<BenchFigures['lifetimeGoalGrid']>[number];
+    const row4 = (configuration: string, capacity: Row['capacity'], usd: number, ingest: number, empty: number, max: number): Row => ({
+      configuration,
+      capacity,
+      archive: false,
+      usdPerMillion: usd,
+      ingestUsdPerMillion: ingest,
+      otherUsd: empty - 0.3,
+      emptyItemUsd: empty,
+      maxItemBytes: max,
+    });
     const grid = [
-      {
-        configuration: 'Standard-IA, on-demand, PITR on, bus on',
-        usdPerMillion: 7.3,
-        ingestUsdPerMillion: 2.56,
-        otherUsd: 4.7,
-        maxItemBytes: -310,
-      },
-      {
-        configuration: 'Standard-IA, on-demand, PITR off, bus off',
-        usdPerMillion: 4.6,
-        ingestUsdPerMillion: 2.55,
-        otherUsd: 3.7,
-        maxItemBytes: 168,
-      },
-      {
-        configuration: 'Standard-IA, provisioned, PITR off, bus on',
-        usdPerMillion: 3.95,
-        ingestUsdPerMillion: 1.1,
-        otherUsd: 3.2,
-        maxItemBytes: 800,
-      },
-      {
-        configuration: 'Standard-IA, provisioned, PITR off, bus off',
-        usdPerMillion: 2.9,
-        ingestUsdPerMillion: 2.01,
-        otherUsd: 2.1,
-        maxItemBytes: 1700,
-      },
+      row4('Standard-IA, on-demand, PITR on, bus on (no archive)', 'on-demand', 7.3, 2.56, 5.0, -310),
+      row4('Standard-IA, on-demand, PITR off, bus off', 'on-demand', 4.6, 2.55, 3.8, 168),
+      row4('Standard-IA, provisioned, PITR off, bus on (no archive)', 'provisioned', 3.95, 1.1, 3.3, 800),
+      row4('Standard-IA, provisioned, PITR off, bus off', 'provisioned', 2.9, 2.01, 2.2, 1024),
     ];
     const base: BenchFigures = {
       ...figures,
@@ -142,26 +129,36 @@ describe('bench figures in docs/performance.md', () => {
       lifetimeGoalGrid: grid,
     };
     const text = renderBenchFigures(base, { date: '2026-12-03' });
-    expect(row(text, 'Standard-IA, on-demand, PITR on, bus on')).toBe(
-      '| Standard-IA, on-demand, PITR on, bus on | $7.300 | $2.560 | $4.700 | none | not met |',
+    expect(row(text, 'Standard-IA, on-demand, PITR on, bus on (no archive)')).toBe(
+      '| Standard-IA, on-demand, PITR on, bus on (no archive) | $7.300 | $2.560 | $5.000 | none | not met |',
     );
-    expect(row(text, 'Standard-IA, provisioned, PITR off, bus on')).toBe(
-      '| Standard-IA, provisioned, PITR off, bus on | $3.950 | $1.100 | $3.200 | 800 bytes | met |',
+    expect(row(text, 'Standard-IA, provisioned, PITR off, bus on (no archive)')).toBe(
+      '| Standard-IA, provisioned, PITR off, bus on (no archive) | $3.950 | $1.100 | $3.300 | 800 bytes | met |',
     );
     // Under the lifetime goal but over the ingest one: not both.
-    expect(row(text, 'Standard-IA, provisioned, PITR off, bus off')).toContain('| not met |');
-    expect(text).toContain('both goals are met by “Standard-IA, provisioned, PITR off, bus on”.');
+    expect(row(text, 'Standard-IA, provisioned, PITR off, bus off')).toContain('| 1,024 bytes | not met |');
+    expect(text).toContain('both goals are met by “Standard-IA, provisioned, PITR off, bus on (no archive)”.');
     expect(text).toContain(
       'On demand, only “Standard-IA, on-demand, PITR off, bus off” could meet the lifetime goal, with a stored item of at most 168 bytes on average; the ingest costs at least $2.550 on demand.',
     );
+    // An on-demand row whose other lines are under the goal but whose empty item is not: out of reach, said with the empty item's cost.
     const onDemandOut = renderBenchFigures(
-      { ...base, lifetimeGoalGrid: [grid[0]!, { ...grid[1]!, otherUsd: 4.1, maxItemBytes: -80 }, grid[3]!] },
+      { ...base, lifetimeGoalGrid: [grid[0]!, { ...grid[1]!, otherUsd: 3.9, emptyItemUsd: 4.1, maxItemBytes: -80 }, grid[3]!] },
       { date: '2026-12-03' },
     );
     expect(onDemandOut).toContain('No configuration meets both goals with the items of this run.');
     expect(onDemandOut).toContain(
-      'On demand, no configuration meets the lifetime goal whatever the size of the stored item: the other lines alone cost at least $4.100, and the ingest at least $2.550.',
+      'On demand, no configuration meets the lifetime goal whatever the size of the stored item: even an empty one costs at least $4.100, and the ingest at least $2.550.',
     );
+    // Several rows meeting both are named together; a grid without on-demand rows says nothing about on-demand.
+    const provisionedOnly = renderBenchFigures(
+      { ...base, lifetimeGoalGrid: [grid[2]!, { ...grid[3]!, ingestUsdPerMillion: 1.0 }] },
+      { date: '2026-12-03' },
+    );
+    expect(provisionedOnly).toContain(
+      'both goals are met by “Standard-IA, provisioned, PITR off, bus on (no archive)” and “Standard-IA, provisioned, PITR off, bus off”.',
+    );
+    expect(provisionedOnly).not.toContain('On demand');
     expect(renderBenchFigures({ ...base, lifetimeGoalGrid: undefined }, { date: '2026-12-03' })).not.toContain('Every combination');
   });
 

@@ -67,7 +67,7 @@ class FakeMarkers {
     return this.markers.filter((m) => m.pk === markerPartition(tenant));
   }
 }
-const noSleep = { sleep: async () => undefined, random: () => 0.5, erasures: new FakeMarkers(), now: () => NOW };
+const noSleep = { sleep: async () => undefined, random: () => 0.5, erasures: new FakeMarkers() };
 
 describe('publishing changes on the bus', () => {
   it('puts at most 10 entries per call, in stream order, and skips changes that mean nothing', async () => {
@@ -212,6 +212,14 @@ describe('publishing what an erasure hides', () => {
     const elsewhere = marker({ pk: markerPartition('globex') });
     await publishChanges([late(3)], { bus: other, keyring, ...noSleep, erasures: new FakeMarkers([elsewhere]) });
     expect(other.userIds()).toEqual(['u-3']);
+  });
+
+  it('judges by the record’s time: a marker live when the event was stored hides it, though it has expired since', async () => {
+    const bus = new FakeBus();
+    // NOW is in the past of any real clock: the marker expired an hour after the record was written.
+    const since = marker({ x: Math.floor((NOW + HOUR) / 1000) });
+    const out = await publishChanges([late(3)], { bus, keyring, ...noSleep, erasures: new FakeMarkers([since]) });
+    expect(out).toMatchObject({ published: 0, withheld: 1 });
   });
 
   it('reads no markers for a batch without inserted events, and fails the batch whole when they cannot be read', async () => {
