@@ -57,7 +57,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
  * The bus events one table change means — usually none or one:
- * - an event item inserted → `activity.recorded`, unless an erasure hides it (`hidden`);
+ * - an event item inserted → `activity.recorded`, unless an erasure hid it when it was stored (`hidden`);
  * - an event item whose `deletedAt` appears → `activity.deleted` (at = deletedAt), disappears →
  *   `activity.restored` (at = the change's time);
  * - an erasure work item that turns into a sweep (the cleanup completed it) → `erasure.completed`.

@@ -9,8 +9,9 @@ import type { Keyring } from './keyring';
  * as failed. What still fails after the retries is reported as a partial batch failure from its
  * record on (Lambda retries the stream from the lowest failed sequence number), so nothing is lost
  * and a consumer may see an event twice (dedupe by `id` + detail-type). An inserted event an erasure
- * hides (received by its cutoff, stored after it: a message redriven from the dead-letter queue) is
- * never published: consumers may have erased their copies when `erasure.completed` reached them.
+ * hid when it was stored (received by the erasure's cutoff, stored after the request: a message
+ * redriven from the dead-letter queue after the erasure completed) is never published: consumers may
+ * have erased their copies when `erasure.completed` reached them.
  */
 export interface BusEntry {
   readonly source: string;
@@ -33,7 +34,7 @@ export interface ChangeRecord {
 export interface PublishDeps {
   readonly bus: BusPort;
   readonly keyring: Keyring;
-  /** The tenants' erasure markers, read once per tenant and batch with inserted events (a cache may serve them). */
+  /** The tenants' erasure markers, read once per tenant and batch with inserted events. */
   readonly erasures: Pick<ErasureStore, 'listMarkers'>;
   /** Attempts per entry (first try included) before its record is reported failed. @default 4 */
   readonly maxAttempts?: number;
