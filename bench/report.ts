@@ -66,12 +66,9 @@ export interface BenchFigures {
   readonly lifetimeGoalGrid?: readonly {
     readonly configuration: string;
     readonly capacity: 'on-demand' | 'provisioned';
-    readonly archive: boolean;
     readonly usdPerMillion: number;
     readonly ingestUsdPerMillion: number;
-    /** Every line but the stored item's storage and PITR. */
-    readonly otherUsd: number;
-    /** The same with an empty item: DynamoDB's 100 bytes of overhead stored for the retention. */
+    /** The lifetime with an empty item: every other line, and DynamoDB's 100 bytes of overhead stored for the retention. */
     readonly emptyItemUsd: number;
     readonly maxItemBytes: number;
   }[];

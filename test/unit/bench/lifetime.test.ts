@@ -27,6 +27,25 @@ const template = (pitr: boolean, withConsumer = true): Template => ({
   },
 });
 
+/** An events table with one keys-only index and a bus: one item, as the run would have stored it. */
+const busTemplate: Template = {
+  Resources: {
+    Events: {
+      Type: 'AWS::DynamoDB::Table',
+      Properties: { BillingMode: 'PAY_PER_REQUEST', GlobalSecondaryIndexes: [{ IndexName: 'byUser' }] },
+    },
+    Bus: { Type: 'AWS::Events::EventBus' },
+  },
+};
+const line = (service: string, item: string, usdPerMillion: number) => ({ service, item, perMillion: 1, unit: 'x', usdPerMillion });
+// The run measured the publisher's Lambda time (the local stack ran it).
+const ingestWithPublisher = {
+  lines: [line('API Gateway', 'REST requests', 0.07), line('Lambda', 'PublishingPublisher duration (256 MB)', 0.01)],
+  usdPerMillion: 0.08,
+};
+const items = [{ pk: 'acme#0', sk: 'id', u: 'acme#h', e: JSON.stringify({ type: 'a', userId: 'u' }), x: 1 }];
+const model = { keys: ['pk', 'sk'], indexes: [{ name: 'byUser', keys: ['u', 'sk'], projection: 'KEYS_ONLY' as const }] };
+
 describe('lifetime: the stats counters’ lines', () => {
   it('adds the counters’ writes (0.8 units × $0.50 per million) and a year of their storage with PITR: 0.01 GB × 12 months × $0.45', () => {
     const lines = statsLifetimeLines(template(true), counters, 365, prices);
@@ -59,24 +78,7 @@ describe('lifetime: the stats counters’ lines', () => {
 });
 
 describe('lifetime: the event bus', () => {
-  const bus: Template = {
-    Resources: {
-      Events: {
-        Type: 'AWS::DynamoDB::Table',
-        Properties: { BillingMode: 'PAY_PER_REQUEST', GlobalSecondaryIndexes: [{ IndexName: 'byUser' }] },
-      },
-      Bus: { Type: 'AWS::Events::EventBus' },
-    },
-  };
-  const line = (service: string, item: string, usdPerMillion: number) => ({ service, item, perMillion: 1, unit: 'x', usdPerMillion });
-  // The run measured the publisher's Lambda time (the local stack ran it).
-  const ingest = {
-    lines: [line('API Gateway', 'REST requests', 0.07), line('Lambda', 'PublishingPublisher duration (256 MB)', 0.01)],
-    usdPerMillion: 0.08,
-  };
-  const items = [{ pk: 'acme#0', sk: 'id', u: 'acme#h', e: JSON.stringify({ type: 'a', userId: 'u' }), x: 1 }];
-  const model = { keys: ['pk', 'sk'], indexes: [{ name: 'byUser', keys: ['u', 'sk'], projection: 'KEYS_ONLY' as const }] };
-  const figures = lifetimeFigures(ingest, items, model, bus, loadPricing(), 'ttl');
+  const figures = lifetimeFigures(ingestWithPublisher, items, model, busTemplate, loadPricing(), 'ttl');
   const names = (lines: { phase: string; service: string; item: string }[]) => lines.map((l) => `${l.phase}: ${l.service}: ${l.item}`);
 
   it('counts the publisher once: as measured, without the bus model estimate beside it', () => {
@@ -96,12 +98,7 @@ describe('lifetime: the event bus', () => {
 
 describe('lifetime: the stats counters across configurations', () => {
   const pricing = loadPricing();
-  const ingest = {
-    lines: [{ service: 'API Gateway', item: 'REST requests', perMillion: 1, unit: 'x', usdPerMillion: 0.07 }],
-    usdPerMillion: 0.07,
-  };
-  const items = [{ pk: 'acme#0', sk: 'id', u: 'acme#h', e: JSON.stringify({ type: 'a', userId: 'u' }), x: 1 }];
-  const model = { keys: ['pk', 'sk'], indexes: [{ name: 'byUser', keys: ['u', 'sk'], projection: 'KEYS_ONLY' as const }] };
+  const ingest = { lines: [line('API Gateway', 'REST requests', 0.07)], usdPerMillion: 0.07 };
   const withCounters = lifetimeFigures(ingest, items, model, template(false), pricing, 'ttl', counters);
   const without = lifetimeFigures(ingest, items, model, template(false), pricing, 'ttl');
   const lever = (f: typeof without, name: RegExp) => f.levers.find((l) => name.test(l.lever))!;
@@ -123,24 +120,8 @@ describe('lifetime: the stats counters across configurations', () => {
 });
 
 describe('lifetime: every configuration against both goals', () => {
-  const bus: Template = {
-    Resources: {
-      Events: {
-        Type: 'AWS::DynamoDB::Table',
-        Properties: { BillingMode: 'PAY_PER_REQUEST', GlobalSecondaryIndexes: [{ IndexName: 'byUser' }] },
-      },
-      Bus: { Type: 'AWS::Events::EventBus' },
-    },
-  };
-  const line = (service: string, item: string, usdPerMillion: number) => ({ service, item, perMillion: 1, unit: 'x', usdPerMillion });
-  const ingest = {
-    lines: [line('API Gateway', 'REST requests', 0.07), line('Lambda', 'PublishingPublisher duration (256 MB)', 0.01)],
-    usdPerMillion: 0.08,
-  };
-  const items = [{ pk: 'acme#0', sk: 'id', u: 'acme#h', e: JSON.stringify({ type: 'a', userId: 'u' }), x: 1 }];
-  const model = { keys: ['pk', 'sk'], indexes: [{ name: 'byUser', keys: ['u', 'sk'], projection: 'KEYS_ONLY' as const }] };
   const pricing = { ...loadPricing(), ...prices };
-  const figures = lifetimeFigures(ingest, items, model, bus, pricing, 'ttl');
+  const figures = lifetimeFigures(ingestWithPublisher, items, model, busTemplate, pricing, 'ttl');
   const find = (label: string) => figures.goalGrid.find((r) => goalRowLabel(r) === label)!;
 
   it('prices all sixteen combinations of class, capacity, PITR and bus, once each', () => {

@@ -107,10 +107,8 @@ describe('bench figures in docs/performance.md', () => {
     const row4 = (configuration: string, capacity: Row['capacity'], usd: number, ingest: number, empty: number, max: number): Row => ({
       configuration,
       capacity,
-      archive: false,
       usdPerMillion: usd,
       ingestUsdPerMillion: ingest,
-      otherUsd: empty - 0.3,
       emptyItemUsd: empty,
       maxItemBytes: max,
     });
@@ -141,9 +139,9 @@ describe('bench figures in docs/performance.md', () => {
     expect(text).toContain(
       'On demand, only “Standard-IA, on-demand, PITR off, bus off” could meet the lifetime goal, with a stored item of at most 168 bytes on average; the ingest costs at least $2.550 on demand.',
     );
-    // An on-demand row whose other lines are under the goal but whose empty item is not: out of reach, said with the empty item's cost.
+    // Every on-demand row out of reach, even with an empty item: said with the cheapest empty item's cost.
     const onDemandOut = renderBenchFigures(
-      { ...base, lifetimeGoalGrid: [grid[0]!, { ...grid[1]!, otherUsd: 3.9, emptyItemUsd: 4.1, maxItemBytes: -80 }, grid[3]!] },
+      { ...base, lifetimeGoalGrid: [grid[0]!, { ...grid[1]!, emptyItemUsd: 4.1, maxItemBytes: -80 }, grid[3]!] },
       { date: '2026-12-03' },
     );
     expect(onDemandOut).toContain('No configuration meets both goals with the items of this run.');
